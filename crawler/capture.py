@@ -1,0 +1,179 @@
+"""The capture: everything one crawl of one domain observed, as typed, JSON-serialisable structs.
+
+This module is the contract between the crawler (which fills it) and the analyzer (which reads it).
+Times are milliseconds since the visit's navigation started (``t_ms``) unless named ``*_at``
+(seconds since the epoch). Cookie values are never stored in clear unless the crawl was asked to
+keep them: ``value_len`` + ``value_sha256`` identify a value without revealing it.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+CAPTURE_SCHEMA_VERSION = 1
+
+
+class Struct(msgspec.Struct, kw_only=True, omit_defaults=False):
+    """Base for every capture record: keyword-only, JSON via msgspec."""
+
+
+class RequestRecord(Struct):
+    """One network request as the browser made it (documents, subresources, beacons, workers, sockets)."""
+
+    id: str
+    url: str
+    method: str = "GET"
+    resource_type: str = "other"  # document, script, image, xhr, fetch, ping, websocket, ...
+    frame_url: str | None = None  # the frame that made it; None for workers
+    is_main_frame: bool = False
+    is_navigation: bool = False
+    worker_url: str | None = None  # set when a (service) worker made it
+    initiator: str | None = None  # best-known initiating URL (frame, script or worker)
+    redirected_from: str | None = None  # the previous hop of a redirect chain
+    redirect_chain: list[str] = []  # earlier hops, oldest first
+    status: int | None = None
+    failure: str | None = None
+    t_ms: float = 0.0
+    post_data_size: int = 0
+    set_cookie_headers: list["SetCookieHeader"] = []
+    phase: str = "load"  # "load" (before any interaction) or "after_consent" (cookie-banner visits)
+
+
+class SetCookieHeader(Struct):
+    """A raw Set-Cookie response header, value redacted unless values are kept."""
+
+    url: str
+    name: str
+    attributes: str  # everything after the value, e.g. "Domain=.doubleclick.net; Path=/; SameSite=None; Secure"
+    value_len: int
+    value_sha256: str
+    value: str | None = None
+    t_ms: float = 0.0
+
+
+class CookieRecord(Struct):
+    """A cookie in the browser's cookie store at the end of the visit."""
+
+    name: str
+    domain: str
+    path: str = "/"
+    expires: float | None = None  # epoch seconds; None for session cookies
+    http_only: bool = False
+    secure: bool = False
+    same_site: str | None = None
+    value_len: int = 0
+    value_sha256: str = ""
+    value: str | None = None
+    first_party: bool | None = None  # filled by the crawler from the site's registrable domain
+    first_seen_ms: float | None = None  # when a Set-Cookie or a document.cookie write first showed it
+
+
+class StorageRecord(Struct):
+    """A key found in (or written to) web storage of one origin."""
+
+    origin: str
+    kind: str  # "local", "session", "indexeddb", "cookie_write" (document.cookie)
+    key: str
+    value_len: int = 0
+    t_ms: float | None = None  # write time when instrumented, None when only read at the end
+
+
+class CollectorError(Struct):
+    collector: str
+    stage: str  # setup, attach, after_load, collect
+    message: str
+
+
+class ConsentRecord(Struct):
+    """What happened with the cookie banner during a visit (filled by the consent handler)."""
+
+    outcome: str = "not_attempted"  # not_attempted, no_banner, done, failed, no_reject_option
+    cmp: str | None = None
+    method: str | None = None  # "autoconsent" or "heuristic"
+    banner_shown_ms: float | None = None
+    click_ms: float | None = None
+    self_test: bool | None = None
+    reason: str | None = None
+    timeline: list["TimelineEvent"] = []
+    state: dict = {}  # decoded consent signals (TCF, consent mode, USP, GPP, OneTrust groups)
+
+
+class TimelineEvent(Struct):
+    t_ms: float
+    event: str
+    detail: str = ""
+
+
+class Visit(Struct):
+    """One page load of the site's homepage in a fresh, isolated browser context."""
+
+    name: str  # baseline, gpc, reject, accept
+    url: str
+    started_at: float = 0.0
+    duration_ms: float = 0.0
+    settle_ms: float = 0.0
+    final_url: str | None = None
+    status: int | None = None
+    title: str | None = None
+    ok: bool = False
+    partial: bool = False  # something timed out or failed; what is here is still real
+    error: str | None = None
+    signals: dict[str, str] = {}  # e.g. {"DNT": "1", "Sec-GPC": "1"} sent in this visit
+    requests: list[RequestRecord] = []
+    cookies: list[CookieRecord] = []
+    storage: list[StorageRecord] = []
+    js_globals: list[str] = []  # tracker-relevant globals present after settle (e.g. "fbq", "gtag")
+    consent: ConsentRecord | None = None
+    collector_errors: list[CollectorError] = []
+
+
+class PolicyDocument(Struct):
+    """A privacy or cookie policy page the crawler found and loaded."""
+
+    kind: str  # "privacy" or "cookie"
+    url: str
+    found_via: str  # "link" or "well_known_path"
+    link_text: str | None = None
+    status: int | None = None
+    final_url: str | None = None
+    language: str | None = None
+    title: str | None = None
+    html: str = ""
+    text: str = ""
+
+
+class WellKnown(Struct):
+    """A /.well-known/ resource fetched from the site."""
+
+    path: str
+    url: str
+    status: int | None = None
+    body: str | None = None
+    error: str | None = None
+
+
+class Capture(Struct):
+    domain: str
+    start_url: str
+    schema_version: int = CAPTURE_SCHEMA_VERSION
+    started_at: float = 0.0
+    finished_at: float = 0.0
+    browser_version: str | None = None
+    user_agent: str | None = None
+    reachable: bool = True
+    error: str | None = None
+    partial: bool = False
+    visits: list[Visit] = []
+    policies: list[PolicyDocument] = []
+    well_known: list[WellKnown] = []
+
+    def visit(self, name: str) -> Visit | None:
+        return next((v for v in self.visits if v.name == name), None)
+
+
+def encode_capture(capture: Capture) -> bytes:
+    return msgspec.json.encode(capture)
+
+
+def decode_capture(data: bytes | str) -> Capture:
+    return msgspec.json.decode(data, type=Capture)
