@@ -1,0 +1,39 @@
+"""Named Python handlers for behaviours a static page cannot produce (sockets, hangs, loops)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from aiohttp import WSMsgType, web
+
+from .routes import Handler
+
+if TYPE_CHECKING:
+    from .server import FakeInternet
+
+
+def websocket_echo(web_: "FakeInternet") -> Handler:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_str("hello from the fake internet")
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT:
+                await ws.send_str(f"echo: {msg.data}")
+        return ws
+
+    return handle
+
+
+def hang(web_: "FakeInternet") -> Handler:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        await web_.hang()
+        return web.Response(status=503, text="server stopping")
+
+    return handle
+
+
+HANDLERS: dict[str, Callable[..., Handler]] = {
+    "websocket_echo": websocket_echo,
+    "hang": hang,
+}
