@@ -1,0 +1,172 @@
+"""Every request of the visit: documents, subresources, beacons, frames, workers, WebSockets.
+
+Context-level events see requests inside cross-site iframes and workers, which a page-level CDP
+session does not (../shared/PLATFORM.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+from playwright.async_api import Page, Request, Response, WebSocket
+
+from ..capture import RequestRecord, SetCookieHeader, Visit
+from ..redact import split_set_cookie, value_fingerprint
+from .base import Collector, register_collector
+
+# Chromium's own background traffic, which no site caused.
+BROWSER_NOISE_HOSTS = (
+    "update.googleapis.com",
+    "connectivitycheck.gstatic.com",
+    "clients2.google.com",
+    "safebrowsing.googleapis.com",
+    "optimizationguide-pa.googleapis.com",
+    "accounts.google.com/ListAccounts",
+)
+MAX_REQUESTS = 5000  # a hostile page cannot exhaust memory
+
+
+def is_browser_noise(url: str) -> bool:
+    rest = url.split("://", 1)[-1]
+    return any(rest.startswith(h) for h in BROWSER_NOISE_HOSTS) or url.startswith(("chrome://", "chrome-extension://"))
+
+
+def _frame_url(request: Request) -> tuple[str | None, bool]:
+    try:
+        frame = request.frame
+    except Exception:  # noqa: BLE001 - service-worker requests have no frame
+        return None, False
+    is_main = frame.parent_frame is None
+    if request.is_navigation_request():
+        # A frame's own document request: a subframe belongs to the frame that embeds it; the main
+        # frame still shows its previous URL (about:blank) at this point, so name the new one.
+        return (request.url, True) if is_main else (frame.parent_frame.url, False)
+    return frame.url, is_main
+
+
+@register_collector
+class NetworkCollector(Collector):
+    name = "network"
+
+    def __init__(self, state) -> None:
+        super().__init__(state)
+        self._records: dict[Request, RequestRecord] = {}
+        self._sockets: list[RequestRecord] = []
+        self._ids = itertools.count(1)
+        self._pending: set[asyncio.Task] = set()
+
+    async def setup(self) -> None:
+        ctx = self.state.context
+        ctx.on("request", self._on_request)
+        ctx.on("requestfinished", self._on_finished)
+        ctx.on("requestfailed", self._on_failed)
+        ctx.on("response", self._on_response)
+        ctx.on("page", self._watch_page)
+
+    async def attach(self, page: Page) -> None:
+        self._watch_page(page)
+
+    def _watch_page(self, page: Page) -> None:
+        if getattr(page, "_consentwatch_ws", False):
+            return
+        page._consentwatch_ws = True  # type: ignore[attr-defined]
+        page.on("websocket", self._on_websocket)
+
+    def _on_request(self, request: Request) -> None:
+        if len(self._records) >= MAX_REQUESTS or is_browser_noise(request.url):
+            return
+        frame_url, is_main = _frame_url(request)
+        worker = None
+        try:
+            sw = request.service_worker
+            worker = sw.url if sw else None
+        except Exception:  # noqa: BLE001
+            pass
+        chain: list[str] = []
+        prev = request.redirected_from
+        while prev is not None and len(chain) < 50:
+            chain.append(prev.url)
+            prev = prev.redirected_from
+        chain.reverse()
+        self._records[request] = RequestRecord(
+            id=str(next(self._ids)),
+            url=request.url,
+            method=request.method,
+            resource_type=request.resource_type,
+            frame_url=frame_url,
+            is_main_frame=is_main,
+            is_navigation=request.is_navigation_request(),
+            worker_url=worker,
+            initiator=worker or frame_url,
+            redirected_from=chain[-1] if chain else None,
+            redirect_chain=chain,
+            t_ms=self.state.now_ms(),
+            post_data_size=len(request.post_data_buffer or b""),
+            phase=self.state.phase,
+        )
+
+    def _on_finished(self, request: Request) -> None:
+        record = self._records.get(request)
+        if record is not None and record.status is None:
+            # Redirect hops and some worker requests finish without a response event.
+            self._track(self._status_from_response(request, record))
+
+    async def _status_from_response(self, request: Request, record: RequestRecord) -> None:
+        try:
+            response = await request.response()
+        except Exception:  # noqa: BLE001 - the context may be closing
+            return
+        if response is not None and record.status is None:
+            record.status = response.status
+
+    def _track(self, coro) -> None:
+        task = asyncio.ensure_future(coro)
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    def _on_failed(self, request: Request) -> None:
+        record = self._records.get(request)
+        if record is not None:
+            record.failure = request.failure or "failed"
+
+    def _on_response(self, response: Response) -> None:
+        record = self._records.get(response.request)
+        if record is None:
+            return
+        record.status = response.status
+        self._track(self._read_set_cookies(response, record, self.state.now_ms()))
+
+    async def _read_set_cookies(self, response: Response, record: RequestRecord, t_ms: float) -> None:
+        try:
+            headers = await response.header_values("set-cookie")
+        except Exception:  # noqa: BLE001 - the context may be closing
+            return
+        for raw in headers:
+            for line in raw.split("\n"):
+                if line.strip():
+                    record.set_cookie_headers.append(self._redacted(response.url, line, t_ms))
+
+    def _redacted(self, url: str, header: str, t_ms: float) -> SetCookieHeader:
+        name, value, attributes = split_set_cookie(header)
+        length, digest = value_fingerprint(value)
+        return SetCookieHeader(
+            url=url, name=name, attributes=attributes, value_len=length, value_sha256=digest,
+            value=value if self.state.keep_values else None, t_ms=t_ms,
+        )
+
+    def _on_websocket(self, ws: WebSocket) -> None:
+        record = RequestRecord(
+            id=str(next(self._ids)), url=ws.url, method="GET", resource_type="websocket",
+            t_ms=self.state.now_ms(), phase=self.state.phase,
+        )
+        ws.on("socketerror", lambda error: setattr(record, "failure", str(error)))
+        self._sockets.append(record)
+
+    async def collect(self, visit: Visit) -> None:
+        if self._pending:
+            await asyncio.wait(list(self._pending), timeout=2.0)
+        records = list(self._records.values()) + self._sockets
+        records.sort(key=lambda r: r.t_ms)
+        visit.requests = records
+        self.state.extras["set_cookie_headers"] = [h for r in records for h in r.set_cookie_headers]

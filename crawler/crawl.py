@@ -1,0 +1,132 @@
+"""``crawl_domain``: discovery, then every visit in its own fresh context, gathered into a Capture.
+
+A ``Crawler`` keeps one browser for many domains and bounds how many visits run at once across
+all of them; settle time is idle, so visits overlap and the CPU stays busy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+from playwright.async_api import Playwright, async_playwright
+
+from .browser import BrowserOptions, LaunchedBrowser, launch
+from .capture import Capture, Visit
+from .discovery import discover
+from .domains import normalize_domain
+from .errors import CrawlError
+from .visit_runner import ConsentHandler, VisitOptions, run_visit
+from .visits import DEFAULT_VISITS, visit_specs
+
+
+@dataclass(frozen=True)
+class CrawlOptions:
+    browser: BrowserOptions = field(default_factory=BrowserOptions)
+    visits: tuple[str, ...] = DEFAULT_VISITS
+    timeout_s: float = 30.0
+    settle_s: float = 3.0
+    keep_values: bool = False
+    find_policies: bool = True
+    max_concurrent_visits: int = 6
+    consent_handler: ConsentHandler | None = None
+
+    def visit_options(self) -> VisitOptions:
+        return VisitOptions(self.timeout_s, self.settle_s, self.keep_values, self.consent_handler)
+
+
+class Crawler:
+    """One browser, many domains. Use as ``async with Crawler(options) as crawler``."""
+
+    def __init__(self, options: CrawlOptions | None = None) -> None:
+        self.options = options or CrawlOptions()
+        self._playwright_cm = None
+        self._playwright: Playwright | None = None
+        self._browser: LaunchedBrowser | None = None
+        self._launch_lock = asyncio.Lock()
+        self._slots = asyncio.Semaphore(max(1, self.options.max_concurrent_visits))
+        visit_specs(self.options.visits)  # fail early on unknown visit names
+
+    async def __aenter__(self) -> "Crawler":
+        self._playwright_cm = async_playwright()
+        self._playwright = await self._playwright_cm.__aenter__()
+        await self._ensure_browser()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        if self._browser is not None:
+            await self._browser.close()
+        if self._playwright_cm is not None:
+            await self._playwright_cm.__aexit__(*exc)
+
+    @property
+    def browser(self) -> LaunchedBrowser:
+        if self._browser is None:
+            raise CrawlError("crawler not started: use `async with Crawler(...)`")
+        return self._browser
+
+    async def _ensure_browser(self) -> LaunchedBrowser:
+        async with self._launch_lock:
+            if self._browser is None or not self._browser.connected:
+                if self._browser is not None:
+                    await self._browser.close()  # crashed: start a new one for what follows
+                assert self._playwright is not None
+                try:
+                    self._browser = await launch(self._playwright, self.options.browser)
+                except CrawlError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - BrowserNotFoundError passes through below
+                    from .errors import BrowserNotFoundError
+
+                    if isinstance(exc, BrowserNotFoundError):
+                        raise
+                    raise CrawlError(f"could not launch Chromium: {str(exc).splitlines()[0]}") from exc
+            return self._browser
+
+    async def crawl(self, domain: str) -> Capture:
+        """Crawl one domain. Raises InvalidDomainError for bad input; an unreachable site is a Capture."""
+        host = normalize_domain(domain)
+        browser = await self._ensure_browser()
+        capture = Capture(domain=host, start_url=f"https://{host}/", started_at=time.time(),
+                          browser_version=browser.version, user_agent=browser.user_agent)
+        async with self._slots:
+            found = await discover(browser, host, self.options.timeout_s, self.options.find_policies)
+        capture.policies = found.policies
+        capture.well_known = found.well_known
+        if found.start_url is None:
+            capture.reachable = False
+            capture.error = found.error
+        else:
+            capture.start_url = found.start_url
+            capture.visits = await self._run_visits(browser, capture.start_url, host)
+            capture.partial = any(v.partial or not v.ok for v in capture.visits)
+            failed = [v for v in capture.visits if v.error]
+            if failed and all(not v.ok for v in capture.visits):
+                capture.error = "; ".join(f"{v.name}: {v.error}" for v in failed)
+        capture.finished_at = time.time()
+        return capture
+
+    async def _run_visits(self, browser: LaunchedBrowser, url: str, host: str) -> list[Visit]:
+        options = self.options.visit_options()
+
+        async def one(spec) -> Visit:
+            async with self._slots:
+                return await run_visit(browser, spec, url, host, options)
+
+        specs = visit_specs(self.options.visits)
+        results = await asyncio.gather(*(one(s) for s in specs), return_exceptions=True)
+        visits = []
+        for spec, result in zip(specs, results):
+            if isinstance(result, BaseException):
+                visits.append(Visit(name=spec.name, url=url, partial=True, error=f"visit crashed: {result!r}"))
+            else:
+                visits.append(result)
+        return visits
+
+
+async def crawl_domain(domain: str, options: CrawlOptions | None = None) -> Capture:
+    """The crawler's one entry point: crawl ``domain`` with a browser of its own."""
+    normalize_domain(domain)  # bad input fails before a browser starts
+    async with Crawler(options) as crawler:
+        return await crawler.crawl(domain)

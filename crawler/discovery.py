@@ -1,0 +1,175 @@
+"""Site discovery in its own throwaway context: is the site reachable, at which URL; where are its
+privacy and cookie policies; what do its /.well-known/ GPC and DNT files say.
+
+Nothing here is recorded as a visit: discovery may click nothing and its cookies never mix with
+the visits' fresh contexts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Page
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+
+from .browser import LaunchedBrowser
+from .capture import PolicyDocument, WellKnown
+from .policy_links import Anchor, find_policy_links, looks_like_policy, vocabulary
+from .text_extract import extract_main_text, page_language
+
+WELL_KNOWN_FILES = ("/.well-known/gpc.json", "/.well-known/dnt-policy.txt")
+MAX_BODY = 200_000
+
+ANCHORS_JS = """
+() => Array.from(document.querySelectorAll('a[href]')).slice(0, 3000).map(a => {
+  const inFooter = !!a.closest('footer, [role=contentinfo], #footer, .footer, [class*=footer], [id*=footer]');
+  const inNav = !!a.closest('nav, header, [role=navigation], [role=banner]');
+  const text = (a.innerText || a.textContent || '').trim() || a.getAttribute('aria-label') || a.getAttribute('title') || '';
+  return [a.getAttribute('href'), text.slice(0, 200), inFooter, inNav];
+})
+"""
+
+FETCH_JS = """
+async (path) => {
+  try {
+    const r = await fetch(path, {credentials: 'omit', redirect: 'follow'});
+    const body = await r.text();
+    return [r.status, body.slice(0, %d), null];
+  } catch (e) { return [null, null, String(e)]; }
+}
+""" % MAX_BODY
+
+
+@dataclass
+class Discovery:
+    start_url: str | None = None
+    error: str | None = None
+    homepage_status: int | None = None
+    policies: list[PolicyDocument] = field(default_factory=list)
+    well_known: list[WellKnown] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+async def discover(browser: LaunchedBrowser, domain: str, timeout_s: float, find_policies: bool = True) -> Discovery:
+    result = Discovery()
+    context = await browser.new_context()
+    try:
+        page = await _open_homepage(context, domain, timeout_s, result)
+        if page is None:
+            return result
+        result.well_known = await _fetch_well_known(page, result.start_url)
+        if find_policies:
+            await _find_policies(page, result, timeout_s)
+    except (PlaywrightError, asyncio.TimeoutError) as exc:
+        message = f"discovery interrupted: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+        result.notes.append(message)
+        if result.start_url is None:
+            result.error = message
+    finally:
+        try:
+            await asyncio.wait_for(context.close(), 5)
+        except Exception:  # noqa: BLE001
+            pass
+    return result
+
+
+async def _open_homepage(context, domain: str, timeout_s: float, result: Discovery) -> Page | None:
+    errors = []
+    for url in (f"https://{domain}/", f"http://{domain}/"):
+        # A fresh page per attempt: leaving a network-error page can be interrupted by Chromium.
+        page = await context.new_page()
+        page.on("dialog", lambda d: asyncio.ensure_future(_quiet(d.dismiss())))
+        try:
+            response = await page.goto(url, wait_until="domcontentloaded", timeout=timeout_s * 1000)
+        except PlaywrightTimeoutError:
+            errors.append(f"{url}: no response within {timeout_s:g} s")
+            continue
+        except PlaywrightError as exc:
+            errors.append(f"{url}: {str(exc).splitlines()[0]}")
+            continue
+        result.start_url = url
+        result.homepage_status = response.status if response else None
+        return page
+    result.error = "site unreachable: " + "; ".join(errors)
+    return None
+
+
+async def _fetch_well_known(page: Page, start_url: str) -> list[WellKnown]:
+    out = []
+    for path in WELL_KNOWN_FILES:
+        url = start_url.rstrip("/") + path
+        try:
+            status, body, error = await asyncio.wait_for(page.evaluate(FETCH_JS, path), 10)
+        except (PlaywrightError, asyncio.TimeoutError) as exc:
+            status, body, error = None, None, str(exc).splitlines()[0] if str(exc) else "timeout"
+        out.append(WellKnown(path=path, url=url, status=status, body=body if status == 200 else None, error=error))
+    return out
+
+
+async def _anchors(page: Page) -> list[Anchor]:
+    try:
+        await page.wait_for_load_state("load", timeout=5000)
+    except PlaywrightError:
+        pass
+    raw = await asyncio.wait_for(page.evaluate(ANCHORS_JS), 10)
+    return [Anchor(href or "", text or "", bool(footer), bool(nav)) for href, text, footer, nav in raw]
+
+
+async def _find_policies(page: Page, result: Discovery, timeout_s: float) -> None:
+    homepage = page.url
+    links = find_policy_links(await _anchors(page), homepage)
+    privacy = await _load_policy(page, "privacy", links.get("privacy"), homepage, timeout_s, result)
+    cookie_link = links.get("cookie")
+    if cookie_link is None and privacy is not None:
+        # A privacy policy often links the separate cookie policy it refers to.
+        cookie_link = find_policy_links(await _anchors(page), page.url).get("cookie")
+        if cookie_link is not None and cookie_link.url.split("#")[0] == privacy.final_url:
+            cookie_link = None
+    await _load_policy(page, "cookie", cookie_link, homepage, timeout_s, result)
+
+
+async def _load_policy(page: Page, kind: str, link, homepage: str, timeout_s: float, result: Discovery) -> PolicyDocument | None:
+    if link is not None:
+        doc = await _open_policy(page, kind, link.url, "link", link.text, timeout_s)
+        if doc is not None:
+            result.policies.append(doc)
+            return doc
+        result.notes.append(f"{kind} policy link {link.url} did not load as a policy")
+    base = homepage.split("/", 3)
+    origin = "/".join(base[:3])
+    for path in vocabulary().well_known_paths.get(kind, ()):
+        doc = await _open_policy(page, kind, origin + path, "well_known_path", None, timeout_s)
+        if doc is not None:
+            result.policies.append(doc)
+            return doc
+    return None
+
+
+async def _open_policy(page: Page, kind: str, url: str, found_via: str, link_text: str | None,
+                       timeout_s: float) -> PolicyDocument | None:
+    try:
+        response = await page.goto(url, wait_until="load", timeout=timeout_s * 1000)
+    except PlaywrightError:
+        return None
+    status = response.status if response else None
+    if status is None or status >= 400:
+        return None
+    html = await page.content()
+    text = extract_main_text(html)
+    # A linked privacy page is kept even when thin (the site calls it its policy); anything else
+    # must read like a policy: "Cookie settings" links often lead to a preferences widget.
+    if not (kind == "privacy" and found_via == "link") and not looks_like_policy(text):
+        return None
+    return PolicyDocument(
+        kind=kind, url=url, found_via=found_via, link_text=link_text, status=status, final_url=page.url,
+        language=page_language(html), title=await page.title(), html=html, text=text,
+    )
+
+
+async def _quiet(coro) -> None:
+    try:
+        await coro
+    except Exception:  # noqa: BLE001
+        pass
