@@ -1,0 +1,76 @@
+"""Browser/crawl options shared by every CLI command that drives Chromium."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+from typing import AsyncIterator, Callable
+
+import click
+
+from crawler import BrowserOptions, CrawlOptions
+
+
+def crawl_options(func: Callable) -> Callable:
+    """Decorate a click command with the crawler's browser options."""
+    options = [
+        click.option("--host-rules", envvar="CONSENTWATCH_HOST_RULES", default=None,
+                     help="Chromium --host-resolver-rules (env CONSENTWATCH_HOST_RULES)."),
+        click.option("--ignore-https-errors", is_flag=True, help="Accept invalid TLS certificates."),
+        click.option("--timeout", "timeout_s", type=click.FloatRange(1, 600), default=30.0, show_default=True,
+                     help="Seconds a page may take to load."),
+        click.option("--settle", "settle_s", type=click.FloatRange(0, 120), default=3.0, show_default=True,
+                     help="Idle seconds after load, to catch late requests."),
+        click.option("--chromium", type=click.Path(dir_okay=False), envvar="CONSENTWATCH_CHROMIUM", default=None,
+                     help="Chromium executable (env CONSENTWATCH_CHROMIUM)."),
+        click.option("--keep-values", is_flag=True, help="Store cookie values in clear (default: length + hash)."),
+        click.option("--visits", default=None, help="Comma-separated visits, e.g. baseline,gpc."),
+        click.option("--concurrency", type=click.IntRange(1, 32), default=6, show_default=True,
+                     help="Visits running at once."),
+        click.option("--demo-web", is_flag=True,
+                     help="Serve the bundled fake internet on loopback and route the browser to it."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def build_crawl_options(params: dict, extra_args: tuple[str, ...] = (), host_rules: str | None = None,
+                        **overrides) -> CrawlOptions:
+    browser = BrowserOptions(
+        chromium=params.get("chromium"),
+        host_rules=host_rules or params.get("host_rules"),
+        ignore_https_errors=bool(params.get("ignore_https_errors")),
+        extra_args=extra_args,
+    )
+    visits = params.get("visits")
+    kwargs = dict(
+        browser=browser,
+        timeout_s=params.get("timeout_s", 30.0),
+        settle_s=params.get("settle_s", 3.0),
+        keep_values=bool(params.get("keep_values")),
+        max_concurrent_visits=params.get("concurrency", 6),
+    )
+    if visits:
+        kwargs["visits"] = tuple(v.strip() for v in visits.split(",") if v.strip())
+    kwargs.update(overrides)
+    return CrawlOptions(**kwargs)
+
+
+@contextlib.asynccontextmanager
+async def browser_environment(params: dict, **overrides) -> AsyncIterator[CrawlOptions]:
+    """CrawlOptions for the command; with --demo-web, also the running fake internet behind them."""
+    if not params.get("demo_web"):
+        yield build_crawl_options(params, **overrides)
+        return
+    from crawler.testing import FakeInternet
+
+    async with FakeInternet() as web:
+        yield build_crawl_options(params, extra_args=tuple(web.chromium_args[1:]), host_rules=web.host_rules,
+                                  **overrides)
+
+
+@functools.cache
+def default_concurrency() -> int:
+    return max(2, (os.cpu_count() or 2) * 3)
