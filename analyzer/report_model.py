@@ -1,0 +1,186 @@
+"""The audit report: what one domain's policy declares, what it loads, and the findings between.
+
+Versioned JSON (``schema_version``); documented in docs/report-schema.md and docs/findings.md.
+This module is the contract between the analyzer (which builds it) and the API/extension (which
+store and show it). ``summary_of(report)`` is the small payload the browser extension reads.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+REPORT_SCHEMA_VERSION = 1
+
+Severity = Literal["high", "medium", "low", "info"]
+DeclarationLevel = Literal["product", "company", "category", "negated", "none"]
+
+
+class Struct(msgspec.Struct, kw_only=True):
+    pass
+
+
+class Evidence(Struct, kw_only=True):
+    """One observable fact a finding rests on."""
+
+    kind: str  # request | cookie | policy_sentence | well_known | consent_state | storage
+    visit: str | None = None
+    url: str | None = None  # request URL, or the policy / well-known URL
+    cookie: str | None = None  # "name @ domain"
+    text: str | None = None  # policy sentence, well-known body, decoded consent state …
+    t_ms: float | None = None  # since navigation start (or since the consent click: see detail)
+    detail: str | None = None
+
+
+class Finding(Struct, kw_only=True):
+    code: str  # stable: see docs/findings.md
+    severity: Severity
+    title: str
+    explanation: str
+    product_id: str | None = None
+    product_name: str | None = None
+    company_id: str | None = None
+    company_name: str | None = None
+    category: str | None = None
+    visit: str | None = None
+    evidence: list[Evidence] = []
+
+
+class ObservedTracker(Struct, kw_only=True):
+    """A tracker product (or an unattributed third party) seen in at least one visit."""
+
+    key: str  # product id, or "company:<id>", or "host:<registrable domain>"
+    name: str
+    product_id: str | None = None
+    company_id: str | None = None
+    company_name: str | None = None
+    category: str | None = None
+    source: str = "own"  # own | duckduckgo | ghostery | disconnect | unattributed
+    first_party: bool = False  # served from the site's own domain (e.g. first-party _ga cookie only)
+    visits: list[str] = []
+    request_count: int = 0
+    evidence_urls: list[str] = []  # capped sample
+    cookies: list[str] = []  # "name @ domain"
+    declared: DeclarationLevel = "none"
+    declaration_sentence: str | None = None
+
+
+class DeclaredNotSeen(Struct, kw_only=True):
+    product_id: str | None = None
+    company_id: str | None = None
+    name: str
+    sentence: str
+
+
+class PolicyPart(Struct, kw_only=True):
+    found: bool
+    url: str | None = None
+    cookie_policy_url: str | None = None
+    language: str | None = None
+    text_sha256: str | None = None
+    analysis: dict | None = None  # analyzer.policy.PolicyAnalysis as JSON (see docs/report-schema.md)
+
+
+class Signal(Struct, kw_only=True):
+    policy: str  # the policy's stance (honors, does_not_honor, unclear, silent …)
+    observed: str  # what the visit showed (e.g. "3 advertising trackers loaded with DNT/GPC on")
+    contradicted: bool = False
+
+
+class Counts(Struct, kw_only=True):
+    declared: int = 0  # products/companies the policy names (positive declarations)
+    loaded: int = 0  # third-party trackers observed
+    undeclared: int = 0
+    declared_not_seen: int = 0
+
+
+class Grade(Struct, kw_only=True):
+    letter: str  # A … F
+    score: int  # 0 … 100
+    reasons: list[str] = []
+
+
+class VisitSummary(Struct, kw_only=True):
+    name: str
+    ok: bool
+    status: int | None = None
+    error: str | None = None
+    partial: bool = False
+    requests: int = 0
+    third_party_requests: int = 0
+    cookies: int = 0
+    third_party_cookies: int = 0
+    trackers: list[str] = []  # ObservedTracker keys seen in this visit
+    consent_outcome: str | None = None
+
+
+class Report(Struct, kw_only=True):
+    schema_version: int = REPORT_SCHEMA_VERSION
+    domain: str
+    audited_at: float
+    start_url: str | None = None
+    reachable: bool = True
+    error: str | None = None
+    partial: bool = False
+    policy: PolicyPart
+    trackers: list[ObservedTracker] = []
+    declared_not_seen: list[DeclaredNotSeen] = []
+    findings: list[Finding] = []
+    counts: Counts = msgspec.field(default_factory=Counts)
+    signals: dict[str, Signal] = {}  # "dnt", "gpc", "sale", "banner"
+    visits: list[VisitSummary] = []
+    summary: str = ""
+    grade: Grade = msgspec.field(default_factory=lambda: Grade(letter="?", score=0))
+
+
+class SummaryFinding(Struct, kw_only=True):
+    code: str
+    severity: Severity
+    title: str
+    company_name: str | None = None
+
+
+class SiteSummary(Struct, kw_only=True):
+    """The small payload the extension's popup reads (GET /v1/sites/{domain}/summary)."""
+
+    domain: str
+    audited_at: float
+    grade: Grade
+    summary: str
+    counts: Counts
+    policy_found: bool
+    policy_url: str | None = None
+    signals: dict[str, Signal] = {}
+    top_findings: list[SummaryFinding] = []
+    undeclared: list[str] = []  # tracker names, most severe first
+    reachable: bool = True
+
+
+SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
+
+
+def summary_of(report: Report, top: int = 5) -> SiteSummary:
+    findings = sorted(report.findings, key=lambda f: SEVERITY_ORDER[f.severity])
+    return SiteSummary(
+        domain=report.domain,
+        audited_at=report.audited_at,
+        grade=report.grade,
+        summary=report.summary,
+        counts=report.counts,
+        policy_found=report.policy.found,
+        policy_url=report.policy.url,
+        signals=report.signals,
+        top_findings=[SummaryFinding(code=f.code, severity=f.severity, title=f.title, company_name=f.company_name)
+                      for f in findings[:top]],
+        undeclared=[t.name for t in report.trackers if t.declared in ("none", "negated") and not t.first_party],
+        reachable=report.reachable,
+    )
+
+
+def encode_report(report: Report) -> bytes:
+    return msgspec.json.encode(report)
+
+
+def decode_report(data: bytes | str) -> Report:
+    return msgspec.json.decode(data, type=Report)
