@@ -65,5 +65,9 @@ async def _crawl(domain: str, params: dict):
                 return await crawler.crawl(domain)
 
 
+from .cli_service import register as _register_service_commands  # noqa: E402  (needs `main`)
+
+_register_service_commands(main)
+
 if __name__ == "__main__":
     main()
