@@ -39,7 +39,10 @@ def static(body: str | bytes, content_type: str = "text/html; charset=utf-8", st
 
 
 class RouteTable:
-    """Exact paths win over prefixes; among prefixes the longest wins."""
+    """Exact paths win over prefixes; among prefixes the longest wins.
+
+    A host may be a wildcard (``*.sc.omtrdc.net``): it serves every subdomain that has no routes
+    of its own (collectors on per-customer subdomains)."""
 
     def __init__(self) -> None:
         self._exact: dict[str, dict[str, Handler]] = {}
@@ -56,6 +59,8 @@ class RouteTable:
 
     def resolve(self, host: str, path: str) -> Handler | None:
         host = host.lower()
+        if host not in self._exact and host not in self._prefix:
+            host = next((w for w in _wildcards(host) if w in self._exact or w in self._prefix), host)
         handler = self._exact.get(host, {}).get(path)
         if handler is not None:
             return handler
@@ -66,3 +71,8 @@ class RouteTable:
 
     def paths(self, host: str) -> list[str]:
         return sorted(self._exact.get(host.lower(), {}))
+
+
+def _wildcards(host: str) -> list[str]:
+    labels = host.split(".")
+    return [".".join(["*", *labels[i:]]) for i in range(1, len(labels) - 1)]

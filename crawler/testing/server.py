@@ -63,6 +63,7 @@ class FakeInternet:
         self.demo_domains: list[str] = []
         self.seed_domains: dict[str, str] = {}
         self.sites: dict[str, str] = {}  # test-site role → host, e.g. "behaviours" → "behaviour-lab.com"
+        self.registries: dict[str, dict[str, Any]] = {"gtm_containers": {}}  # data stubs read per id
         self.http_port = 0
         self.https_port = 0
         self._ca: CertificateAuthority | None = None
@@ -106,7 +107,7 @@ class FakeInternet:
             self._ca = None
 
     def _install_content(self) -> None:
-        load_catalog().install(self.routes)
+        load_catalog().install(self.routes, self.registries)
         from . import sites  # late: sites import server-side helpers
 
         sites.install(self)

@@ -83,6 +83,7 @@ class SiteSpec:
     banner: str = ""
     pages: dict[str, PageSpec] = field(default_factory=dict)
     well_known: dict[str, Any] = field(default_factory=dict)
+    gtm_containers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # GTM-… → tags it fires
     extra: dict[str, Any] = field(default_factory=dict)  # free-form data (e.g. demo expectations)
 
 
@@ -122,6 +123,19 @@ def render_tag(tag: dict[str, Any]) -> str:
         when = json.dumps(tag["when"], sort_keys=True)
         return f"<template data-cw-tag=\"{tag['tag']}\" data-cw-when='{when}'>\n{html}\n</template>"
     return html
+
+
+def container_config(tags: list[dict[str, Any]]) -> dict[str, Any]:
+    """What gtm.js gets for a container: gtag tags by id, every other tag as rendered HTML."""
+    out = []
+    for tag in tags:
+        requires = tag.get("requires", [])
+        if tag.get("kind") == "gtag":
+            out.append({"kind": "gtag", "id": tag["id"], "requires": requires})
+        else:
+            params = {k: v for k, v in tag.items() if k != "requires"}
+            out.append({"kind": "html", "html": render_tag(params), "requires": requires})
+    return {"tags": out}
 
 
 def render_page(site: SiteSpec, page: PageSpec) -> str:
@@ -197,6 +211,8 @@ def install_site(web_: "FakeInternet", site: SiteSpec) -> None:
             return web.Response(status=301, headers={"Location": f"https://{host}{request.path_qs}"})
 
         web_.add_route(f"www.{site.host}", "/", to_apex, prefix=True)
+    for container_id, tags in site.gtm_containers.items():
+        web_.registries["gtm_containers"][container_id] = container_config(tags)
     if site.role:
         web_.sites[site.role] = site.host
 

@@ -32,7 +32,7 @@ CONTENT_TYPES = {"gif": "image/gif", "js": "application/javascript; charset=utf-
 
 def fill(template: str, **extra: str) -> str:
     """Expand the value placeholders used in trackers.yaml."""
-    values = {"hex16": secrets.token_hex(8), "hex32": secrets.token_hex(16), "rand": str(secrets.randbelow(2**31)),
+    values = {"hex8": secrets.token_hex(4), "hex16": secrets.token_hex(8), "hex32": secrets.token_hex(16), "rand": str(secrets.randbelow(2**31)),
               "now": str(int(time.time())), "uuid": str(uuid.uuid4()),
               "expires_390d": email.utils.formatdate(time.time() + 390 * 86400, usegmt=True),
               "expires_90d": email.utils.formatdate(time.time() + 90 * 86400, usegmt=True),
@@ -69,12 +69,15 @@ class ScriptStub:
 
     id: str
     host: str
+    product: str = ""  # the analyzer knowledge id this stub imitates
     path: str = ""
     path_regex: str = ""
     id_query: str = ""
     js: list[str] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
     set_cookies: list[CookieSpec] = field(default_factory=list)
+    lookup: str = ""  # a per-id registry merged into CFG (e.g. GTM containers the sites define)
+    registries: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     def source(self, cfg: dict[str, Any]) -> str:
         body = "\n".join(stub_source(name) for name in self.js)
@@ -90,6 +93,11 @@ class ScriptStub:
             cfg.update({k: v for k, v in m.groupdict().items() if v is not None})
         if self.id_query:
             cfg["id"] = request.query.get(self.id_query, "")
+        if self.lookup:
+            entry = self.registries.get(self.lookup, {}).get(cfg.get("id", ""))
+            if entry is None:
+                return web.Response(status=404, text="unknown container")
+            cfg.update(entry)
         resp = web.Response(text=self.source(cfg), content_type="application/javascript", charset="utf-8")
         resp.headers["Cache-Control"] = "private, max-age=900"
         resp.headers["Access-Control-Allow-Origin"] = "*"
@@ -106,18 +114,27 @@ class Endpoint:
     host: str
     path: str
     prefix: bool = False
+    path_regex: str = ""  # named groups (e.g. `id`) fill the body's {id}
     response: str = "gif"
     body: str = ""
+    body_file: str = ""  # a file in stubs/ instead of `body`
     set_cookies: list[CookieSpec] = field(default_factory=list)
     cors: bool = True
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         if request.can_read_body:
             await request.read()
+        groups: dict[str, str] = {}
+        if self.path_regex:
+            m = re.search(self.path_regex, request.path)
+            if not m:
+                return web.Response(status=404, text="not found")
+            groups = {k: v for k, v in m.groupdict().items() if v is not None}
         if self.response == "empty":
             resp = web.Response(status=204)
         else:
-            body = GIF if self.response == "gif" else fill(self.body).encode()
+            text = stub_source(self.body_file) if self.body_file else self.body
+            body = GIF if self.response == "gif" else fill(text, **groups).encode()
             resp = web.Response(body=body)
             resp.headers["Content-Type"] = CONTENT_TYPES[self.response]
         resp.headers["Cache-Control"] = "no-cache, no-store, must-revalidate"
@@ -128,7 +145,7 @@ class Endpoint:
             if origin:
                 resp.headers["Access-Control-Allow-Credentials"] = "true"
         for spec in self.set_cookies:
-            if (value := spec.header(request)) is not None:
+            if (value := spec.header(request, **groups)) is not None:
                 resp.headers.add("Set-Cookie", value)
         return resp
 
@@ -141,8 +158,9 @@ class TrackerCatalog:
     def hosts(self) -> set[str]:
         return {s.host for s in self.scripts} | {e.host for e in self.endpoints}
 
-    def install(self, table: RouteTable) -> None:
+    def install(self, table: RouteTable, registries: dict[str, dict[str, Any]] | None = None) -> None:
         for s in self.scripts:
+            s.registries = registries if registries is not None else {}
             if s.path:
                 table.add(s.host, s.path, s)
             else:
