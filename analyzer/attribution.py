@@ -1,0 +1,300 @@
+"""Who is behind a request or a cookie: product, company, category, and which source said so.
+
+Order for a request host: our own signatures (product, then owned domain → company) →
+DuckDuckGo trackers → Ghostery patterns → Disconnect services → DuckDuckGo/Disconnect owned
+domains. An unknown third party is reported as ``source="unattributed"`` labelled with its
+registrable domain, never dropped. First party means the site's registrable domain (then only
+CNAME-cloaked trackers from DuckDuckGo's ``cnames`` are attributed) or a domain with the same
+owner (YouTube's site loading Google Analytics): those are attributed but keep ``party="first"``.
+
+Speed comes from planning once per (host, site): the own signatures that can match the host,
+the party and the list verdict are cached; per request only path/query regexes of the few
+candidate signatures (and DuckDuckGo rules of one tracker) run.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from urllib.parse import urlsplit
+
+import msgspec
+
+from analyzer.domains import normalize_host, registrable_domain
+from analyzer.external.lists import ExternalLists
+from analyzer.external.model import CookieMatch, ListMatch
+from analyzer.knowledge import Knowledge, Product, load_knowledge
+from analyzer.knowledge.index import SignatureIndex
+
+_CACHE_LIMIT = 200_000
+
+
+class Attribution(msgspec.Struct, frozen=True, kw_only=True):
+    party: str  # "first" | "third"
+    source: str  # own | duckduckgo | ghostery | disconnect | open-cookie-database | unattributed | first-party
+    product_id: str | None = None  # None when only the company is known (or a list's product we don't have)
+    product_name: str | None = None
+    company_id: str | None = None  # our company id, else a slug of the list's company name
+    company_name: str | None = None
+    category: str | None = None  # analytics | advertising | social | ... (None when unknown)
+    domain: str = ""  # registrable domain of the request host or cookie domain
+    label: str = ""  # product name, else company name, else the registrable domain
+    blocked: bool | None = None  # DuckDuckGo's verdict for this request, when DuckDuckGo attributed it
+
+    @property
+    def attributed(self) -> bool:
+        return self.source not in ("unattributed", "first-party")
+
+
+class _Plan(msgspec.Struct):
+    """Everything about one (host, site) pair that does not depend on the path."""
+
+    party: str
+    signatures: list[tuple[re.Pattern | None, re.Pattern | None, Attribution]]
+    fallback: Attribution | Callable[[str, str], Attribution]
+
+
+class Attributor:
+    def __init__(self, knowledge: Knowledge | None = None, lists: ExternalLists | None = None) -> None:
+        self.knowledge = knowledge or load_knowledge()
+        self.index = SignatureIndex(self.knowledge)
+        self.lists = lists or ExternalLists()
+        self._plans: dict[tuple[str, str], _Plan] = {}
+        self._owners: dict[str, frozenset[str]] = {}
+        self._sites: dict[str, str] = {}
+        self._cookies: dict[tuple[str, str, str], Attribution] = {}
+
+    # -- public API -------------------------------------------------------------------------
+    def attribute_request(self, url: str, site_domain: str, resource_type: str | None = None) -> Attribution:
+        host, path, query = _split(url)
+        plan = self._plan(host, self._site(site_domain))
+        for path_re, query_re, attribution in plan.signatures:
+            if (path_re is None or path_re.search(path)) and (query_re is None or query_re.search(query)):
+                return attribution
+        fallback = plan.fallback
+        if isinstance(fallback, Attribution):
+            return fallback
+        return fallback(url, resource_type)
+
+    def attribute_requests(self, urls: Iterable[str], site_domain: str) -> list[Attribution]:
+        attribute = self.attribute_request
+        return [attribute(url, site_domain) for url in urls]
+
+    def attribute_cookie(self, name: str, cookie_domain: str, site_domain: str) -> Attribution:
+        key = (name, normalize_host(cookie_domain), self._site(site_domain))
+        found = self._cookies.get(key)
+        if found is None:
+            found = self._attribute_cookie(*key)
+            if len(self._cookies) > _CACHE_LIMIT:
+                self._cookies.clear()
+            self._cookies[key] = found
+        return found
+
+    def party(self, host: str, site_domain: str) -> str:
+        return self._plan(normalize_host(host), self._site(site_domain)).party
+
+    # -- planning ---------------------------------------------------------------------------
+    def _site(self, site_domain: str) -> str:
+        site = self._sites.get(site_domain)
+        if site is None:
+            host = _split(site_domain)[0] if "://" in site_domain else normalize_host(site_domain)
+            site = self._sites[site_domain] = registrable_domain(host)
+        return site
+
+    def _plan(self, host: str, site: str) -> _Plan:
+        plan = self._plans.get((host, site))
+        if plan is None:
+            plan = self._make_plan(host, site)
+            if len(self._plans) > _CACHE_LIMIT:
+                self._plans.clear()
+            self._plans[(host, site)] = plan
+        return plan
+
+    def _make_plan(self, host: str, site: str) -> _Plan:
+        domain = registrable_domain(host) if host else ""
+        if not host or domain == site:
+            cloaked = self.lists.duckduckgo.uncloak(host) if self.lists.duckduckgo and host else None
+            if cloaked is None:
+                return _Plan(party="first", signatures=[], fallback=_first_party(domain))
+            plan = self._make_plan(cloaked, "")  # the tracker behind the CNAME, as a third party
+            return _with_party(plan, "first", domain)
+        party = "first" if self._same_owner(domain, site) else "third"
+        signatures = [
+            (c.path, c.query, self._own(c.product, party, domain)) for c in self.index.candidates(host)
+        ]
+        return _Plan(party=party, signatures=signatures, fallback=self._fallback(host, domain, site, party))
+
+    def _fallback(self, host: str, domain: str, site: str, party: str) -> Attribution | Callable:
+        company_id = self.index.company_of_domain(host)
+        if company_id is not None:
+            return self._company_only(company_id, party, domain)
+        ddg, ghostery = self.lists.duckduckgo, self.lists.ghostery
+        if ddg is not None and ddg.tracker(host) is not None:
+            return self._ddg_fallback(host, domain, site, party)
+        if ghostery is not None and ghostery.knows(host):
+            return self._ghostery_fallback(host, domain, party)
+        return self._fallback_after_ghostery(host, domain, party)
+
+    def _ddg_fallback(self, host: str, domain: str, site: str, party: str) -> Callable:
+        ddg = self.lists.duckduckgo
+        verdicts: dict[bool, Attribution] = {}
+
+        def resolve(url: str, resource_type: str | None) -> Attribution:
+            match = ddg.match(host, url, site, resource_type)
+            found = verdicts.get(match.blocked)
+            if found is None:
+                found = verdicts[match.blocked] = self._from_list(match, party, domain, host)
+            return found
+
+        return resolve
+
+    def _ghostery_fallback(self, host: str, domain: str, party: str) -> Callable:
+        ghostery = self.lists.ghostery
+        converted: dict[ListMatch | None, Attribution] = {}
+        fallback = self._fallback_after_ghostery(host, domain, party)
+
+        def resolve(url: str, resource_type: str | None) -> Attribution:
+            match = ghostery.match(host, _rest(url))
+            found = converted.get(match)
+            if found is None:
+                found = converted[match] = fallback if match is None else self._from_list(match, party, domain, host)
+            return found
+
+        return resolve
+
+    def _fallback_after_ghostery(self, host: str, domain: str, party: str) -> Attribution:
+        disconnect, ddg = self.lists.disconnect, self.lists.duckduckgo
+        for match in (
+            disconnect.match(host) if disconnect else None,
+            ddg.owner(host) if ddg else None,
+            disconnect.owner(host) if disconnect else None,
+        ):
+            if match is not None:
+                return self._from_list(match, party, domain, host)
+        return _unattributed(domain, party)
+
+    # -- ownership --------------------------------------------------------------------------
+    def _same_owner(self, domain: str, site: str) -> bool:
+        return bool(self._owner_keys(domain) & self._owner_keys(site))
+
+    def _owner_keys(self, domain: str) -> frozenset[str]:
+        keys = self._owners.get(domain)
+        if keys is None:
+            found: set[str] = set()
+            own = self.index.company_of_domain(domain)
+            if own is not None:
+                found.add("own:" + self.knowledge.company_chain(own)[-1])
+            for source in (self.lists.duckduckgo, self.lists.disconnect):
+                entity = source.owner_key(domain) if source is not None else None
+                if entity is not None:
+                    mapped = self.index.company_by_name(entity)
+                    found.add("own:" + self.knowledge.company_chain(mapped)[-1] if mapped else f"{source.source}:{entity}")
+            keys = self._owners[domain] = frozenset(found)
+        return keys
+
+    # -- building attributions --------------------------------------------------------------
+    def _own(self, product: Product, party: str, domain: str) -> Attribution:
+        company = self.knowledge.companies.get(product.company)
+        return Attribution(
+            party=party,
+            source="own",
+            product_id=product.id,
+            product_name=product.name,
+            company_id=product.company,
+            company_name=company.name if company else None,
+            category=product.category,
+            domain=domain,
+            label=product.name,
+        )
+
+    def _company_only(self, company_id: str, party: str, domain: str) -> Attribution:
+        company = self.knowledge.companies[company_id]
+        return Attribution(
+            party=party, source="own", company_id=company_id, company_name=company.name, domain=domain, label=company.name
+        )
+
+    def _from_list(self, match: ListMatch | CookieMatch, party: str, domain: str, host: str) -> Attribution:
+        """A list's answer in our vocabulary: its product and company mapped to ours when we know them."""
+        product_name = match.platform if isinstance(match, CookieMatch) else match.product_name
+        product_id = self.index.product_by_name(product_name) if product_name else None
+        product = self.knowledge.products.get(product_id) if product_id else None
+        company_id = product.company if product else self._list_company(match.company_name, host)
+        company = self.knowledge.companies.get(company_id) if company_id else None
+        company_name = company.name if company else match.company_name
+        return Attribution(
+            party=party,
+            source=match.source,
+            product_id=product_id,
+            product_name=product.name if product else product_name,
+            company_id=company_id,
+            company_name=company_name,
+            category=product.category if product else match.category,
+            domain=domain,
+            label=(product.name if product else product_name) or company_name or domain,
+            blocked=getattr(match, "blocked", None),
+        )
+
+    def _list_company(self, name: str | None, host: str) -> str | None:
+        if host:
+            owned = self.index.company_of_domain(host)
+            if owned is not None:
+                return owned
+        if not name:
+            return None
+        return self.index.company_by_name(name) or _slug(name)
+
+    # -- cookies ----------------------------------------------------------------------------
+    def _attribute_cookie(self, name: str, host: str, site: str) -> Attribution:
+        plan = self._plan(host, site)
+        domain = registrable_domain(host) if host else ""
+        product = self.index.cookie(name, host)
+        if product is not None:
+            return self._own(product, plan.party, domain)
+        if domain != site:
+            by_host = self.attribute_request(f"https://{host}/", site)
+            if by_host.attributed:
+                return by_host
+        match = self.lists.cookies.lookup(name, host) if self.lists.cookies is not None else None
+        if match is not None:
+            return self._from_list(match, plan.party, domain, "")
+        return _first_party(domain) if plan.party == "first" and domain == site else _unattributed(domain, plan.party)
+
+
+def _with_party(plan: _Plan, party: str, domain: str) -> _Plan:
+    """A cloaked tracker: the attribution of its real host, but first party and our domain."""
+
+    def fix(a: Attribution) -> Attribution:
+        return msgspec.structs.replace(a, party=party, domain=domain)
+
+    fallback = plan.fallback
+    new_fallback = fix(fallback) if isinstance(fallback, Attribution) else (lambda u, t: fix(fallback(u, t)))
+    return _Plan(party=party, signatures=[(p, q, fix(a)) for p, q, a in plan.signatures], fallback=new_fallback)
+
+
+def _first_party(domain: str) -> Attribution:
+    return Attribution(party="first", source="first-party", domain=domain, label=domain)
+
+
+def _unattributed(domain: str, party: str) -> Attribution:
+    return Attribution(party=party, source="unattributed", domain=domain, label=domain)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or name
+
+
+def _split(url: str) -> tuple[str, str, str]:
+    """(host, path, query) of a URL; blob: URLs take their origin's host, data: URLs have none."""
+    if url.startswith("blob:"):
+        url = url[5:]
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return "", "", ""
+    return host.rstrip("."), parts.path or "/", parts.query
+
+
+def _rest(url: str) -> str:
+    _, path, query = _split(url)
+    return f"{path}?{query}" if query else path

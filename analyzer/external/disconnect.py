@@ -1,0 +1,86 @@
+"""Disconnect tracking protection: ``services.json`` (category → entity → domains) and
+``entities.json`` (entity → owned ``properties`` and tracking ``resources``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from analyzer.domains import longest_suffix_match
+from analyzer.external.model import CATEGORY_PRIORITY, ListMatch, first_category
+
+SOURCE = "disconnect"
+
+CATEGORY_MAP = {
+    "Advertising": "advertising",
+    "Email": "advertising",
+    "EmailAggressive": "advertising",
+    "FingerprintingInvasive": "advertising",
+    "FingerprintingGeneral": "advertising",
+    "Analytics": "analytics",
+    "Social": "social",
+    "Content": "embedded-content",
+    "ConsentManagers": "consent-manager",
+    "Anti-fraud": "functional",
+}
+
+
+class Disconnect:
+    source = SOURCE
+
+    def __init__(self, services: dict, entities: dict | None) -> None:
+        # host → (host, entity, categories): one host can be listed under several categories.
+        self._services: dict[str, tuple[str, str, set[str]]] = {}
+        for category, listed in services.get("categories", {}).items():
+            for item in listed:
+                for entity, sites in item.items():
+                    for domains in sites.values():
+                        if isinstance(domains, list):  # skip flags such as "performance": "true"
+                            self._add_service(entity, category, domains)
+        self._owned: dict[str, str] = {}
+        for entity, info in (entities or {}).get("entities", {}).items():
+            for domain in [*info.get("properties", []), *info.get("resources", [])]:
+                self._owned.setdefault(domain.lower(), entity)
+
+    def __len__(self) -> int:
+        return len(self._services)
+
+    @property
+    def hosts(self) -> list[str]:
+        return list(self._services)
+
+    def _add_service(self, entity: str, category: str, domains: list[str]) -> None:
+        for domain in domains:
+            _, owner, categories = self._services.setdefault(domain.lower(), (domain.lower(), entity, set()))
+            if owner == entity:
+                categories.add(category)
+
+    def match(self, host: str) -> ListMatch | None:
+        found = longest_suffix_match(host, self._services)
+        if found is None:
+            return None
+        listed, entity, categories = found
+        return ListMatch(
+            source=SOURCE,
+            entity=entity,
+            company_name=entity,
+            category=first_category(categories, CATEGORY_MAP, CATEGORY_PRIORITY),
+            matched=listed,
+        )
+
+    def owner(self, domain: str) -> ListMatch | None:
+        entity = self.owner_key(domain)
+        if entity is None:
+            return None
+        return ListMatch(source=SOURCE, entity=entity, company_name=entity, matched=domain)
+
+    def owner_key(self, domain: str) -> str | None:
+        return longest_suffix_match(domain, self._owned)
+
+
+def load_disconnect(services_path: Path, entities_path: Path | None = None) -> Disconnect:
+    services = json.loads(services_path.read_text(encoding="utf-8"))
+    entities = None
+    if entities_path is not None and entities_path.exists():
+        entities = json.loads(entities_path.read_text(encoding="utf-8"))
+    return Disconnect(services, entities)

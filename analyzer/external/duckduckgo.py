@@ -1,0 +1,180 @@
+"""DuckDuckGo Tracker Data Set (``tds.json``): trackers by host, entities, owned domains, CNAMEs.
+
+Matching follows DuckDuckGo's own algorithm: the tracker is the entry for the longest suffix
+of the request host; its regex ``rules`` are tried in order and the first that matches decides
+(``action: ignore``, per-site/per-type ``exceptions``); with no matching rule the tracker's
+``default`` decides. Attribution uses the owner; the verdict is reported as ``blocked``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import msgspec
+
+from analyzer.domains import host_matches, longest_suffix_match
+from analyzer.external.model import CATEGORY_PRIORITY, ListMatch, first_category
+
+SOURCE = "duckduckgo"
+
+CATEGORY_MAP = {
+    "Session Replay": "session-recording",
+    "Tag Manager": "tag-manager",
+    "Consent Management Platform": "consent-manager",
+    "Advertising": "advertising",
+    "Ad Motivated Tracking": "advertising",
+    "Action Pixels": "advertising",
+    "Ad Fraud": "advertising",
+    "Analytics": "analytics",
+    "Audience Measurement": "analytics",
+    "Third-Party Analytics Marketing": "analytics",
+    "Social Network": "social",
+    "Social - Share": "social",
+    "Social - Comment": "social",
+    "Federated Login": "social",
+    "SSO": "functional",
+    "Embedded Content": "embedded-content",
+    "Badge": "embedded-content",
+    "Content Delivery": "functional",
+    "Online Payment": "functional",
+    "Support Chat Widget": "functional",
+}
+
+
+class _Owner(msgspec.Struct, frozen=True):
+    name: str = ""
+    displayName: str = ""  # noqa: N815 - the list's field name
+    ownedBy: str | None = None  # noqa: N815
+
+
+class _Scope(msgspec.Struct):
+    domains: list[str] = []
+    types: list[str] = []
+
+
+class _Rule(msgspec.Struct):
+    rule: str
+    action: str | None = None
+    exceptions: _Scope | None = None
+    options: _Scope | None = None
+
+
+class _Tracker(msgspec.Struct):
+    domain: str
+    owner: _Owner = _Owner()
+    categories: list[str] = []
+    default: str = "block"
+    rules: list[_Rule] = []
+
+
+class _Entity(msgspec.Struct):
+    domains: list[str] = []
+    displayName: str | None = None  # noqa: N815
+
+
+class _TDS(msgspec.Struct):
+    trackers: dict[str, _Tracker] = {}
+    entities: dict[str, _Entity] = {}
+    domains: dict[str, str] = {}
+    cnames: dict[str, str] = {}
+
+
+class DuckDuckGoTDS:
+    source = SOURCE
+
+    def __init__(self, tds: _TDS) -> None:
+        self._trackers = tds.trackers
+        self._entities = tds.entities
+        self._domain_owner = tds.domains
+        self._cnames = tds.cnames
+        self._compiled: dict[str, list[tuple[re.Pattern, _Rule]]] = {}
+
+    @property
+    def tracker_hosts(self) -> list[str]:
+        return list(self._trackers)
+
+    def __len__(self) -> int:
+        return len(self._trackers)
+
+    def tracker(self, host: str) -> ListMatch | None:
+        """The owner of the longest-suffix tracker entry, without a per-request verdict."""
+        entry = longest_suffix_match(host, self._trackers)
+        return None if entry is None else self._match(entry, blocked=None)
+
+    def match(self, host: str, url: str, site_domain: str, resource_type: str | None = None) -> ListMatch | None:
+        entry = longest_suffix_match(host, self._trackers)
+        if entry is None:
+            return None
+        return self._match(entry, blocked=self._verdict(entry, url, site_domain, resource_type))
+
+    def owner(self, domain: str) -> ListMatch | None:
+        """Company-level match from the ``domains`` table (owned, not necessarily tracking)."""
+        entity = longest_suffix_match(domain, self._domain_owner)
+        if entity is None:
+            return None
+        return ListMatch(source=SOURCE, entity=entity, company_name=self._display(entity), matched=domain)
+
+    def owner_key(self, domain: str) -> str | None:
+        return longest_suffix_match(domain, self._domain_owner)
+
+    def uncloak(self, host: str) -> str | None:
+        """The tracker host a first-party subdomain is a CNAME of (CNAME cloaking), if listed."""
+        return self._cnames.get(host)
+
+    def _match(self, entry: _Tracker, blocked: bool | None) -> ListMatch:
+        entity = entry.owner.ownedBy or entry.owner.name or None
+        # "Google Analytics" owned by "Google LLC" names a product; a plain owner names the company.
+        product = entry.owner.name if entry.owner.ownedBy else None
+        return ListMatch(
+            source=SOURCE,
+            entity=entity,
+            company_name=self._display(entity) if entity else None,
+            product_name=product,
+            category=first_category(entry.categories, CATEGORY_MAP, CATEGORY_PRIORITY),
+            matched=entry.domain,
+            blocked=blocked,
+        )
+
+    def _display(self, entity: str) -> str:
+        info = self._entities.get(entity)
+        return (info.displayName if info and info.displayName else None) or entity
+
+    def _rules(self, entry: _Tracker) -> list[tuple[re.Pattern, _Rule]]:
+        # Compiled on first use: most of the 2,000 rules are never needed in one run.
+        compiled = self._compiled.get(entry.domain)
+        if compiled is None:
+            compiled = [(re.compile(rule.rule), rule) for rule in entry.rules]
+            self._compiled[entry.domain] = compiled
+        return compiled
+
+    def _verdict(self, entry: _Tracker, url: str, site_domain: str, resource_type: str | None) -> bool:
+        for pattern, rule in self._rules(entry):
+            if not pattern.search(url) or not _in_scope(rule.options, site_domain, resource_type, True):
+                continue
+            if rule.action == "ignore":
+                return False
+            return not _in_scope(rule.exceptions, site_domain, resource_type, False)
+        return entry.default == "block"
+
+
+def _in_scope(scope: _Scope | None, site_domain: str, resource_type: str | None, empty: bool) -> bool:
+    """Whether a rule's ``options`` (restrict) or ``exceptions`` (exempt) cover this request."""
+    if scope is None:
+        return empty
+    by_site = any(host_matches(site_domain, d) for d in scope.domains)
+    by_type = resource_type is not None and _ddg_type(resource_type) in scope.types
+    if scope.domains and scope.types:
+        return by_site and by_type
+    return by_site or by_type
+
+
+def _ddg_type(resource_type: str) -> str:
+    # Playwright's resource types → the extension's webRequest types the list uses.
+    return {"xhr": "xmlhttprequest", "fetch": "xmlhttprequest", "document": "main_frame"}.get(
+        resource_type, resource_type
+    )
+
+
+def load_duckduckgo(path: Path) -> DuckDuckGoTDS:
+    return DuckDuckGoTDS(msgspec.json.decode(path.read_bytes(), type=_TDS))
