@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Callable
 
 from aiohttp import WSMsgType, web
@@ -33,7 +34,21 @@ def hang(web_: "FakeInternet") -> Handler:
     return handle
 
 
+def delay(web_: "FakeInternet", seconds: float = 5.0, body: str = "slow") -> Handler:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        ms = request.query.get("ms")
+        wait = int(ms) / 1000 if ms and ms.isdigit() else seconds
+        try:
+            await asyncio.wait_for(web_.hang(), timeout=wait)
+        except asyncio.TimeoutError:
+            pass
+        return web.Response(text=body, content_type="text/html")
+
+    return handle
+
+
 HANDLERS: dict[str, Callable[..., Handler]] = {
     "websocket_echo": websocket_echo,
     "hang": hang,
+    "delay": delay,
 }
