@@ -1,0 +1,67 @@
+"""Vendor names from the knowledge base: which phrase means which product or company.
+
+A policy names a product ("Google Analytics"), a company ("Google", "Facebook") or neither.
+Every product name/policy name and company name/alias becomes a phrase; ``scan.Scanner`` finds
+them all in one pass and asks this table what they mean and whether the case fits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from analyzer.policy.vocabulary import Vocabulary
+
+
+class Knowledge(Protocol):  # the parts of analyzer.knowledge.Knowledge used here
+    products: dict
+    companies: dict
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    level: str  # "product" | "company"
+    company_id: str
+    product_id: str | None = None
+    category: str | None = None
+
+
+def phrase_key(phrase: str) -> str:
+    return " ".join(phrase.split()).lower()
+
+
+class NameTable:
+    def __init__(self, knowledge: Knowledge, vocab: Vocabulary) -> None:
+        self.targets: dict[str, Target] = {}
+        self._spellings: dict[str, str] = {}
+        self._never_alone = vocab.never_alone
+        self._exact_case_max_len = vocab.exact_case_max_len
+        # Companies first so that a product listing the same phrase takes it over: the
+        # knowledge base says that phrase means the product.
+        for company in knowledge.companies.values():
+            for name in (company.name, *company.aliases):
+                self._add(name, Target("company", company.id))
+        for product in sorted(knowledge.products.values(), key=lambda p: p.id):
+            target = Target("product", product.company, product.id, product.category)
+            for name in (product.name, *product.policy_names):
+                self._add(name, target)
+
+    def _add(self, name: str, target: Target) -> None:
+        if not name or name in self._never_alone:
+            return
+        key = phrase_key(name)
+        existing = self.targets.get(key)
+        if existing is not None and existing.level == "product" and existing != target:
+            # Two products share a phrase: it only tells the company (or nothing).
+            if existing.company_id != target.company_id:
+                return
+            target = Target("company", target.company_id)
+        self.targets[key] = target
+        self._spellings.setdefault(key, name)
+
+    def case_ok(self, key: str, found: str) -> bool:
+        """Short names need their exact case ("DFP"); others need some capital unless the
+        name is lower-case itself, which rules out "clarity" the word and bare domains."""
+        spelling = self._spellings[key]
+        if len(spelling) <= self._exact_case_max_len:
+            return found == spelling
+        return found != found.lower() or spelling == spelling.lower()

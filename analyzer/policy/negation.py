@@ -1,0 +1,25 @@
+"""Is a mention inside a denial? ("we do not use the Facebook pixel", "… is not shared with Google")."""
+
+from __future__ import annotations
+
+from analyzer.policy.vocabulary import Vocabulary
+
+
+def clause_bounds(sentence: str, start: int, end: int, vocab: Vocabulary) -> tuple[int, int]:
+    """The clause around ``sentence[start:end]``: a denial before "; but …" does not reach past it."""
+    clause_start = 0
+    for brk in vocab.clause_break.finditer(sentence, 0, start):
+        clause_start = brk.end()
+    following = vocab.clause_break.search(sentence, end)
+    return clause_start, following.start() if following else len(sentence)
+
+
+def is_negated(sentence: str, start: int, end: int, vocab: Vocabulary) -> bool:
+    clause_start, clause_end = clause_bounds(sentence, start, end, vocab)
+    prefix = sentence[clause_start:start]
+    denial = None
+    for denial in vocab.negation_before.finditer(prefix):
+        pass
+    if denial is not None and not vocab.negation_exception.search(prefix, denial.start()):
+        return True
+    return bool(vocab.negation_after.search(sentence[end:clause_end]))

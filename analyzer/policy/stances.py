@@ -1,0 +1,79 @@
+"""Stances on browser privacy signals (Do Not Track, Global Privacy Control).
+
+A signal's sentences are the ones naming it plus the ones right after that continue the topic
+("…these signals"). Each response verb in them ("respond", "honor", "take action") is read by
+what stands just before it: a hedge ("may not"), a negation ("do not currently"), wording that
+only describes the law or the reader ("how we respond"), or nothing (an affirmation)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from analyzer.policy.model import Stance
+from analyzer.policy.scan import Scan, gated_matches
+from analyzer.policy.sentences import SentenceIndex
+from analyzer.policy.vocabulary import Vocabulary
+
+Reading = Literal["negative", "hedged", "positive", "mention"]
+_PREFIX_CHARS = 80
+_FOLLOWUPS = 4
+_MASK = " DNT "
+
+
+def signal_sentences(sentences: SentenceIndex, cue_sentences: list[int], vocab: Vocabulary) -> list[int]:
+    """The sentences naming the signal and the ones right after that continue its topic."""
+    chosen: set[int] = set()
+    for i in cue_sentences:
+        chosen.add(i)
+        for j in range(i + 1, min(i + 1 + _FOLLOWUPS, len(sentences.sentences))):
+            if not vocab.stance_followup.search(sentences.text_of(j)):
+                break
+            chosen.add(j)
+    return sorted(chosen)
+
+
+def read_sentence(sentence: str, cue_spans: list[tuple[int, int]], vocab: Vocabulary) -> Reading:
+    """How one sentence stands on the signal."""
+    # The cue itself ("do not track") holds a negation that must not be read as the site's.
+    masked = sentence
+    for start, end in sorted(cue_spans, reverse=True):
+        masked = masked[:start] + _MASK + masked[end:]
+    readings = {_read_verb(masked, verb.start(), verb.group(), vocab) for verb in vocab.response_verbs.finditer(masked)}
+    if vocab.honor_phrases.search(masked):
+        readings.add("positive")
+    if "negative" in readings:
+        return "hedged" if vocab.stance_hedge_sentence.search(masked) else "negative"
+    for reading in ("hedged", "positive"):
+        if reading in readings:
+            return reading  # type: ignore[return-value]
+    return "mention"
+
+
+def _read_verb(masked: str, start: int, verb: str, vocab: Vocabulary) -> Reading:
+    prefix = masked[max(0, start - _PREFIX_CHARS) : start]
+    if vocab.stance_neutral_before.search(prefix):
+        return "mention"
+    if vocab.stance_hedge_before.search(prefix):
+        return "hedged"
+    negated = bool(vocab.stance_negation_before.search(prefix))
+    refusal = bool(vocab.refusal_verbs.fullmatch(verb))
+    # "we do not ignore" is rare enough that a refusal verb is read as a refusal either way.
+    return "negative" if negated or refusal else "positive"
+
+
+def signal_stance(sentences: SentenceIndex, scan: Scan, vocab: Vocabulary, signal: str) -> Stance:
+    cue = vocab.signals[signal].cue
+    cues: dict[int, list[tuple[int, int]]] = {}
+    for i, match in gated_matches(sentences, scan.gated.get(signal, []), cue):
+        cues.setdefault(i, []).append(match.span())
+    if not cues:
+        return Stance(value="silent")
+    by_reading: dict[str, list[str]] = {"negative": [], "hedged": [], "positive": [], "mention": []}
+    for i in signal_sentences(sentences, sorted(cues), vocab):
+        sentence = sentences.text_of(i)
+        by_reading[read_sentence(sentence, cues.get(i, []), vocab)].append(sentence)
+    # A plain refusal is the site's practice; a hedge only matters when nothing is definite.
+    for reading, value in (("negative", "does_not_honor"), ("hedged", "unclear"), ("positive", "honors")):
+        if by_reading[reading]:
+            return Stance(value=value, evidence=by_reading[reading])
+    return Stance(value="unclear", evidence=by_reading["mention"])
