@@ -1,0 +1,211 @@
+"""The crawler against hostile, hanging, broken and unreachable sites: partial results, never a hang."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from crawler import Crawler, InvalidDomainError, crawl_domain
+from crawler.browser import BrowserNotFoundError, find_chromium
+from crawler.collectors import COLLECTORS, Collector
+from crawler.domains import normalize_domain
+from crawler.testing import NXDOMAIN_HOST
+
+
+
+SIMPLE = "<html><head><title>ok</title></head><body><p>hello</p><img src='https://pixels-r-us.com/p.gif'></body></html>"
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("Example.COM", "example.com"),
+    ("https://www.example.co.uk/path?q=1", "www.example.co.uk"),
+    ("bücher.de", "xn--bcher-kva.de"),
+    ("example.com:8080", "example.com"),
+])
+def test_domain_normalisation(raw, expected):
+    assert normalize_domain(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["", "not a domain", "localhost", "127.0.0.1", "ftp://example.com", "-bad-.com",
+                                 "a..com", "example.123"])
+def test_bad_domains_are_refused_with_a_reason(raw):
+    with pytest.raises(InvalidDomainError) as info:
+        normalize_domain(raw)
+    assert str(info.value)
+
+
+async def test_bad_domain_fails_before_any_browser_starts():
+    started = time.monotonic()
+    with pytest.raises(InvalidDomainError):
+        await crawl_domain("no spaces allowed.com")
+    assert time.monotonic() - started < 1.0
+
+
+def test_chromium_discovery_error_names_all_three_ways(monkeypatch, tmp_path):
+    monkeypatch.delenv("CONSENTWATCH_CHROMIUM", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("PLAYWRIGHT_BROWSERS_PATH", str(tmp_path))
+    with pytest.raises(BrowserNotFoundError) as info:
+        find_chromium()
+    message = str(info.value)
+    assert "CONSENTWATCH_CHROMIUM" in message and "--chromium" in message
+    assert "apt-get install chromium" in message
+    assert "playwright install" in message
+
+
+def test_chromium_discovery_prefers_explicit_then_system(monkeypatch, tmp_path):
+    fake = tmp_path / "my-chrome"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("CONSENTWATCH_CHROMIUM", str(fake))
+    assert find_chromium() == str(fake)
+    with pytest.raises(BrowserNotFoundError):
+        find_chromium(str(tmp_path / "missing"))
+    monkeypatch.delenv("CONSENTWATCH_CHROMIUM")
+    assert find_chromium() is not None and Path(find_chromium()).name.startswith(("chromium", "google-chrome"))
+
+
+async def test_unreachable_domain_is_a_capture_not_an_exception(web_crawler):
+    capture = await web_crawler.crawl(NXDOMAIN_HOST)
+    assert capture.reachable is False
+    assert "unreachable" in capture.error and "ERR_NAME_NOT_RESOLVED" in capture.error
+    assert capture.visits == []
+
+
+async def test_hanging_homepage_ends_with_a_clear_error(fake_web, options_for):
+    async def never(request):
+        await fake_web.hang()
+        return web.Response(status=503)
+
+    fake_web.add_route("hangs-forever.com", "/", never)
+    started = time.monotonic()
+    async with Crawler(options_for(fake_web, timeout_s=3.0, settle_s=0.5)) as crawler:
+        capture = await crawler.crawl("hangs-forever.com")
+    assert time.monotonic() - started < 30
+    assert capture.reachable is False
+    assert "no response within 3 s" in capture.error
+
+
+async def test_hanging_subresource_gives_partial_visits_with_what_was_seen(fake_web, web_crawler, options_for):
+    async def never(request):
+        await fake_web.hang()
+        return web.Response(status=503)
+
+    fake_web.add_page("slow-assets.com", "/", SIMPLE.replace("</body>", "<script src='/never.js'></script></body>"))
+    fake_web.add_route("slow-assets.com", "/never.js", never)
+    async with Crawler(options_for(fake_web, timeout_s=3.0, settle_s=0.5, visits=("baseline",))) as crawler:
+        capture = await crawler.crawl("slow-assets.com")
+    visit = capture.visit("baseline")
+    assert visit.partial and "did not finish loading within 3 s" in visit.error
+    urls = [r.url for r in visit.requests]
+    assert "https://slow-assets.com/" in urls and "https://slow-assets.com/never.js" in urls
+
+
+async def test_redirect_loop_is_reported(fake_web, web_crawler):
+    async def bounce(request):
+        target = "/b" if request.path == "/a" else "/a"
+        raise web.HTTPFound(target)
+
+    for path in ("/", "/a", "/b"):
+        fake_web.add_route("loops-forever.com", path, bounce)
+    capture = await web_crawler.crawl("loops-forever.com")
+    assert capture.reachable is False
+    assert "ERR_TOO_MANY_REDIRECTS" in capture.error
+
+
+async def test_busy_page_and_dialogs_yield_partial_results(fake_web, options_for):
+    page = SIMPLE.replace("</body>", "<script>alert('hi'); confirm('sure?');"
+                          "addEventListener('load', () => setTimeout(() => { for(;;){} }, 300));</script></body>")
+    fake_web.add_page("busy-loop.com", "/", page)
+    started = time.monotonic()
+    async with Crawler(options_for(fake_web, settle_s=1.0, timeout_s=5.0, visits=("baseline",))) as crawler:
+        capture = await crawler.crawl("busy-loop.com")
+    assert time.monotonic() - started < 60
+    visit = capture.visit("baseline")
+    assert visit.status == 200
+    assert visit.partial and any(e.stage == "after_load" for e in visit.collector_errors)
+    assert any(r.url == "https://pixels-r-us.com/p.gif" for r in visit.requests)
+
+
+class BrokenCollector(Collector):
+    name = "broken"
+
+    async def setup(self):
+        raise RuntimeError("setup exploded")
+
+    async def after_load(self, page):
+        raise RuntimeError("after_load exploded")
+
+    async def collect(self, visit):
+        raise RuntimeError("collect exploded")
+
+
+async def test_one_broken_collector_never_sinks_the_others(fake_web, web_crawler):
+    fake_web.add_page("isolation-check.com", "/", SIMPLE)
+    COLLECTORS.insert(0, BrokenCollector)
+    try:
+        capture = await web_crawler.crawl("isolation-check.com")
+    finally:
+        COLLECTORS.remove(BrokenCollector)
+    for visit in capture.visits:
+        stages = {e.stage for e in visit.collector_errors if e.collector == "broken"}
+        assert stages == {"setup", "after_load", "collect"}
+        assert visit.partial and visit.status == 200
+        assert any(r.url == "https://pixels-r-us.com/p.gif" for r in visit.requests)
+        assert visit.title == "ok"
+
+
+def _browser_pids(profile_dir: str) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if profile_dir in cmdline and "--type=" not in cmdline:
+                pids.append(int(entry.name))
+    return pids
+
+
+async def test_crashed_browser_is_replaced_and_the_crawl_reports_it(fake_web, options_for):
+    fake_web.add_page("crash-victim.com", "/", SIMPLE)
+    async with Crawler(options_for(fake_web, settle_s=4.0, visits=("baseline",))) as crawler:
+        pids = _browser_pids(crawler.browser.profile_dir)
+        assert pids, "could not find the browser process"
+        crawl = asyncio.ensure_future(crawler.crawl("crash-victim.com"))
+        await asyncio.sleep(2.5)
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        capture = await asyncio.wait_for(crawl, 60)
+        assert capture.error or any(v.error for v in capture.visits)
+        again = await crawler.crawl("crash-victim.com")
+    assert again.reachable and again.visit("baseline").status == 200
+
+
+def _cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "api.cli", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_cli_bad_domain_exits_2_with_a_message():
+    result = _cli("crawl", "not a domain")
+    assert result.returncode == 2
+    assert "not a valid domain name" in result.stderr
+
+
+def test_cli_unreachable_site_exits_nonzero_and_still_writes_the_capture(tmp_path):
+    out = tmp_path / "capture.json"
+    result = _cli("crawl", NXDOMAIN_HOST, "--demo-web", "--settle", "0", "--out", str(out))
+    assert result.returncode == 1, result.stderr
+    assert "unreachable" in result.stdout
+    from crawler import decode_capture
+
+    assert decode_capture(out.read_bytes()).reachable is False
