@@ -106,7 +106,14 @@ class DuckDuckGoTDS:
         entry = longest_suffix_match(host, self._trackers)
         if entry is None:
             return None
-        return self._match(entry, blocked=self._verdict(entry, url, site_domain, resource_type))
+        return self._match(entry, blocked=self.verdict(entry, url, site_domain, resource_type))
+
+    def entry(self, host: str) -> _Tracker | None:
+        """The tracker entry for ``host`` (opaque; pass it to ``verdict``), for per-host caching."""
+        return longest_suffix_match(host, self._trackers)
+
+    def with_verdict(self, entry: _Tracker, blocked: bool | None) -> ListMatch:
+        return self._match(entry, blocked)
 
     def owner(self, domain: str) -> ListMatch | None:
         """Company-level match from the ``domains`` table (owned, not necessarily tracking)."""
@@ -148,7 +155,8 @@ class DuckDuckGoTDS:
             self._compiled[entry.domain] = compiled
         return compiled
 
-    def _verdict(self, entry: _Tracker, url: str, site_domain: str, resource_type: str | None) -> bool:
+    def verdict(self, entry: _Tracker, url: str, site_domain: str, resource_type: str | None = None) -> bool:
+        """DuckDuckGo's decision for one request to this tracker: first matching rule, else default."""
         for pattern, rule in self._rules(entry):
             if not pattern.search(url) or not _in_scope(rule.options, site_domain, resource_type, True):
                 continue
