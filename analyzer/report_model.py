@@ -141,6 +141,19 @@ class SummaryFinding(Struct, kw_only=True):
     company_name: str | None = None
 
 
+class CompanyTrackers(Struct, kw_only=True):
+    """Undeclared trackers of one company, with a few request URLs as evidence (popup list)."""
+
+    company: str  # company name, or the tracker's own name when unattributed
+    trackers: list[str] = []
+    evidence_urls: list[str] = []  # capped sample
+
+
+class DeclaredSentence(Struct, kw_only=True):
+    name: str
+    sentence: str
+
+
 class SiteSummary(Struct, kw_only=True):
     """The small payload the extension's popup reads (GET /v1/sites/{domain}/summary)."""
 
@@ -155,6 +168,12 @@ class SiteSummary(Struct, kw_only=True):
     top_findings: list[SummaryFinding] = []
     undeclared: list[str] = []  # tracker names, most severe first
     reachable: bool = True
+    # Added for the popup's lists (api, issue 5); defaulted so older stored summaries still decode.
+    undeclared_by_company: list[CompanyTrackers] = []
+    declared_loaded: list[str] = []  # tracker names the policy declares and the site loads
+    declared_not_seen: list[DeclaredSentence] = []  # declared, never observed, with the policy sentence
+    banner: str | None = None  # consent-banner outcome of the reject (else accept) visit
+    partial: bool = False
 
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
@@ -173,9 +192,34 @@ def summary_of(report: Report, top: int = 5) -> SiteSummary:
         signals=report.signals,
         top_findings=[SummaryFinding(code=f.code, severity=f.severity, title=f.title, company_name=f.company_name)
                       for f in findings[:top]],
-        undeclared=[t.name for t in report.trackers if t.declared in ("none", "negated") and not t.first_party],
+        undeclared=[t.name for t in report.trackers
+                    if t.declared in ("none", "negated") and t.source != "unattributed"],
         reachable=report.reachable,
+        undeclared_by_company=_undeclared_by_company(report),
+        declared_loaded=[t.name for t in report.trackers
+                         if t.declared not in ("none", "negated") and not t.first_party],
+        declared_not_seen=[DeclaredSentence(name=d.name, sentence=d.sentence) for d in report.declared_not_seen],
+        banner=_banner_outcome(report),
+        partial=report.partial,
     )
+
+
+def _undeclared_by_company(report: Report, evidence_per_company: int = 2) -> list[CompanyTrackers]:
+    groups: dict[str, CompanyTrackers] = {}
+    for tracker in report.trackers:
+        if tracker.declared not in ("none", "negated") or tracker.first_party:
+            continue
+        company = tracker.company_name or tracker.name
+        group = groups.setdefault(company, CompanyTrackers(company=company))
+        group.trackers.append(tracker.name)
+        room = evidence_per_company - len(group.evidence_urls)
+        group.evidence_urls.extend(tracker.evidence_urls[:max(0, room)])
+    return sorted(groups.values(), key=lambda g: (-len(g.trackers), g.company))
+
+
+def _banner_outcome(report: Report) -> str | None:
+    by_name = {v.name: v.consent_outcome for v in report.visits if v.consent_outcome}
+    return by_name.get("reject") or by_name.get("accept")
 
 
 def encode_report(report: Report) -> bytes:

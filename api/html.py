@@ -1,0 +1,95 @@
+"""The human report page: findings first (grouped by company), evidence expandable, a chart of
+trackers per visit and a consent timeline — rendered server-side with Jinja2, no scripts needed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from itertools import groupby
+
+import jinja2
+from aiohttp import web
+
+from analyzer.report_model import SEVERITY_ORDER, Finding, Report
+from crawler.capture import decode_capture
+
+from .keys import TEMPLATES
+
+
+def template_env() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("api", "templates"),
+                             autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined)
+    env.filters["when"] = lambda t: dt.datetime.fromtimestamp(t, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return env
+
+
+@dataclass
+class FindingGroup:
+    company: str
+    worst: str
+    findings: list[Finding]
+
+
+@dataclass
+class Bar:
+    label: str
+    trackers: int
+    third_party_requests: int
+    names: list[str]
+
+
+@dataclass
+class Timeline:
+    visit: str
+    outcome: str
+    cmp: str | None
+    span_ms: float
+    events: list[tuple[float, str, str]] = field(default_factory=list)  # t_ms, event, detail
+
+
+def finding_groups(report: Report) -> list[FindingGroup]:
+    def company(f: Finding) -> str:
+        return f.company_name or "This site"
+
+    ordered = sorted(report.findings, key=lambda f: (company(f), SEVERITY_ORDER[f.severity]))
+    groups = [FindingGroup(name, "", list(items)) for name, items in groupby(ordered, key=company)]
+    for group in groups:
+        group.worst = group.findings[0].severity
+    return sorted(groups, key=lambda g: (SEVERITY_ORDER[g.worst], -len(g.findings), g.company))
+
+
+def visit_bars(report: Report) -> list[Bar]:
+    names = {t.key: t.name for t in report.trackers}
+    return [Bar(v.name, len(v.trackers), v.third_party_requests, [names.get(k, k) for k in v.trackers])
+            for v in report.visits]
+
+
+def consent_timelines(capture_json: bytes | None) -> list[Timeline]:
+    if not capture_json:
+        return []
+    timelines = []
+    for visit in decode_capture(capture_json).visits:
+        consent = visit.consent
+        if consent is None or consent.outcome == "not_attempted":
+            continue
+        events = [(e.t_ms, e.event, e.detail) for e in consent.timeline]
+        if consent.banner_shown_ms is not None and not any(e[1] == "banner_shown" for e in events):
+            events.append((consent.banner_shown_ms, "banner_shown", ""))
+        if consent.click_ms is not None and not any(e[1] == "click" for e in events):
+            events.append((consent.click_ms, "click", consent.method or ""))
+        events.sort()
+        span = max([visit.duration_ms, *(e[0] for e in events), 1.0])
+        timelines.append(Timeline(visit.name, consent.outcome, consent.cmp, span, events))
+    return timelines
+
+
+def render_report_page(app: web.Application, report: Report, report_id: int, capture_json: bytes | None,
+                       report_json_url: str) -> str:
+    template = app[TEMPLATES].get_template("report.html.j2")
+    bars = visit_bars(report)
+    return template.render(
+        report=report, report_id=report_id, groups=finding_groups(report), bars=bars,
+        bar_max=max([1, *(b.trackers for b in bars)]), timelines=consent_timelines(capture_json),
+        trackers=sorted(report.trackers, key=lambda t: (t.declared != "none", t.company_name or "", t.name)),
+        report_json_url=report_json_url,
+    )

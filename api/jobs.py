@@ -1,0 +1,162 @@
+"""The crawl queue's workers: a bounded pool inside the service, sharing one Chromium.
+
+The queue lives in the store, so it survives restarts: a running job whose heartbeat goes stale
+(the process died) is retried with back-off up to its max attempts, by whichever service sees it.
+Each job: SSRF check → crawl → analyze → store capture + report in one transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from crawler import BrowserNotFoundError, Crawler, InvalidDomainError
+
+from .config import ServiceConfig
+from .errors import TargetRefusedError
+from .records import prepare_audit
+from .store.base import Job, Store
+from .targets import TargetGuard
+
+log = logging.getLogger(__name__)
+
+# Failures that another attempt cannot fix.
+PERMANENT = (TargetRefusedError, InvalidDomainError, BrowserNotFoundError)
+
+
+def backoff(config: ServiceConfig, attempts: int) -> float:
+    return min(config.retry_cap_s, config.retry_base_s * 2 ** max(0, attempts - 1))
+
+
+def _analyze(capture: Any) -> Any:
+    from analyzer import analyze_capture  # late: the analyzer is heavy and the API runs without it
+
+    return analyze_capture(capture)
+
+
+class JobRunner:
+    def __init__(self, store: Store, config: ServiceConfig, guard: TargetGuard) -> None:
+        self.store = store
+        self.config = config
+        self.guard = guard
+        self._wake = asyncio.Event()
+        self._running: dict[int, tuple[Job, asyncio.Task]] = {}  # job id → job + task, for cancel and beats
+        self._workers: list[asyncio.Task] = []
+        self._crawler: Crawler | None = None
+        self._crawler_lock = asyncio.Lock()
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        await self.recover_stale()
+        self._workers = [asyncio.create_task(self._worker(), name=f"crawl-worker-{i}")
+                         for i in range(self.config.concurrency)]
+        self._workers.append(asyncio.create_task(self._heartbeat(), name="crawl-heartbeat"))
+
+    async def stop(self) -> None:
+        """Stop working and put interrupted jobs back in the queue (a killed process leaves them to
+        the stale-heartbeat recovery instead)."""
+        interrupted = [job for job, _ in self._running.values()]
+        tasks = [*self._workers, *(task for _, task in self._running.values())]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._workers.clear()
+        now = time.time()
+        for job in interrupted:
+            retry_at = now if job.attempts < job.max_attempts else None
+            await self.store.fail_job(job.id, "interrupted: the service stopped", retry_at, now)
+        if self._crawler is not None:
+            await self._crawler.__aexit__(None, None, None)
+            self._crawler = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def cancel(self, job_id: int) -> Job:
+        job = await self.store.cancel(job_id, time.time())
+        running = self._running.get(job_id)
+        if running is not None:
+            running[1].cancel()
+        return job
+
+    # ------------------------------------------------------------------ loops
+    async def _worker(self) -> None:
+        while True:
+            job = await self.store.claim(time.time())
+            if job is None:
+                await self._idle()
+                continue
+            task = asyncio.create_task(self._run(job), name=f"crawl-job-{job.id}")
+            self._running[job.id] = (job, task)
+            try:
+                await asyncio.wait([task])  # a cancelled job must not take its worker down with it
+            finally:
+                self._running.pop(job.id, None)
+
+    async def _idle(self) -> None:
+        self._wake.clear()
+        try:
+            await asyncio.wait_for(self._wake.wait(), self.config.idle_poll_s)
+        except asyncio.TimeoutError:
+            pass
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.heartbeat_s)
+            try:
+                await self.store.heartbeat(list(self._running), time.time())
+                await self.recover_stale()
+            except Exception:  # noqa: BLE001 - the next beat tries again; a dead heartbeat would orphan jobs
+                log.exception("heartbeat failed")
+
+    async def recover_stale(self) -> int:
+        now = time.time()
+        stale_before = now - self.config.stale_after_s
+        recovered = 0
+        for job in await self.store.stale_jobs(stale_before):
+            if job.id in self._running:
+                continue
+            retry_at = now + backoff(self.config, job.attempts) if job.attempts < job.max_attempts else None
+            if await self.store.fail_job(job.id, "interrupted: the worker stopped without finishing", retry_at, now,
+                                         stale_before=stale_before):
+                recovered += 1
+        if recovered:
+            log.info("recovered %d stale crawl job(s)", recovered)
+            self.wake()
+        return recovered
+
+    # ------------------------------------------------------------------ one job
+    async def _run(self, job: Job) -> None:
+        try:
+            await self.guard.check(job.domain)  # again: DNS may have changed since it was queued
+            await self.store.set_progress(job.id, "crawling")
+            crawler = await self._shared_crawler()
+            capture = await crawler.crawl(job.domain)
+            await self.store.set_progress(job.id, "analyzing")
+            report = await asyncio.to_thread(_analyze, capture)
+            audit = await asyncio.to_thread(prepare_audit, capture, report)
+            await self.store.save_audit(audit, job.id)
+            log.info("crawl job %d (%s) done", job.id, job.domain)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded on the job, never lost
+            await self._failed(job, exc)
+
+    async def _failed(self, job: Job, exc: Exception) -> None:
+        now = time.time()
+        retry = not isinstance(exc, PERMANENT) and job.attempts < job.max_attempts
+        retry_at = now + backoff(self.config, job.attempts) if retry else None
+        message = f"{type(exc).__name__}: {exc}".strip().splitlines()[0][:500]
+        log.warning("crawl job %d (%s) attempt %d failed: %s", job.id, job.domain, job.attempts, message)
+        await self.store.fail_job(job.id, message, retry_at, now)
+
+    async def _shared_crawler(self) -> Crawler:
+        # Launched on first use, then reused: starting Chromium per job would cost more than most crawls.
+        async with self._crawler_lock:
+            if self._crawler is None:
+                crawler = Crawler(self.config.crawl_options)
+                await crawler.__aenter__()
+                self._crawler = crawler
+            return self._crawler

@@ -1,0 +1,20 @@
+"""Typed application keys: the resources ``create_app`` puts on the app for views to use."""
+
+from __future__ import annotations
+
+import jinja2
+from aiohttp import web
+
+from .config import ServiceConfig
+from .jobs import JobRunner
+from .ratelimit import RateLimiter
+from .store.base import Store
+from .targets import TargetGuard
+
+CONFIG = web.AppKey("config", ServiceConfig)
+STORE = web.AppKey("store", Store)
+GUARD = web.AppKey("guard", TargetGuard)
+LIMITER = web.AppKey("limiter", RateLimiter)
+RUNNER = web.AppKey("runner", JobRunner)
+TEMPLATES = web.AppKey("templates", jinja2.Environment)
+OPENAPI = web.AppKey("openapi", bytes)

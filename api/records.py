@@ -1,0 +1,77 @@
+"""An audit made ready for storage: compressed blobs, the precomputed summary + ETag, index rows.
+
+Built once, off the event loop, by whoever stores an audit; every Store backend writes the same
+``PreparedAudit``, so the summary bytes the API serves are computed in one place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from dataclasses import dataclass
+
+import msgspec
+
+from analyzer.report_model import Report, encode_report, summary_of
+from crawler.capture import Capture, encode_capture
+
+FindingRow = tuple[str, str, str | None, str | None, str | None, str]  # code, severity, company id/name, product, title
+TrackerRow = tuple[str, str, str | None, str | None, str | None, str, bool]  # key, name, company id/name, category, declared, first party
+
+
+@dataclass(frozen=True)
+class PreparedAudit:
+    domain: str
+    audited_at: float
+    capture_started_at: float
+    capture_finished_at: float
+    capture_blob: bytes  # zlib(JSON)
+    report_blob: bytes  # zlib(JSON)
+    summary_json: bytes
+    etag: str
+    grade: str
+    score: int
+    reachable: bool
+    policy_sha256: str | None
+    policy_text: str | None
+    findings: list[FindingRow]
+    trackers: list[TrackerRow]
+
+
+def compress(data: bytes) -> bytes:
+    return zlib.compress(data, 6)
+
+
+def decompress(blob: bytes) -> bytes:
+    return zlib.decompress(blob)
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+
+
+def encode_summary(report: Report) -> bytes:
+    return msgspec.json.encode(summary_of(report))
+
+
+def prepare_audit(capture: Capture, report: Report) -> PreparedAudit:
+    summary = encode_summary(report)
+    privacy = next((p for p in capture.policies if p.kind == "privacy" and p.text), None)
+    return PreparedAudit(
+        domain=report.domain,
+        audited_at=report.audited_at,
+        capture_started_at=capture.started_at,
+        capture_finished_at=capture.finished_at,
+        capture_blob=compress(encode_capture(capture)),
+        report_blob=compress(encode_report(report)),
+        summary_json=summary,
+        etag=etag_of(summary),
+        grade=report.grade.letter,
+        score=report.grade.score,
+        reachable=report.reachable,
+        policy_sha256=report.policy.text_sha256 or (hashlib.sha256(privacy.text.encode()).hexdigest() if privacy else None),
+        policy_text=privacy.text if privacy else None,
+        findings=[(f.code, f.severity, f.company_id, f.company_name, f.product_id, f.title) for f in report.findings],
+        trackers=[(t.key, t.name, t.company_id, t.company_name, t.category, t.declared, t.first_party)
+                  for t in report.trackers],
+    )

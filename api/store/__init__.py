@@ -1,0 +1,36 @@
+"""Storage: the ``Store`` protocol (``base``) and its backends; ``open_store`` picks one from a location."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+from ..errors import StoreError
+from .base import Store
+from .sqlite import SqliteStore
+
+DB_ENV = "CONSENTWATCH_DB"
+
+
+def default_db_path() -> Path:
+    return Path(platformdirs.user_data_dir("consentwatch")) / "consentwatch.db"
+
+
+def resolve_db(location: str | os.PathLike | None) -> str:
+    """``--db`` value, else ``CONSENTWATCH_DB``, else the user data dir."""
+    return str(location or os.environ.get(DB_ENV) or default_db_path())
+
+
+def open_store(location: str | os.PathLike | None = None) -> Store:
+    """A backend for ``location``: a file path or ``sqlite:///path`` (PostgreSQL URLs: not yet)."""
+    text = resolve_db(location)
+    if text.startswith(("postgres://", "postgresql://")):
+        raise StoreError("the PostgreSQL backend is not written yet; use a SQLite path")
+    if text.startswith("sqlite:///"):
+        text = text[len("sqlite:///"):]
+    return SqliteStore(text)
+
+
+__all__ = ["Store", "SqliteStore", "open_store", "resolve_db", "default_db_path", "DB_ENV"]

@@ -1,0 +1,154 @@
+"""The one storage interface the service uses (``Store``), and the rows it returns.
+
+Callers (views, job runner, scheduler, CLI) only see this protocol, so a PostgreSQL backend can be
+added next to ``SqliteStore`` without touching them. Times are seconds since the epoch.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+
+import msgspec
+
+from analyzer.report_model import Counts
+
+from ..records import PreparedAudit
+
+JobState = Literal["queued", "running", "done", "failed", "cancelled"]
+ACTIVE_STATES: tuple[JobState, ...] = ("queued", "running")
+
+
+class Row(msgspec.Struct, kw_only=True):
+    pass
+
+
+class Job(Row, kw_only=True):
+    id: int
+    domain: str
+    state: JobState
+    source: str = "api"  # "api", "cli" or "schedule:<name>"
+    attempts: int = 0
+    max_attempts: int = 3
+    created_at: float
+    not_before: float  # a retry waits until then (back-off)
+    started_at: float | None = None
+    finished_at: float | None = None
+    heartbeat_at: float | None = None
+    progress: str | None = None  # queued, crawling, analyzing, storing, done …
+    error: str | None = None
+    report_id: int | None = None
+
+
+class SummaryBlob(Row, kw_only=True):
+    """The precomputed summary payload of a site's latest audit: served as it is."""
+
+    body: bytes
+    etag: str
+
+
+class StoredReport(Row, kw_only=True):
+    report_id: int
+    domain: str
+    audited_at: float
+    body: bytes  # the report JSON as the analyzer encoded it
+    capture_id: int | None = None
+
+
+class AuditRef(Row, kw_only=True):
+    """One audit of a domain, as the history lists it."""
+
+    report_id: int
+    audited_at: float
+    grade: str
+    score: int
+    reachable: bool
+    policy_sha256: str | None = None
+    counts: Counts = msgspec.field(default_factory=Counts)
+
+
+class SiteQuery(Row, kw_only=True):
+    finding: str | None = None  # finding code
+    company: str | None = None  # company id or name (case-insensitive)
+    grade: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+class SiteRow(Row, kw_only=True):
+    domain: str
+    audited_at: float
+    grade: str
+    score: int
+    summary: bytes  # the stored SiteSummary JSON
+
+
+class Schedule(Row, kw_only=True):
+    name: str
+    domains: list[str]
+    every_s: float | None = None
+    cron: str | None = None
+    created_at: float = 0.0
+    last_run_at: float | None = None
+    next_run_at: float = 0.0
+
+
+class TokenInfo(Row, kw_only=True):
+    id: int
+    name: str
+    created_at: float
+    last_used_at: float | None = None
+    revoked_at: float | None = None
+
+
+class Store(Protocol):
+    """Everything the service persists. Every method is safe to call from the event loop."""
+
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+
+    # audits -------------------------------------------------------------------------------
+    async def save_audit(self, audit: PreparedAudit, job_id: int | None = None) -> int:
+        """Store capture + report (+ findings, trackers, summary) in one transaction; mark the job done."""
+
+    def summary(self, domain: str) -> SummaryBlob | None:
+        """The latest summary; synchronous because it is one primary-key lookup (the hot path)."""
+
+    async def report(self, domain: str, report_id: int | None = None) -> StoredReport | None: ...
+    async def capture(self, capture_id: int) -> bytes | None: ...
+    async def policy_text(self, report_id: int) -> str | None: ...
+    async def history(self, domain: str) -> list[AuditRef]: ...
+    async def list_sites(self, query: SiteQuery) -> tuple[list[SiteRow], int]: ...
+
+    # jobs ---------------------------------------------------------------------------------
+    async def enqueue(self, domains: list[str], source: str, max_attempts: int, now: float) -> list[Job]:
+        """Queue each domain unless it already has an active job, whose row is returned instead."""
+
+    async def job(self, job_id: int) -> Job | None: ...
+    async def jobs(self, state: JobState | None = None, limit: int = 100) -> list[Job]: ...
+    async def queue_position(self, job_id: int) -> int | None: ...
+    async def job_counts(self) -> dict[str, int]: ...
+    async def claim(self, now: float) -> Job | None:
+        """Move the next due queued job to running (attempts + 1) and return it."""
+
+    async def heartbeat(self, job_ids: list[int], now: float) -> None: ...
+    async def set_progress(self, job_id: int, progress: str) -> None: ...
+    async def fail_job(self, job_id: int, error: str, retry_at: float | None, now: float,
+                       stale_before: float | None = None) -> Job | None:
+        """Requeue for ``retry_at`` or fail for good; with ``stale_before``, only a job not heard of since."""
+
+    async def stale_jobs(self, heartbeat_before: float) -> list[Job]: ...
+    async def cancel(self, job_id: int, now: float) -> Job: ...
+
+    # schedules ----------------------------------------------------------------------------
+    async def add_schedule(self, schedule: Schedule) -> None: ...
+    async def schedules(self) -> list[Schedule]: ...
+    async def remove_schedule(self, name: str) -> None: ...
+    async def due_schedules(self, now: float) -> list[Schedule]: ...
+    async def mark_schedule_run(self, name: str, ran_at: float, next_run_at: float) -> None: ...
+
+    # tokens -------------------------------------------------------------------------------
+    async def add_token(self, name: str, token_sha256: str, now: float) -> TokenInfo: ...
+    async def token_by_hash(self, token_sha256: str) -> TokenInfo | None: ...
+    async def touch_token(self, token_id: int, now: float) -> None: ...
+    async def tokens(self) -> list[TokenInfo]: ...
+    async def revoke_token(self, name: str, now: float) -> None: ...

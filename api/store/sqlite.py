@@ -1,0 +1,396 @@
+"""``SqliteStore``: the default ``Store`` — one SQLite file in WAL mode, stdlib sqlite3 in threads.
+
+Writes go through a single writer thread (SQLite has one writer anyway, and this keeps our own
+writers from ever contending); reads run on a small reader pool, each thread with its own
+connection. ``summary()`` is the exception: a primary-key lookup of precomputed bytes takes a few
+microseconds, less than a hop to a thread, so it runs on the caller's thread with its own connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sqlite3
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable, Iterator, TypeVar
+
+import msgspec
+
+from analyzer.report_model import Counts
+
+from ..errors import ConflictError, JobNotFoundError, ScheduleNotFoundError, StoreError
+from ..records import PreparedAudit, decompress
+from .base import AuditRef, Job, JobState, Schedule, SiteQuery, SiteRow, StoredReport, SummaryBlob, TokenInfo
+from .migrate import migrate
+
+T = TypeVar("T")
+
+
+class _CountsOnly(msgspec.Struct):
+    counts: Counts = msgspec.field(default_factory=Counts)
+
+
+_decode_counts = msgspec.json.Decoder(_CountsOnly).decode
+
+
+class SqliteStore:
+    def __init__(self, path: str | Path, readers: int = 2) -> None:
+        self.path = Path(path)
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="cw-store-write")
+        self._readers = ThreadPoolExecutor(readers, thread_name_prefix="cw-store-read")
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._fast: dict[int, sqlite3.Connection] = {}  # per calling thread, for summary()
+
+    # ------------------------------------------------------------------ lifecycle
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        await self._write(lambda conn: migrate(conn))
+
+    async def close(self) -> None:
+        self._writer.shutdown(wait=True)
+        self._readers.shutdown(wait=True)
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+            self._fast.clear()
+
+    def _connect(self, row_factory: bool = True) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10.0)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoints, never corrupt
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=10000")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+        if row_factory:
+            conn.row_factory = sqlite3.Row
+        with self._lock:
+            self._connections.append(conn)
+        return conn
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+        return conn
+
+    async def _run(self, pool: ThreadPoolExecutor, fn: Callable[[sqlite3.Connection], T]) -> T:
+        def call() -> T:
+            return fn(self._conn())
+
+        return await asyncio.get_running_loop().run_in_executor(pool, call)
+
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        return await self._run(self._readers, fn)
+
+    async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        return await self._run(self._writer, fn)
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _tx(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    # ------------------------------------------------------------------ audits
+    async def save_audit(self, audit: PreparedAudit, job_id: int | None = None) -> int:
+        return await self._write(partial(self._save_audit, audit=audit, job_id=job_id))
+
+    def _save_audit(self, conn: sqlite3.Connection, audit: PreparedAudit, job_id: int | None) -> int:
+        with self._tx(conn):
+            capture_id = conn.execute(
+                "INSERT INTO captures (job_id, domain, started_at, finished_at, data) VALUES (?, ?, ?, ?, ?)",
+                (job_id, audit.domain, audit.capture_started_at, audit.capture_finished_at, audit.capture_blob),
+            ).lastrowid
+            report_id = conn.execute(
+                "INSERT INTO reports (capture_id, domain, audited_at, grade, score, reachable, policy_sha256,"
+                " policy_text, summary_json, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (capture_id, audit.domain, audit.audited_at, audit.grade, audit.score, audit.reachable,
+                 audit.policy_sha256, audit.policy_text, audit.summary_json, audit.report_blob),
+            ).lastrowid
+            conn.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             [(report_id, *row) for row in audit.findings])
+            conn.executemany("INSERT INTO trackers VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             [(report_id, *row) for row in audit.trackers])
+            conn.execute("INSERT INTO sites (domain, first_seen_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                         (audit.domain, audit.audited_at))
+            # An unreachable audit joins the history but does not hide the last good one from the popup.
+            conn.execute(
+                "UPDATE sites SET latest_report_id = :rid, audited_at = :at, grade = :grade, score = :score,"
+                " summary_json = :summary, etag = :etag WHERE domain = :domain AND (latest_report_id IS NULL OR"
+                " ((:reachable OR (SELECT reachable FROM reports WHERE id = sites.latest_report_id) = 0)"
+                "  AND :at >= audited_at))",
+                dict(rid=report_id, at=audit.audited_at, grade=audit.grade, score=audit.score,
+                     summary=audit.summary_json, etag=audit.etag, domain=audit.domain, reachable=audit.reachable),
+            )
+            if job_id is not None:
+                conn.execute("UPDATE jobs SET state = 'done', finished_at = ?, progress = 'done', report_id = ?,"
+                             " error = NULL WHERE id = ? AND state = 'running'", (time.time(), report_id, job_id))
+        return report_id
+
+    def summary(self, domain: str) -> SummaryBlob | None:
+        conn = self._fast.get(threading.get_ident())
+        if conn is None:
+            conn = self._fast[threading.get_ident()] = self._connect(row_factory=False)
+        row = conn.execute("SELECT summary_json, etag FROM sites WHERE domain = ? AND summary_json IS NOT NULL",
+                           (domain,)).fetchone()
+        return SummaryBlob(body=row[0], etag=row[1]) if row else None
+
+    async def report(self, domain: str, report_id: int | None = None) -> StoredReport | None:
+        def fetch(conn: sqlite3.Connection) -> StoredReport | None:
+            if report_id is None:
+                row = conn.execute("SELECT r.id, r.domain, r.audited_at, r.data, r.capture_id FROM sites s"
+                                   " JOIN reports r ON r.id = s.latest_report_id WHERE s.domain = ?",
+                                   (domain,)).fetchone()
+            else:
+                row = conn.execute("SELECT id, domain, audited_at, data, capture_id FROM reports"
+                                   " WHERE id = ? AND domain = ?", (report_id, domain)).fetchone()
+            if row is None:
+                return None
+            return StoredReport(report_id=row[0], domain=row[1], audited_at=row[2], body=decompress(row[3]),
+                                capture_id=row[4])
+
+        return await self._read(fetch)
+
+    async def capture(self, capture_id: int) -> bytes | None:
+        def fetch(conn: sqlite3.Connection) -> bytes | None:
+            row = conn.execute("SELECT data FROM captures WHERE id = ?", (capture_id,)).fetchone()
+            return decompress(row[0]) if row else None
+
+        return await self._read(fetch)
+
+    async def policy_text(self, report_id: int) -> str | None:
+        def fetch(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute("SELECT policy_text FROM reports WHERE id = ?", (report_id,)).fetchone()
+            return row[0] if row else None
+
+        return await self._read(fetch)
+
+    async def history(self, domain: str) -> list[AuditRef]:
+        def fetch(conn: sqlite3.Connection) -> list[AuditRef]:
+            rows = conn.execute("SELECT id, audited_at, grade, score, reachable, policy_sha256, summary_json"
+                                " FROM reports WHERE domain = ? ORDER BY audited_at, id", (domain,)).fetchall()
+            return [AuditRef(report_id=r[0], audited_at=r[1], grade=r[2], score=r[3], reachable=bool(r[4]),
+                             policy_sha256=r[5], counts=_decode_counts(r[6]).counts) for r in rows]
+
+        return await self._read(fetch)
+
+    async def list_sites(self, query: SiteQuery) -> tuple[list[SiteRow], int]:
+        where, params = ["s.latest_report_id IS NOT NULL"], []
+        if query.grade:
+            where.append("s.grade = ?")
+            params.append(query.grade.upper())
+        if query.finding:
+            where.append("EXISTS (SELECT 1 FROM findings f WHERE f.report_id = s.latest_report_id AND f.code = ?)")
+            params.append(query.finding)
+        if query.company:
+            where.append("(EXISTS (SELECT 1 FROM trackers t WHERE t.report_id = s.latest_report_id"
+                         " AND (t.company_id = ? OR t.company_name = ?)) OR EXISTS (SELECT 1 FROM findings f"
+                         " WHERE f.report_id = s.latest_report_id AND (f.company_id = ? OR f.company_name = ?)))")
+            params.extend([query.company] * 4)
+        clause = " AND ".join(where)
+
+        def fetch(conn: sqlite3.Connection) -> tuple[list[SiteRow], int]:
+            total = conn.execute(f"SELECT count(*) FROM sites s WHERE {clause}", params).fetchone()[0]
+            rows = conn.execute(f"SELECT domain, audited_at, grade, score, summary_json FROM sites s WHERE {clause}"
+                                " ORDER BY domain LIMIT ? OFFSET ?", [*params, query.limit, query.offset]).fetchall()
+            return [SiteRow(domain=r[0], audited_at=r[1], grade=r[2], score=r[3], summary=r[4]) for r in rows], total
+
+        return await self._read(fetch)
+
+    # ------------------------------------------------------------------ jobs
+    async def enqueue(self, domains: list[str], source: str, max_attempts: int, now: float) -> list[Job]:
+        def insert(conn: sqlite3.Connection) -> list[Job]:
+            jobs = []
+            with self._tx(conn):
+                for domain in domains:
+                    # The partial unique index keeps one active job per domain: reuse it if there is one.
+                    row = conn.execute(
+                        "INSERT INTO jobs (domain, state, source, max_attempts, created_at, not_before, progress)"
+                        " VALUES (?, 'queued', ?, ?, ?, ?, 'queued') ON CONFLICT DO NOTHING RETURNING *",
+                        (domain, source, max_attempts, now, now)).fetchone()
+                    if row is None:
+                        row = conn.execute("SELECT * FROM jobs WHERE domain = ? AND state IN ('queued', 'running')",
+                                           (domain,)).fetchone()
+                    jobs.append(_job(row))
+            return jobs
+
+        return await self._write(insert)
+
+    async def job(self, job_id: int) -> Job | None:
+        def fetch(conn: sqlite3.Connection) -> Job | None:
+            row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            return _job(row) if row else None
+
+        return await self._read(fetch)
+
+    async def jobs(self, state: JobState | None = None, limit: int = 100) -> list[Job]:
+        def fetch(conn: sqlite3.Connection) -> list[Job]:
+            if state is None:
+                rows = conn.execute("SELECT * FROM jobs ORDER BY id DESC LIMIT ?", (limit,))
+            else:
+                rows = conn.execute("SELECT * FROM jobs WHERE state = ? ORDER BY id DESC LIMIT ?", (state, limit))
+            return [_job(r) for r in rows]
+
+        return await self._read(fetch)
+
+    async def queue_position(self, job_id: int) -> int | None:
+        def fetch(conn: sqlite3.Connection) -> int | None:
+            row = conn.execute("SELECT state, not_before FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None or row[0] != "queued":
+                return None
+            return conn.execute("SELECT count(*) FROM jobs WHERE state = 'queued' AND id < ?", (job_id,)).fetchone()[0]
+
+        return await self._read(fetch)
+
+    async def job_counts(self) -> dict[str, int]:
+        return await self._read(lambda conn: dict(conn.execute(
+            "SELECT state, count(*) FROM jobs GROUP BY state").fetchall()))
+
+    async def claim(self, now: float) -> Job | None:
+        def update(conn: sqlite3.Connection) -> Job | None:
+            row = conn.execute(
+                "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = :now,"
+                " heartbeat_at = :now, progress = 'starting', finished_at = NULL WHERE id = (SELECT id FROM jobs"
+                " WHERE state = 'queued' AND not_before <= :now ORDER BY id LIMIT 1) RETURNING *",
+                dict(now=now)).fetchone()
+            return _job(row) if row else None
+
+        return await self._write(update)
+
+    async def heartbeat(self, job_ids: list[int], now: float) -> None:
+        if job_ids:
+            await self._write(lambda conn: conn.executemany(
+                "UPDATE jobs SET heartbeat_at = ? WHERE id = ? AND state = 'running'", [(now, i) for i in job_ids]))
+
+    async def set_progress(self, job_id: int, progress: str) -> None:
+        await self._write(lambda conn: conn.execute(
+            "UPDATE jobs SET progress = ? WHERE id = ? AND state = 'running'", (progress, job_id)))
+
+    async def fail_job(self, job_id: int, error: str, retry_at: float | None, now: float,
+                       stale_before: float | None = None) -> Job | None:
+        def update(conn: sqlite3.Connection) -> Job | None:
+            row = conn.execute(
+                "UPDATE jobs SET state = CASE WHEN :retry IS NULL THEN 'failed' ELSE 'queued' END,"
+                " not_before = COALESCE(:retry, not_before), error = :error, heartbeat_at = NULL,"
+                " finished_at = CASE WHEN :retry IS NULL THEN :now END,"
+                " progress = CASE WHEN :retry IS NULL THEN 'failed' ELSE 'retry scheduled' END"
+                " WHERE id = :id AND state = 'running'"
+                " AND (:stale IS NULL OR heartbeat_at IS NULL OR heartbeat_at < :stale) RETURNING *",
+                dict(retry=retry_at, error=error, now=now, id=job_id, stale=stale_before)).fetchone()
+            return _job(row) if row else None
+
+        return await self._write(update)
+
+    async def stale_jobs(self, heartbeat_before: float) -> list[Job]:
+        def fetch(conn: sqlite3.Connection) -> list[Job]:
+            rows = conn.execute("SELECT * FROM jobs WHERE state = 'running' AND"
+                                " (heartbeat_at IS NULL OR heartbeat_at < ?) ORDER BY id", (heartbeat_before,))
+            return [_job(r) for r in rows]
+
+        return await self._read(fetch)
+
+    async def cancel(self, job_id: int, now: float) -> Job:
+        def update(conn: sqlite3.Connection) -> Job:
+            with self._tx(conn):
+                row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+                if row is None:
+                    raise JobNotFoundError(f"no crawl job {job_id}")
+                if row["state"] in ("done", "failed"):
+                    raise ConflictError(f"crawl job {job_id} already {row['state']}")
+                row = conn.execute("UPDATE jobs SET state = 'cancelled', finished_at = COALESCE(finished_at, ?),"
+                                   " progress = 'cancelled' WHERE id = ? RETURNING *", (now, job_id)).fetchone()
+            return _job(row)
+
+        return await self._write(update)
+
+    # ------------------------------------------------------------------ schedules
+    async def add_schedule(self, schedule: Schedule) -> None:
+        def insert(conn: sqlite3.Connection) -> None:
+            try:
+                conn.execute("INSERT INTO schedules VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             (schedule.name, json.dumps(schedule.domains), schedule.every_s, schedule.cron,
+                              schedule.created_at, schedule.last_run_at, schedule.next_run_at))
+            except sqlite3.IntegrityError:
+                raise ConflictError(f"a schedule named {schedule.name!r} exists already") from None
+
+        await self._write(insert)
+
+    async def schedules(self) -> list[Schedule]:
+        return await self._read(lambda conn: [_schedule(r) for r in conn.execute(
+            "SELECT * FROM schedules ORDER BY name")])
+
+    async def remove_schedule(self, name: str) -> None:
+        def delete(conn: sqlite3.Connection) -> None:
+            if conn.execute("DELETE FROM schedules WHERE name = ?", (name,)).rowcount == 0:
+                raise ScheduleNotFoundError(f"no schedule named {name!r}")
+
+        await self._write(delete)
+
+    async def due_schedules(self, now: float) -> list[Schedule]:
+        return await self._read(lambda conn: [_schedule(r) for r in conn.execute(
+            "SELECT * FROM schedules WHERE next_run_at <= ? ORDER BY next_run_at", (now,))])
+
+    async def mark_schedule_run(self, name: str, ran_at: float, next_run_at: float) -> None:
+        await self._write(lambda conn: conn.execute(
+            "UPDATE schedules SET last_run_at = ?, next_run_at = ? WHERE name = ?", (ran_at, next_run_at, name)))
+
+    # ------------------------------------------------------------------ tokens
+    async def add_token(self, name: str, token_sha256: str, now: float) -> TokenInfo:
+        def insert(conn: sqlite3.Connection) -> TokenInfo:
+            try:
+                row = conn.execute("INSERT INTO tokens (name, token_sha256, created_at) VALUES (?, ?, ?)"
+                                   " RETURNING id, name, created_at, last_used_at, revoked_at",
+                                   (name, token_sha256, now)).fetchone()
+            except sqlite3.IntegrityError:
+                raise ConflictError(f"a token named {name!r} exists already") from None
+            return TokenInfo(**dict(row))
+
+        return await self._write(insert)
+
+    async def token_by_hash(self, token_sha256: str) -> TokenInfo | None:
+        def fetch(conn: sqlite3.Connection) -> TokenInfo | None:
+            row = conn.execute("SELECT id, name, created_at, last_used_at, revoked_at FROM tokens"
+                               " WHERE token_sha256 = ?", (token_sha256,)).fetchone()
+            return TokenInfo(**dict(row)) if row else None
+
+        return await self._read(fetch)
+
+    async def touch_token(self, token_id: int, now: float) -> None:
+        await self._write(lambda conn: conn.execute("UPDATE tokens SET last_used_at = ? WHERE id = ?", (now, token_id)))
+
+    async def tokens(self) -> list[TokenInfo]:
+        return await self._read(lambda conn: [TokenInfo(**dict(r)) for r in conn.execute(
+            "SELECT id, name, created_at, last_used_at, revoked_at FROM tokens ORDER BY id")])
+
+    async def revoke_token(self, name: str, now: float) -> None:
+        def update(conn: sqlite3.Connection) -> None:
+            if conn.execute("UPDATE tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
+                            (now, name)).rowcount == 0:
+                raise ConflictError(f"no active token named {name!r}")
+
+        await self._write(update)
+
+
+def _job(row: sqlite3.Row) -> Job:
+    return Job(**dict(row))
+
+
+def _schedule(row: sqlite3.Row) -> Schedule:
+    data: dict[str, Any] = dict(row)
+    data["domains"] = json.loads(data["domains"])
+    return Schedule(**data)

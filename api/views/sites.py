@@ -1,0 +1,181 @@
+"""Read endpoints for audited sites: summary (the popup's hot path), report, history, list, CSV."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+
+import msgspec
+from aiohttp import web
+
+from analyzer.report_model import SiteSummary, decode_report
+
+from ..errors import BadRequestError, NotFoundError, SiteNotFoundError
+from ..history import brief, compare
+from ..html import render_report_page
+from ..keys import STORE
+from ..schemas import History, HistoryEntry, SiteList, SiteListItem
+from ..store.base import SiteQuery, SiteRow
+from ..targets import canonical_domain
+from .common import etag_matches, int_param, json_response, link
+
+_decode_summary = msgspec.json.Decoder(SiteSummary).decode
+_CODE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+SUMMARY_CACHE = "public, max-age=60"
+
+
+def site_links(request: web.Request, domain: str) -> tuple[str, str]:
+    return link(request, f"/v1/sites/{domain}/summary"), link(request, f"/v1/sites/{domain}/report")
+
+
+async def site_summary(request: web.Request) -> web.Response:
+    domain = canonical_domain(request.match_info["domain"])
+    blob = request.app[STORE].summary(domain)
+    if blob is None:
+        raise SiteNotFoundError(f"{domain} has not been audited yet")
+    headers = {"ETag": blob.etag, "Cache-Control": SUMMARY_CACHE}
+    if etag_matches(request.headers.get("If-None-Match"), blob.etag):
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=blob.body, content_type="application/json", headers=headers)
+
+
+def _report_id(request: web.Request) -> int | None:
+    raw = request.query.get("report_id")
+    return int_param(request, "report_id", 0, 1, 2**62) if raw is not None else None
+
+
+async def site_report(request: web.Request) -> web.Response:
+    domain = canonical_domain(request.match_info["domain"])
+    stored = await request.app[STORE].report(domain, _report_id(request))
+    if stored is None:
+        raise SiteNotFoundError(f"no such report for {domain}")
+    return web.Response(body=stored.body, content_type="application/json",
+                        headers={"Cache-Control": "public, max-age=60"})
+
+
+async def site_report_html(request: web.Request) -> web.Response:
+    domain = canonical_domain(request.match_info["domain"])
+    store = request.app[STORE]
+    stored = await store.report(domain, _report_id(request))
+    if stored is None:
+        raise SiteNotFoundError(f"no such report for {domain}")
+    capture = await store.capture(stored.capture_id) if stored.capture_id else None
+    html = render_report_page(request.app, decode_report(stored.body), stored.report_id, capture,
+                              report_json_url=link(request, f"/v1/sites/{domain}/report?report_id={stored.report_id}"))
+    return web.Response(text=html, content_type="text/html")
+
+
+async def site_history(request: web.Request) -> web.Response:
+    domain = canonical_domain(request.match_info["domain"])
+    limit = int_param(request, "limit", 20, 1, 200)
+    store = request.app[STORE]
+    audits = await store.history(domain)
+    if not audits:
+        raise SiteNotFoundError(f"{domain} has not been audited yet")
+    window = audits[-(limit + 1):]  # one more than shown, to compare the oldest shown against
+    reports = [decode_report((await store.report(domain, a.report_id)).body) for a in window]  # type: ignore[union-attr]
+    entries = []
+    for i, audit in enumerate(window):
+        if i == 0 and len(window) > limit:
+            continue
+        entries.append(HistoryEntry(
+            report_id=audit.report_id, audited_at=audit.audited_at, grade=audit.grade, score=audit.score,
+            reachable=audit.reachable, counts=audit.counts,
+            report_url=link(request, f"/v1/sites/{domain}/report?report_id={audit.report_id}"),
+            changes=brief(reports[i - 1], reports[i]) if i > 0 else None))
+    return json_response(History(domain=domain, audits=entries[::-1]))
+
+
+async def site_changes(request: web.Request) -> web.Response:
+    domain = canonical_domain(request.match_info["domain"])
+    store = request.app[STORE]
+    audits = await store.history(domain)
+    if not audits:
+        raise SiteNotFoundError(f"{domain} has not been audited yet")
+    ids = [a.report_id for a in audits]
+    new_id = int_param(request, "to", ids[-1], 1, 2**62)
+    if new_id not in ids:
+        raise NotFoundError(f"report {new_id} is not an audit of {domain}")
+    older = [i for i in ids if i < new_id]
+    if "from" in request.query:
+        old_id: int | None = int_param(request, "from", 0, 1, 2**62)
+    else:
+        old_id = older[-1] if older else None
+    if old_id is None:
+        raise NotFoundError(f"{domain} has no audit before report {new_id} to compare with")
+    if old_id not in ids:
+        raise NotFoundError(f"report {old_id} is not an audit of {domain}")
+    old, new = await store.report(domain, old_id), await store.report(domain, new_id)
+    assert old is not None and new is not None
+    change = compare(decode_report(old.body), decode_report(new.body), old_id, new_id,
+                     await store.policy_text(old_id), await store.policy_text(new_id))
+    return json_response(change)
+
+
+def site_query(request: web.Request) -> SiteQuery:
+    grade = request.query.get("grade")
+    if grade is not None and not re.fullmatch(r"[A-Fa-f?]", grade):
+        raise BadRequestError("grade must be one letter A … F")
+    finding = request.query.get("finding")
+    if finding is not None and not _CODE.match(finding):
+        raise BadRequestError("finding must be a finding code such as undeclared_tracker")
+    company = request.query.get("company")
+    if company is not None and not 0 < len(company) <= 100:
+        raise BadRequestError("company must be 1 … 100 characters")
+    return SiteQuery(grade=grade, finding=finding, company=company,
+                     limit=int_param(request, "limit", 50, 1, 200), offset=int_param(request, "offset", 0, 0, 10**9))
+
+
+def _list_item(request: web.Request, row: SiteRow) -> SiteListItem:
+    summary = _decode_summary(row.summary)
+    summary_url, report_url = site_links(request, row.domain)
+    return SiteListItem(domain=row.domain, audited_at=row.audited_at, grade=row.grade, score=row.score,
+                        summary=summary.summary, counts=summary.counts, summary_url=summary_url, report_url=report_url)
+
+
+async def site_list(request: web.Request) -> web.Response:
+    query = site_query(request)
+    rows, total = await request.app[STORE].list_sites(query)
+    next_url = None
+    if query.offset + len(rows) < total:
+        params = {k: v for k, v in request.query.items() if k != "offset"}
+        params["offset"] = str(query.offset + len(rows))
+        next_url = str(request.rel_url.with_query(params))
+    return json_response(SiteList(total=total, limit=query.limit, offset=query.offset, next=next_url,
+                                  sites=[_list_item(request, r) for r in rows]))
+
+
+CSV_COLUMNS = ["domain", "audited_at", "grade", "score", "declared", "loaded", "undeclared", "declared_not_seen",
+               "policy_url", "top_findings", "undeclared_trackers", "summary"]
+
+
+def _csv_row(row: SiteRow) -> list[str | int]:
+    s = _decode_summary(row.summary)
+    return [row.domain, dt.datetime.fromtimestamp(row.audited_at, dt.timezone.utc).isoformat(timespec="seconds"),
+            row.grade, row.score, s.counts.declared, s.counts.loaded, s.counts.undeclared, s.counts.declared_not_seen,
+            s.policy_url or "", ";".join(f.code for f in s.top_findings), ";".join(s.undeclared), s.summary]
+
+
+async def export_csv(request: web.Request) -> web.StreamResponse:
+    query = site_query(request)
+    query.limit, query.offset = 500, 0
+    response = web.StreamResponse(headers={"Content-Type": "text/csv; charset=utf-8",
+                                           "Content-Disposition": 'attachment; filename="consentwatch.csv"'})
+    await response.prepare(request)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    while True:
+        rows, _ = await request.app[STORE].list_sites(query)
+        for row in rows:
+            writer.writerow(_csv_row(row))
+        await response.write(buffer.getvalue().encode())
+        buffer.seek(0)
+        buffer.truncate()
+        if len(rows) < query.limit:
+            break
+        query.offset += len(rows)
+    await response.write_eof()
+    return response
