@@ -34,6 +34,7 @@ class NameTable:
         self.targets: dict[str, Target] = {}
         self._spellings: dict[str, str] = {}
         self._never_alone = vocab.never_alone
+        self._ordinary = vocab.ordinary_words
         self._exact_case_max_len = vocab.exact_case_max_len
         # Companies first so that a product listing the same phrase takes it over: the
         # knowledge base says that phrase means the product.
@@ -58,10 +59,28 @@ class NameTable:
         self.targets[key] = target
         self._spellings.setdefault(key, name)
 
-    def case_ok(self, key: str, found: str) -> bool:
-        """Short names need their exact case ("DFP"); others need some capital unless the
-        name is lower-case itself, which rules out "clarity" the word and bare domains."""
+    def accepts(self, key: str, text: str, start: int, end: int) -> bool:
+        """Does ``text[start:end]`` (a whole-word hit of phrase ``key``) name the vendor?
+
+        Short names need their exact case ("DFP"); others need some capital unless the name is
+        lower-case itself, which rules out bare domains. Names that are ordinary words
+        ("Segment", "Clarity") need their exact spelling and a place inside running text."""
+        found = text[start:end]
         spelling = self._spellings[key]
+        if key in self._ordinary:
+            return " ".join(found.split()) == spelling and not _in_title_context(text, start, end)
         if len(spelling) <= self._exact_case_max_len:
             return found == spelling
         return found != found.lower() or spelling == spelling.lower()
+
+
+def _in_title_context(text: str, start: int, end: int) -> bool:
+    """At a sentence/line start, or joined by a single space to another capitalised word."""
+    preceding = text[max(0, start - 3) : start].rstrip(" \t")
+    if not preceding or preceding[-1] in ".!?:;\n\r\"“":
+        return True
+    if text[start - 1 : start] == " " and preceding[-1].isalpha():
+        previous_word = text[text.rfind(" ", 0, start - 1) + 1 : start - 1]
+        if previous_word[:1].isupper():
+            return True
+    return text[end : end + 1] == " " and text[end + 1 : end + 2].isupper()

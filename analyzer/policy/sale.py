@@ -12,7 +12,7 @@ from analyzer.policy.scan import Scan
 from analyzer.policy.sentences import SentenceIndex
 from analyzer.policy.vocabulary import Vocabulary
 
-_OBJECT_AFTER = 60  # characters after the verb where the thing sold is named
+_OBJECT_AFTER = 120  # characters after the verb where the thing sold is named (after lists of verbs and recipients)
 _OBJECT_BEFORE = 90  # characters before a passive denial ("your data will never be sold")
 _READER = 25  # "you may not sell…" is a rule for the reader, not the site's claim
 

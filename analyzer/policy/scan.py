@@ -94,7 +94,7 @@ class Scanner:
         fitting = [
             (start, end, key)
             for start, end, key in candidates
-            if _whole_word(text, start, end) and self.names.case_ok(key, text[start:end])
+            if _whole_word(text, start, end) and self.names.accepts(key, text, start, end)
         ]
         fitting.sort(key=lambda hit: (hit[0], -(hit[1] - hit[0])))
         hits: list[NameHit] = []

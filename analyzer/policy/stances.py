@@ -26,9 +26,8 @@ def signal_sentences(sentences: SentenceIndex, cue_sentences: list[int], vocab: 
     for i in cue_sentences:
         chosen.add(i)
         for j in range(i + 1, min(i + 1 + _FOLLOWUPS, len(sentences.sentences))):
-            if not vocab.stance_followup.search(sentences.text_of(j)):
-                break
-            chosen.add(j)
+            if vocab.stance_followup.search(sentences.text_of(j)):
+                chosen.add(j)
     return sorted(chosen)
 
 

@@ -25,6 +25,7 @@ class SignalVocabulary:
 class Vocabulary:
     abbreviations: list[str]
     never_alone: frozenset[str]
+    ordinary_words: frozenset[str]  # lower-case
     exact_case_max_len: int
     non_declaration_phrases: re.Pattern[str]
     non_declaration_sentences: re.Pattern[str]
@@ -107,6 +108,7 @@ def compile_vocabulary(data: dict[str, Any]) -> Vocabulary:
     return Vocabulary(
         abbreviations=list(data["sentences"]["abbreviations"]),
         never_alone=frozenset(data["names"]["never_alone"]),
+        ordinary_words=frozenset(str(w).lower() for w in data["names"]["ordinary_words"]),
         exact_case_max_len=int(data["names"]["exact_case_max_len"]),
         non_declaration_phrases=re.compile(
             r"(?<!\w)(?:" + "|".join(f"(?:{_clean(p)})" for p in nd["phrases"]) + r")(?!\w)", _I
