@@ -7,20 +7,21 @@ registrable domain, never dropped. First party means the site's registrable doma
 CNAME-cloaked trackers from DuckDuckGo's ``cnames`` are attributed) or a domain with the same
 owner (YouTube's site loading Google Analytics): those are attributed but keep ``party="first"``.
 
-Speed comes from planning once per (host, site): the own signatures that can match the host,
-the party and the list verdict are cached; per request only path/query regexes of the few
-candidate signatures (and DuckDuckGo rules of one tracker) run.
+Speed comes from planning once per host (and party): the own signatures that can match the
+host and the list answer are cached, and the party once per (host, site); per request only the
+path/query regexes of the few candidate signatures (and DuckDuckGo rules of one tracker) run.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 
 import msgspec
 
 from analyzer.domains import normalize_host, registrable_domain
-from analyzer.external.lists import ExternalLists
+from analyzer.external.lists import ExternalLists, load_default_lists
 from analyzer.external.model import CookieMatch, ListMatch
 from analyzer.knowledge import Knowledge, Product, load_knowledge
 from analyzer.knowledge.index import SignatureIndex
@@ -46,20 +47,24 @@ class Attribution(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class _Plan(msgspec.Struct):
-    """Everything about one (host, site) pair that does not depend on the path."""
+    """Everything about one host (seen as first or third party) that does not depend on the path."""
 
     party: str
     signatures: list[tuple[re.Pattern | None, re.Pattern | None, Attribution]]
-    # Fixed, or (url, path, query, resource_type) → Attribution when a list decides per request.
-    fallback: Attribution | Callable[[str, str, str, str | None], Attribution]
+    # Fixed, or (url, path, query, resource_type, site) → Attribution when a list decides per request.
+    fallback: Attribution | Callable[[str, str, str, str | None, str], Attribution]
 
 
 class Attributor:
+    """``lists=None`` means our own signatures only (reproducible); ``default_attributor()``
+    adds the lists the user downloaded with ``consentwatch data update``."""
+
     def __init__(self, knowledge: Knowledge | None = None, lists: ExternalLists | None = None) -> None:
         self.knowledge = knowledge or load_knowledge()
         self.index = SignatureIndex(self.knowledge)
         self.lists = lists or ExternalLists()
         self._plans: dict[tuple[str, str], _Plan] = {}
+        self._host_plans: dict[tuple[str, str], _Plan] = {}
         self._owners: dict[str, frozenset[str]] = {}
         self._sites: dict[str, str] = {}
         self._cookies: dict[tuple[str, str, str], Attribution] = {}
@@ -67,14 +72,15 @@ class Attributor:
     # -- public API -------------------------------------------------------------------------
     def attribute_request(self, url: str, site_domain: str, resource_type: str | None = None) -> Attribution:
         host, path, query = _split(url)
-        plan = self._plan(host, self._site(site_domain))
+        site = self._site(site_domain)
+        plan = self._plan(host, site)
         for path_re, query_re, attribution in plan.signatures:
             if (path_re is None or path_re.search(path)) and (query_re is None or query_re.search(query)):
                 return attribution
         fallback = plan.fallback
         if isinstance(fallback, Attribution):
             return fallback
-        return fallback(url, path, query, resource_type)
+        return fallback(url, path, query, resource_type, site)
 
     def attribute_requests(self, urls: Iterable[str], site_domain: str) -> list[Attribution]:
         attribute = self.attribute_request
@@ -116,33 +122,40 @@ class Attributor:
             cloaked = self.lists.duckduckgo.uncloak(host) if self.lists.duckduckgo and host else None
             if cloaked is None:
                 return _Plan(party="first", signatures=[], fallback=_first_party(domain))
-            plan = self._make_plan(cloaked, "")  # the tracker behind the CNAME, as a third party
-            return _with_party(plan, "first", domain)
-        party = "first" if self._same_owner(domain, site) else "third"
-        signatures = [
-            (c.path, c.query, self._own(c.product, party, domain)) for c in self.index.candidates(host)
-        ]
-        return _Plan(party=party, signatures=signatures, fallback=self._fallback(host, domain, site, party))
+            # the tracker behind the CNAME, attributed as itself but first party on our domain
+            return _with_party(self._host_plan(cloaked, "third"), "first", domain)
+        return self._host_plan(host, "first" if self._same_owner(domain, site) else "third")
 
-    def _fallback(self, host: str, domain: str, site: str, party: str) -> Attribution | Callable:
+    def _host_plan(self, host: str, party: str) -> _Plan:
+        plan = self._host_plans.get((host, party))
+        if plan is None:
+            domain = registrable_domain(host)
+            signatures = [(c.path, c.query, self._own(c.product, party, domain)) for c in self.index.candidates(host)]
+            plan = _Plan(party=party, signatures=signatures, fallback=self._fallback(host, domain, party))
+            if len(self._host_plans) > _CACHE_LIMIT:
+                self._host_plans.clear()
+            self._host_plans[(host, party)] = plan
+        return plan
+
+    def _fallback(self, host: str, domain: str, party: str) -> Attribution | Callable:
         company_id = self.index.company_of_domain(host)
         if company_id is not None:
             return self._company_only(company_id, party, domain)
         ddg, ghostery = self.lists.duckduckgo, self.lists.ghostery
         entry = ddg.entry(host) if ddg is not None else None
         if entry is not None:
-            return self._ddg_fallback(entry, domain, site, party, host)
+            return self._ddg_fallback(entry, domain, party, host)
         if ghostery is not None and ghostery.knows(host):
             return self._ghostery_fallback(host, domain, party)
         return self._fallback_after_ghostery(host, domain, party)
 
-    def _ddg_fallback(self, entry, domain: str, site: str, party: str, host: str) -> Callable:
+    def _ddg_fallback(self, entry, domain: str, party: str, host: str) -> Callable:
         ddg = self.lists.duckduckgo
         by_verdict = {
             blocked: self._from_list(ddg.with_verdict(entry, blocked), party, domain, host) for blocked in (True, False)
         }
 
-        def resolve(url: str, path: str, query: str, resource_type: str | None) -> Attribution:
+        def resolve(url: str, path: str, query: str, resource_type: str | None, site: str) -> Attribution:
             return by_verdict[ddg.verdict(entry, url, site, resource_type)]
 
         return resolve
@@ -152,7 +165,7 @@ class Attributor:
         converted: dict[ListMatch | None, Attribution] = {}
         fallback = self._fallback_after_ghostery(host, domain, party)
 
-        def resolve(url: str, path: str, query: str, resource_type: str | None) -> Attribution:
+        def resolve(url: str, path: str, query: str, resource_type: str | None, site: str) -> Attribution:
             match = ghostery.match(host, f"{path}?{query}" if query else path)
             found = converted.get(match)
             if found is None:
@@ -257,6 +270,12 @@ class Attributor:
         if match is not None:
             return self._from_list(match, plan.party, domain, "")
         return _first_party(domain) if plan.party == "first" and domain == site else _unattributed(domain, plan.party)
+
+
+@functools.cache
+def default_attributor() -> Attributor:
+    """Own signatures plus whatever lists are in the user data dir, built once per process."""
+    return Attributor(load_knowledge(), load_default_lists())
 
 
 def _with_party(plan: _Plan, party: str, domain: str) -> _Plan:
