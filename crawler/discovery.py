@@ -82,7 +82,8 @@ async def _open_homepage(context, domain: str, timeout_s: float, result: Discove
         page = await context.new_page()
         page.on("dialog", lambda d: asyncio.ensure_future(_quiet(d.dismiss())))
         try:
-            response = await page.goto(url, wait_until="domcontentloaded", timeout=timeout_s * 1000)
+            # "commit": a response proves reachability even when a blocking script stalls the parse.
+            response = await page.goto(url, wait_until="commit", timeout=timeout_s * 1000)
         except PlaywrightTimeoutError:
             errors.append(f"{url}: no response within {timeout_s:g} s")
             continue
@@ -91,6 +92,10 @@ async def _open_homepage(context, domain: str, timeout_s: float, result: Discove
             continue
         result.start_url = url
         result.homepage_status = response.status if response else None
+        try:
+            await page.wait_for_load_state("domcontentloaded", timeout=timeout_s * 1000)
+        except PlaywrightError:
+            result.notes.append(f"{url}: the page did not finish parsing within {timeout_s:g} s")
         return page
     result.error = "site unreachable: " + "; ".join(errors)
     return None
