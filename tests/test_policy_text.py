@@ -334,3 +334,29 @@ def test_empty_policy_is_silent(kb):
 
 def test_default_knowledge_is_the_packaged_one():
     assert ids(analyze_policy("We use Google Analytics.").declarations) == {"google-analytics"}
+
+
+def test_one_sentence_can_refuse_dnt_and_honor_gpc(kb):
+    a = analyze("We do not respond to Do Not Track signals, but we do honor Global Privacy Control signals.", kb)
+    assert (a.dnt.value, a.gpc.value) == ("does_not_honor", "honors")
+
+
+def test_refusal_in_the_clause_after_the_signal(kb):
+    a = analyze("Some browsers offer a Do Not Track setting; we do not respond to these signals.", kb)
+    assert a.dnt.value == "does_not_honor"
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("In the preceding 12 months, we have not sold personal information.", "does_not_sell"),
+        ("Categories of personal information sold: none.", "silent"),
+        ("In the past 12 months we have sold the following categories of personal information: identifiers.", "sells_or_shares"),
+        (
+            "We do not sell personal information, and we do not share it for cross-context behavioral advertising.",
+            "does_not_sell",
+        ),
+    ],
+)
+def test_ccpa_sale_disclosures(kb, text, value):
+    assert analyze(text, kb).sale.value == value

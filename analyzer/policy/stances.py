@@ -17,7 +17,7 @@ from analyzer.policy.vocabulary import Vocabulary
 Reading = Literal["negative", "hedged", "positive", "mention"]
 _PREFIX_CHARS = 80
 _FOLLOWUPS = 4
-_MASK = " DNT "
+_MASK = " SIGNALCUE "  # a word no policy contains, so clauses naming the signal can be found
 
 
 def signal_sentences(sentences: SentenceIndex, cue_sentences: list[int], vocab: Vocabulary) -> list[int]:
@@ -32,14 +32,41 @@ def signal_sentences(sentences: SentenceIndex, cue_sentences: list[int], vocab: 
 
 
 def read_sentence(sentence: str, cue_spans: list[tuple[int, int]], vocab: Vocabulary) -> Reading:
-    """How one sentence stands on the signal."""
+    """How one sentence stands on the signal.
+
+    The clauses naming the signal are read first, so "we do not respond to DNT, but we honor
+    GPC" reads differently for each signal; the whole sentence is read when those clauses say
+    nothing definite ("Browsers offer DNT; we do not respond to these signals")."""
     # The cue itself ("do not track") holds a negation that must not be read as the site's.
     masked = sentence
     for start, end in sorted(cue_spans, reverse=True):
         masked = masked[:start] + _MASK + masked[end:]
-    readings = {_read_verb(masked, verb.start(), verb.group(), vocab) for verb in vocab.response_verbs.finditer(masked)}
-    if vocab.honor_phrases.search(masked):
-        readings.add("positive")
+    clauses = _clauses(masked, vocab)
+    if cue_spans:
+        # Masking shifts offsets; the mask token marks where the cues are.
+        naming = [(s, e) for s, e in clauses if _MASK.strip() in masked[s:e]]
+        reading = _read_span(masked, naming, vocab)
+        if reading != "mention":
+            return reading
+    return _read_span(masked, clauses, vocab)
+
+
+def _clauses(masked: str, vocab: Vocabulary) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for brk in vocab.clause_break.finditer(masked):
+        spans.append((start, brk.start()))
+        start = brk.start()
+    spans.append((start, len(masked)))
+    return spans
+
+
+def _read_span(masked: str, clauses: list[tuple[int, int]], vocab: Vocabulary) -> Reading:
+    readings: set[str] = set()
+    for start, end in clauses:
+        clause = masked[start:end]
+        readings.update(_read_verb(clause, verb.start(), verb.group(), vocab) for verb in vocab.response_verbs.finditer(clause))
+        if vocab.honor_phrases.search(clause):
+            readings.add("positive")
     if "negative" in readings:
         return "hedged" if vocab.stance_hedge_sentence.search(masked) else "negative"
     for reading in ("hedged", "positive"):
