@@ -1,9 +1,211 @@
-"""Service commands (serve, schedule, token, …), registered onto the main CLI group."""
+"""Service commands (serve, schedule, token), registered onto the main CLI group."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import sys
+import time
+from typing import Any, Awaitable, Callable, TypeVar
+
 import click
+from rich.console import Console
+from rich.table import Table
+
+from crawler.errors import InvalidDomainError
+
+from .cli_options import build_crawl_options, crawl_options
+from .config import ServiceConfig, default_workers
+from .errors import ServiceError
+from .store import DB_ENV, Store, open_store, resolve_db
+from .targets import canonical_domain
+
+T = TypeVar("T")
+console = Console()
+errors = Console(stderr=True)
+
+db_option = click.option("--db", envvar=DB_ENV, default=None,
+                         help=f"SQLite database file (env {DB_ENV}; default: in the user data dir).")
 
 
 def register(group: click.Group) -> None:
     """Add the service's commands to ``group``."""
+    group.add_command(serve)
+    group.add_command(schedule)
+    group.add_command(token)
+
+
+def run_with_store(db: str | None, action: Callable[[Store], Awaitable[T]]) -> T:
+    async def go() -> T:
+        store = open_store(db)
+        await store.open()
+        try:
+            return await action(store)
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(go())
+    except ServiceError as exc:
+        errors.print(f"[red]error:[/red] {exc}")
+        sys.exit(1)
+
+
+def _when(t: float | None) -> str:
+    return dt.datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M") if t else "—"
+
+
+# ---------------------------------------------------------------------------------------- serve
+@click.command()
+@crawl_options
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8787, show_default=True)
+@click.option("--visits-at-once", type=click.IntRange(1, 64), default=6, show_default=True,
+              help="Browser visits running at once across all crawl jobs.")
+@click.option("--allow-hosts", multiple=True, metavar="HOST|*.SUFFIX|CIDR",
+              help="Let these past the SSRF guard although they resolve to private addresses (repeatable).")
+@click.option("--cors-origin", multiple=True, help="A web origin allowed to call the API (extensions always are).")
+@click.option("--rate-limit", type=click.FloatRange(0.1), default=20.0, show_default=True,
+              help="Requests per second per client (bursts of 5×).")
+@click.option("--max-attempts", type=click.IntRange(1, 20), default=3, show_default=True)
+@click.option("--stale-after", type=click.FloatRange(1.0), default=60.0, show_default=True,
+              help="Seconds without a heartbeat after which a running crawl is retried (e.g. after a crash).")
+@click.option("--public-url", default=None, help="Base URL for absolute links in responses.")
+def serve(db: str | None, host: str, port: int, visits_at_once: int, allow_hosts: tuple[str, ...],
+          cors_origin: tuple[str, ...], rate_limit: float, max_attempts: int, stale_after: float, public_url: str | None,
+          **params: Any) -> None:
+    """Run the API and the crawl workers (default http://127.0.0.1:8787)."""
+    from .server import serve as serve_forever, with_fake_internet
+
+    jobs = params.pop("concurrency")
+    crawl = build_crawl_options({**params, "concurrency": visits_at_once})
+    allow = tuple(h.strip() for entry in allow_hosts for h in entry.split(",") if h.strip())
+    config = ServiceConfig(db=resolve_db(db), host=host, port=port, concurrency=jobs, crawl_options=crawl,
+                           allow_hosts=allow, cors_origins=cors_origin, rate_limit=rate_limit,
+                           rate_burst=max(10, int(rate_limit * 5)), max_attempts=max_attempts, public_url=public_url,
+                           stale_after_s=stale_after, heartbeat_s=stale_after / 6)
+
+    async def main() -> None:
+        ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        ready.add_done_callback(lambda f: console.print(f"consentwatch serving on {f.result()} (db {config.db})"))
+        if not params.get("demo_web"):
+            await serve_forever(config, ready)
+            return
+        from crawler.testing import FakeInternet
+
+        async with FakeInternet() as web_:
+            console.print(f"demo web on loopback; try: {', '.join(web_.demo_domains or sorted(web_.sites.values()))}")
+            await serve_forever(with_fake_internet(config, web_), ready)
+
+    asyncio.run(main())
+
+
+# The crawler's --concurrency means visits at once; for the service it is the job pool, default per core.
+for _param in serve.params:
+    if _param.name == "concurrency":
+        _param.default = default_workers()
+        _param.help = "Crawl jobs at once (default: one per core)."
+        assert isinstance(_param.type, click.IntRange)
+        _param.type = click.IntRange(1, 64)
+
+
+# ---------------------------------------------------------------------------------------- schedule
+@click.group()
+def schedule() -> None:
+    """Crawl named lists of domains on an interval or a cron expression."""
+
+
+def read_domains(path: str) -> list[str]:
+    text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()
+    domains, bad = [], []
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        try:
+            domains.append(canonical_domain(line))
+        except InvalidDomainError as exc:
+            bad.append(f"line {number}: {exc}")
+    if bad:
+        raise click.UsageError("invalid domains in " + path + ":\n  " + "\n  ".join(bad))
+    return list(dict.fromkeys(domains))
+
+
+@schedule.command("add")
+@click.argument("name")
+@click.argument("domains_file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--every", default=None, help="Interval, e.g. 24h, 30m, 7d, 1h30m.")
+@click.option("--cron", default=None, help="Cron expression (UTC), e.g. '0 3 * * *'.")
+@db_option
+def schedule_add(name: str, domains_file: str, every: str | None, cron: str | None, db: str | None) -> None:
+    """Crawl the domains listed in DOMAINS_FILE (one a line, '-' for stdin) as schedule NAME."""
+    from .scheduler import new_schedule
+
+    domains = read_domains(domains_file)
+    try:
+        item = new_schedule(name, domains, every, cron, time.time())
+    except ServiceError as exc:
+        raise click.UsageError(str(exc)) from None
+    run_with_store(db, lambda store: store.add_schedule(item))
+    console.print(f"schedule {name}: {len(domains)} domain(s), {'every ' + every if every else 'cron ' + str(cron)};"
+                  f" next run {_when(item.next_run_at)} (while `consentwatch serve` runs)")
+
+
+@schedule.command("list")
+@db_option
+def schedule_list(db: str | None) -> None:
+    """Show the schedules."""
+    items = run_with_store(db, lambda store: store.schedules())
+    table = Table("name", "domains", "when", "last run", "next run")
+    for s in items:
+        when = f"every {s.every_s / 3600:g}h" if s.every_s else f"cron {s.cron}"
+        table.add_row(s.name, str(len(s.domains)), when, _when(s.last_run_at), _when(s.next_run_at))
+    console.print(table)
+
+
+@schedule.command("remove")
+@click.argument("name")
+@db_option
+def schedule_remove(name: str, db: str | None) -> None:
+    """Delete schedule NAME (queued crawls stay queued)."""
+    run_with_store(db, lambda store: store.remove_schedule(name))
+    console.print(f"schedule {name} removed")
+
+
+# ---------------------------------------------------------------------------------------- token
+@click.group()
+def token() -> None:
+    """Bearer tokens for the API's write endpoints."""
+
+
+@token.command("create")
+@click.argument("name")
+@db_option
+def token_create(name: str, db: str | None) -> None:
+    """Create a token called NAME and print it (it is shown only once)."""
+    from .auth import create_token
+
+    secret, _ = run_with_store(db, lambda store: create_token(store, name))
+    errors.print(f"token {name!r} created; store it now, it is not shown again:")
+    click.echo(secret)
+
+
+@token.command("list")
+@db_option
+def token_list(db: str | None) -> None:
+    """Show tokens (names and use, never the secrets)."""
+    items = run_with_store(db, lambda store: store.tokens())
+    table = Table("name", "created", "last used", "revoked")
+    for t in items:
+        table.add_row(t.name, _when(t.created_at), _when(t.last_used_at), _when(t.revoked_at))
+    console.print(table)
+
+
+@token.command("revoke")
+@click.argument("name")
+@db_option
+def token_revoke(name: str, db: str | None) -> None:
+    """Revoke token NAME at once."""
+    run_with_store(db, lambda store: store.revoke_token(name, time.time()))
+    console.print(f"token {name} revoked")

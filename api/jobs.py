@@ -118,7 +118,9 @@ class JobRunner:
         for job in await self.store.stale_jobs(stale_before):
             if job.id in self._running:
                 continue
-            retry_at = now + backoff(self.config, job.attempts) if job.attempts < job.max_attempts else None
+            # The worker died, not the crawl: retry at once, but the attempt counts (a crawl that keeps
+            # killing its worker still ends at max attempts).
+            retry_at = now if job.attempts < job.max_attempts else None
             if await self.store.fail_job(job.id, "interrupted: the worker stopped without finishing", retry_at, now,
                                          stale_before=stale_before):
                 recovered += 1
