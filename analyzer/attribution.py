@@ -35,7 +35,7 @@ class Attribution(msgspec.Struct, frozen=True, kw_only=True):
     product_id: str | None = None  # None when only the company is known (or a list's product we don't have)
     product_name: str | None = None
     company_id: str | None = None  # our company id, else a slug of the list's company name
-    company_name: str | None = None
+    company_name: str | None = None  # for source="unattributed": the registrable domain
     category: str | None = None  # analytics | advertising | social | ... (None when unknown)
     domain: str = ""  # registrable domain of the request host or cookie domain
     label: str = ""  # product name, else company name, else the registrable domain
@@ -294,7 +294,9 @@ def _first_party(domain: str) -> Attribution:
 
 
 def _unattributed(domain: str, party: str) -> Attribution:
-    return Attribution(party=party, source="unattributed", domain=domain, label=domain)
+    # No company is known: the registrable domain stands in as the name, so every consumer
+    # that groups or displays by company name keeps unknown third parties apart.
+    return Attribution(party=party, source="unattributed", company_name=domain, domain=domain, label=domain)
 
 
 def _slug(name: str) -> str:

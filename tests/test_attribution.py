@@ -127,7 +127,9 @@ def test_sibling_registrable_domains_are_not_first_party(attributor):
 def test_unknown_third_party_is_kept_as_unattributed(attributor):
     found = attributor.attribute_request("https://px.unknown-metrics-xyz.com/p.gif?u=1", SITE)
     assert (found.party, found.source, found.product_id, found.company_id) == ("third", "unattributed", None, None)
-    assert found.domain == found.label == "unknown-metrics-xyz.com" and not found.attributed
+    assert found.domain == found.label == found.company_name == "unknown-metrics-xyz.com" and not found.attributed
+    other = attributor.attribute_request("https://cdn.another-unknown-xyz.net/a.js", SITE)
+    assert other.company_name == "another-unknown-xyz.net"
 
 
 def test_company_only_from_owned_domain(attributor):

@@ -65,6 +65,8 @@ def test_duckduckgo_owned_domains_and_cnames(lists):
     ddg = lists.duckduckgo
     assert ddg.owner("blogger.com").company_name == "Google"
     assert ddg.owner_key("www.blogger.com") == "Google LLC"
+    # "googleapis.com" is listed under the sub-brand "Google Ads": the owner is its parent
+    assert ddg.owner_key("googleapis.com") == "Google LLC" and ddg.owner("googleapis.com").company_name == "Google"
     assert ddg.uncloak("aa.athome.com") == "athome.com.data.adobedc.net"
     assert ddg.uncloak("www.example-shop.com") is None
 

@@ -89,6 +89,9 @@ class DuckDuckGoTDS:
         self._domain_owner = tds.domains
         self._cnames = tds.cnames
         self._compiled: dict[str, list[tuple[re.Pattern, _Rule]]] = {}
+        # Sub-brand entities ("Google Ads") point to their owner ("Google LLC") only through
+        # the trackers' ``ownedBy``; the ``domains`` table names the sub-brand.
+        self._parent = {t.owner.name: t.owner.ownedBy for t in tds.trackers.values() if t.owner.ownedBy}
 
     @property
     def tracker_hosts(self) -> list[str]:
@@ -117,13 +120,14 @@ class DuckDuckGoTDS:
 
     def owner(self, domain: str) -> ListMatch | None:
         """Company-level match from the ``domains`` table (owned, not necessarily tracking)."""
-        entity = longest_suffix_match(domain, self._domain_owner)
+        entity = self.owner_key(domain)
         if entity is None:
             return None
         return ListMatch(source=SOURCE, entity=entity, company_name=self._display(entity), matched=domain)
 
     def owner_key(self, domain: str) -> str | None:
-        return longest_suffix_match(domain, self._domain_owner)
+        entity = longest_suffix_match(domain, self._domain_owner)
+        return self._parent.get(entity, entity) if entity is not None else None
 
     def uncloak(self, host: str) -> str | None:
         """The tracker host a first-party subdomain is a CNAME of (CNAME cloaking), if listed."""
