@@ -41,9 +41,10 @@ def refusal_reason(address: IPAddress) -> str | None:
         address = address.ipv4_mapped
     if address in METADATA_ADDRESSES:
         return "a cloud metadata address"
-    for label, flag in (("loopback", address.is_loopback), ("link-local", address.is_link_local),
-                        ("private", address.is_private), ("multicast", address.is_multicast),
-                        ("unspecified", address.is_unspecified), ("reserved", address.is_reserved)):
+    # Most specific first: 0.0.0.0 and 127/8 are also "private" to the ipaddress module.
+    for label, flag in (("loopback", address.is_loopback), ("unspecified", address.is_unspecified),
+                        ("link-local", address.is_link_local), ("multicast", address.is_multicast),
+                        ("private", address.is_private), ("reserved", address.is_reserved)):
         if flag:
             return f"a {label} address"
     if not address.is_global:
