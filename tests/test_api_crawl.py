@@ -1,0 +1,105 @@
+"""End to end: crawls queued through the API, worked by the service's pool in real Chromium against
+the fake internet, analysed, stored and served."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+
+from api.app import create_app
+from api.auth import create_token
+from api.config import ServiceConfig
+from api.server import with_fake_internet
+from api.store import SqliteStore
+from crawler import CrawlOptions
+from crawler.testing import FakeInternet
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+async def env(tmp_path_factory):
+    db = str(tmp_path_factory.mktemp("crawl") / "cw.db")
+    store = SqliteStore(db)
+    await store.open()
+    token, _ = await create_token(store, "e2e")
+    await store.close()
+    async with FakeInternet() as web_:
+        config = with_fake_internet(ServiceConfig(
+            db=db, concurrency=2, rate_limit=1000, rate_burst=1000, heartbeat_s=1.0,
+            crawl_options=CrawlOptions(timeout_s=15.0, settle_s=1.0, max_concurrent_visits=4)), web_)
+        server = TestServer(create_app(config), host="127.0.0.1")
+        await server.start_server()
+        async with aiohttp.ClientSession(base_url=str(server.make_url("/")),
+                                         headers={"Authorization": f"Bearer {token}"}) as http:
+            yield http, web_
+        await server.close()
+
+
+async def wait_for(http: aiohttp.ClientSession, url: str, states: set[str], timeout: float = 150.0) -> dict:
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        async with http.get(url) as r:
+            job = await r.json()
+        seen.append(job["progress"])
+        if job["state"] in states:
+            job["progress_seen"] = seen
+            return job
+        await asyncio.sleep(0.3)
+    raise AssertionError(f"{url} never reached {states}; progress {seen[-5:]}")
+
+
+async def test_crawl_via_api_end_to_end(env):
+    http, web_ = env
+    domains = ["consent-mode-lab.com", "www.maple-street-bakery.com"]
+    async with http.post("/v1/crawls", json={"domains": domains}) as r:
+        assert r.status == 202
+        jobs = (await r.json())["jobs"]
+    assert [j["domain"] for j in jobs] == ["consent-mode-lab.com", "maple-street-bakery.com"]
+    async with http.post("/v1/crawls", json={"domain": "consent-mode-lab.com"}) as r:
+        assert (await r.json())["jobs"][0]["id"] == jobs[0]["id"]  # already queued or running: same job
+    done = [await wait_for(http, j["url"], {"done", "failed"}) for j in jobs]
+    for job in done:
+        assert job["state"] == "done", job
+        assert job["attempts"] == 1 and job["report_url"] and job["finished_at"] >= job["started_at"]
+    assert "crawling" in done[0]["progress_seen"]  # polled from the start, so the crawl was seen in progress
+    assert web_.requests(host="consent-mode-lab.com", path="/")  # the browser really went there
+
+    async with http.get("/v1/sites/consent-mode-lab.com/summary") as r:
+        assert r.status == 200 and r.headers["ETag"]
+        summary = await r.json()
+    assert summary["domain"] == "consent-mode-lab.com" and summary["reachable"]
+    assert summary["grade"]["letter"] in "ABCDEF" and summary["summary"]
+    async with http.get(done[0]["report_url"]) as r:
+        report = await r.json()
+    assert report["domain"] == "consent-mode-lab.com" and report["visits"]
+    tracker_names = {t["name"] for t in report["trackers"]}
+    assert summary["counts"]["loaded"] == report["counts"]["loaded"] and tracker_names
+    assert any("Google" in (t.get("company_name") or "") for t in report["trackers"]), tracker_names
+    async with http.get("/v1/sites/consent-mode-lab.com/report.html") as r:
+        assert r.status == 200 and "consent-mode-lab.com" in await r.text()
+    async with http.get("/v1/sites/maple-street-bakery.com/history") as r:
+        assert len((await r.json())["audits"]) == 1
+
+
+async def test_cancel_a_running_crawl_frees_the_worker(env):
+    http, _ = env
+    async with http.post("/v1/crawls", json={"domain": "hanging-site.com"}) as r:
+        job = (await r.json())["jobs"][0]
+    running = await wait_for(http, job["url"], {"running"}, timeout=30)
+    assert running["state"] == "running"
+    async with http.delete(job["url"]) as r:
+        assert r.status == 200 and (await r.json())["state"] == "cancelled"
+    await asyncio.sleep(0.5)
+    async with http.get(job["url"]) as r:
+        assert (await r.json())["state"] == "cancelled"  # the worker's end does not overwrite it
+    async with http.get("/v1/health") as r:
+        assert (await r.json())["running"] == 0
+    async with http.post("/v1/crawls", json={"domain": "quiet-ledger.com"}) as r:
+        after = (await r.json())["jobs"][0]
+    assert (await wait_for(http, after["url"], {"done", "failed"}))["state"] == "done"
