@@ -144,3 +144,19 @@ def _split(url: str) -> tuple[str, str, str]:
 
     parts = urlsplit(url)
     return parts.hostname or "", parts.path or "/", parts.query
+
+
+@pytest.mark.parametrize(
+    ("name", "company"),
+    [("Facebook, Inc.", "meta"), ("Google LLC", "google"), ("Adform A/S", "adform"),
+     ("IndexExchange", "index-exchange"), ("Microsoft Corporation", "microsoft"), ("Twitter, Inc.", "x-corp")],
+)
+def test_list_company_names_map_to_ours(index, name, company):
+    assert index.company_by_name(name) == company
+
+
+def test_product_names_map_but_company_names_do_not(index):
+    assert index.product_by_name("Google Analytics") == "google-analytics"
+    assert index.product_by_name("Facebook Custom Audiences") == "meta-pixel"
+    assert index.product_by_name("LinkedIn") is None  # a company: says who, not which product
+    assert index.company_by_name("Unheard-of Analytics GmbH") is None

@@ -23,7 +23,8 @@ def normalize_name(name: str) -> str:
     text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
     words = re.sub(r"[^a-z0-9]+", " ", text.replace("a/s", "as")).split()
     kept = [w for w in words if w not in _LEGAL_FORMS]
-    return " ".join(kept or words)
+    # Joined without spaces: lists write "IndexExchange" and "Index Exchange" alike.
+    return "".join(kept or words)
 
 
 @dataclass(frozen=True, slots=True)
