@@ -71,7 +71,7 @@ async def new_context(browser, *, gpc: bool = False) -> BrowserContext:
     return ctx
 
 
-async def until(pred: Callable[[], Any], timeout: float = 8.0, what: str = "condition") -> Any:
+async def until(pred: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = pred()
@@ -305,9 +305,10 @@ async def test_behaviours_lab_late_request_workers_socket_storage_iframe(web, br
     await page.goto(web.url("behaviour-lab.com"))
     doc = since(web, t0, "behaviour-lab.com", "/")[0]
     late = await until(lambda: since(web, t0, "lab-metrics.net", "/late"), timeout=8, what="late fetch")
-    assert 3.0 <= late[0].t - doc.t < 6.0
+    # never before 3 s; the upper bounds leave room for timer delay on a loaded 2-core machine
+    assert 3.0 <= late[0].t - doc.t < 8.0
     fired_after_load = await page.evaluate("window.__lab.lateFiredAt - window.__lab.loadAt")
-    assert 3000 <= fired_after_load < 3500
+    assert 3000 <= fired_after_load < 4500
 
     lab = await until(lambda: page.evaluate("window.__lab.sw === 'ready' && window.__lab.storage && window.__lab"))
     assert lab["worker"] == "worker fetched" and lab["beacon"] is True
@@ -451,3 +452,70 @@ async def test_seed_sites_serve_the_seed_policies(web):
             line = max((SEEDS / f"{stem}.txt").read_text().splitlines(), key=len)[:60]
             import html as _html
             assert _html.escape(line) in page, host
+
+
+# ---------------------------------------------------------------------------- the demo web
+async def _visit_products(browser, url: str, gpc: bool, expected: set[str]) -> set[str]:
+    """Products a homepage visit requests (Playwright's view, per context), after things settle."""
+    from crawler.testing.expectations import products_seen
+
+    ctx = await new_context(browser, gpc=gpc)
+    seen: list[tuple[str, str]] = []
+
+    def on_request(r) -> None:
+        parts = r.url.split("/", 3)
+        seen.append((parts[2], "/" + (parts[3] if len(parts) > 3 else "")))
+
+    ctx.on("request", on_request)
+    page = await ctx.new_page()
+    await page.goto(url)
+    try:
+        await until(lambda: expected <= products_seen(seen), what=f"{expected} on {url}")
+    except AssertionError:
+        pass  # the assertion below reports the difference
+    await page.wait_for_timeout(1000)  # anything that should NOT load has had its chance
+    await ctx.close()
+    return products_seen(seen)
+
+
+async def test_demo_sites_load_what_expected_yaml_says(web, browser):
+    from crawler.testing.expectations import demo_expectations
+
+    sites = demo_expectations()["sites"]
+    assert sorted(web.demo_domains) == sorted(sites)
+    for gpc, key in [(False, "loads"), (True, "loads_with_gpc")]:
+        results = await asyncio.gather(*[_visit_products(browser, web.url(d), gpc, set(s[key])) for d, s in sites.items()])
+        got = {d: sorted(r) for d, r in zip(sites, results)}
+        assert got == {d: sorted(s[key]) for d, s in sites.items()}, key
+
+
+async def test_demo_policies_are_linked_and_say_what_expected_yaml_says(web):
+    from bs4 import BeautifulSoup
+
+    from crawler.testing.expectations import demo_expectations
+
+    async with client(web) as http:
+        for domain, site in demo_expectations()["sites"].items():
+            async with http.get(f"https://{domain}/") as r:
+                home = BeautifulSoup(await r.text(), "lxml")
+            for kind in ("privacy_policy", "cookie_policy"):
+                spec = site[kind]
+                if spec is None:
+                    continue
+                links = {a.get_text(strip=True): a["href"] for a in home.select("footer a")}
+                assert links.get(spec["link_text"]) == spec["path"], (domain, kind, links)
+                async with http.get(f"https://{domain}{spec['path']}") as r:
+                    text = BeautifulSoup(await r.text(), "lxml").get_text(" ")
+                assert len(text.split()) >= (600 if kind == "privacy_policy" else 150), (domain, kind)
+                prefix = "" if kind == "privacy_policy" else "cookie_policy_"
+                for phrase in site.get(f"{prefix}policy_mentions", []):
+                    assert phrase in text, (domain, kind, phrase)
+                for phrase in site.get(f"{prefix}policy_never_mentions", []):
+                    assert phrase not in text, (domain, kind, phrase)
+            for name, spec in site["well_known"].items():
+                async with http.get(f"https://{domain}/.well-known/{name}") as r:
+                    assert r.status == 200
+                    if isinstance(spec, dict):
+                        assert (await r.json())["gpc"] is spec["gpc"]
+            async with http.get(f"https://www.{domain}/pricing?x=1", allow_redirects=False) as r:
+                assert (r.status, r.headers["Location"]) == (301, f"https://{domain}/pricing?x=1")
