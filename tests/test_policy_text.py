@@ -377,3 +377,32 @@ def test_refusal_in_the_clause_after_the_signal(kb):
 )
 def test_ccpa_sale_disclosures(kb, text, value):
     assert analyze(text, kb).sale.value == value
+
+
+@pytest.mark.parametrize(
+    "text, declared, denied",
+    [
+        (
+            "We use the following third-party services: Google Analytics 4, Google Tag Manager, Hotjar, and the Meta Pixel.",
+            {"google-analytics", "google-tag-manager", "hotjar", "meta-pixel"},
+            set(),
+        ),
+        ("Our website embeds YouTube videos and Google Maps.", {"youtube", "google-maps"}, set()),
+        ("Payments are processed by Stripe.", {"stripe"}, set()),
+        (
+            "This site is protected by reCAPTCHA and the Google Privacy Policy and Terms of Service apply.",
+            {"google-recaptcha", "google"},
+            set(),
+        ),
+        ("Visit our Facebook page for news.", set(), set()),
+        ("Neither Google nor Facebook receives your personal data from us.", set(), {"google", "meta"}),
+        ("We neither sell nor share data with Criteo.", set(), {"criteo"}),
+        ("We use TikTok Pixel; we do not use Snap Pixel.", {"tiktok-pixel"}, {"snap-pixel"}),
+        # A lead-in ("follow us on") reaches the end of its clause, not of the sentence.
+        ("Our newsletter is sent with Mailchimp, and you can follow us on Instagram.", {"mailchimp"}, set()),
+    ],
+)
+def test_modern_declarations(kb, text, declared, denied):
+    a = analyze(text, kb)
+    assert ids(a.declarations) == declared
+    assert ids(a.negations) == denied

@@ -37,9 +37,16 @@ class _SentenceChecks:
     def blocked(self, i: int, start: int, end: int) -> bool:
         """Is ``[start, end)`` (sentence offsets) inside a phrase such as "Google Chrome"?"""
         if i not in self._blocked:
-            text = self.sentences.text_of(i)
-            self._blocked[i] = [m.span() for m in self.vocab.non_declaration_phrases.finditer(text)]
+            self._blocked[i] = self._blocked_spans(self.sentences.text_of(i))
         return any(s < end and start < e for s, e in self._blocked[i])
+
+    def _blocked_spans(self, text: str) -> list[tuple[int, int]]:
+        spans = [m.span() for m in self.vocab.non_declaration_phrases.finditer(text)]
+        for lead_in in self.vocab.non_declaration_lead_ins.finditer(text):
+            # "follow us on Instagram, and we use Mailchimp": the lead-in reaches the clause end.
+            end = self.vocab.lead_in_end.search(text, lead_in.end())
+            spans.append((lead_in.start(), end.start() if end else len(text)))
+        return spans
 
 
 def vendor_mentions(sentences: SentenceIndex, scan: Scan, vocab: Vocabulary, source: Source) -> Iterator[Declaration]:

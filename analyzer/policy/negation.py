@@ -22,4 +22,6 @@ def is_negated(sentence: str, start: int, end: int, vocab: Vocabulary) -> bool:
         pass
     if denial is not None and not vocab.negation_exception.search(prefix, denial.start()):
         return True
+    if vocab.negation_neither.search(prefix):
+        return True
     return bool(vocab.negation_after.search(sentence[end:clause_end]))

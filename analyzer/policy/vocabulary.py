@@ -29,8 +29,11 @@ class Vocabulary:
     exact_case_max_len: int
     non_declaration_phrases: re.Pattern[str]
     non_declaration_sentences: re.Pattern[str]
+    non_declaration_lead_ins: re.Pattern[str]
+    lead_in_end: re.Pattern[str]
     negation_before: re.Pattern[str]
     negation_after: re.Pattern[str]
+    negation_neither: re.Pattern[str]
     negation_exception: re.Pattern[str]
     clause_break: re.Pattern[str]
     categories: re.Pattern[str]  # one alternation, group names are category ids
@@ -114,8 +117,11 @@ def compile_vocabulary(data: dict[str, Any]) -> Vocabulary:
             r"(?<!\w)(?:" + "|".join(f"(?:{_clean(p)})" for p in nd["phrases"]) + r")(?!\w)", _I
         ),
         non_declaration_sentences=re.compile("|".join(f"(?:{_clean(p)})" for p in nd["sentences"]), _I),
+        non_declaration_lead_ins=re.compile("|".join(f"(?:{_clean(p)})" for p in nd["lead_ins"]), _I),
+        lead_in_end=_rx(nd["lead_in_end"]),
         negation_before=_rx(neg["before"]),
         negation_after=_rx(neg["after"]),
+        negation_neither=_rx(neg["neither"]),
         negation_exception=_rx(neg["exception"]),
         clause_break=_rx(neg["clause_break"]),
         categories=_grouped(data["categories"], prefix=r"\b", suffix=r"\b"),
