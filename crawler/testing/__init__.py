@@ -5,6 +5,8 @@
         browser = await p.chromium.launch(args=[*web.chromium_args, ...])
 """
 
+from .expectations import demo_expectations, products_seen
+from .serve import serve_forever
 from .server import NXDOMAIN_HOST, FakeInternet, ServedRequest
 
-__all__ = ["FakeInternet", "ServedRequest", "NXDOMAIN_HOST"]
+__all__ = ["FakeInternet", "ServedRequest", "NXDOMAIN_HOST", "serve_forever", "demo_expectations", "products_seen"]
