@@ -33,7 +33,7 @@ def tracker(index: int, declared: str) -> ObservedTracker:
 
 
 def undeclared_finding(t: ObservedTracker) -> Finding:
-    return Finding(code="undeclared_tracker", severity="high", title=f"{t.name} loads but the policy does not name it",
+    return Finding(code="UNDECLARED_TRACKER", severity="high", title=f"{t.name} loads but the policy does not name it",
                    explanation=f"{t.name} ({t.company_name}) was observed, and the privacy policy does not declare it.",
                    product_id=t.product_id, product_name=t.name, company_id=t.company_id, company_name=t.company_name,
                    category=t.category, visit="baseline",
@@ -48,7 +48,7 @@ def make_report(domain: str, audited_at: float, loaded: list[int], declared: lis
     not_seen = [DeclaredNotSeen(product_id=TRACKERS[i][0], name=TRACKERS[i][1], sentence=f"We use {TRACKERS[i][1]}.")
                 for i in declared if i not in loaded]
     if not_seen:
-        findings.append(Finding(code="declared_not_seen", severity="info", title="Declared trackers were not seen",
+        findings.append(Finding(code="DECLARED_NOT_SEEN", severity="info", title="Declared trackers were not seen",
                                 explanation="The policy names trackers the site did not load."))
     undeclared = sum(1 for t in trackers if t.declared == "none")
     return Report(

@@ -83,13 +83,13 @@ async def test_summary_is_small_cacheable_and_canonicalises_input(http):
         assert r.status == 200 and (await r.json())["domain"] == "xn--bcher-kva.de"
 
 
-async def test_summary_groups_undeclared_trackers_by_company(http):
+async def test_summary_groups_UNDECLARED_TRACKERs_by_company(http):
     async with http.get("/v1/sites/xn--bcher-kva.de/summary") as r:
         body = await r.json()
     assert body["undeclared"] == ["Google Ads"]
     assert body["undeclared_by_company"] == [{"company": "Google", "trackers": ["Google Ads"],
                                               "evidence_urls": ["https://googleads.g.doubleclick.net/collect?id=1"]}]
-    assert body["top_findings"][0]["code"] == "undeclared_tracker"
+    assert body["top_findings"][0]["code"] == "UNDECLARED_TRACKER"
 
 
 async def test_unknown_and_invalid_domains(http):
@@ -153,7 +153,7 @@ async def test_site_list_filters_and_paginates(http):
 
     assert await domains("") == ["quiet.com", "shop.com", "xn--bcher-kva.de"]
     assert await domains("grade=f") == ["xn--bcher-kva.de"]
-    assert await domains("finding=undeclared_tracker") == ["xn--bcher-kva.de"]  # shop.com's latest has none
+    assert await domains("finding=UNDECLARED_TRACKER") == ["xn--bcher-kva.de"]  # shop.com's latest has none
     assert await domains("company=Hotjar") == ["shop.com"]
     async with http.get("/v1/sites?limit=2") as r:
         page = await r.json()
@@ -171,8 +171,8 @@ async def test_csv_export(http):
         assert r.status == 200 and r.content_type == "text/csv"
         rows = list(csv.DictReader(io.StringIO(await r.text())))
     assert [row["domain"] for row in rows] == ["quiet.com", "shop.com", "xn--bcher-kva.de"]
-    assert rows[2]["grade"] == "F" and rows[2]["undeclared_trackers"] == "Google Ads"
-    assert rows[2]["top_findings"] == "undeclared_tracker"
+    assert rows[2]["grade"] == "F" and rows[2]["UNDECLARED_TRACKERs"] == "Google Ads"
+    assert rows[2]["top_findings"] == "UNDECLARED_TRACKER"
 
 
 async def test_openapi_describes_exactly_the_registered_routes(http, ids_and_server):

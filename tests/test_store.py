@@ -105,7 +105,7 @@ async def test_site_list_filters_and_pages(store):
     assert total == 3 and [r.domain for r in rows] == ["a-shop.com", "b-news.com", "c-blog.com"]
     rows, total = await store.list_sites(SiteQuery(grade="d"))
     assert [r.domain for r in rows] == ["a-shop.com", "c-blog.com"]
-    rows, _ = await store.list_sites(SiteQuery(finding="undeclared_tracker"))
+    rows, _ = await store.list_sites(SiteQuery(finding="UNDECLARED_TRACKER"))
     assert [r.domain for r in rows] == ["a-shop.com", "c-blog.com"]
     rows, _ = await store.list_sites(SiteQuery(company="META"))  # by name, any case
     assert [r.domain for r in rows] == ["a-shop.com"]

@@ -120,7 +120,7 @@ def site_query(request: web.Request) -> SiteQuery:
         raise BadRequestError("grade must be one letter A … F")
     finding = request.query.get("finding")
     if finding is not None and not _CODE.match(finding):
-        raise BadRequestError("finding must be a finding code such as undeclared_tracker")
+        raise BadRequestError("finding must be a finding code such as UNDECLARED_TRACKER")
     company = request.query.get("company")
     if company is not None and not 0 < len(company) <= 100:
         raise BadRequestError("company must be 1 … 100 characters")
