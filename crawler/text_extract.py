@@ -10,7 +10,8 @@ DROP_TAGS = ("script", "style", "noscript", "template", "svg", "nav", "header", 
 DROP_ROLES = ("navigation", "banner", "contentinfo", "dialog", "alertdialog", "search")
 BOILERPLATE = re.compile(
     r"cookie[-_]?(banner|consent|notice|bar)|consent|onetrust|cookiebot|usercentrics|didomi|cmp|"
-    r"gdpr-banner|(^|[-_ ])(nav|menu|breadcrumb|sidebar|footer|header|skip-link|newsletter|social)($|[-_ ])",
+    r"gdpr-banner|(^|[-_ ])(nav|navbar|menu|breadcrumbs?|sidebar|footer|header|skip-link|newsletter|social|share|"
+    r"sharing|related|most-read|promo|subscribe)($|[-_ ])",
     re.I,
 )
 BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "dt", "dd", "pre", "blockquote", "div", "section", "article", "br", "tr")
@@ -39,7 +40,8 @@ def _is_boilerplate(tag: Tag) -> bool:
 
 
 def _main_region(body: Tag) -> Tag:
-    for selector in ("main", "article", "[role=main]", "#content", ".content"):
+    # Most specific first: a page's <main> often still wraps breadcrumbs and share bars.
+    for selector in ("article", "[role=main]", "main", "#content", ".content"):
         candidates = body.select(selector)
         if candidates:
             best = max(candidates, key=lambda t: len(t.get_text(" ", strip=True)))
