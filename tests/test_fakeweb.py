@@ -519,3 +519,29 @@ async def test_demo_policies_are_linked_and_say_what_expected_yaml_says(web):
                         assert (await r.json())["gpc"] is spec["gpc"]
             async with http.get(f"https://www.{domain}/pricing?x=1", allow_redirects=False) as r:
                 assert (r.status, r.headers["Location"]) == (301, f"https://{domain}/pricing?x=1")
+
+
+async def test_banner_slot_defers_gated_tags_until_consent(web, browser):
+    ctx = await new_context(browser)
+    page = await ctx.new_page()
+    t0 = time.monotonic()
+    await page.goto(web.url("deferred-tags.com"))
+    hit = await until(lambda: since(web, t0, "region1.google-analytics.com", "/g/collect"))
+    assert query(hit[0])["gcs"] == "G100"
+    await page.wait_for_timeout(500)
+    assert not since(web, t0, "connect.facebook.net") and not since(web, t0, "static.hotjar.com")
+    assert await page.locator("#simple-consent-banner").is_visible()
+    await page.click("#accept-all")
+    await until(lambda: since(web, t0, "www.facebook.com", "/tr", prefix=True), what="meta pixel after accept")
+    await until(lambda: since(web, t0, "static.hotjar.com"), what="hotjar after accept")
+    jar = await until(lambda: _has(ctx, "_ga"))
+    assert {"_fbp", "_hjSessionUser_3000003"} <= set(jar)
+    await ctx.close()
+
+
+async def test_demo_sites_redirect_http_to_https(web):
+    async with client(web) as http:
+        async with http.get("http://tunnelmoss.com/pricing", allow_redirects=False) as r:
+            assert (r.status, r.headers["Location"]) == (301, "https://tunnelmoss.com/pricing")
+        async with http.get("http://tunnelmoss.com/pricing") as r:
+            assert r.status == 200 and str(r.url) == "https://tunnelmoss.com/pricing"

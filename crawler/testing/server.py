@@ -64,6 +64,7 @@ class FakeInternet:
         self.seed_domains: dict[str, str] = {}
         self.sites: dict[str, str] = {}  # test-site role → host, e.g. "behaviours" → "behaviour-lab.com"
         self.registries: dict[str, dict[str, Any]] = {"gtm_containers": {}}  # data stubs read per id
+        self.https_only: set[str] = set()  # hosts whose http:// requests are redirected to https://
         self.http_port = 0
         self.https_port = 0
         self._ca: CertificateAuthority | None = None
@@ -189,8 +190,10 @@ class FakeInternet:
                               headers=dict(request.headers))
         self.log.append(entry)
         handler = self.routes.resolve(host, request.path)
-        if handler is None:
-            resp: web.StreamResponse = web.Response(status=404, text=f"fake internet: nothing at {host}{request.path}\n")
+        if not request.secure and host in self.https_only:
+            resp: web.StreamResponse = web.Response(status=301, headers={"Location": f"https://{host}{request.path_qs}"})
+        elif handler is None:
+            resp = web.Response(status=404, text=f"fake internet: nothing at {host}{request.path}\n")
         else:
             resp = await handler(request)
         entry.status = resp.status

@@ -73,14 +73,15 @@ class SiteSpec:
     role: str = ""
     legal_name: str = ""
     lang: str = "en"
-    www_redirect: bool = False
+    www_redirect: bool = False  # www.<host> answers 301 → https://<host>/…
+    https_redirect: bool = False  # http://<host>/… answers 301 → https://<host>/… (as most real sites do)
     nav: list[Link] = field(default_factory=list)
     header_links: list[Link] = field(default_factory=list)
     footer_links: list[Link] = field(default_factory=list)
     footer_text: str = ""
     set_cookies: list[str] = field(default_factory=list)
     tags: list[dict[str, Any]] = field(default_factory=list)
-    banner: str = ""
+    banner: str = ""  # HTML for the banner slot (or banner_file: path relative to the YAML)
     pages: dict[str, PageSpec] = field(default_factory=dict)
     well_known: dict[str, Any] = field(default_factory=dict)
     gtm_containers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # GTM-… → tags it fires
@@ -98,6 +99,8 @@ def parse_site(data: dict[str, Any], base_dir: Path) -> SiteSpec:
         if "body_file" in p:
             p["body"] = (base_dir / p.pop("body_file")).read_text()
         pages[path] = PageSpec(path=path, **p)
+    if "banner_file" in data:
+        data = {**data, "banner": (base_dir / data["banner_file"]).read_text()}
     known = set(SiteSpec.__dataclass_fields__) - {"pages", "nav", "header_links", "footer_links"}
     return SiteSpec(
         **{k: v for k, v in data.items() if k in known},
@@ -211,6 +214,10 @@ def install_site(web_: "FakeInternet", site: SiteSpec) -> None:
             return web.Response(status=301, headers={"Location": f"https://{host}{request.path_qs}"})
 
         web_.add_route(f"www.{site.host}", "/", to_apex, prefix=True)
+        if site.https_redirect:
+            web_.https_only.add(f"www.{site.host}")
+    if site.https_redirect:
+        web_.https_only.add(site.host)
     for container_id, tags in site.gtm_containers.items():
         web_.registries["gtm_containers"][container_id] = container_config(tags)
     if site.role:
