@@ -406,3 +406,18 @@ def test_modern_declarations(kb, text, declared, denied):
     a = analyze(text, kb)
     assert ids(a.declarations) == declared
     assert ids(a.negations) == denied
+
+
+def test_cookie_names_in_a_cookie_policy_declare_their_products(kb):
+    table = "Name | Duration | Purpose\n_ga | 2 years | Distinguishes users.\n_fbp | 3 months | Advertising.\n"
+    a = analyze("We use cookies.", kb, cookie_policy_text=table)
+    assert {(d.product_id, d.name_in_text, d.source) for d in a.declarations} == {
+        ("google-analytics", "_ga", "cookie_policy"),
+        ("meta-pixel", "_fbp", "cookie_policy"),
+    }
+
+
+def test_cookie_name_prefixes_and_lookalikes(kb):
+    assert ids(analyze("Cookies: _ga_ABC123 and _gat_* (Google tag).", kb).declarations) >= {"google-analytics"}
+    # Only whole tokens, only distinctive names, case-sensitive.
+    assert analyze("The PREF setting, our _gaming cookie and _GA are ours.", kb).declarations == []

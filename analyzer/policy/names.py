@@ -84,3 +84,47 @@ def _in_title_context(text: str, start: int, end: int) -> bool:
         if previous_word[:1].isupper():
             return True
     return text[end : end + 1] == " " and text[end + 1 : end + 2].isupper()
+
+
+def _distinctive(cookie: str) -> bool:
+    """Cookie names that cannot be ordinary words in prose: "_ga", "li_sugr", "OptanonConsent"
+    (not "PREF", "IDE" or "pardot", which read as words or abbreviations)."""
+    return any(c in cookie for c in "_-.") or (len(cookie) >= 8 and not cookie.isupper() and not cookie.islower())
+
+
+class CookieTable:
+    """Cookie names (exact and prefixes) from the knowledge base: a cookie policy that lists
+    "_ga" or "_fbp" declares Google Analytics or the Meta Pixel even without naming them."""
+
+    def __init__(self, knowledge: Knowledge) -> None:
+        self.exact: dict[str, Target | None] = {}
+        self.prefixes: dict[str, Target | None] = {}
+        for product in sorted(knowledge.products.values(), key=lambda p: p.id):
+            target = Target("product", product.company, product.id, product.category)
+            for name in product.cookies_exact:
+                if _distinctive(name):
+                    _claim(self.exact, name, target)
+            for prefix in product.cookies_prefix:
+                if _distinctive(prefix) and len(prefix) >= 3:
+                    _claim(self.prefixes, prefix, target)
+        self._by_length = sorted(self.prefixes, key=len, reverse=True)
+
+    def words(self) -> list[str]:
+        return [*self.exact, *self.prefixes]
+
+    def target(self, token: str) -> Target | None:
+        """Case-sensitive: cookie names are."""
+        if token in self.exact:
+            return self.exact[token]
+        return next((self.prefixes[p] for p in self._by_length if token.startswith(p)), None)
+
+
+def _claim(table: dict[str, Target | None], name: str, target: Target) -> None:
+    if name not in table:
+        table[name] = target
+        return
+    existing = table[name]
+    if existing != target:
+        # Shared by two products: the company when they share one, else nobody.
+        same_company = existing is not None and existing.company_id == target.company_id
+        table[name] = Target("company", target.company_id) if same_company else None

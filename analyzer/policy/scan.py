@@ -1,4 +1,4 @@
-"""One Aho-Corasick pass over a policy: vendor names plus each feature's trigger words.
+"""One Aho-Corasick pass over a policy: vendor names, cookie names and each feature's triggers.
 
 Running every vocabulary regex over every policy costs a few milliseconds each in Python's
 ``re``; one automaton pass costs less than one of them. Features then run their regexes only on
@@ -11,14 +11,15 @@ from dataclasses import dataclass, field
 
 import ahocorasick
 
-from analyzer.policy.names import Knowledge, NameTable, Target
+from analyzer.policy.names import CookieTable, Knowledge, NameTable, Target
 from analyzer.policy.sentences import SentenceIndex
 from analyzer.policy.vocabulary import Vocabulary, vocabulary
 
 # Same-length normalisation: lower case, every whitespace character a plain space, so offsets
 # in the normalised text are offsets in the original.
 _SPACES = str.maketrans({c: " " for c in "\t\n\r\f\v\u00a0\u2000\u2001\u2002\u2003\u2009\u202f"})
-_NAME, _TRIGGER = 0, 1
+_NAME, _TRIGGER, _COOKIE = 0, 1, 2
+_COOKIE_CHARS = "_-."
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +49,15 @@ def _is_word(char: str) -> bool:
 
 
 class Scanner:
-    def __init__(self, names: NameTable, triggers: dict[str, list[str]]) -> None:
+    def __init__(self, names: NameTable, cookies: CookieTable, triggers: dict[str, list[str]]) -> None:
         self.names = names
+        self.cookies = cookies
         self._automaton = ahocorasick.Automaton()
         entries: dict[str, list[tuple[int, str]]] = {}
         for key in names.targets:
             entries.setdefault(key, []).append((_NAME, key))
+        for cookie in cookies.words():
+            entries.setdefault(cookie.lower(), []).append((_COOKIE, cookie))
         for feature, words in triggers.items():
             for word in words:
                 entries.setdefault(word.lower(), []).append((_TRIGGER, feature))
@@ -64,18 +68,22 @@ class Scanner:
     def scan(self, sentences: SentenceIndex) -> Scan:
         text = sentences.text
         candidates: list[tuple[int, int, str]] = []
+        cookie_starts: set[int] = set()
         gated: dict[str, set[int]] = {}
         for last, (length, values) in self._automaton.iter(normalise(text)):
             start, end = last - length + 1, last + 1
             for kind, value in values:
                 if kind == _NAME:
                     candidates.append((start, end, value))
+                elif kind == _COOKIE:
+                    cookie_starts.add(start)
                 else:
                     i = sentences.at(start)
                     if i is not None:
                         gated.setdefault(value, set()).add(i)
+        names = self._names(text, candidates) + self._cookie_names(text, cookie_starts)
         return Scan(
-            names=self._names(text, candidates),
+            names=sorted(names, key=lambda hit: hit.start),
             gated={feature: sorted(found) for feature, found in gated.items()},
         )
 
@@ -106,6 +114,22 @@ class Scanner:
         return hits
 
 
+    def _cookie_names(self, text: str, starts: set[int]) -> list[NameHit]:
+        """Whole cookie-name tokens ("_ga", "_ga_XXXX", "_gat_*") the cookie table knows."""
+        hits: list[NameHit] = []
+        for start in sorted(starts):
+            if start > 0 and (_is_word(text[start - 1]) or text[start - 1] in _COOKIE_CHARS):
+                continue
+            end = start
+            while end < len(text) and (_is_word(text[end]) or text[end] in _COOKIE_CHARS):
+                end += 1
+            token = text[start:end].rstrip(".-")
+            target = self.cookies.target(token)
+            if target is not None:
+                hits.append(NameHit(start, start + len(token), token, target))
+        return hits
+
+
 def _whole_word(text: str, start: int, end: int) -> bool:
     # "@" and "/" and "." before a name: e-mail addresses, URL paths, host names.
     before_ok = start == 0 or not (_is_word(text[start - 1]) or text[start - 1] in "@/.")
@@ -116,7 +140,7 @@ def _whole_word(text: str, start: int, end: int) -> bool:
 @functools.lru_cache(maxsize=4)
 def scanner(knowledge: Knowledge) -> Scanner:
     vocab: Vocabulary = vocabulary()
-    return Scanner(NameTable(knowledge, vocab), vocab.triggers)
+    return Scanner(NameTable(knowledge, vocab), CookieTable(knowledge), vocab.triggers)
 
 
 def gated_matches(sentences: SentenceIndex, indices: list[int], pattern):
