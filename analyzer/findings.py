@@ -1,0 +1,307 @@
+"""The comparison: what the policy declares vs what the visits observed, as findings with evidence.
+
+Each rule is a producer registered in ``PRODUCERS``; a producer reads the shared ``AuditContext``
+and returns findings. Rules never emit a finding without evidence. Severities, titles and
+category sets are data (``data/findings.yaml``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Callable
+
+from crawler.capture import Capture
+
+from .observed import Sighting, TrackerObservation, is_known_tracker
+from .report_model import DeclaredNotSeen, Evidence, Finding, ObservedTracker
+from .rules import Rules
+
+MAX_EVIDENCE = 6
+
+
+@dataclass
+class Coverage:
+    """How the policy covers one observed tracker."""
+
+    level: str  # product | company | category | negated | none
+    declaration: object | None = None  # analyzer.policy Declaration
+    via_parent: str | None = None  # company name when a parent company's declaration covers it
+
+
+@dataclass
+class AuditContext:
+    capture: Capture
+    analysis: object | None  # analyzer.policy.PolicyAnalysis, None when no policy was found
+    observations: dict[str, TrackerObservation]
+    knowledge: object
+    rules: Rules
+    coverage: dict[str, Coverage] = field(default_factory=dict)
+
+    @property
+    def policy_found(self) -> bool:
+        return self.analysis is not None
+
+    def known(self) -> list[TrackerObservation]:
+        return [o for o in self.observations.values() if is_known_tracker(o.tracker)]
+
+
+Producer = Callable[[AuditContext], list[Finding]]
+PRODUCERS: list[Producer] = []
+
+
+def producer(func: Producer) -> Producer:
+    PRODUCERS.append(func)
+    return func
+
+
+def run_producers(ctx: AuditContext) -> list[Finding]:
+    findings: list[Finding] = []
+    for produce in PRODUCERS:
+        findings.extend(f for f in produce(ctx) if f.evidence)  # no finding without evidence
+    return findings
+
+
+# ---------------------------------------------------------------------------- coverage
+
+
+def coverage_of(tracker: ObservedTracker, analysis, knowledge) -> Coverage:
+    if analysis is None or not is_known_tracker(tracker):
+        return Coverage("none")
+    chain = knowledge.company_chain(tracker.company_id) if tracker.company_id in knowledge.companies else (
+        [tracker.company_id] if tracker.company_id else [])
+    for d in analysis.declarations:
+        if tracker.product_id and d.level == "product" and d.product_id == tracker.product_id:
+            return Coverage("product", d)
+    for d in analysis.negations:
+        if (tracker.product_id and d.product_id == tracker.product_id and d.level == "product") or (
+                d.level == "company" and d.company_id in chain):
+            return Coverage("negated", d)
+    for d in analysis.declarations:
+        if d.level == "company" and d.company_id in chain:
+            parent = None if d.company_id == tracker.company_id else _company_name(knowledge, d.company_id)
+            return Coverage("company", d, parent)
+    for d in analysis.category_mentions:
+        if d.category and d.category == tracker.category:
+            return Coverage("category", d)
+    return Coverage("none")
+
+
+def _company_name(knowledge, company_id: str | None) -> str | None:
+    company = knowledge.companies.get(company_id) if company_id else None
+    return company.name if company else company_id
+
+
+# ---------------------------------------------------------------------------- evidence
+
+
+def sighting_evidence(sightings: list[Sighting], limit: int = MAX_EVIDENCE) -> list[Evidence]:
+    out: list[Evidence] = []
+    seen: set[tuple] = set()
+    for s in sightings:
+        if s.request is not None:
+            key = ("r", s.visit, s.request.url)
+            ev = Evidence(kind="request", visit=s.visit, url=s.request.url, t_ms=s.request.t_ms,
+                          detail=f"{s.request.resource_type} from {s.request.frame_url or s.request.worker_url or '?'}")
+        else:
+            c = s.cookie
+            key = ("c", s.visit, c.name, c.domain)
+            ev = Evidence(kind="cookie", visit=s.visit, cookie=f"{c.name} @ {c.domain}", t_ms=c.first_seen_ms,
+                          detail=("third-party" if c.first_party is False else "first-party")
+                          + (", HttpOnly" if c.http_only else ""))
+        if key not in seen:
+            seen.add(key)
+            out.append(ev)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def sentence_evidence(sentence: str | None, source: str = "privacy_policy", url: str | None = None) -> list[Evidence]:
+    if not sentence:
+        return []
+    return [Evidence(kind="policy_sentence", text=sentence, url=url, detail=source)]
+
+
+def _finding(ctx: AuditContext, code: str, tracker: ObservedTracker | None = None, *, category: str | None = None,
+             visit: str | None = None, evidence: list[Evidence], **fields) -> Finding:
+    rules = ctx.rules
+    if tracker is not None:
+        fields.setdefault("product", tracker.name)
+        fields.setdefault("company", tracker.company_name or "an unknown company")
+        fields.setdefault("category", tracker.category or "unknown")
+        fields.setdefault("visits", ", ".join(tracker.visits))
+        category = category or tracker.category
+    return Finding(
+        code=code,
+        severity=rules.severity(code, category),
+        title=rules.title(code, **fields),
+        explanation=rules.explanation(code, **fields),
+        product_id=tracker.product_id if tracker else None,
+        product_name=tracker.name if tracker else None,
+        company_id=tracker.company_id if tracker else None,
+        company_name=tracker.company_name if tracker else None,
+        category=category,
+        visit=visit,
+        evidence=evidence,
+    )
+
+
+def _policy_url(ctx: AuditContext) -> str | None:
+    privacy = next((p for p in ctx.capture.policies if p.kind == "privacy"), None)
+    return (privacy.final_url or privacy.url) if privacy else None
+
+
+# ---------------------------------------------------------------------------- rules
+
+
+@producer
+def no_policy(ctx: AuditContext) -> list[Finding]:
+    if ctx.policy_found or not ctx.capture.reachable:
+        return []
+    evidence = [Evidence(kind="request", url=ctx.capture.start_url,
+                         detail="homepage links no privacy policy; well-known policy paths answered none")]
+    return [_finding(ctx, "NO_POLICY_FOUND", evidence=evidence)]
+
+
+@producer
+def declaration_findings(ctx: AuditContext) -> list[Finding]:
+    if not ctx.policy_found:
+        return []
+    out = []
+    for obs in ctx.known():
+        tracker, cov = obs.tracker, ctx.coverage[obs.tracker.key]
+        seen = sighting_evidence(obs.sightings)
+        url = _policy_url(ctx)
+        if cov.level == "none":
+            out.append(_finding(ctx, "UNDECLARED_TRACKER", tracker, evidence=seen))
+        elif cov.level == "negated":
+            d = cov.declaration
+            out.append(_finding(ctx, "NEGATED_BUT_OBSERVED", tracker, name_in_text=d.name_in_text,
+                                evidence=sentence_evidence(d.sentence, d.source, url) + seen))
+        elif cov.level == "category":
+            d = cov.declaration
+            out.append(_finding(ctx, "VAGUELY_DECLARED_TRACKER", tracker, phrase=d.name_in_text,
+                                evidence=sentence_evidence(d.sentence, d.source, url) + seen))
+    return out
+
+
+@producer
+def declared_not_observed(ctx: AuditContext) -> list[Finding]:
+    out = []
+    for item in declared_not_seen(ctx):
+        fake = ObservedTracker(key=item.product_id or f"company:{item.company_id}", name=item.name,
+                               product_id=item.product_id, company_id=item.company_id,
+                               company_name=_company_name(ctx.knowledge, item.company_id))
+        out.append(_finding(ctx, "DECLARED_NOT_OBSERVED", fake, name=item.name,
+                            evidence=sentence_evidence(item.sentence, "privacy_policy", _policy_url(ctx))))
+    return out
+
+
+def declared_not_seen(ctx: AuditContext) -> list[DeclaredNotSeen]:
+    if not ctx.policy_found:
+        return []
+    products = {o.tracker.product_id for o in ctx.known() if o.tracker.product_id}
+    companies: set[str] = set()
+    for o in ctx.known():
+        if o.tracker.company_id:
+            companies.update(_chain(ctx.knowledge, o.tracker.company_id))
+    out, listed = [], set()
+    for d in ctx.analysis.declarations:
+        if d.level == "product" and d.product_id and d.product_id not in products and d.product_id not in listed:
+            listed.add(d.product_id)
+            product = ctx.knowledge.products.get(d.product_id)
+            out.append(DeclaredNotSeen(product_id=d.product_id, company_id=d.company_id,
+                                       name=product.name if product else d.name_in_text, sentence=d.sentence))
+        elif d.level == "company" and d.company_id and d.company_id not in companies and d.company_id not in listed:
+            listed.add(d.company_id)
+            out.append(DeclaredNotSeen(company_id=d.company_id, name=_company_name(ctx.knowledge, d.company_id)
+                                       or d.name_in_text, sentence=d.sentence))
+    return out
+
+
+def _chain(knowledge, company_id: str) -> list[str]:
+    return knowledge.company_chain(company_id) if company_id in knowledge.companies else [company_id]
+
+
+def _in_visit(ctx: AuditContext, visit: str, categories: frozenset[str]) -> list[TrackerObservation]:
+    return [o for o in ctx.known() if o.tracker.category in categories and o.in_visit(visit)]
+
+
+def _names(observations: list[TrackerObservation]) -> str:
+    return ", ".join(f"{o.tracker.name} ({o.tracker.company_name})" for o in observations)
+
+
+def _visit_evidence(observations: list[TrackerObservation], visit: str) -> list[Evidence]:
+    out: list[Evidence] = []
+    for o in observations:
+        out.extend(sighting_evidence(o.in_visit(visit), limit=2))
+    return out
+
+
+@producer
+def dnt_contradicted(ctx: AuditContext) -> list[Finding]:
+    claim = _dnt_claim(ctx)
+    if claim is None or ctx.capture.visit("gpc") is None:
+        return []
+    loaded = _in_visit(ctx, "gpc", ctx.rules.tracking_categories)
+    if not loaded:
+        return []
+    return [_finding(ctx, "DNT_CLAIM_CONTRADICTED", visit="gpc", count=len(loaded), products=_names(loaded),
+                     evidence=claim + _visit_evidence(loaded, "gpc"))]
+
+
+def _dnt_claim(ctx: AuditContext) -> list[Evidence] | None:
+    if ctx.analysis is not None and ctx.analysis.dnt.value == "honors":
+        return sentence_evidence(ctx.analysis.dnt.evidence[0] if ctx.analysis.dnt.evidence else None,
+                                 url=_policy_url(ctx)) or None
+    for wk in ctx.capture.well_known:
+        if wk.path.endswith("dnt-policy.txt") and wk.status == 200 and "do not track" in (wk.body or "").lower():
+            return [Evidence(kind="well_known", url=wk.url, text=(wk.body or "")[:300],
+                             detail="the site serves the EFF Do Not Track compliance policy")]
+    return None
+
+
+def gpc_claim(ctx: AuditContext) -> tuple[str, list[Evidence]] | None:
+    for wk in ctx.capture.well_known:
+        if wk.path.endswith("gpc.json") and wk.status == 200 and wk.body:
+            try:
+                if json.loads(wk.body).get("gpc") is True:
+                    return "/.well-known/gpc.json", [Evidence(kind="well_known", url=wk.url, text=wk.body[:300])]
+            except (ValueError, AttributeError):
+                pass
+    if ctx.analysis is not None and ctx.analysis.gpc.value == "honors" and ctx.analysis.gpc.evidence:
+        return "The privacy policy", sentence_evidence(ctx.analysis.gpc.evidence[0], url=_policy_url(ctx))
+    return None
+
+
+@producer
+def gpc_findings(ctx: AuditContext) -> list[Finding]:
+    if ctx.capture.visit("gpc") is None:
+        return []
+    loaded = _in_visit(ctx, "gpc", ctx.rules.advertising_categories)
+    if not loaded:
+        return []
+    evidence = _visit_evidence(loaded, "gpc")
+    claim = gpc_claim(ctx)
+    if claim is not None:
+        source, claim_evidence = claim
+        return [_finding(ctx, "GPC_CLAIM_CONTRADICTED", visit="gpc", claim_source=source, count=len(loaded),
+                         products=_names(loaded), evidence=claim_evidence + evidence)]
+    return [_finding(ctx, "GPC_NOT_HONORED", visit="gpc", count=len(loaded), products=_names(loaded),
+                     evidence=evidence)]
+
+
+@producer
+def sale_contradicted(ctx: AuditContext) -> list[Finding]:
+    if ctx.analysis is None or ctx.analysis.sale.value != "does_not_sell":
+        return []
+    ads = [o for o in ctx.known() if o.tracker.category in ctx.rules.advertising_categories and not o.tracker.first_party]
+    if not ads:
+        return []
+    cookies = ", ".join(c for o in ads for c in o.tracker.cookies[:2]) or "identifiers in request URLs"
+    visit = "baseline" if any(o.in_visit("baseline") for o in ads) else ads[0].tracker.visits[0]
+    evidence = sentence_evidence(ctx.analysis.sale.evidence[0] if ctx.analysis.sale.evidence else None,
+                                 url=_policy_url(ctx)) + _visit_evidence(ads, visit)
+    return [_finding(ctx, "SALE_CLAIM_CONTRADICTED", visit=visit, products=_names(ads), cookies=cookies,
+                     evidence=evidence)]
