@@ -8,7 +8,7 @@ import pytest
 
 from analyzer.knowledge import load_knowledge
 from analyzer.policy import PolicyAnalysis, analyze_policy
-from analyzer.policy.analyze import _segmenter
+from analyzer.policy.sentences import default_segmenter
 
 
 @pytest.fixture(scope="module")
@@ -323,7 +323,7 @@ def test_denied_cookie_category_is_not_listed(kb):
 
 def test_sentence_splitting_keeps_abbreviations_and_exact_offsets():
     text = "We use e.g. Google Analytics. Acme Inc. shares data with U.S. partners!\n• Next item: here"
-    sentences = _segmenter().split(text)
+    sentences = default_segmenter().split(text)
     assert [text[s.start : s.end] for s in sentences] == [
         "We use e.g. Google Analytics.",
         "Acme Inc. shares data with U.S. partners!",
@@ -333,7 +333,7 @@ def test_sentence_splitting_keeps_abbreviations_and_exact_offsets():
 
 def test_wrapped_lines_join_into_one_sentence():
     text = "you may request that we do not disclose your personal\ninformation to third parties."
-    assert len(_segmenter().split(text)) == 1
+    assert len(default_segmenter().split(text)) == 1
 
 
 def test_analysis_round_trips_through_json(kb):

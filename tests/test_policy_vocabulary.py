@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from analyzer.knowledge import load_knowledge
-from analyzer.policy.analyze import _segmenter
+from analyzer.policy.sentences import default_segmenter
 from analyzer.policy.scan import scanner
 from analyzer.policy.sentences import SentenceIndex
 from analyzer.policy.vocabulary import vocabulary
@@ -38,7 +38,7 @@ def test_every_pattern_match_lies_in_a_gated_sentence():
     missed: list[str] = []
     for path in TEXTS:
         text = path.read_text(encoding="utf-8")
-        sentences = SentenceIndex(text, _segmenter().split(text))
+        sentences = SentenceIndex(text, default_segmenter().split(text))
         gated = scan_of.scan(sentences).gated
         for feature, patterns in _patterns().items():
             for pattern in patterns:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -12,7 +11,7 @@ from analyzer.policy.declarations import category_mentions, mentions_any, vendor
 from analyzer.policy.model import Declaration, PolicyAnalysis, ReferenceLevel, Source, Stance
 from analyzer.policy.sale import sale_stance
 from analyzer.policy.scan import Scan, scanner
-from analyzer.policy.sentences import Segmenter, SentenceIndex
+from analyzer.policy.sentences import SentenceIndex, index_sentences
 from analyzer.policy.stances import signal_stance
 from analyzer.policy.vocabulary import Vocabulary, vocabulary
 
@@ -22,11 +21,6 @@ class _Document:
     source: Source
     sentences: SentenceIndex
     scan: Scan
-
-
-@functools.cache
-def _segmenter() -> Segmenter:
-    return Segmenter(vocabulary().abbreviations)
 
 
 def analyze_policy(text: str, *, cookie_policy_text: str | None = None, knowledge=None) -> PolicyAnalysis:
@@ -44,7 +38,7 @@ def analyze_policy(text: str, *, cookie_policy_text: str | None = None, knowledg
     documents: list[_Document] = []
     for source, body in (("privacy_policy", text), ("cookie_policy", cookie_policy_text)):
         if body:
-            sentences = SentenceIndex(body, _segmenter().split(body))
+            sentences = index_sentences(body)
             documents.append(_Document(source, sentences, scan_of.scan(sentences)))  # type: ignore[arg-type]
 
     vendors = [d for doc in documents for d in vendor_mentions(doc.sentences, doc.scan, vocab, doc.source)]

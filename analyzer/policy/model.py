@@ -8,9 +8,6 @@ import msgspec
 
 Level = Literal["product", "company", "category"]
 Source = Literal["privacy_policy", "cookie_policy"]
-DntValue = Literal["honors", "does_not_honor", "unclear", "silent"]
-GpcValue = Literal["honors", "does_not_honor", "unclear", "silent"]
-SaleValue = Literal["does_not_sell", "sells_or_shares", "silent"]
 ReferenceLevel = Literal["named", "characterized_only", "unnamed_only", "none"]
 
 
@@ -31,6 +28,9 @@ class Declaration(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class Stance(msgspec.Struct, kw_only=True, frozen=True):
+    """``value``: DNT/GPC ``honors`` | ``does_not_honor`` | ``unclear`` | ``silent``; sale
+    ``does_not_sell`` | ``sells_or_shares`` | ``silent``. ``evidence``: the sentences it rests on."""
+
     value: str
     evidence: list[str] = []
 

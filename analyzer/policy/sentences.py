@@ -7,8 +7,11 @@ split at sentence punctuation. Offsets are kept so evidence is an exact substrin
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from dataclasses import dataclass
+
+from analyzer.policy.vocabulary import vocabulary
 
 # A line that does not end a sentence and a next line that starts lower-case: a wrapped line.
 _OPEN_END = re.compile(r"[^.!?:;\s]\s*$")
@@ -78,6 +81,16 @@ class Segmenter:
         last = token.rsplit(".", 1)[-1] if "." in token else token
         # Single letters are initials ("J. Smith"), dotted tokens are "U.S." / "e.g."
         return len(last) == 1 or token in self._abbreviations or last in self._abbreviations
+
+
+@functools.cache
+def default_segmenter() -> Segmenter:
+    """The segmenter with the vocabulary's abbreviations."""
+    return Segmenter(vocabulary().abbreviations)
+
+
+def index_sentences(text: str) -> SentenceIndex:
+    return SentenceIndex(text, default_segmenter().split(text))
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
