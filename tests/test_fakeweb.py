@@ -296,8 +296,9 @@ async def test_every_tracker_stub_sets_its_cookies_and_sends_its_hits(web, brows
 
 
 # ---------------------------------------------------------------------------- behaviours
-async def test_behaviours_lab_late_request_workers_socket_storage_iframe(web, browser):
-    ctx = await new_context(browser)
+async def test_behaviours_lab_with_dnt_and_gpc(web, browser):
+    """One DNT+GPC visit of the lab: every behaviour happens, and the signals reach the server on subresources."""
+    ctx = await new_context(browser, gpc=True)
     sw_requests: list[str] = []
     ctx.on("request", lambda r: sw_requests.append(r.url) if r.service_worker else None)
     page = await ctx.new_page()
@@ -324,26 +325,13 @@ async def test_behaviours_lab_late_request_workers_socket_storage_iframe(web, br
     jar = {(c["name"], c["domain"]): c for c in await ctx.cookies()}
     assert jar[("partner_uid", "widget-partner.net")]["httpOnly"] and ("partner_js", "widget-partner.net") in jar
     assert jar[("lab_session", "behaviour-lab.com")]["httpOnly"] and ("lab_js", "behaviour-lab.com") in jar
-    await ctx.close()
 
-
-async def test_dnt_and_gpc_headers_reach_the_server_on_subresources(web, browser):
-    ctx = await new_context(browser, gpc=True)
-    page = await ctx.new_page()
-    t0 = time.monotonic()
-    await page.goto(web.url("behaviour-lab.com"))
-    await until(lambda: since(web, t0, "lab-metrics.net", "/late"), what="late fetch")
     for host, path in [("behaviour-lab.com", "/"), ("behaviour-lab.com", "/assets/site.js"), ("widget-partner.net", "/frame"),
                        ("widget-partner.net", "/pixel.gif"), ("lab-metrics.net", "/beacon"), ("lab-metrics.net", "/late"),
                        ("behaviour-lab.com", "/api/worker-fetch")]:
         r = since(web, t0, host, path)[0]
         assert (r.header("DNT"), r.header("Sec-GPC")) == ("1", "1"), f"{host}{path}"
     assert await page.evaluate("navigator.globalPrivacyControl === true && navigator.doNotTrack === '1'")
-    t1 = time.monotonic()
-    plain = await new_context(browser)
-    await (await plain.new_page()).goto(web.url("redirect-landing.org"))
-    assert since(web, t1, "redirect-landing.org", "/")[0].header("Sec-GPC") is None
-    await plain.close()
     await ctx.close()
 
 
@@ -356,6 +344,7 @@ async def test_redirect_chain_crosses_three_sites(web, browser):
     hops = [(r.host, r.status) for r in since(web, t0) if r.host in {"redirect-chain.com", "hop-two.net", "redirect-landing.org"}
             and r.path in {"/", "/step"}]
     assert hops == [("redirect-chain.com", 301), ("hop-two.net", 302), ("redirect-landing.org", 200)]
+    assert since(web, t0, "redirect-landing.org", "/")[0].header("Sec-GPC") is None, "no signal in a plain context"
     chain = []
     req = resp.request
     while req:
