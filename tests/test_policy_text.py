@@ -195,6 +195,8 @@ def test_reference_levels_without_names_or_categories(kb, text, level):
         ("Where a Do Not Track signal is detected, we will not load advertising cookies.", "honors"),
         ("We can confirm that we honor Do Not Track signals.", "honors"),
         ("We cannot guarantee that Do Not Track signals will be honored.", "unclear"),
+        ("Do not track signals sent by your browser are not honored by our site.", "does_not_honor"),
+        ("DO NOT TRACK: WE DO NOT RESPOND TO BROWSER SIGNALS.", "does_not_honor"),
         ("We do not track you across third-party websites.", "silent"),
         ("We use cookies to remember your preferences.", "silent"),
     ],
