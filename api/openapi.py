@@ -41,19 +41,38 @@ def _param(name: str, where: str, schema: dict[str, Any], description: str, requ
             "description": description}
 
 
-DOMAIN = _param("domain", "path", {"type": "string"}, "A domain, URL or IDN; its registrable domain is used.")
-JOB_ID = _param("id", "path", {"type": "integer", "minimum": 1}, "The crawl job's id.")
-REPORT_ID = _param("report_id", "query", {"type": "integer", "minimum": 1}, "A past audit (default: the latest).")
+# What ``crawler.domains.normalize_domain`` accepts in ASCII form. The API also takes URLs and
+# IDNs (normalised to this); the spec documents the canonical form so generated input is valid.
+_LABEL = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+DOMAIN_SCHEMA = {"type": "string", "pattern": f"^({_LABEL}\\.)+[A-Za-z]([A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?$",
+                 "maxLength": 253, "examples": ["example.com"]}
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 2**62}
+DOMAIN = _param("domain", "path", DOMAIN_SCHEMA, "A domain (URLs and IDNs work too); its registrable domain is used.")
+JOB_ID = _param("id", "path", ID_SCHEMA, "The crawl job's id.")
+REPORT_ID = _param("report_id", "query", ID_SCHEMA, "A past audit (default: the latest).")
+# msgspec cannot say "exactly one of domain / domains"; the handler enforces it, the spec says it.
+CRAWL_REQUEST = {
+    "title": "CrawlRequest", "description": "One domain or a list of domains to crawl.",
+    "oneOf": [
+        {"type": "object", "properties": {"domain": DOMAIN_SCHEMA}, "required": ["domain"],
+         "additionalProperties": False},
+        {"type": "object", "properties": {"domains": {"type": "array", "items": DOMAIN_SCHEMA, "minItems": 1,
+                                                      "maxItems": 100}},
+         "required": ["domains"], "additionalProperties": False},
+    ],
+}
 LIMITED = {"429": _error("Too many requests from this client (see Retry-After).")}
 BAD_DOMAIN = {"400": _error("Not a valid domain, or a bad query parameter."),
               "404": _error("The domain has not been audited (or no such report).")}
 WRITE = {"401": _error("Missing or unknown bearer token."), "413": _error("Request body too large.")}
 SITE_FILTERS = [
-    _param("finding", "query", {"type": "string"}, "Only sites whose latest audit has this finding code."),
-    _param("company", "query", {"type": "string"}, "Only sites with trackers or findings of this company (id or name)."),
+    _param("finding", "query", {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$"},
+           "Only sites whose latest audit has this finding code."),
+    _param("company", "query", {"type": "string", "minLength": 1, "maxLength": 100},
+           "Only sites with trackers or findings of this company (id or name)."),
     _param("grade", "query", {"type": "string", "pattern": "^[A-Fa-f?]$"}, "Only sites with this grade."),
     _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}, "Page size."),
-    _param("offset", "query", {"type": "integer", "minimum": 0, "default": 0}, "Rows to skip."),
+    _param("offset", "query", {"type": "integer", "minimum": 0, "maximum": 10**9, "default": 0}, "Rows to skip."),
 ]
 
 
@@ -98,8 +117,8 @@ ROUTES: list[Route] = [
     Route("GET", "/v1/sites/{domain}/changes", sites.site_changes, _op(
         "getSiteChanges", "What changed between two audits (default: the last two), with a policy text diff.",
         {"200": _json(Change, "The change."), **BAD_DOMAIN},
-        [DOMAIN, _param("from", "query", {"type": "integer", "minimum": 1}, "Older report id."),
-         _param("to", "query", {"type": "integer", "minimum": 1}, "Newer report id (default: latest).")])),
+        [DOMAIN, _param("from", "query", ID_SCHEMA, "Older report id."),
+         _param("to", "query", ID_SCHEMA, "Newer report id (default: latest).")])),
     Route("GET", "/v1/sites", sites.site_list, _op(
         "listSites", "Audited sites, filtered and paginated.",
         {"200": _json(SiteList, "A page of sites."), "400": _error("Bad filter.")}, SITE_FILTERS)),
@@ -146,6 +165,7 @@ def package_version() -> str:
 
 def spec() -> dict[str, Any]:
     _, components = msgspec.json.schema_components(MODELS, ref_template="#/components/schemas/{name}")
+    components["CrawlRequest"] = CRAWL_REQUEST
     paths: dict[str, dict[str, Any]] = {}
     for route in ROUTES:
         paths.setdefault(route.path, {})[route.method.lower()] = route.operation

@@ -35,3 +35,73 @@ def render_capture_summary(console: Console, capture: Capture) -> None:
     for well_known in capture.well_known:
         if well_known.status == 200:
             console.print(f"{well_known.path}: {(well_known.body or '').strip()[:120]}")
+
+
+SEVERITY_MARK = {"high": "[red]✗ high[/red]", "medium": "[yellow]! medium[/yellow]", "low": "[cyan]· low[/cyan]",
+                 "info": "[dim]i info[/dim]"}
+SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2, "info": 3}
+
+
+def render_report(console: Console, report, *, show_info: bool = False) -> None:
+    """Findings first, grouped by company; then signals and trackers."""
+    console.rule(f"[bold]{report.domain}[/bold] — grade {report.grade.letter} ({report.grade.score}/100)")
+    console.print(f"[bold]{report.summary}[/bold]")
+    if not report.reachable:
+        console.print(f"[red]{report.error}[/red]")
+        return
+    policy = report.policy
+    console.print(f"privacy policy: {policy.url or '[yellow]not found[/yellow]'}"
+                  + (f" · cookie policy: {policy.cookie_policy_url}" if policy.cookie_policy_url else ""))
+    _render_findings(console, report, show_info)
+    signals = Table("signal", "policy says", "observed", "verdict", title="Signals")
+    for name, signal in report.signals.items():
+        verdict = "[red]✗ contradicted[/red]" if signal.contradicted else "✓ consistent"
+        signals.add_row(name.upper(), signal.policy, signal.observed, verdict)
+    console.print(signals)
+    trackers = Table("tracker", "company", "category", "visits", "declared", title="Trackers observed")
+    for t in report.trackers:
+        if t.source == "unattributed":
+            continue
+        trackers.add_row(t.name, t.company_name or "?", t.category or "?", ",".join(t.visits), t.declared)
+    console.print(trackers)
+    unknown = [t.name for t in report.trackers if t.source == "unattributed"]
+    if unknown:
+        console.print(f"other third parties (not in any tracker list): {', '.join(unknown)}")
+
+
+def _render_findings(console: Console, report, show_info: bool) -> None:
+    findings = [f for f in report.findings if show_info or f.severity != "info"]
+    if not findings:
+        console.print("✓ no findings" + ("" if show_info else " (informational notes hidden)"))
+        return
+    groups: dict[str, list] = {}
+    for f in sorted(findings, key=lambda f: SEVERITY_RANK[f.severity]):
+        groups.setdefault(f.company_name or "Site-wide", []).append(f)
+    for company, items in groups.items():
+        console.print(f"[bold]{company}[/bold]")
+        for f in items:
+            console.print(f"  {SEVERITY_MARK[f.severity]} {f.code}: {f.title}")
+            first = f.evidence[0]
+            where = first.url or first.cookie or (first.text or "")[:140]
+            console.print(f"      evidence ({first.kind}{', ' + first.visit if first.visit else ''}): {where}",
+                          highlight=False)
+
+
+def render_policy_analysis(console: Console, source: str, analysis) -> None:
+    console.rule(f"[bold]{source}")
+    for label, stance in (("Do Not Track", analysis.dnt), ("Global Privacy Control", analysis.gpc),
+                          ("Sale / sharing", analysis.sale)):
+        console.print(f"[bold]{label}:[/bold] {stance.value}")
+        for sentence in stance.evidence[:2]:
+            console.print(f"    “{sentence}”", highlight=False)
+    console.print(f"[bold]Policy date:[/bold] {analysis.policy_date or 'not stated'} · "
+                  f"third parties named: {analysis.third_party_reference_level}")
+    table = Table("level", "who", "as written", "sentence", title="Declarations")
+    rows = [(d, "") for d in analysis.declarations] + [(d, "not ") for d in analysis.negations] + \
+        [(d, "") for d in analysis.category_mentions]
+    for d, negation in rows:
+        who = d.product_id or d.company_id or d.category or "?"
+        table.add_row(f"{negation}{d.level}", who, d.name_in_text, d.sentence[:160])
+    console.print(table)
+    if analysis.cookie_categories:
+        console.print(f"cookie categories: {', '.join(analysis.cookie_categories)}")

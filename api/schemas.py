@@ -29,10 +29,10 @@ class ErrorBody(Body, kw_only=True):
 
 
 class CrawlRequest(Body, kw_only=True, forbid_unknown_fields=True):
-    """One domain or a list of domains to crawl."""
+    """One domain or a list of domains to crawl (exactly one of the two; null is not "absent")."""
 
-    domain: str | None = None
-    domains: list[str] | None = None
+    domain: str | msgspec.UnsetType = msgspec.UNSET
+    domains: list[str] | msgspec.UnsetType = msgspec.UNSET
 
 
 class JobView(Body, kw_only=True):

@@ -39,9 +39,9 @@ def requested_domains(body: bytes, limit: int) -> list[str]:
         raise BadRequestError(f"invalid crawl request: {exc}") from None
     except msgspec.DecodeError:
         raise BadRequestError('the body must be JSON: {"domain": "example.com"} or {"domains": [...]}') from None
-    if (req.domain is None) == (req.domains is None):
+    if (req.domain is msgspec.UNSET) == (req.domains is msgspec.UNSET):
         raise BadRequestError('give exactly one of "domain" or "domains"')
-    raw = [req.domain] if req.domain is not None else req.domains or []
+    raw = [req.domain] if isinstance(req.domain, str) else list(req.domains or [])
     if not raw:
         raise BadRequestError('"domains" is empty')
     if len(raw) > limit:
