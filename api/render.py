@@ -82,7 +82,10 @@ def _render_findings(console: Console, report, show_info: bool) -> None:
         for f in items:
             console.print(f"  {SEVERITY_MARK[f.severity]} {f.code}: {f.title}")
             first = f.evidence[0]
-            where = first.url or first.cookie or (first.text or "")[:140]
+            if first.kind == "policy_sentence":
+                where = f"“{(first.text or '')[:160]}”"
+            else:
+                where = first.url or first.cookie or (first.text or "")[:140]
             console.print(f"      evidence ({first.kind}{', ' + first.visit if first.visit else ''}): {where}",
                           highlight=False)
 

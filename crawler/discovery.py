@@ -16,6 +16,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from .browser import LaunchedBrowser
 from .capture import PolicyDocument, WellKnown
+from .errors import CrawlError
 from .policy_links import Anchor, find_policy_links, looks_like_policy, vocabulary
 from .text_extract import extract_main_text, page_language
 
@@ -178,3 +179,19 @@ async def _quiet(coro) -> None:
         await coro
     except Exception:  # noqa: BLE001
         pass
+
+
+async def fetch_policy_text(browser: LaunchedBrowser, url: str, timeout_s: float) -> str:
+    """Load one policy page in a throwaway context and return its main text."""
+    context = await browser.new_context()
+    try:
+        page = await context.new_page()
+        try:
+            response = await page.goto(url, wait_until="load", timeout=timeout_s * 1000)
+        except PlaywrightError as exc:
+            raise CrawlError(f"{url}: {str(exc).splitlines()[0]}") from None
+        if response is None or response.status >= 400:
+            raise CrawlError(f"{url}: HTTP {response.status if response else 'no response'}")
+        return extract_main_text(await page.content())
+    finally:
+        await context.close()
