@@ -171,7 +171,7 @@ async def test_csv_export(http):
         assert r.status == 200 and r.content_type == "text/csv"
         rows = list(csv.DictReader(io.StringIO(await r.text())))
     assert [row["domain"] for row in rows] == ["quiet.com", "shop.com", "xn--bcher-kva.de"]
-    assert rows[2]["grade"] == "F" and rows[2]["UNDECLARED_TRACKERs"] == "Google Ads"
+    assert rows[2]["grade"] == "F" and rows[2]["undeclared_trackers"] == "Google Ads"
     assert rows[2]["top_findings"] == "UNDECLARED_TRACKER"
 
 
