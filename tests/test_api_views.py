@@ -83,7 +83,7 @@ async def test_summary_is_small_cacheable_and_canonicalises_input(http):
         assert r.status == 200 and (await r.json())["domain"] == "xn--bcher-kva.de"
 
 
-async def test_summary_groups_UNDECLARED_TRACKERs_by_company(http):
+async def test_summary_groups_undeclared_trackers_by_company(http):
     async with http.get("/v1/sites/xn--bcher-kva.de/summary") as r:
         body = await r.json()
     assert body["undeclared"] == ["Google Ads"]
