@@ -84,6 +84,15 @@ def test_denial_does_not_reach_past_a_clause_break_or_an_exception(kb):
     assert ids(b.declarations) == {"google-analytics"} and b.negations == []
 
 
+def test_restrictions_on_a_vendor_are_not_denials(kb):
+    a = analyze("We do not allow Google to use your data for its own advertising.", kb)
+    assert ids(a.declarations) == {"google"} and a.negations == []
+    b = analyze("We do not allow our service providers to use your personal information for other purposes.", kb)
+    assert b.declared_categories() == {"functional"} and b.negations == []
+    c = analyze("We do not allow advertising networks on our site.", kb)
+    assert [d.category for d in c.negations] == ["advertising"]
+
+
 def test_reader_conditionals_are_not_denials(kb):
     a = analyze("If you do not want Google Analytics to collect your data, install the opt-out add-on.", kb)
     assert ids(a.declarations) == {"google-analytics"} and a.negations == []

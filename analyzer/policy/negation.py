@@ -16,12 +16,14 @@ def clause_bounds(sentence: str, start: int, end: int, vocab: Vocabulary) -> tup
 
 def is_negated(sentence: str, start: int, end: int, vocab: Vocabulary) -> bool:
     clause_start, clause_end = clause_bounds(sentence, start, end, vocab)
-    prefix = sentence[clause_start:start]
+    prefix, suffix = sentence[clause_start:start], sentence[end:clause_end]
     denial = None
     for denial in vocab.negation_before.finditer(prefix):
         pass
     if denial is not None and not vocab.negation_exception.search(prefix, denial.start()):
-        return True
+        # "we do not allow X to use …" restricts X rather than denying it.
+        restriction = vocab.restriction_verb.search(denial.group()) and vocab.restriction_tail.search(suffix)
+        return not restriction
     if vocab.negation_neither.search(prefix):
         return True
-    return bool(vocab.negation_after.search(sentence[end:clause_end]))
+    return bool(vocab.negation_after.search(suffix))

@@ -34,6 +34,8 @@ class Vocabulary:
     negation_before: re.Pattern[str]
     negation_after: re.Pattern[str]
     negation_neither: re.Pattern[str]
+    restriction_verb: re.Pattern[str]
+    restriction_tail: re.Pattern[str]
     negation_exception: re.Pattern[str]
     clause_break: re.Pattern[str]
     categories: re.Pattern[str]  # one alternation, group names are category ids
@@ -122,6 +124,8 @@ def compile_vocabulary(data: dict[str, Any]) -> Vocabulary:
         negation_before=_rx(neg["before"]),
         negation_after=_rx(neg["after"]),
         negation_neither=_rx(neg["neither"]),
+        restriction_verb=_rx(neg["restriction_verb"]),
+        restriction_tail=_rx(neg["restriction_tail"]),
         negation_exception=_rx(neg["exception"]),
         clause_break=_rx(neg["clause_break"]),
         categories=_grouped(data["categories"], prefix=r"\b", suffix=r"\b"),
