@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import os
 import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, Callable
 from urllib.parse import parse_qs
 
 import aiohttp
 import pytest
 import pytest_asyncio
-import yaml
 from playwright.async_api import BrowserContext, Error as PlaywrightError, async_playwright
 
 from crawler.testing import NXDOMAIN_HOST, FakeInternet, ServedRequest
@@ -23,7 +23,6 @@ from crawler.testing import NXDOMAIN_HOST, FakeInternet, ServedRequest
 pytestmark = [pytest.mark.browser]
 
 SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
-EXPECTED = Path(__file__).resolve().parents[1] / "crawler" / "testing" / "demo" / "expected.yaml"
 GPC_INIT = """
 Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true, configurable: true});
 Object.defineProperty(Navigator.prototype, 'doNotTrack', {get: () => '1', configurable: true});
@@ -439,8 +438,7 @@ async def test_seed_sites_serve_the_seed_policies(web):
                 page = await r.text()
             # a distinctive line of the seed text must be on the page
             line = max((SEEDS / f"{stem}.txt").read_text().splitlines(), key=len)[:60]
-            import html as _html
-            assert _html.escape(line) in page, host
+            assert html.escape(line) in page, host
 
 
 # ---------------------------------------------------------------------------- the demo web

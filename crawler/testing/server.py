@@ -10,7 +10,7 @@ import asyncio
 import socket
 import ssl
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -184,7 +184,7 @@ class FakeInternet:
 
     # ------------------------------------------------------------------ dispatch
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
-        host = (request.host or "").rsplit(":", 1)[0].lower() if not (request.host or "").startswith("[") else request.host
+        host = (request.url.host or "").lower()  # the Host header without its port
         entry = ServedRequest(t=time.monotonic(), scheme="https" if request.secure else "http", host=host,
                               method=request.method, path=request.path, query=request.query_string,
                               headers=dict(request.headers))

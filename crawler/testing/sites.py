@@ -145,9 +145,8 @@ def render_page(site: SiteSpec, page: PageSpec) -> str:
     head, body = [], []
     tags = page.tags if isinstance(page.tags, list) else site.tags if page.tags else []
     for tag in tags:
-        if True:
-            placement = tag_registry().get(tag["tag"], {}).get("placement", "body")
-            (head if placement == "head" else body).append(render_tag(tag))
+        placement = tag_registry().get(tag["tag"], {}).get("placement", "body")
+        (head if placement == "head" else body).append(render_tag(tag))
     return env().get_template("page.html.j2").render(
         site=site, page=_PageView(page), head_tags=Markup("\n".join(head)), body_tags=Markup("\n".join(body)),
         banner=Markup(site.banner) if site.banner else "", year=dt.date.today().year)
