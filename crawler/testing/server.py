@@ -17,6 +17,7 @@ from typing import Any, Mapping
 from aiohttp import web
 from aiohttp.abc import AbstractResolver
 
+from . import sites
 from .certs import CertificateAuthority
 from .routes import Handler, RouteTable, static
 from .trackers import load_catalog
@@ -109,8 +110,6 @@ class FakeInternet:
 
     def _install_content(self) -> None:
         load_catalog().install(self.routes, self.registries)
-        from . import sites  # late: sites import server-side helpers
-
         sites.install(self)
 
     # ------------------------------------------------------------------ what browsers need
