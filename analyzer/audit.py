@@ -10,7 +10,7 @@ import msgspec
 from crawler.capture import Capture, PolicyDocument
 from crawler.domains import registrable_domain, host_of
 
-from .findings import AuditContext, coverage_of, declared_not_seen, gpc_claim, run_producers
+from .findings import AuditContext, coverage_note, coverage_of, declared_not_seen, gpc_claim, run_producers
 from .grading import grade, summary_sentence
 from .observed import is_known_tracker, observe
 from .report_model import Counts, PolicyPart, Report, Signal, VisitSummary
@@ -38,6 +38,7 @@ def analyze_capture(capture: Capture, *, attributor=None, knowledge=None) -> Rep
         ctx.coverage[key] = cov
         obs.tracker.declared = cov.level
         obs.tracker.declaration_sentence = getattr(cov.declaration, "sentence", None)
+        obs.tracker.declaration_note = coverage_note(obs.tracker, cov)
     findings = run_producers(ctx)
     not_seen = declared_not_seen(ctx)
     counts = _counts(ctx, analysis, not_seen)

@@ -87,6 +87,22 @@ def coverage_of(tracker: ObservedTracker, analysis, knowledge) -> Coverage:
     return Coverage("none")
 
 
+def coverage_note(tracker: ObservedTracker, cov: Coverage) -> str | None:
+    """Plain words for how the policy covers a tracker (shown with the tracker in reports)."""
+    d = cov.declaration
+    if cov.level == "product":
+        return f"named in the policy as “{d.name_in_text}”"
+    if cov.level == "company":
+        owner = f"{cov.via_parent}, which owns {tracker.company_name}" if cov.via_parent else tracker.company_name
+        return (f"not named itself; covered by the company-level declaration “{d.name_in_text}” "
+                f"({tracker.name} is a product of {owner})")
+    if cov.level == "category":
+        return f"only covered by a general mention of {tracker.category} providers (“{d.name_in_text}”)"
+    if cov.level == "negated":
+        return f"the policy denies using it (“{d.name_in_text}”)"
+    return None
+
+
 def _company_name(knowledge, company_id: str | None) -> str | None:
     company = knowledge.companies.get(company_id) if company_id else None
     return company.name if company else company_id
@@ -159,7 +175,8 @@ def _policy_url(ctx: AuditContext) -> str | None:
 def no_policy(ctx: AuditContext) -> list[Finding]:
     if ctx.policy_found or not ctx.capture.reachable:
         return []
-    evidence = [Evidence(kind="request", url=ctx.capture.start_url,
+    baseline = ctx.capture.visit("baseline") or (ctx.capture.visits[0] if ctx.capture.visits else None)
+    evidence = [Evidence(kind="request", url=ctx.capture.start_url, visit=baseline.name if baseline else None,
                          detail="homepage links no privacy policy; well-known policy paths answered none")]
     return [_finding(ctx, "NO_POLICY_FOUND", evidence=evidence)]
 

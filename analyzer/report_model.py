@@ -64,6 +64,7 @@ class ObservedTracker(Struct, kw_only=True):
     cookies: list[str] = []  # "name @ domain"
     declared: DeclarationLevel = "none"
     declaration_sentence: str | None = None
+    declaration_note: str | None = None  # how the declaration covers it, e.g. by its company's name
 
 
 class DeclaredNotSeen(Struct, kw_only=True):

@@ -18,6 +18,9 @@ from analyzer.policy.vocabulary import Vocabulary, vocabulary
 # Same-length normalisation: lower case, every whitespace character a plain space, so offsets
 # in the normalised text are offsets in the original.
 _SPACES = str.maketrans({c: " " for c in "\t\n\r\f\v\u00a0\u2000\u2001\u2002\u2003\u2009\u202f"})
+# Typographic quotes fold to ASCII one for one (offsets stay valid), so a vendor name written
+# with quotes ('Facebook “Like” button') matches its plain-quoted spelling in the knowledge base.
+_SPACES.update(str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2018": "'", "\u2019": "'"}))
 _NAME, _TRIGGER, _COOKIE = 0, 1, 2
 _COOKIE_CHARS = "_-."
 
