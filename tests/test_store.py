@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import sqlite3
 import time
@@ -231,3 +232,22 @@ def test_compare_two_audits():
     assert change.findings_opened == []  # Hotjar arrived declared
     assert change.policy_changed and "+We use Google Analytics and Hotjar." in change.policy_diff
     assert "-We use Google Analytics." in change.policy_diff
+
+
+async def test_cached_summaries_follow_writes_from_any_connection(tmp_path):
+    path = tmp_path / "cw.db"
+    reader, writer = SqliteStore(path), SqliteStore(path)  # e.g. two service processes on one file
+    await reader.open()
+    await writer.open()
+    try:
+        assert reader.summary("cache.com") is None
+        _, first = audit("cache.com", T0, [0], [0])
+        await writer.save_audit(first)
+        await asyncio.sleep(0.3)  # another process's write is seen within RECHECK_S
+        assert reader.summary("cache.com").etag == first.etag
+        _, second = audit("cache.com", T0 + 1, [0, 1], [0])
+        await reader.save_audit(second)  # a write through the same store is seen at once
+        assert reader.summary("cache.com").etag == second.etag != first.etag
+    finally:
+        await reader.close()
+        await writer.close()

@@ -46,7 +46,8 @@ class SqliteStore:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._fast: dict[int, sqlite3.Connection] = {}  # per calling thread, for summary()
+        self._fast: dict[int, _SummaryCache] = {}  # per calling thread, for summary()
+        self.writes = 0
 
     # ------------------------------------------------------------------ lifecycle
     async def open(self) -> None:
@@ -57,10 +58,10 @@ class SqliteStore:
         self._writer.shutdown(wait=True)
         self._readers.shutdown(wait=True)
         with self._lock:
+            self._fast.clear()
             for conn in self._connections:
                 conn.close()
             self._connections.clear()
-            self._fast.clear()
 
     def _connect(self, row_factory: bool = True) -> sqlite3.Connection:
         try:
@@ -69,6 +70,7 @@ class SqliteStore:
             conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoints, never corrupt
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=10000")
+            conn.execute("PRAGMA mmap_size=1073741824")  # reads from the page cache without a syscall each
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open database {self.path}: {exc}") from exc
         if row_factory:
@@ -93,7 +95,10 @@ class SqliteStore:
         return await self._run(self._readers, fn)
 
     async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        return await self._run(self._writer, fn)
+        try:
+            return await self._run(self._writer, fn)
+        finally:
+            self.writes += 1  # tells summary caches to look for a new data_version at once
 
     @staticmethod
     @contextlib.contextmanager
@@ -143,12 +148,10 @@ class SqliteStore:
         return report_id
 
     def summary(self, domain: str) -> SummaryBlob | None:
-        conn = self._fast.get(threading.get_ident())
-        if conn is None:
-            conn = self._fast[threading.get_ident()] = self._connect(row_factory=False)
-        row = conn.execute("SELECT summary_json, etag FROM sites WHERE domain = ? AND summary_json IS NOT NULL",
-                           (domain,)).fetchone()
-        return SummaryBlob(body=row[0], etag=row[1]) if row else None
+        fast = self._fast.get(threading.get_ident())
+        if fast is None:
+            fast = self._fast[threading.get_ident()] = _SummaryCache(self, self._connect(row_factory=False))
+        return fast.get(domain)
 
     async def report(self, domain: str, report_id: int | None = None) -> StoredReport | None:
         def fetch(conn: sqlite3.Connection) -> StoredReport | None:
@@ -384,6 +387,48 @@ class SqliteStore:
                 raise ConflictError(f"no active token named {name!r}")
 
         await self._write(update)
+
+
+class _SummaryCache:
+    """Summaries already read, dropped when the database has changed.
+
+    ``PRAGMA data_version`` changes exactly when another connection has committed. It is asked at
+    once after a write through this store, and otherwise at most every ``RECHECK_S`` (writes from
+    other processes), which keeps the hot path to a dict lookup.
+    """
+
+    MAX_ENTRIES = 100_000
+    RECHECK_S = 0.25
+
+    def __init__(self, store: SqliteStore, conn: sqlite3.Connection) -> None:
+        self.store = store
+        self.conn = conn
+        self.version = -1
+        self.writes_seen = -1
+        self.recheck_at = 0.0
+        self.entries: dict[str, SummaryBlob | None] = {}
+
+    def _refresh(self) -> None:
+        now = time.monotonic()
+        if now < self.recheck_at and self.writes_seen == self.store.writes:
+            return
+        self.recheck_at = now + self.RECHECK_S
+        self.writes_seen = self.store.writes
+        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self.version or len(self.entries) >= self.MAX_ENTRIES:
+            self.entries.clear()
+            self.version = version
+
+    def get(self, domain: str) -> SummaryBlob | None:
+        self._refresh()
+        try:
+            return self.entries[domain]
+        except KeyError:
+            pass
+        row = self.conn.execute("SELECT summary_json, etag FROM sites WHERE domain = ? AND summary_json IS NOT NULL",
+                                (domain,)).fetchone()
+        blob = self.entries[domain] = SummaryBlob(body=row[0], etag=row[1]) if row else None
+        return blob
 
 
 def _job(row: sqlite3.Row) -> Job:

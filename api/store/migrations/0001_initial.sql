@@ -35,7 +35,7 @@ CREATE TABLE sites (
     score INTEGER,
     summary_json BLOB,
     etag TEXT
-) WITHOUT ROWID;
+);  -- a rowid table: summary blobs are too large for WITHOUT ROWID to pay off
 CREATE INDEX sites_grade ON sites(grade);
 
 CREATE TABLE findings (

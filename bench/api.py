@@ -1,0 +1,212 @@
+"""Summary endpoint throughput and latency with 10,000 stored domains, next to a bare aiohttp handler.
+
+The service runs as built by ``create_app`` (all middleware: CORS, errors, rate limit, auth; SQLite
+lookup of the precomputed summary) in one process; the bare handler serves the same summary bytes
+from a dict in another; both are loaded in turn by the same lean keep-alive HTTP client, in the
+same run. Target: service ≥ 0.7× the bare handler's requests/second, p99 ≤ 20 ms.
+
+    .venv/bin/python bench/api.py [--domains 10000] [--requests 20000] [--connections 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import os
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+# ------------------------------------------------------------------------------------- data
+async def fill(db: str, count: int) -> list[str]:
+    from api.records import prepare_audit
+    from api.samples import make_capture, random_report
+    from api.store import SqliteStore
+
+    rng = random.Random(5)
+    store = SqliteStore(db)
+    await store.open()
+    domains = [f"site-{i:05d}-{rng.randrange(10**6):06d}.com" for i in range(count)]
+    for i, domain in enumerate(domains):
+        report = random_report(domain, rng, 1_700_000_000.0 + i)
+        await store.save_audit(prepare_audit(make_capture(report), report))
+    await store.close()
+    return domains
+
+
+# ------------------------------------------------------------------------------------- servers
+def run_service(db: str, port: int) -> None:
+    from aiohttp import web
+
+    from api.app import create_app
+    from api.config import ServiceConfig
+
+    config = ServiceConfig(db=db, port=port, run_jobs=False, rate_limit=1e9, rate_burst=10**9)
+    web.run_app(create_app(config), host="127.0.0.1", port=port, access_log=None, print=None)
+
+
+def run_bare(db: str, port: int) -> None:
+    from aiohttp import web
+
+    conn = sqlite3.connect(db)
+    summaries = dict(conn.execute("SELECT domain, summary_json FROM sites"))
+    conn.close()
+
+    async def summary(request: web.Request) -> web.Response:
+        body = summaries.get(request.match_info["domain"])
+        if body is None:
+            raise web.HTTPNotFound()
+        return web.Response(body=body, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_get("/v1/sites/{domain}/summary", summary)
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+
+
+# ------------------------------------------------------------------------------------- client
+class Connection(asyncio.Protocol):
+    """HTTP/1.1 keep-alive, one request in flight; just enough parsing for Content-Length bodies."""
+
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+        self.waiter: asyncio.Future[int] | None = None
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport) -> None:  # type: ignore[override]
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            return
+        head = bytes(self.buffer[:end]).lower()
+        start = head.find(b"content-length:")
+        length = int(head[start + 15:head.find(b"\r\n", start) if head.find(b"\r\n", start) > 0 else None]) \
+            if start >= 0 else 0
+        if len(self.buffer) < end + 4 + length:
+            return
+        status = int(self.buffer[9:12])
+        del self.buffer[:end + 4 + length]
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(status)
+
+    async def get(self, request: bytes) -> int:
+        self.waiter = asyncio.get_running_loop().create_future()
+        assert self.transport is not None
+        self.transport.write(request)
+        return await self.waiter
+
+
+async def load(port: int, domains: list[str], total: int, connections: int, seed: int) -> tuple[float, list[float]]:
+    loop = asyncio.get_running_loop()
+    rng = random.Random(seed)
+    requests = [f"GET /v1/sites/{rng.choice(domains)}/summary HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+                for _ in range(total)]
+    conns = [(await loop.create_connection(Connection, "127.0.0.1", port))[1] for _ in range(connections)]
+    latencies: list[float] = []
+    next_index = 0
+
+    async def worker(conn: Connection) -> None:
+        nonlocal next_index
+        while next_index < total:
+            request = requests[next_index]
+            next_index += 1
+            t0 = time.perf_counter()
+            status = await conn.get(request)
+            latencies.append(time.perf_counter() - t0)
+            if status != 200:
+                raise RuntimeError(f"status {status}")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(c) for c in conns))
+    elapsed = time.perf_counter() - started
+    for conn in conns:
+        assert conn.transport is not None
+        conn.transport.close()
+    return total / elapsed, latencies
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux): a per-request cost that other load cannot inflate."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=1000)[int(q * 10) - 1] if len(values) > 1 else values[0]
+
+
+async def wait_listening(port: int) -> None:
+    for _ in range(200):
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return
+        except OSError:
+            await asyncio.sleep(0.05)
+    raise RuntimeError(f"nothing listening on {port}")
+
+
+async def bench(args: argparse.Namespace) -> None:
+    tmp = tempfile.TemporaryDirectory(prefix="cw-bench-")
+    db = str(Path(tmp.name) / "bench.db")
+    t0 = time.perf_counter()
+    domains = await fill(db, args.domains)
+    print(f"stored {len(domains)} audited domains in {time.perf_counter() - t0:.1f}s "
+          f"({Path(db).stat().st_size / 1e6:.0f} MB + WAL)")
+    ctx = mp.get_context("spawn")
+    servers = {"bare aiohttp (dict)": (run_bare, 18791), "service /summary": (run_service, 18792)}
+    procs = [ctx.Process(target=fn, args=(db, port), daemon=True) for fn, port in servers.values()]
+    for proc in procs:
+        proc.start()
+    try:
+        for _, port in servers.values():
+            await wait_listening(port)
+        pids = dict(zip(servers, (p.pid for p in procs)))
+        results: dict[str, list[tuple[float, list[float], float]]] = {name: [] for name in servers}
+        for round_ in range(args.rounds):
+            for name, (_, port) in servers.items():
+                await load(port, domains, args.requests // 10, args.connections, seed=99)  # warm up
+                cpu0 = cpu_seconds(pids[name])
+                rps, latencies = await load(port, domains, args.requests, args.connections, seed=round_)
+                cpu_us = (cpu_seconds(pids[name]) - cpu0) / args.requests * 1e6
+                results[name].append((rps, latencies, cpu_us))
+        print(f"\n{args.requests} requests × {args.rounds} rounds, {args.connections} keep-alive connections, "
+              f"random domains of {len(domains)}; best round by req/s, CPU = median server CPU per request")
+        print(f"{'':22} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU µs':>8}")
+        best, cpu = {}, {}
+        for name, runs in results.items():
+            rps, lat, _ = max(runs, key=lambda r: r[0])
+            best[name], cpu[name] = rps, statistics.median(r[2] for r in runs)
+            print(f"{name:22} {rps:9.0f} {percentile(lat, 50) * 1e3:8.2f} {percentile(lat, 99) * 1e3:8.2f}"
+                  f" {cpu[name]:8.0f}")
+        (bare, service), (bare_cpu, service_cpu) = best.values(), cpu.values()
+        print(f"\nservice / bare: {service / bare:.2f}× req/s, {bare_cpu / service_cpu:.2f}× by CPU per request"
+              f" (target ≥ 0.7×); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.join(5)
+        tmp.cleanup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--domains", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3)
+    asyncio.run(bench(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
