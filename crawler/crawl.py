@@ -14,6 +14,7 @@ from playwright.async_api import Playwright, async_playwright
 
 from .browser import BrowserOptions, LaunchedBrowser, launch
 from .capture import Capture, Visit
+from .consent import default_consent_handler
 from .discovery import discover
 from .domains import normalize_domain
 from .errors import CrawlError
@@ -30,7 +31,7 @@ class CrawlOptions:
     keep_values: bool = False
     find_policies: bool = True
     max_concurrent_visits: int = 6
-    consent_handler: ConsentHandler | None = None
+    consent_handler: ConsentHandler | None = field(default_factory=default_consent_handler)  # banner visits
 
     def visit_options(self) -> VisitOptions:
         return VisitOptions(self.timeout_s, self.settle_s, self.keep_values, self.consent_handler)

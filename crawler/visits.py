@@ -56,7 +56,12 @@ register_visit(
     )
 )
 
-DEFAULT_VISITS: tuple[str, ...] = ("baseline", "gpc")
+register_visit(VisitSpec("reject", "cookie banner answered with reject (opt out), then settled",
+                         consent_action="reject"))
+register_visit(VisitSpec("accept", "cookie banner answered with accept (opt in), then settled",
+                         consent_action="accept"))
+
+DEFAULT_VISITS: tuple[str, ...] = ("baseline", "gpc", "reject", "accept")
 
 
 def visit_specs(names: tuple[str, ...] | list[str]) -> list[VisitSpec]:
