@@ -10,6 +10,7 @@ import msgspec
 from crawler.capture import Capture, PolicyDocument
 from crawler.domains import registrable_domain, host_of
 
+from .consent import banner_signal, consent_summary
 from .findings import AuditContext, coverage_note, coverage_of, declared_not_seen, gpc_claim, run_producers
 from .grading import grade, summary_sentence
 from .observed import is_known_tracker, observe
@@ -115,6 +116,7 @@ def _signals(ctx: AuditContext, findings) -> dict[str, Signal]:
                        observed=f"{sum(1 for o in ctx.known() if o.tracker.category in ctx.rules.advertising_categories)}"
                                 " advertising tracker(s) loaded",
                        contradicted="SALE_CLAIM_CONTRADICTED" in codes),
+        "banner": banner_signal(ctx, codes),
     }
     return signals
 
@@ -128,4 +130,5 @@ def _visit_summary(visit, site: str, observations) -> VisitSummary:
         third_party_cookies=sum(1 for c in visit.cookies if c.first_party is False),
         trackers=[k for k, o in observations.items() if is_known_tracker(o.tracker) and o.in_visit(visit.name)],
         consent_outcome=visit.consent.outcome if visit.consent else None,
+        consent=consent_summary(visit),
     )

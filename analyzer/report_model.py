@@ -114,6 +114,7 @@ class VisitSummary(Struct, kw_only=True):
     third_party_cookies: int = 0
     trackers: list[str] = []  # ObservedTracker keys seen in this visit
     consent_outcome: str | None = None
+    consent: dict | None = None  # decoded consent state: banner, TCF, GPP, USP, Consent Mode (analyzer/consent/state.py)
 
 
 class Report(Struct, kw_only=True):

@@ -1,0 +1,118 @@
+"""IAB Global Privacy Platform strings: header (section ids, Fibonacci-coded) and the sections the
+findings read: ``usnat`` (id 7; v1 and v2), ``uspv1`` (6) and ``tcfeuv2`` (2). US state sections
+(8–22) share usnat's opt-out fields' meaning; they are listed by name, not decoded.
+
+usnat opt-out fields: 0 = not applicable, 1 = opted out, 2 = did not opt out.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from .bits import BitReader, DecodeError
+from .tcf import TCString, decode_tc_string
+from .usp import USPrivacy, decode_usp
+
+SECTION_NAMES = {
+    2: "tcfeuv2", 5: "tcfcav1", 6: "uspv1", 7: "usnat", 8: "usca", 9: "usva", 10: "usco", 11: "usut", 12: "usct",
+    13: "usfl", 14: "usmt", 15: "usor", 16: "ustx", 17: "usde", 18: "usia", 19: "usne", 20: "usnh", 21: "usnj",
+    22: "ustn", 23: "usmn",
+}
+OPT_OUT = {0: "not applicable", 1: "opted out", 2: "did not opt out"}
+
+
+class UsNat(msgspec.Struct, kw_only=True):
+    version: int
+    sharing_notice: int
+    sale_opt_out_notice: int
+    sharing_opt_out_notice: int
+    targeted_advertising_opt_out_notice: int
+    sensitive_data_processing_opt_out_notice: int
+    sensitive_data_limit_use_notice: int
+    sale_opt_out: int
+    sharing_opt_out: int
+    targeted_advertising_opt_out: int
+    sensitive_data_processing: list[int]
+    known_child_sensitive_data_consents: list[int]
+    personal_data_consents: int
+    mspa_covered_transaction: int
+    mspa_opt_out_option_mode: int
+    mspa_service_provider_mode: int
+    gpc: bool | None = None  # from the GPC subsection, when present
+
+    def summary(self) -> str:
+        return (f"GPP usnat v{self.version}: sale {OPT_OUT.get(self.sale_opt_out, '?')}, "
+                f"sharing {OPT_OUT.get(self.sharing_opt_out, '?')}, targeted advertising "
+                f"{OPT_OUT.get(self.targeted_advertising_opt_out, '?')}"
+                + ("" if self.gpc is None else f", GPC flag {'set' if self.gpc else 'not set'}"))
+
+
+class GPPString(msgspec.Struct, kw_only=True):
+    string: str
+    version: int
+    section_ids: list[int]
+    sections: list[str]  # names, in order
+    usnat: UsNat | None = None
+    uspv1: USPrivacy | None = None
+    tcfeuv2: TCString | None = None
+    errors: list[str] = []  # sections present but not decodable
+
+
+def decode_usnat(text: str) -> UsNat:
+    parts = text.split(".")
+    r = BitReader(parts[0])
+    version = r.int(6)
+    if version not in (1, 2):
+        raise DecodeError(f"usnat version {version} not supported")
+    sensitive, child = (12, 2) if version == 1 else (16, 3)
+    out = UsNat(
+        version=version, sharing_notice=r.int(2), sale_opt_out_notice=r.int(2), sharing_opt_out_notice=r.int(2),
+        targeted_advertising_opt_out_notice=r.int(2), sensitive_data_processing_opt_out_notice=r.int(2),
+        sensitive_data_limit_use_notice=r.int(2), sale_opt_out=r.int(2), sharing_opt_out=r.int(2),
+        targeted_advertising_opt_out=r.int(2), sensitive_data_processing=r.ints(sensitive, 2),
+        known_child_sensitive_data_consents=r.ints(child, 2), personal_data_consents=r.int(2),
+        mspa_covered_transaction=r.int(2), mspa_opt_out_option_mode=r.int(2), mspa_service_provider_mode=r.int(2),
+    )
+    for sub in parts[1:]:
+        sr = BitReader(sub)
+        if sr.int(2) == 1:  # subsection type 1: GPC
+            out.gpc = sr.bool()
+    return out
+
+
+def _header(text: str) -> tuple[int, list[int]]:
+    r = BitReader(text)
+    if r.int(6) != 3:
+        raise DecodeError("not a GPP string (header type is not 3)")
+    version = r.int(6)
+    ids: list[int] = []
+    last = 0
+    for _ in range(r.int(12)):
+        if r.bool():  # a range: start offset, then length
+            start = last + r.fibonacci()
+            end = start + r.fibonacci()
+            ids.extend(range(start, end + 1))
+            last = end
+        else:
+            last += r.fibonacci()
+            ids.append(last)
+    return version, ids
+
+
+def decode_gpp(text: str) -> GPPString:
+    parts = text.strip().split("~")
+    version, ids = _header(parts[0])
+    if len(parts) - 1 != len(ids):
+        raise DecodeError(f"GPP header lists {len(ids)} section(s), string has {len(parts) - 1}")
+    out = GPPString(string=text.strip(), version=version, section_ids=ids,
+                    sections=[SECTION_NAMES.get(i, f"section {i}") for i in ids])
+    decoders = {7: ("usnat", decode_usnat), 6: ("uspv1", decode_usp), 2: ("tcfeuv2", decode_tc_string)}
+    for section_id, body in zip(ids, parts[1:]):
+        if section_id not in decoders:
+            continue
+        name, decode = decoders[section_id]
+        try:
+            setattr(out, name, decode(body))
+        except DecodeError as exc:
+            out.errors.append(f"{name}: {exc}")
+    return out

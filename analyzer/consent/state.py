@@ -1,0 +1,148 @@
+"""A visit's consent state, decoded: the banner outcome plus every consent signal the page carried.
+
+Sources, in order of trust: what the CMP's own API answered in the page (``__tcfapi``, ``__uspapi``,
+``__gpp``), then the consent cookies (``euconsent-v2``, ``usprivacy``, ``__gpp``, ``OptanonConsent``),
+and Google Consent Mode as Google's own hits declared it.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from crawler.capture import RequestRecord, Visit
+
+from .bits import DecodeError
+from .consent_mode import ConsentModeHit, google_hit
+from .gpp import GPPString, decode_gpp
+from .onetrust import OneTrustConsent, decode_optanon, groups_from_active
+from .tcf import TCString, decode_tc_string
+from .usp import USPrivacy, decode_usp
+
+ANSWERED = "done"
+
+
+class TimedHit(msgspec.Struct, kw_only=True):
+    t_ms: float
+    after_answer: bool
+    hit: ConsentModeHit
+
+
+class ConsentModeSummary(msgspec.Struct, kw_only=True):
+    """Google hits counted by the storage state they declared, before and after the banner answer."""
+
+    before_answer: dict[str, int] = {}  # {"granted": n, "denied": n, "no_consent_mode": n}
+    after_answer: dict[str, int] = {}
+
+
+class VisitConsent(msgspec.Struct, kw_only=True):
+    visit: str
+    outcome: str | None = None  # the banner outcome (reject/accept visits), None elsewhere
+    cmp: str | None = None
+    method: str | None = None
+    banner_shown_ms: float | None = None
+    click_ms: float | None = None
+    self_test: bool | None = None
+    reason: str | None = None
+    tcf: TCString | None = None
+    tcf_source: str | None = None  # "api" or "cookie"
+    usp: USPrivacy | None = None
+    gpp: GPPString | None = None
+    onetrust: OneTrustConsent | None = None
+    cookiebot: dict | None = None
+    consent_mode: ConsentModeSummary | None = None
+    errors: list[str] = []
+
+    @property
+    def answered(self) -> bool:
+        return self.outcome == ANSWERED and self.click_ms is not None
+
+    def lines(self) -> list[str]:
+        """Human-readable decoded state, one signal a line (for evidence)."""
+        out = [x.summary() for x in (self.tcf, self.usp, self.onetrust) if x is not None]
+        if self.gpp is not None:
+            out.append(f"GPP sections {', '.join(self.gpp.sections) or 'none'}"
+                       + (f"; {self.gpp.usnat.summary()}" if self.gpp.usnat else ""))
+        if self.cookiebot:
+            granted = [k for k in ("preferences", "statistics", "marketing") if self.cookiebot.get(k)]
+            out.append(f"Cookiebot consent: {', '.join(granted) or 'necessary only'}")
+        return out
+
+
+def _category(hit: ConsentModeHit) -> str:
+    if not hit.uses_consent_mode:
+        return "no_consent_mode"
+    return "granted" if hit.granted else "denied"
+
+
+def google_hits(visit: Visit, click_ms: float | None) -> list[TimedHit]:
+    out = []
+    for r in visit.requests:
+        hit = google_hit(r.url)
+        if hit is not None:
+            out.append(TimedHit(t_ms=r.t_ms, after_answer=is_after(r, click_ms), hit=hit))
+    return out
+
+
+def is_after(request: RequestRecord, click_ms: float | None) -> bool:
+    return click_ms is not None and request.t_ms > click_ms
+
+
+def _consent_mode(hits: list[TimedHit]) -> ConsentModeSummary | None:
+    if not hits:
+        return None
+    summary = ConsentModeSummary()
+    for h in hits:
+        bucket = summary.after_answer if h.after_answer else summary.before_answer
+        key = _category(h.hit)
+        bucket[key] = bucket.get(key, 0) + 1
+    return summary
+
+
+def decode_visit_consent(visit: Visit) -> VisitConsent | None:
+    """None when the visit saw neither a banner attempt, a consent signal nor a Google hit."""
+    record = visit.consent
+    click = record.click_ms if record is not None and record.outcome == ANSWERED else None
+    hits = google_hits(visit, click)
+    if record is None and not hits:
+        return None
+    out = VisitConsent(visit=visit.name, consent_mode=_consent_mode(hits))
+    if record is not None:
+        if record.outcome != "not_attempted":
+            out.outcome, out.cmp, out.method, out.reason = record.outcome, record.cmp, record.method, record.reason
+            out.banner_shown_ms, out.click_ms, out.self_test = record.banner_shown_ms, record.click_ms, record.self_test
+        _decode_signals(record.state or {}, out)
+    return out
+
+
+def _decode_signals(state: dict, out: VisitConsent) -> None:
+    cookies = state.get("cookies") or {}
+    tcf_api = state.get("tcf") or {}
+    tc, source = (tcf_api.get("tcString"), "api") if tcf_api.get("tcString") else (cookies.get("euconsent-v2"), "cookie")
+    out.tcf = _try(out, "TC string", decode_tc_string, tc)
+    out.tcf_source = source if out.tcf else None
+    usp = (state.get("usp") or {}).get("uspString") or cookies.get("usprivacy")
+    out.usp = _try(out, "US Privacy string", decode_usp, usp)
+    gpp = (state.get("gpp") or {}).get("gppString") or cookies.get("__gpp")
+    out.gpp = _try(out, "GPP string", decode_gpp, gpp)
+    if cookies.get("OptanonConsent"):
+        out.onetrust = _try(out, "OptanonConsent", decode_optanon, cookies["OptanonConsent"])
+    elif (state.get("onetrust") or {}).get("activeGroups"):
+        active = groups_from_active(state["onetrust"]["activeGroups"])
+        out.onetrust = OneTrustConsent(groups={g: True for g in active})
+    out.cookiebot = state.get("cookiebot")
+
+
+def _try(out: VisitConsent, what: str, decode, value):
+    if not value:
+        return None
+    try:
+        return decode(value)
+    except (DecodeError, ValueError) as exc:
+        out.errors.append(f"{what} {value[:60]!r}: {exc}")
+        return None
+
+
+def consent_summary(visit: Visit) -> dict | None:
+    """The decoded state as plain JSON for the report's visit summary."""
+    decoded = decode_visit_consent(visit)
+    return msgspec.to_builtins(decoded) if decoded is not None else None

@@ -1,0 +1,135 @@
+"""IAB TCF v2 (v2.2 and v2.3 share the format) TC strings, decoded by the spec's field table.
+
+Core segment, then optional segments after ``.`` (disclosed vendors, allowed vendors, publisher TC).
+Purposes: 1 store/access information, 2 basic ads, 3 ads profile, 4 personalised ads, 5 content
+profile, 6 personalised content, 7 ad measurement, 8 content measurement, 9 market research,
+10 product development, 11 limited data for content selection (v2.2).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+
+from .bits import BitReader, DecodeError
+
+PURPOSES = {
+    1: "Store and/or access information on a device", 2: "Use limited data to select advertising",
+    3: "Create profiles for personalised advertising", 4: "Use profiles to select personalised advertising",
+    5: "Create profiles to personalise content", 6: "Use profiles to select personalised content",
+    7: "Measure advertising performance", 8: "Measure content performance",
+    9: "Understand audiences through statistics", 10: "Develop and improve services",
+    11: "Use limited data to select content",
+}
+SEGMENT_DISCLOSED, SEGMENT_ALLOWED, SEGMENT_PUBLISHER = 1, 2, 3
+
+
+class PublisherRestriction(msgspec.Struct, kw_only=True):
+    purpose: int
+    restriction: int  # 0 not allowed, 1 require consent, 2 require legitimate interest
+    vendors: list[int] = []
+
+
+class TCString(msgspec.Struct, kw_only=True):
+    version: int
+    created: str  # ISO 8601 UTC
+    last_updated: str
+    cmp_id: int
+    cmp_version: int
+    consent_screen: int
+    consent_language: str
+    vendor_list_version: int
+    policy_version: int  # 2 = TCF v2.0/2.1, 4 = v2.2, 5 = v2.3
+    is_service_specific: bool
+    use_non_standard_texts: bool
+    special_feature_optins: list[int]
+    purpose_consents: list[int]
+    purpose_legitimate_interests: list[int]
+    purpose_one_treatment: bool
+    publisher_cc: str
+    vendor_consents: list[int]
+    vendor_legitimate_interests: list[int]
+    publisher_restrictions: list[PublisherRestriction] = []
+    disclosed_vendors: list[int] = []
+    allowed_vendors: list[int] = []
+    publisher_purpose_consents: list[int] = []
+    publisher_purpose_legitimate_interests: list[int] = []
+    custom_purpose_consents: list[int] = []
+    custom_purpose_legitimate_interests: list[int] = []
+
+    @property
+    def consents_nothing(self) -> bool:
+        return not self.purpose_consents and not self.vendor_consents and not self.special_feature_optins
+
+    def summary(self) -> str:
+        purposes = ", ".join(map(str, self.purpose_consents)) or "none"
+        return (f"TCF v2 (policy {self.policy_version}, CMP {self.cmp_id}): purposes consented: {purposes}; "
+                f"{len(self.vendor_consents)} vendor(s) consented; "
+                f"{len(self.vendor_legitimate_interests)} on legitimate interest")
+
+
+def _deciseconds(value: int) -> str:
+    return dt.datetime.fromtimestamp(value / 10, dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _vendor_section(r: BitReader) -> list[int]:
+    max_id = r.int(16)
+    if not r.bool():
+        return r.field(max_id)
+    return _ranges(r)
+
+
+def _ranges(r: BitReader) -> list[int]:
+    ids: list[int] = []
+    for _ in range(r.int(12)):
+        is_range = r.bool()
+        start = r.int(16)
+        end = r.int(16) if is_range else start
+        if end < start or end - start > 100_000:
+            raise DecodeError(f"bad vendor range {start}-{end}")
+        ids.extend(range(start, end + 1))
+    return sorted(set(ids))
+
+
+def _restrictions(r: BitReader) -> list[PublisherRestriction]:
+    return [PublisherRestriction(purpose=r.int(6), restriction=r.int(2), vendors=_ranges(r)) for _ in range(r.int(12))]
+
+
+def decode_tc_string(text: str) -> TCString:
+    """Decode a TC string; raises DecodeError for anything that is not a TCF v2 string."""
+    segments = [s for s in text.strip().split(".") if s]
+    if not segments:
+        raise DecodeError("empty TC string")
+    r = BitReader(segments[0])
+    version = r.int(6)
+    if version != 2:
+        raise DecodeError(f"TC string version {version}, expected 2")
+    tc = TCString(
+        version=version, created=_deciseconds(r.int(36)), last_updated=_deciseconds(r.int(36)),
+        cmp_id=r.int(12), cmp_version=r.int(12), consent_screen=r.int(6), consent_language=r.letters(),
+        vendor_list_version=r.int(12), policy_version=r.int(6), is_service_specific=r.bool(),
+        use_non_standard_texts=r.bool(), special_feature_optins=r.field(12), purpose_consents=r.field(24),
+        purpose_legitimate_interests=r.field(24), purpose_one_treatment=r.bool(), publisher_cc=r.letters(),
+        vendor_consents=[], vendor_legitimate_interests=[],
+    )
+    tc.vendor_consents = _vendor_section(r)
+    tc.vendor_legitimate_interests = _vendor_section(r)
+    tc.publisher_restrictions = _restrictions(r)
+    for segment in segments[1:]:
+        _decode_segment(BitReader(segment), tc)
+    return tc
+
+
+def _decode_segment(r: BitReader, tc: TCString) -> None:
+    kind = r.int(3)
+    if kind == SEGMENT_DISCLOSED:
+        tc.disclosed_vendors = _vendor_section(r)
+    elif kind == SEGMENT_ALLOWED:
+        tc.allowed_vendors = _vendor_section(r)
+    elif kind == SEGMENT_PUBLISHER:
+        tc.publisher_purpose_consents = r.field(24)
+        tc.publisher_purpose_legitimate_interests = r.field(24)
+        custom = r.int(6)
+        tc.custom_purpose_consents = r.field(custom)
+        tc.custom_purpose_legitimate_interests = r.field(custom)
