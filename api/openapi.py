@@ -173,7 +173,7 @@ def spec() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "consentwatch API", "version": package_version(),
                  "description": "Audits of whether websites do what their privacy policies say. "
-                                "Reads are public; writes need `Authorization: Bearer <token>`."},
+                                "Reads are public; writes need an Authorization: Bearer token."},
         "servers": [{"url": "/"}],
         "paths": paths,
         "components": {"schemas": components,

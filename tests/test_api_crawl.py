@@ -4,6 +4,9 @@ the fake internet, analysed, stored and served."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 
 import aiohttp
@@ -30,13 +33,13 @@ async def env(tmp_path_factory):
     await store.close()
     async with FakeInternet() as web_:
         config = with_fake_internet(ServiceConfig(
-            db=db, concurrency=2, rate_limit=1000, rate_burst=1000, heartbeat_s=1.0,
+            db=db, concurrency=2, rate_limit=1000, rate_burst=1000, heartbeat_s=1.0, schedule_tick_s=0.5,
             crawl_options=CrawlOptions(timeout_s=15.0, settle_s=1.0, max_concurrent_visits=4)), web_)
         server = TestServer(create_app(config), host="127.0.0.1")
         await server.start_server()
         async with aiohttp.ClientSession(base_url=str(server.make_url("/")),
                                          headers={"Authorization": f"Bearer {token}"}) as http:
-            yield http, web_
+            yield http, web_, db
         await server.close()
 
 
@@ -55,7 +58,7 @@ async def wait_for(http: aiohttp.ClientSession, url: str, states: set[str], time
 
 
 async def test_crawl_via_api_end_to_end(env):
-    http, web_ = env
+    http, web_, _ = env
     domains = ["consent-mode-lab.com", "www.maple-street-bakery.com"]
     async with http.post("/v1/crawls", json={"domains": domains}) as r:
         assert r.status == 202
@@ -88,7 +91,7 @@ async def test_crawl_via_api_end_to_end(env):
 
 
 async def test_cancel_a_running_crawl_frees_the_worker(env):
-    http, _ = env
+    http, _, _ = env
     async with http.post("/v1/crawls", json={"domain": "hanging-site.com"}) as r:
         job = (await r.json())["jobs"][0]
     running = await wait_for(http, job["url"], {"running"}, timeout=30)
@@ -103,3 +106,31 @@ async def test_cancel_a_running_crawl_frees_the_worker(env):
     async with http.post("/v1/crawls", json={"domain": "quiet-ledger.com"}) as r:
         after = (await r.json())["jobs"][0]
     assert (await wait_for(http, after["url"], {"done", "failed"}))["state"] == "done"
+
+
+async def test_a_schedule_added_from_the_cli_is_queued_and_crawled_by_the_running_service(env, tmp_path):
+    http, _, db = env
+    listing = tmp_path / "domains.txt"
+    listing.write_text("# demo list\nhttps://www.nav-only-privacy.com/\n")
+    subprocess.run([sys.executable, "-m", "api.cli", "schedule", "add", "nightly-demo", str(listing), "--every", "6h",
+                    "--db", db], check=True, capture_output=True, timeout=60,
+                   cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+    async def scheduled_job():
+        async with http.get("/v1/crawls") as r:
+            jobs = [j for j in (await r.json())["jobs"] if j["source"] == "schedule:nightly-demo"]
+        return jobs[0] if jobs else None
+
+    deadline = time.monotonic() + 30
+    while (job := await scheduled_job()) is None:
+        assert time.monotonic() < deadline, "the scheduler never queued the schedule's domain"
+        await asyncio.sleep(0.3)
+    assert job["domain"] == "nav-only-privacy.com"
+    assert (await wait_for(http, job["url"], {"done", "failed"}))["state"] == "done"
+    store = SqliteStore(db)
+    await store.open()
+    try:
+        [schedule] = await store.schedules()
+    finally:
+        await store.close()
+    assert schedule.last_run_at is not None and schedule.next_run_at == schedule.last_run_at + 6 * 3600
