@@ -8,6 +8,7 @@ Each job: SSRF check → crawl → analyze → store capture + report in one tra
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
@@ -159,6 +160,11 @@ class JobRunner:
         async with self._crawler_lock:
             if self._crawler is None:
                 crawler = Crawler(self.config.crawl_options)
-                await crawler.__aenter__()
+                try:
+                    await crawler.__aenter__()
+                except BaseException:  # cancelled or failed mid-launch: leave no browser behind
+                    with contextlib.suppress(Exception):
+                        await crawler.__aexit__(None, None, None)
+                    raise
                 self._crawler = crawler
             return self._crawler

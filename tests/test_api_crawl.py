@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestServer
 from api.app import create_app
 from api.auth import create_token
 from api.config import ServiceConfig
+from api.keys import RUNNER, STORE
 from api.server import with_fake_internet
 from api.store import SqliteStore
 from crawler import CrawlOptions
@@ -134,3 +135,29 @@ async def test_a_schedule_added_from_the_cli_is_queued_and_crawled_by_the_runnin
     finally:
         await store.close()
     assert schedule.last_run_at is not None and schedule.next_run_at == schedule.last_run_at + 6 * 3600
+
+
+async def test_stopping_the_service_puts_a_running_crawl_back_in_the_queue(env, tmp_path):
+    _, web_, _ = env
+    db = str(tmp_path / "stop.db")
+    config = with_fake_internet(ServiceConfig(db=db, concurrency=1, crawl_options=CrawlOptions(timeout_s=30.0)), web_)
+    app = create_app(config)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    store = app[STORE]
+    [job] = await store.enqueue(["hanging-site.com"], "api", 3, time.time())
+    app[RUNNER].wake()
+    seen_before = len(web_.requests(host="hanging-site.com"))
+    deadline = time.monotonic() + 30
+    while len(web_.requests(host="hanging-site.com")) == seen_before:  # the browser is on the hanging page
+        assert time.monotonic() < deadline, "the crawl never reached the site"
+        await asyncio.sleep(0.2)
+    assert (await store.job(job.id)).state == "running"
+    await server.close()  # graceful stop: cleanup_ctx stops the runner
+    reopened = SqliteStore(db)
+    await reopened.open()
+    try:
+        after = await reopened.job(job.id)
+    finally:
+        await reopened.close()
+    assert after.state == "queued" and after.attempts == 1 and "service stopped" in after.error
