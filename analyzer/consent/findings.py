@@ -91,7 +91,7 @@ def _consent(ctx: AuditContext) -> dict[str, VisitConsent]:
 def banner_visits(ctx: AuditContext) -> list[VisitConsent]:
     """The reject/accept visits in which a banner was shown."""
     return [c for name, c in _consent(ctx).items()
-            if name in ("reject", "accept") and c.outcome in BANNER_OUTCOMES]
+            if name in ("reject", "accept") and c.outcome in BANNER_OUTCOMES and c.banner_shown_ms is not None]
 
 
 def _is_google(ctx: AuditContext, obs: TrackerObservation) -> bool:
