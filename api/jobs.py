@@ -85,7 +85,11 @@ class JobRunner:
     # ------------------------------------------------------------------ loops
     async def _worker(self) -> None:
         while True:
-            job = await self.store.claim(time.time())
+            try:
+                job = await self.store.claim(time.time())
+            except Exception:  # noqa: BLE001 - e.g. the file locked by another process: try again later
+                log.exception("could not claim a crawl job")
+                job = None
             if job is None:
                 await self._idle()
                 continue
@@ -145,7 +149,10 @@ class JobRunner:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure is recorded on the job, never lost
-            await self._failed(job, exc)
+            try:
+                await self._failed(job, exc)
+            except Exception:  # noqa: BLE001 - then the stale-heartbeat recovery retries it
+                log.exception("could not record the failure of crawl job %d", job.id)
 
     async def _failed(self, job: Job, exc: Exception) -> None:
         now = time.time()

@@ -53,6 +53,8 @@ def refusal_reason(address: IPAddress) -> str | None:
 
 
 class TargetGuard:
+    RESOLVE_TIMEOUT_S = 5.0
+
     def __init__(self, allow: Iterable[str] = (), resolve: Resolve | None = None) -> None:
         self._hosts: set[str] = set()
         self._suffixes: list[str] = []
@@ -79,13 +81,17 @@ class TargetGuard:
         return host in self._hosts or any(host.endswith(s) or host == s[1:] for s in self._suffixes)
 
     async def check(self, domain: str) -> None:
-        """Raise TargetRefusedError unless ``domain`` may be crawled. Unresolvable names pass: nothing to reach."""
+        """Raise TargetRefusedError unless ``domain`` may be crawled. Names that do not exist pass:
+        there is nothing to reach, and the crawl records the site as unreachable."""
         if self.host_allowed(domain):
             return
         try:
-            addresses = await self._resolve(domain)
+            addresses = await asyncio.wait_for(self._resolve(domain), self.RESOLVE_TIMEOUT_S)
         except (OSError, UnicodeError):
             return
+        except asyncio.TimeoutError:
+            # Slow DNS is a rebinding tool: refuse rather than let the browser resolve it later.
+            raise TargetRefusedError(f"{domain}: DNS did not answer within {self.RESOLVE_TIMEOUT_S:.0f}s") from None
         for text in addresses:
             address = ipaddress.ip_address(text.split("%", 1)[0])
             if any(address in net for net in self._networks):
