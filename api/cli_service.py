@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import sys
 import time
 from typing import Any, Awaitable, Callable, TypeVar
@@ -78,6 +79,7 @@ def serve(db: str | None, host: str, port: int, visits_at_once: int, allow_hosts
     """Run the API and the crawl workers (default http://127.0.0.1:8787)."""
     from .server import serve as serve_forever, with_fake_internet
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     jobs = params.pop("concurrency")
     crawl = build_crawl_options({**params, "concurrency": visits_at_once})
     allow = tuple(h.strip() for entry in allow_hosts for h in entry.split(",") if h.strip())
