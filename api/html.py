@@ -45,6 +45,25 @@ class Timeline:
     cmp: str | None
     span_ms: float
     events: list[tuple[float, str, str]] = field(default_factory=list)  # t_ms, event, detail
+    marks: list[tuple[float, int]] = field(default_factory=list)  # per event: x on the axis, label row
+    rows: int = 1
+
+
+AXIS_X0, AXIS_WIDTH, LABEL_GAP = 10.0, 740.0, 16.0
+
+
+def place_marks(events: list[tuple[float, str, str]], span_ms: float) -> tuple[list[tuple[float, int]], int]:
+    """x of each event on the axis, and a label row such that labels in a row never overlap."""
+    row_ends: list[float] = []
+    marks = []
+    for t_ms, _, _ in events:
+        x = round(AXIS_X0 + t_ms / span_ms * AXIS_WIDTH, 1)
+        row = next((i for i, end in enumerate(row_ends) if x - end >= LABEL_GAP), len(row_ends))
+        if row == len(row_ends):
+            row_ends.append(x)
+        row_ends[row] = x
+        marks.append((x, row))
+    return marks, max(1, len(row_ends))
 
 
 def finding_groups(report: Report) -> list[FindingGroup]:
@@ -79,7 +98,8 @@ def consent_timelines(capture_json: bytes | None) -> list[Timeline]:
             events.append((consent.click_ms, "click", consent.method or ""))
         events.sort()
         span = max([visit.duration_ms, *(e[0] for e in events), 1.0])
-        timelines.append(Timeline(visit.name, consent.outcome, consent.cmp, span, events))
+        marks, rows = place_marks(events, span)
+        timelines.append(Timeline(visit.name, consent.outcome, consent.cmp, span, events, marks, rows))
     return timelines
 
 

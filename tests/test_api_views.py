@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestServer
 
 from api.app import create_app
 from api.config import ServiceConfig
+from api.html import place_marks
 from api.openapi import spec
 from api.records import prepare_audit
 from api.samples import make_capture, make_report
@@ -193,3 +194,11 @@ async def test_health(http):
     async with http.get("/v1/health") as r:
         body = await r.json()
     assert body["status"] == "ok" and body["queued"] == 0
+
+
+def test_consent_timeline_labels_never_overlap():
+    events = [(t, "e", "") for t in (100.0, 101.0, 102.0, 5000.0, 5001.0, 9000.0)]
+    marks, rows = place_marks(events, 10_000.0)
+    assert rows == 3 and [row for _, row in marks] == [0, 1, 2, 0, 1, 0]
+    for (x1, r1), (x2, r2) in zip(marks, marks[1:]):
+        assert r1 != r2 or x2 - x1 >= 16
