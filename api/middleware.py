@@ -1,7 +1,7 @@
 """Cross-cutting request handling: CORS, errors → JSON, per-client rate limits, bearer auth for writes.
 
-Order (outermost first): cors → errors → rate limit → auth, so every answer, refusals included,
-is JSON and carries CORS headers an extension can read.
+Order: rate limit → auth → view, with errors mapped to JSON and CORS headers added around all of
+it, so every answer, refusals included, is JSON that an extension can read.
 """
 
 from __future__ import annotations
@@ -40,18 +40,55 @@ def origin_allowed(origin: str, configured: tuple[str, ...]) -> bool:
     return origin.startswith(EXTENSION_SCHEMES) or origin in configured
 
 
+def _error_response_for(request: web.Request, exc: BaseException) -> web.Response:
+    """Map an exception to the JSON error answer (codes and statuses from ``api.errors``)."""
+    if isinstance(exc, RateLimitedError):
+        return error_response(exc.status, exc.code, str(exc), {"Retry-After": str(max(1, round(exc.retry_after)))})
+    if isinstance(exc, ServiceError):
+        headers = {"WWW-Authenticate": 'Bearer realm="consentwatch"'} if exc.status == 401 else None
+        return error_response(exc.status, exc.code, str(exc), headers)
+    if isinstance(exc, InvalidDomainError):
+        return error_response(400, "invalid_domain", str(exc))
+    if isinstance(exc, web.HTTPException):
+        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(exc.status, "http_error")
+        response = error_response(exc.status, code, exc.reason if exc.status != 413 else exc.text or exc.reason)
+        if exc.status == 405 and "Allow" in exc.headers:
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
+    log.error("unhandled error in %s %s", request.method, request.path, exc_info=exc)
+    return error_response(500, "internal_error", "internal error; see the service log")
+
+
+def _preflight(allowed: bool) -> web.Response:
+    response = web.Response(status=204)
+    if allowed:
+        response.headers.update({"Access-Control-Allow-Methods": ALLOW_METHODS,
+                                 "Access-Control-Allow-Headers": ALLOW_HEADERS, "Access-Control-Max-Age": "600"})
+    return response
+
+
 @web.middleware
-async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def edge_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """CORS, rate limit, auth and errors → JSON, in one layer: the summary endpoint is hot, and
+    each middleware layer costs a coroutine per request."""
     origin = request.headers.get("Origin")
     allowed = origin is not None and origin_allowed(origin, request.app[CONFIG].cors_origins)
     if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
-        response: web.StreamResponse = web.Response(status=204)
-        if allowed:
-            response.headers.update({"Access-Control-Allow-Methods": ALLOW_METHODS,
-                                     "Access-Control-Allow-Headers": ALLOW_HEADERS,
-                                     "Access-Control-Max-Age": "600"})
+        response: web.StreamResponse = _preflight(allowed)
     else:
-        response = await handler(request)
+        try:
+            wait = request.app[LIMITER].take(request.remote or "?")
+            if wait:
+                raise RateLimitedError("too many requests from this client; slow down", wait)
+            if request.method not in READ_METHODS:  # reads are public; every write needs a bearer token
+                await authenticate(request.app[STORE], request.headers.get("Authorization"))
+            response = await handler(request)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            response = _error_response_for(request, exc)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a JSON answer
+            response = _error_response_for(request, exc)
     response.headers["Vary"] = "Origin"
     if allowed:
         assert origin is not None
@@ -60,44 +97,4 @@ async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamR
     return response
 
 
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except RateLimitedError as exc:
-        return error_response(exc.status, exc.code, str(exc), {"Retry-After": str(max(1, round(exc.retry_after)))})
-    except ServiceError as exc:
-        headers = {"WWW-Authenticate": 'Bearer realm="consentwatch"'} if exc.status == 401 else None
-        return error_response(exc.status, exc.code, str(exc), headers)
-    except InvalidDomainError as exc:
-        return error_response(400, "invalid_domain", str(exc))
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(exc.status, "http_error")
-        response = error_response(exc.status, code, exc.reason if exc.status != 413 else exc.text or exc.reason)
-        if exc.status == 405 and "Allow" in exc.headers:
-            response.headers["Allow"] = exc.headers["Allow"]
-        return response
-    except Exception:  # noqa: BLE001 - the client gets a JSON 500; the traceback goes to the log
-        log.exception("unhandled error in %s %s", request.method, request.path)
-        return error_response(500, "internal_error", "internal error; see the service log")
-
-
-@web.middleware
-async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    wait = request.app[LIMITER].take(request.remote or "?")
-    if wait:
-        raise RateLimitedError("too many requests from this client; slow down", wait)
-    return await handler(request)
-
-
-@web.middleware
-async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    # Reads are public; every write needs a bearer token.
-    if request.method not in READ_METHODS:
-        await authenticate(request.app[STORE], request.headers.get("Authorization"))
-    return await handler(request)
-
-
-MIDDLEWARES = [cors_middleware, error_middleware, rate_limit_middleware, auth_middleware]
+MIDDLEWARES = [edge_middleware]

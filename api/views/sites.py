@@ -35,10 +35,11 @@ async def site_summary(request: web.Request) -> web.Response:
     blob = request.app[STORE].summary(domain)
     if blob is None:
         raise SiteNotFoundError(f"{domain} has not been audited yet")
-    headers = {"ETag": blob.etag, "Cache-Control": SUMMARY_CACHE}
     if etag_matches(request.headers.get("If-None-Match"), blob.etag):
-        return web.Response(status=304, headers=headers)
-    return web.Response(body=blob.body, content_type="application/json", headers=headers)
+        return web.Response(status=304, headers={"ETag": blob.etag, "Cache-Control": SUMMARY_CACHE})
+    # Content-Type as a plain header: the content_type= path parses it again on every response.
+    return web.Response(body=blob.body, headers={"Content-Type": "application/json", "ETag": blob.etag,
+                                                 "Cache-Control": SUMMARY_CACHE})
 
 
 def _report_id(request: web.Request) -> int | None:
