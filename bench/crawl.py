@@ -111,13 +111,18 @@ async def audits_per_minute(web: FakeInternet, domains: list[str], concurrency: 
         async def one(domain: str):
             t0 = time.monotonic()
             report = analyze_capture(await crawler.crawl(domain))
-            per_domain.append(time.monotonic() - t0)
+            per_domain.append((domain, time.monotonic() - t0))
             return report
 
         reports = await asyncio.gather(*(one(d) for d in domains))
         elapsed = time.monotonic() - started
+    by_domain: dict[str, list[float]] = {}
+    for domain, seconds in per_domain:
+        by_domain.setdefault(domain, []).append(seconds)
     return {"audits": len(reports), "visits_each": len(visits), "per_min": len(reports) / elapsed * 60,
-            "median_audit_s": statistics.median(per_domain)}
+            "median_audit_s": statistics.median(s for _, s in per_domain),
+            "by_domain": {d: statistics.median(v) for d, v in by_domain.items()},
+            "banners": {r.domain: r.signals["banner"].observed for r in reports if "banner" in r.signals}}
 
 
 async def main() -> None:
@@ -143,6 +148,8 @@ async def main() -> None:
             a = await audits_per_minute(web, domains, 8)
             print(f"full audits: {a['audits']} × {a['visits_each']} visits → {a['per_min']:.1f} audits/min, "
                   f"median {a['median_audit_s']:.1f} s per audit")
+            for domain, seconds in sorted(a["by_domain"].items()):  # the full four-visit audit, per domain
+                print(f"  {domain:<28} {seconds:5.1f} s   banner: {a['banners'].get(domain, '-')}")
 
 
 if __name__ == "__main__":

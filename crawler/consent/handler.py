@@ -27,11 +27,12 @@ SESSION_KEY = "consent_session"
 class ConsentOptions:
     detect_timeout_s: float = 4.0  # after load, how long a banner may take to appear
     heuristic_after_s: float = 1.0  # give the rules this head start before the heuristic looks
-    grace_s: float = 4.0  # when the heuristic sees a banner first, the rules may still claim it
+    grace_s: float = 2.5  # when the heuristic sees a banner first, the rules may still claim it
     popup_wait_s: float = 5.0  # a CMP the rules detected gets this long to show its popup
     action_timeout_s: float = 8.0  # one opt-out/opt-in, including multi-step settings dialogs
     self_test_timeout_s: float = 3.0
     close_timeout_s: float = 2.0  # a heuristic click must close the banner within this
+    budget_s: float = 12.0  # all of it; keep below the visit's timeout_s so the timeline survives
 
 
 class Timeline:
@@ -59,15 +60,22 @@ class ConsentOperator:
         state.extras[SESSION_KEY] = session
 
     async def operate(self, page: Page, state: VisitState, action: str) -> ConsentRecord:
-        record = await self._operate(page, state, action)
-        record.timeline.sort(key=lambda e: e.t_ms)
-        return record
-
-    async def _operate(self, page: Page, state: VisitState, action: str) -> ConsentRecord:
-        session: AutoconsentSession | None = state.extras.get(SESSION_KEY)
         record = ConsentRecord(outcome="no_banner")
         timeline = Timeline(state, record)
         timeline.add("page_load", page.url)
+        try:
+            await asyncio.wait_for(self._operate(page, state, action, record, timeline), self.options.budget_s)
+        except asyncio.TimeoutError:
+            if record.outcome == "done":  # answered; only the self-test ran out of time
+                timeline.add("self_test", "no result in time")
+            else:
+                _fail(record, timeline, f"banner handling took longer than {self.options.budget_s:g} s")
+        record.timeline.sort(key=lambda e: e.t_ms)
+        return record
+
+    async def _operate(self, page: Page, state: VisitState, action: str, record: ConsentRecord,
+                       timeline: Timeline) -> ConsentRecord:
+        session: AutoconsentSession | None = state.extras.get(SESSION_KEY)
         if session is None:
             return _fail(record, timeline, "consent handler was not set up for this visit")
         found = await self._find_banner(page, session)

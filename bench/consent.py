@@ -1,0 +1,68 @@
+"""Cookie-banner handling on the fixture banners (prints a table; asserts nothing).
+
+    .venv/bin/python bench/consent.py [--rounds 3] [--concurrency 4]
+
+For every fixture in crawler/testing/sites/banners.yaml: the reject and accept outcomes over N rounds
+against the fixture's expected outcome, the method (autoconsent rule or heuristic), time from load to
+banner and from banner to answer, and the reject success rate: reject visits that ended as the fixture
+says (``done``, or ``no_reject_option`` for the banner that has none) over all reject visits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from crawler import BrowserOptions, CrawlOptions, Crawler  # noqa: E402
+from crawler.testing import FakeInternet  # noqa: E402
+from crawler.testing.sites import TEST_SITES_DIR, load_sites  # noqa: E402
+
+
+def options(web: FakeInternet, concurrency: int) -> CrawlOptions:
+    extra = tuple(a for a in web.chromium_args if not a.startswith("--host-resolver-rules"))
+    return CrawlOptions(browser=BrowserOptions(host_rules=web.host_rules, extra_args=extra), visits=("reject", "accept"),
+                        max_concurrent_visits=concurrency, settle_s=1.0, timeout_s=30.0, find_policies=False)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=4)
+    args = parser.parse_args()
+    fixtures = {s.host: s.extra["banner_fixture"] for s in load_sites(TEST_SITES_DIR) if "banner_fixture" in s.extra}
+    rows: dict[str, list] = defaultdict(list)
+    async with FakeInternet(demo=False) as web:
+        async with Crawler(options(web, args.concurrency)) as crawler:
+            started = time.monotonic()
+            for _ in range(args.rounds):
+                for capture in await asyncio.gather(*(crawler.crawl(h) for h in fixtures)):
+                    for visit in capture.visits:
+                        rows[capture.domain].append((visit.name, visit.consent, visit.duration_ms))
+            elapsed = time.monotonic() - started
+    print(f"{'fixture':<24} {'cmp (expected)':<20} {'method':<12} {'reject':>9} {'accept':>9} "
+          f"{'banner@ s':>9} {'answer+ ms':>10}")
+    hits = total = 0
+    for host, expected in fixtures.items():
+        outcome = {a: [c.outcome if c else "none" for n, c, _ in rows[host] if n == a] for a in ("reject", "accept")}
+        ok = {a: sum(o == expected[a] for o in outcome[a]) for a in outcome}
+        hits, total = hits + ok["reject"], total + len(outcome["reject"])
+        records = [c for _, c, _ in rows[host] if c is not None]
+        methods = sorted({c.method or "-" for c in records})
+        shown = [c.banner_shown_ms - c.timeline[0].t_ms for c in records if c.banner_shown_ms and c.timeline]
+        answer = [c.click_ms - c.banner_shown_ms for c in records if c.click_ms and c.banner_shown_ms]
+        print(f"{host:<24} {str(expected['cmp']):<20} {','.join(methods):<12} "
+              f"{ok['reject']:>4}/{len(outcome['reject']):<4} {ok['accept']:>4}/{len(outcome['accept']):<4} "
+              f"{statistics.median(shown) / 1000 if shown else 0:>9.2f} {statistics.median(answer) if answer else 0:>10.0f}")
+    print(f"\nreject success rate: {hits}/{total} = {hits / total:.0%} over {len(fixtures)} fixture banners "
+          f"× {args.rounds} round(s); {2 * total / elapsed * 60:.1f} banner visits/min at concurrency {args.concurrency}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
