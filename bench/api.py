@@ -5,7 +5,7 @@ lookup of the precomputed summary) in one process; the bare handler serves the s
 from a dict in another; both are loaded in turn by the same lean keep-alive HTTP client, in the
 same run. Target: service ≥ 0.7× the bare handler's requests/second, p99 ≤ 20 ms.
 
-    .venv/bin/python bench/api.py [--domains 10000] [--requests 20000] [--connections 32]
+    .venv/bin/python bench/api.py [--domains 10000] [--requests 20000] [--connections 16]
 """
 
 from __future__ import annotations
@@ -203,7 +203,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--domains", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=20_000)
-    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
     asyncio.run(bench(parser.parse_args()))
 
