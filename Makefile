@@ -6,13 +6,19 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup demo test bench clean
 
-setup: $(STAMP) chromium
+setup: $(STAMP) chromium node_modules/.installed
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
+
+# Node tooling for the extension (web-ext lint, vendored tldts), pinned by the committed package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20+ (the extension's lint needs it)"; exit 1; }
+	npm ci --no-audit --no-fund
+	touch $@
 
 # System Chromium when none can be found (Playwright cannot download browsers on these machines).
 chromium:
