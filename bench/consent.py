@@ -60,6 +60,10 @@ async def main() -> None:
         print(f"{host:<24} {str(expected['cmp']):<20} {','.join(methods):<12} "
               f"{ok['reject']:>4}/{len(outcome['reject']):<4} {ok['accept']:>4}/{len(outcome['accept']):<4} "
               f"{statistics.median(shown) / 1000 if shown else 0:>9.2f} {statistics.median(answer) if answer else 0:>10.0f}")
+    for host, expected in fixtures.items():
+        for name, c, _ in rows[host]:
+            if c is None or c.outcome != expected[name]:
+                print(f"  {host} {name}: {c.outcome if c else 'no record'} ({c.reason if c else ''})")
     print(f"\nreject success rate: {hits}/{total} = {hits / total:.0%} over {len(fixtures)} fixture banners "
           f"× {args.rounds} round(s); {2 * total / elapsed * 60:.1f} banner visits/min at concurrency {args.concurrency}")
 

@@ -105,13 +105,17 @@ class ConsentOperator:
             if now >= next_look and not session.of_type("cmpDetected"):
                 banner = await heuristic.scan_page(page, self.vocabulary)
                 if banner is not None:
+                    banner.seen_ms = session.state.now_ms()
                     return await self._rules_first(session, banner)
                 next_look = loop.time() + 1.0
             if now >= deadline:
                 break
             await session.changed(min(0.25, deadline - now))
         # A CMP the rules detected but whose popup check failed may still show a banner.
-        return await heuristic.scan_page(page, self.vocabulary)
+        banner = await heuristic.scan_page(page, self.vocabulary)
+        if banner is not None:
+            banner.seen_ms = session.state.now_ms()
+        return banner
 
     async def _rules_first(self, session: AutoconsentSession, banner: HeuristicBanner) -> EngineEvent | HeuristicBanner:
         """The heuristic saw a banner; the rules get to claim it if they know it. A full detection round
@@ -178,7 +182,7 @@ class ConsentOperator:
                                      record: ConsentRecord, timeline: Timeline, keep_shown: bool = False) -> ConsentRecord:
         record.method = "heuristic"
         if not keep_shown:
-            record.banner_shown_ms = timeline.add("banner_shown", banner.describe())
+            record.banner_shown_ms = timeline.add("banner_shown", banner.describe(), banner.seen_ms)
         button = banner.first("reject" if action == "reject" else "accept")
         if button is None and action == "reject":
             return await self._reject_in_settings(session, banner, record, timeline)

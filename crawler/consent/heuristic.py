@@ -36,6 +36,7 @@ class HeuristicBanner:
     text: str
     element: str
     buttons: list[Button] = field(default_factory=list)
+    seen_ms: float | None = None  # when a scan first saw it (the handler's clock)
 
     def first(self, kind: str) -> Button | None:
         return next((b for b in self.buttons if b.kind == kind), None)
