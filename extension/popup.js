@@ -62,7 +62,7 @@ async function main() {
   await resolveTarget(params);
   renderHeader();
   if (!state.site) {
-    const where = state.tabUrl ? describeInternal(state.tabUrl) : "this page";
+    const where = state.tabUrl ? describeInternal(state.tabUrl) : "This page";
     showState("internal",
       h("h2", {}, "Nothing to audit on this page"),
       h("p", {}, `consentwatch audits websites. ${where} is part of the browser, not a website.`));
@@ -142,7 +142,6 @@ function showState(name, ...children) {
 }
 
 function problem(err) {
-  if (err instanceof cwApi.BackendError && err.kind === "unreachable") return unreachable(err);
   const message = err instanceof cwApi.BackendError ? err.message : String(err && err.message);
   return h("p", { class: "problem", role: "alert" }, h("span", { "aria-hidden": "true" }, "✗ "), message);
 }
@@ -198,7 +197,8 @@ async function loadSite() {
     state.report = report;
     renderDetails(summary, report);
   } catch (err) {
-    renderDetails(summary, null);
+    if (err instanceof cwApi.BackendError && err.kind === "unreachable") return unreachable(err);
+    renderDetails(summary, null); // the summary's lists, without categories and sentences
     $("sections").prepend(problem(err));
   }
 }
