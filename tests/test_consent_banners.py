@@ -105,6 +105,16 @@ def test_tcf_state_is_read_and_decoded(audits):
         assert cookie == capture.visit("reject").consent.state["tcf"]["tcString"], "the cookie stores the same string"
 
 
+def test_cookies_are_split_at_the_answer(audits):
+    capture, report = audits["banner_cookiebot"]
+    split = decode_visit_consent(capture.visit("reject")).split
+    assert "_fbp @ .copperleaf-dental.com" in split.cookies_after, split
+    assert not any(c.startswith("_fbp") for c in split.cookies_before)
+    assert split.requests_before and split.requests_after
+    reject = next(v for v in report.visits if v.name == "reject")
+    assert reject.consent["split"]["cookies_after"] == split.cookies_after, "the report carries the split"
+
+
 def test_onetrust_and_cookiebot_state(audits):
     capture, _ = audits["banner_onetrust"]
     assert decode_visit_consent(capture.visit("reject")).onetrust.optional_granted == []

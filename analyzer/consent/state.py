@@ -34,6 +34,32 @@ class ConsentModeSummary(msgspec.Struct, kw_only=True):
     after_answer: dict[str, int] = {}
 
 
+class AnswerSplit(msgspec.Struct, kw_only=True):
+    """Requests and cookies of a banner visit on either side of the answer (``click_ms``)."""
+
+    requests_before: int = 0
+    requests_after: int = 0
+    cookies_before: list[str] = []  # "name @ domain", first set up to the answer
+    cookies_after: list[str] = []  # first set after it
+    cookies_untimed: int = 0  # present at the end, no Set-Cookie/document.cookie time seen
+
+
+MAX_SPLIT_COOKIES = 50
+
+
+def answer_split(visit: Visit, click_ms: float) -> AnswerSplit:
+    out = AnswerSplit(requests_before=sum(1 for r in visit.requests if r.t_ms <= click_ms),
+                      requests_after=sum(1 for r in visit.requests if r.t_ms > click_ms))
+    for c in visit.cookies:
+        if c.first_seen_ms is None:
+            out.cookies_untimed += 1
+            continue
+        side = out.cookies_after if c.first_seen_ms > click_ms else out.cookies_before
+        if len(side) < MAX_SPLIT_COOKIES:
+            side.append(f"{c.name} @ {c.domain}")
+    return out
+
+
 class VisitConsent(msgspec.Struct, kw_only=True):
     visit: str
     outcome: str | None = None  # the banner outcome (reject/accept visits), None elsewhere
@@ -50,6 +76,7 @@ class VisitConsent(msgspec.Struct, kw_only=True):
     onetrust: OneTrustConsent | None = None
     cookiebot: dict | None = None
     consent_mode: ConsentModeSummary | None = None
+    split: AnswerSplit | None = None  # banner visits with an answer
     errors: list[str] = []
 
     @property
@@ -110,6 +137,8 @@ def decode_visit_consent(visit: Visit) -> VisitConsent | None:
         if record.outcome != "not_attempted":
             out.outcome, out.cmp, out.method, out.reason = record.outcome, record.cmp, record.method, record.reason
             out.banner_shown_ms, out.click_ms, out.self_test = record.banner_shown_ms, record.click_ms, record.self_test
+            if record.click_ms is not None:
+                out.split = answer_split(visit, record.click_ms)
         _decode_signals(record.state or {}, out)
     return out
 
