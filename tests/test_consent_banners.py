@@ -181,6 +181,8 @@ def test_denied_pings_are_reported_lower_than_tracking(audits):
     assert hits and all("analytics_storage=denied" in e.detail for e in hits)
     pre = _finding(audits, "banner_cookieyes", "PRE_CONSENT_TRACKING")
     assert pre.severity == "high" and "TikTok" in pre.explanation
+    before = [e for e in pre.evidence if e.kind == "request" and e.visit == "reject"]
+    assert before and all(e.t_ms <= 0 and "before the reject click" in e.detail for e in before)
 
 
 def test_gpc_string_finding_names_the_claim_and_the_strings(audits):

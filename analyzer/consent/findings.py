@@ -139,7 +139,7 @@ def _split(ctx: AuditContext, windows: list[Window]) -> tuple[dict, dict]:
     for obs in ctx.known():
         if obs.tracker.category not in ctx.rules.tracking_categories:
             continue
-        seen = [(w, s) for s in obs.sightings for w in windows if w.contains(s)]
+        seen = [(w, s) for w in windows for s in obs.sightings if w.contains(s)]  # windows in order of preference
         if not seen:
             continue
         kinds = {_sighting_kind(ctx, obs, s) for _, s in seen}
