@@ -64,7 +64,7 @@ def test_timeline_and_before_after_split(audits, role):
     for visit in (capture.visit("reject"), capture.visit("accept")):
         record = visit.consent
         events = [e.event for e in record.timeline]
-        assert events[0] == "page_load" and "banner_shown" in events
+        assert "page_load" in events and "banner_shown" in events  # a CMP may show up before the load event
         assert [e.t_ms for e in record.timeline] == sorted(e.t_ms for e in record.timeline)
         if FIXTURES[role][1]["cmp"]:
             assert "cmp_detected" in events
