@@ -84,16 +84,27 @@ async def _prepare(context, spec: VisitSpec, state: VisitState, collectors: list
 
 
 async def _navigate(page: Page, url: str, visit: Visit, options: VisitOptions) -> None:
+    documents: list[int] = []
+    # Remember the main document's status: a page whose load event never comes (a hanging
+    # subresource) is still a page the visitor sees, with a banner to answer.
+    def on_response(response) -> None:
+        if response.request.is_navigation_request() and response.frame == page.main_frame:
+            documents.append(response.status)
+
+    page.on("response", on_response)
     try:
         response = await page.goto(url, wait_until="load", timeout=options.timeout_s * 1000.0)
     except PlaywrightTimeoutError:
         visit.partial = True
         visit.error = f"page did not finish loading within {options.timeout_s:g} s"
         visit.final_url = page.url
+        visit.status = documents[-1] if documents else None
         return
     except PlaywrightError as exc:
         visit.error = f"navigation failed: {_first_line(exc)}"
         return
+    finally:
+        page.remove_listener("response", on_response)
     visit.final_url = page.url
     visit.status = response.status if response is not None else None
 

@@ -520,7 +520,8 @@ async function copy(event, text) {
   } catch (_err) {
     button.textContent = "Copy failed";
   }
-  setTimeout(() => { button.textContent = "Copy"; }, 2000);
+  // Reset when the user moves on, not on a timer: the confirmation stays until it has been seen.
+  button.addEventListener("blur", () => { button.textContent = "Copy"; }, { once: true });
 }
 
 function declaredLoaded(items) {
