@@ -207,10 +207,11 @@ def declaration_findings(ctx: AuditContext) -> list[Finding]:
 def declared_not_observed(ctx: AuditContext) -> list[Finding]:
     out = []
     for item in declared_not_seen(ctx):
-        fake = ObservedTracker(key=item.product_id or f"company:{item.company_id}", name=item.name,
-                               product_id=item.product_id, company_id=item.company_id,
-                               company_name=_company_name(ctx.knowledge, item.company_id))
-        out.append(_finding(ctx, "DECLARED_NOT_OBSERVED", fake, name=item.name,
+        # Not observed, but the finding names it like an observed tracker: same fields, no sightings.
+        subject = ObservedTracker(key=item.product_id or f"company:{item.company_id}", name=item.name,
+                                  product_id=item.product_id, company_id=item.company_id,
+                                  company_name=_company_name(ctx.knowledge, item.company_id))
+        out.append(_finding(ctx, "DECLARED_NOT_OBSERVED", subject, name=item.name,
                             evidence=sentence_evidence(item.sentence, "privacy_policy", _policy_url(ctx))))
     return out
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
-import os
 from typing import AsyncIterator, Callable
 
 import click
@@ -69,8 +67,3 @@ async def browser_environment(params: dict, **overrides) -> AsyncIterator[CrawlO
     async with FakeInternet() as web:
         yield build_crawl_options(params, extra_args=tuple(web.chromium_args[1:]), host_rules=web.host_rules,
                                   **overrides)
-
-
-@functools.cache
-def default_concurrency() -> int:
-    return max(2, (os.cpu_count() or 2) * 3)

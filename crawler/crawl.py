@@ -17,7 +17,7 @@ from .capture import Capture, Visit
 from .consent import default_consent_handler
 from .discovery import discover
 from .domains import normalize_domain
-from .errors import CrawlError
+from .errors import ConsentwatchError, CrawlError
 from .visit_runner import ConsentHandler, VisitOptions, run_visit
 from .visits import DEFAULT_VISITS, visit_specs
 
@@ -75,13 +75,9 @@ class Crawler:
                 assert self._playwright is not None
                 try:
                     self._browser = await launch(self._playwright, self.options.browser)
-                except CrawlError:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - BrowserNotFoundError passes through below
-                    from .errors import BrowserNotFoundError
-
-                    if isinstance(exc, BrowserNotFoundError):
-                        raise
+                except ConsentwatchError:
+                    raise  # BrowserNotFoundError and friends already say what is wrong
+                except Exception as exc:  # noqa: BLE001 - Playwright's launch errors, reworded
                     raise CrawlError(f"could not launch Chromium: {str(exc).splitlines()[0]}") from exc
             return self._browser
 
