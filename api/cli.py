@@ -209,7 +209,7 @@ def demo(db: str | None, json_out: str | None, settle_s: float) -> None:
             console.print(f"[bold]consentwatch demo[/bold]: auditing {len(domains)} invented sites served on loopback "
                           f"({', '.join(domains)})")
             params = {"host_rules": web.host_rules, "settle_s": settle_s, "timeout_s": 30.0, "concurrency": 8}
-            extra = tuple(a for a in web.chromium_args if not a.startswith("--host-resolver-rules"))
+            extra = tuple(web.trust_args)
             from .cli_options import build_crawl_options
 
             options = build_crawl_options(params, extra_args=extra)

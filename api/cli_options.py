@@ -65,5 +65,5 @@ async def browser_environment(params: dict, **overrides) -> AsyncIterator[CrawlO
     from crawler.testing import FakeInternet
 
     async with FakeInternet() as web:
-        yield build_crawl_options(params, extra_args=tuple(web.chromium_args[1:]), host_rules=web.host_rules,
+        yield build_crawl_options(params, extra_args=tuple(web.trust_args), host_rules=web.host_rules,
                                   **overrides)

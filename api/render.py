@@ -7,6 +7,7 @@ from collections import Counter
 from rich.console import Console
 from rich.table import Table
 
+from analyzer.report_model import SEVERITY_ORDER
 from crawler.capture import Capture
 from crawler.domains import registrable_domain, host_of
 
@@ -39,7 +40,6 @@ def render_capture_summary(console: Console, capture: Capture) -> None:
 
 SEVERITY_MARK = {"high": "[red]✗ high[/red]", "medium": "[yellow]! medium[/yellow]", "low": "[cyan]· low[/cyan]",
                  "info": "[dim]i info[/dim]"}
-SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2, "info": 3}
 
 
 def render_report(console: Console, report, *, show_info: bool = False) -> None:
@@ -75,7 +75,7 @@ def _render_findings(console: Console, report, show_info: bool) -> None:
         console.print("✓ no findings" + ("" if show_info else " (informational notes hidden)"))
         return
     groups: dict[str, list] = {}
-    for f in sorted(findings, key=lambda f: SEVERITY_RANK[f.severity]):
+    for f in sorted(findings, key=lambda f: SEVERITY_ORDER[f.severity]):
         groups.setdefault(f.company_name or "Site-wide", []).append(f)
     for company, items in groups.items():
         console.print(f"[bold]{company}[/bold]")

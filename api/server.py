@@ -29,7 +29,7 @@ def with_fake_internet(config: ServiceConfig, web_: "FakeInternet") -> ServiceCo
         return [entry["host"] for entry in await resolver.resolve(host, 443)]
 
     browser = dataclasses.replace(config.crawl_options.browser, host_rules=web_.host_rules,
-                                  extra_args=(*config.crawl_options.browser.extra_args, *web_.chromium_args[1:]))
+                                  extra_args=(*config.crawl_options.browser.extra_args, *web_.trust_args))
     return dataclasses.replace(config, crawl_options=dataclasses.replace(config.crawl_options, browser=browser),
                                allow_hosts=(*config.allow_hosts, *sorted(web_.hosts())), resolve=resolve)
 

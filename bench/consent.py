@@ -26,7 +26,7 @@ from crawler.testing.sites import TEST_SITES_DIR, load_sites  # noqa: E402
 
 
 def options(web: FakeInternet, concurrency: int) -> CrawlOptions:
-    extra = tuple(a for a in web.chromium_args if not a.startswith("--host-resolver-rules"))
+    extra = tuple(web.trust_args)
     return CrawlOptions(browser=BrowserOptions(host_rules=web.host_rules, extra_args=extra), visits=("reject", "accept"),
                         max_concurrent_visits=concurrency, settle_s=1.0, timeout_s=30.0, find_policies=False)
 

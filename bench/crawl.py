@@ -54,7 +54,7 @@ def bench_hosts(web: FakeInternet, count: int) -> list[str]:
 
 
 def options_for(web: FakeInternet, concurrency: int) -> CrawlOptions:
-    extra = tuple(a for a in web.chromium_args if not a.startswith("--host-resolver-rules"))
+    extra = tuple(web.trust_args)
     return CrawlOptions(browser=BrowserOptions(host_rules=web.host_rules, extra_args=extra),
                         max_concurrent_visits=concurrency, settle_s=3.5, timeout_s=20)
 

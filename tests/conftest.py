@@ -28,8 +28,7 @@ async def fake_web(shared_dir: Path):
 
 
 def crawl_options_for(web: FakeInternet, **overrides) -> CrawlOptions:
-    browser = BrowserOptions(host_rules=web.host_rules, extra_args=tuple(a for a in web.chromium_args
-                                                                          if not a.startswith("--host-resolver-rules")))
+    browser = BrowserOptions(host_rules=web.host_rules, extra_args=tuple(web.trust_args))
     defaults = dict(browser=browser, settle_s=3.5, timeout_s=30.0, max_concurrent_visits=6)
     defaults.update(overrides)
     return CrawlOptions(**defaults)

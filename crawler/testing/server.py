@@ -125,8 +125,12 @@ class FakeInternet:
 
     @property
     def chromium_args(self) -> list[str]:
-        return [f"--host-resolver-rules={self.host_rules}",
-                f"--ignore-certificate-errors-spki-list={self.spki_hash}"]
+        return [f"--host-resolver-rules={self.host_rules}", *self.trust_args]
+
+    @property
+    def trust_args(self) -> list[str]:
+        """The Chromium args besides the resolver rules (which BrowserOptions.host_rules carries)."""
+        return [f"--ignore-certificate-errors-spki-list={self.spki_hash}"]
 
     @property
     def ca_path(self) -> Path:
