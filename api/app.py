@@ -27,7 +27,7 @@ from .targets import TargetGuard
 
 def create_app(config: ServiceConfig) -> web.Application:
     app = web.Application(middlewares=MIDDLEWARES, client_max_size=config.max_body_bytes)
-    store = open_store(config.db)
+    store = open_store(config.db, busy_timeout_s=config.db_busy_timeout_s, max_bytes=config.db_max_bytes)
     guard = TargetGuard(config.allow_hosts, config.resolve)
     app[CONFIG] = config
     app[STORE] = store

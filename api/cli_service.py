@@ -73,9 +73,15 @@ def _when(t: float | None) -> str:
 @click.option("--stale-after", type=click.FloatRange(1.0), default=60.0, show_default=True,
               help="Seconds without a heartbeat after which a running crawl is retried (e.g. after a crash).")
 @click.option("--public-url", default=None, help="Base URL for absolute links in responses.")
+@click.option("--max-queued-per-token", type=click.IntRange(1), default=500, show_default=True,
+              help="Crawl jobs one token may have queued or running; more are refused (429).")
+@click.option("--max-queued", type=click.IntRange(1), default=10_000, show_default=True,
+              help="Crawl jobs queued or running in all; API requests beyond are refused (429).")
+@click.option("--max-db-size", "max_db_mb", type=click.IntRange(1), default=None, metavar="MB",
+              help="Cap the database file's size; writes beyond answer 503 (default: no cap but the disk).")
 def serve(db: str | None, host: str, port: int, visits_at_once: int, allow_hosts: tuple[str, ...],
           cors_origin: tuple[str, ...], rate_limit: float, max_attempts: int, stale_after: float, public_url: str | None,
-          **params: Any) -> None:
+          max_queued_per_token: int, max_queued: int, max_db_mb: int | None, **params: Any) -> None:
     """Run the API and the crawl workers (default http://127.0.0.1:8787)."""
     from .server import serve as serve_forever, with_fake_internet
 
@@ -86,7 +92,9 @@ def serve(db: str | None, host: str, port: int, visits_at_once: int, allow_hosts
     config = ServiceConfig(db=resolve_db(db), host=host, port=port, concurrency=jobs, crawl_options=crawl,
                            allow_hosts=allow, cors_origins=cors_origin, rate_limit=rate_limit,
                            rate_burst=max(10, int(rate_limit * 5)), max_attempts=max_attempts, public_url=public_url,
-                           stale_after_s=stale_after, heartbeat_s=stale_after / 6)
+                           stale_after_s=stale_after, heartbeat_s=stale_after / 6,
+                           max_queued_per_token=max_queued_per_token, max_queued=max_queued,
+                           db_max_bytes=max_db_mb * 1024 * 1024 if max_db_mb else None)
 
     async def main() -> None:
         ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
@@ -100,7 +108,11 @@ def serve(db: str | None, host: str, port: int, visits_at_once: int, allow_hosts
             console.print(f"demo web on loopback; try: {', '.join(web_.demo_domains or sorted(web_.sites.values()))}")
             await serve_forever(with_fake_internet(config, web_), ready)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except (ServiceError, OSError) as exc:  # a damaged database, a port in use: one line, no traceback
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
 
 
 # The crawler's --concurrency means visits at once; for the service it is the job pool, default per core.

@@ -39,4 +39,10 @@ class ServiceConfig:
     rate_burst: int = 100
     max_body_bytes: int = 64 * 1024
     max_domains_per_request: int = 100
+    max_queued_per_token: int = 500  # active (queued or running) jobs one token may have asked for
+    max_queued: int = 10_000  # active jobs in the whole queue, whoever asked (schedules are not refused)
+    queue_retry_after_s: float = 60.0  # Retry-After when a queue limit is reached
+    # store
+    db_busy_timeout_s: float = 10.0  # how long a write waits for another process's lock before 503
+    db_max_bytes: int | None = None  # cap on the database file's size (then writes answer 503); None: the disk
     public_url: str | None = None  # base for absolute links; None: relative links

@@ -11,11 +11,17 @@
         │                               private and is not allow-listed            → 403
         ├── AuthError                   missing or unknown bearer token             → 401
         ├── ConflictError               the operation clashes with current state    → 409
-        ├── RateLimitedError            the client exceeded its request rate        → 429
-        └── StoreError                  the store is unusable (migration, corruption) → 500
+        ├── RateLimitedError            the client exceeded its request rate        → 429 + Retry-After
+        │   └── QueueFullError          its token's queue quota or the global queue cap is reached
+        └── StoreError                  the store is unusable (migration, schema)   → 500
+            ├── StoreCorruptError       the database file is damaged or not a database
+            └── StoreUnavailableError   the store cannot answer now; try again     → 503 + Retry-After
+                ├── StoreBusyError      the database is locked by another writer
+                └── StoreFullError      the database or its disk is full
 
 ``crawler.errors.InvalidDomainError`` (bad domain input) maps to 400 as well. Views map these to
-HTTP in one place (``api.middleware.error_middleware``) so handlers only raise.
+HTTP in one place (``api.middleware.edge_middleware``) so handlers only raise. An error with a
+``retry_after`` (seconds) is answered with a ``Retry-After`` header.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ class ServiceError(ConsentwatchError):
 
     status = 500
     code = "service_error"
+    retry_after: float | None = None
 
 
 class NotFoundError(ServiceError):
@@ -76,5 +83,30 @@ class RateLimitedError(ServiceError):
         self.retry_after = retry_after
 
 
+class QueueFullError(RateLimitedError):
+    code = "queue_full"
+
+
 class StoreError(ServiceError):
     code = "store_error"
+
+
+class StoreCorruptError(StoreError):
+    code = "store_corrupt"
+
+
+class StoreUnavailableError(StoreError):
+    status = 503
+    code = "store_unavailable"
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class StoreBusyError(StoreUnavailableError):
+    code = "store_busy"
+
+
+class StoreFullError(StoreUnavailableError):
+    code = "store_full"

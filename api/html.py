@@ -3,9 +3,13 @@ trackers per visit and a consent timeline — rendered server-side with Jinja2, 
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import re
 from dataclasses import dataclass, field
 from itertools import groupby
+from urllib.parse import urlsplit
 
 import jinja2
 from aiohttp import web
@@ -20,7 +24,48 @@ def template_env() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("api", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined)
     env.filters["when"] = lambda t: dt.datetime.fromtimestamp(t, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    env.filters["web_url"] = web_url
     return env
+
+
+# Browsers drop tabs and newlines anywhere in a URL and C0 controls and spaces around it, so
+# "java\tscript:" is a javascript: URL to them: judge the URL the way they will read it.
+_URL_DROPPED = re.compile(r"[\t\n\r]")
+
+
+def web_url(url: str | None) -> str | None:
+    """``url`` if it is an absolute http(s) URL with a host, else None: stored URLs come from crawled
+    sites, and only these may become links (never ``javascript:``, ``data:`` …)."""
+    if not url:
+        return None
+    cleaned = _URL_DROPPED.sub("", url).strip("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10"
+                                          "\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f ")
+    try:
+        parts = urlsplit(cleaned)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return cleaned
+
+
+def _inline_style_hash() -> str:
+    """CSP source for the one inline <style> block of base.html.j2 (pages carry no scripts at all)."""
+    source, _, _ = jinja2.PackageLoader("api", "templates").get_source(jinja2.Environment(), "base.html.j2")
+    style = re.search(r"<style>(.*?)</style>", source, re.S)
+    assert style is not None, "base.html.j2 has no <style> block"
+    return "'sha256-" + base64.b64encode(hashlib.sha256(style[1].encode()).digest()).decode() + "'"
+
+
+CONTENT_SECURITY_POLICY = (f"default-src 'none'; style-src {_inline_style_hash()}; img-src 'self'; "
+                           "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+HTML_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Content-Type-Options": "nosniff",
+                "Referrer-Policy": "no-referrer"}
+
+
+def html_response(html: str) -> web.Response:
+    """A page with the headers every HTML answer carries: a strict CSP, nosniff, no referrer."""
+    return web.Response(text=html, content_type="text/html", headers=HTML_HEADERS)
 
 
 @dataclass

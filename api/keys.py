@@ -8,7 +8,7 @@ from aiohttp import web
 from .config import ServiceConfig
 from .jobs import JobRunner
 from .ratelimit import RateLimiter
-from .store.base import Store
+from .store.base import Store, TokenInfo
 from .targets import TargetGuard
 
 CONFIG = web.AppKey("config", ServiceConfig)
@@ -18,3 +18,5 @@ LIMITER = web.AppKey("limiter", RateLimiter)
 RUNNER = web.AppKey("runner", JobRunner)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 OPENAPI = web.AppKey("openapi", bytes)
+
+TOKEN = web.RequestKey("token", TokenInfo)  # the bearer token of a write request, once authenticated

@@ -16,7 +16,7 @@ from crawler.errors import InvalidDomainError
 
 from .auth import authenticate
 from .errors import RateLimitedError, ServiceError
-from .keys import CONFIG, LIMITER, STORE
+from .keys import CONFIG, LIMITER, STORE, TOKEN
 from .schemas import ErrorBody, ErrorDetail
 
 log = logging.getLogger(__name__)
@@ -42,10 +42,12 @@ def origin_allowed(origin: str, configured: tuple[str, ...]) -> bool:
 
 def _error_response_for(request: web.Request, exc: BaseException) -> web.Response:
     """Map an exception to the JSON error answer (codes and statuses from ``api.errors``)."""
-    if isinstance(exc, RateLimitedError):
-        return error_response(exc.status, exc.code, str(exc), {"Retry-After": str(max(1, round(exc.retry_after)))})
     if isinstance(exc, ServiceError):
-        headers = {"WWW-Authenticate": 'Bearer realm="consentwatch"'} if exc.status == 401 else None
+        headers = {}
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+        if exc.status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="consentwatch"'
         return error_response(exc.status, exc.code, str(exc), headers)
     if isinstance(exc, InvalidDomainError):
         return error_response(400, "invalid_domain", str(exc))
@@ -81,7 +83,7 @@ async def edge_middleware(request: web.Request, handler: Handler) -> web.StreamR
             if wait:
                 raise RateLimitedError("too many requests from this client; slow down", wait)
             if request.method not in READ_METHODS:  # reads are public; every write needs a bearer token
-                await authenticate(request.app[STORE], request.headers.get("Authorization"))
+                request[TOKEN] = await authenticate(request.app[STORE], request.headers.get("Authorization"))
             response = await handler(request)
         except web.HTTPException as exc:
             if exc.status < 400:

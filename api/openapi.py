@@ -61,7 +61,8 @@ CRAWL_REQUEST = {
          "required": ["domains"], "additionalProperties": False},
     ],
 }
-LIMITED = {"429": _error("Too many requests from this client (see Retry-After).")}
+LIMITED = {"429": _error("Too many requests from this client (see Retry-After)."),
+           "503": _error("The store is locked or full for now (see Retry-After).")}
 BAD_DOMAIN = {"400": _error("Not a valid domain, or a bad query parameter."),
               "404": _error("The domain has not been audited (or no such report).")}
 WRITE = {"401": _error("Missing or unknown bearer token."), "413": _error("Request body too large.")}
@@ -87,7 +88,7 @@ class Route:
 def _op(op_id: str, summary: str, responses: dict[str, Any], params: list[dict] | None = None,
         body: type | None = None, secured: bool = False, tag: str = "sites") -> dict[str, Any]:
     operation: dict[str, Any] = {"operationId": op_id, "summary": summary, "tags": [tag],
-                                 "parameters": params or [], "responses": {**responses, **LIMITED}}
+                                 "parameters": params or [], "responses": {**LIMITED, **responses}}
     if body is not None:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body)}}}
     if secured:
@@ -130,7 +131,9 @@ ROUTES: list[Route] = [
         "createCrawls", "Queue crawls of one domain or a list (an already queued domain keeps its job).",
         {"202": {**_json(CrawlAccepted, "Queued; poll the job URLs."),
                  "headers": {"Location": {"schema": {"type": "string"}}}},
-         "400": _error("Bad body or domain."), "403": _error("The SSRF guard refused a target.")},
+         "400": _error("Bad body or domain."), "403": _error("The SSRF guard refused a target."),
+         "429": _error("Too many requests, or the token's queue quota or the global queue cap is reached "
+                       "(see Retry-After); nothing of the request was queued.")},
         body=CrawlRequest, secured=True, tag="crawls")),
     Route("GET", "/v1/crawls", crawls.list_crawls, _op(
         "listCrawls", "Recent crawl jobs, newest first.", {"200": _json(JobList, "Jobs."), "400": _error("Bad filter.")},
@@ -145,7 +148,8 @@ ROUTES: list[Route] = [
         {"200": _json(JobView, "The cancelled job."), "404": _error("No such job."),
          "409": _error("The job has already finished.")}, [JOB_ID], secured=True, tag="crawls")),
     Route("GET", "/v1/health", meta.health, _op(
-        "health", "Liveness and queue depth.", {"200": _json(Health, "OK.")}, tag="meta")),
+        "health", "Liveness, store state and queue depth.",
+        {"200": _json(Health, "OK."), "503": _json(Health, "The store is locked, full or damaged.")}, tag="meta")),
     Route("GET", "/v1/openapi.json", meta.openapi_json, _op(
         "openapi", "This description.", {"200": {"description": "OpenAPI 3.1 JSON.",
                                                  "content": {"application/json": {"schema": {"type": "object"}}}}},

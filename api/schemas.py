@@ -98,7 +98,9 @@ class History(Body, kw_only=True):
 
 
 class Health(Body, kw_only=True):
-    status: Literal["ok"] = "ok"
+    status: Literal["ok", "unavailable"] = "ok"
     version: str
-    queued: int
-    running: int
+    store: str = "ok"  # or the store's error code: store_busy, store_full, store_corrupt, …
+    error: str | None = None  # what is wrong with the store, when it is not ok
+    queued: int | None = None
+    running: int | None = None

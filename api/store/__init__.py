@@ -23,14 +23,15 @@ def resolve_db(location: str | os.PathLike | None) -> str:
     return str(location or os.environ.get(DB_ENV) or default_db_path())
 
 
-def open_store(location: str | os.PathLike | None = None) -> Store:
+def open_store(location: str | os.PathLike | None = None, busy_timeout_s: float = 10.0,
+               max_bytes: int | None = None) -> Store:
     """A backend for ``location``: a file path or ``sqlite:///path`` (PostgreSQL URLs: not yet)."""
     text = resolve_db(location)
     if text.startswith(("postgres://", "postgresql://")):
         raise StoreError("the PostgreSQL backend is not written yet; use a SQLite path")
     if text.startswith("sqlite:///"):
         text = text[len("sqlite:///"):]
-    return SqliteStore(text)
+    return SqliteStore(text, busy_timeout_s=busy_timeout_s, max_bytes=max_bytes)
 
 
 __all__ = ["Store", "SqliteStore", "open_store", "resolve_db", "default_db_path", "DB_ENV"]

@@ -37,6 +37,15 @@ class Job(Row, kw_only=True):
     progress: str | None = None  # queued, crawling, analyzing, storing, done …
     error: str | None = None
     report_id: int | None = None
+    token_id: int | None = None  # the bearer token that asked for it (None: CLI or schedule)
+
+
+class QueueLimits(Row, kw_only=True):
+    """Caps on active (queued or running) jobs that ``enqueue`` enforces for a request."""
+
+    per_token: int
+    total: int
+    retry_after_s: float = 60.0
 
 
 class SummaryBlob(Row, kw_only=True):
@@ -105,6 +114,8 @@ class Store(Protocol):
 
     async def open(self) -> None: ...
     async def close(self) -> None: ...
+    async def check(self) -> None:
+        """Raise a ``StoreError`` if the store cannot be read now (e.g. a damaged file)."""
 
     # audits -------------------------------------------------------------------------------
     async def save_audit(self, audit: PreparedAudit, job_id: int | None = None) -> int:
@@ -120,8 +131,12 @@ class Store(Protocol):
     async def list_sites(self, query: SiteQuery) -> tuple[list[SiteRow], int]: ...
 
     # jobs ---------------------------------------------------------------------------------
-    async def enqueue(self, domains: list[str], source: str, max_attempts: int, now: float) -> list[Job]:
-        """Queue each domain unless it already has an active job, whose row is returned instead."""
+    async def enqueue(self, domains: list[str], source: str, max_attempts: int, now: float,
+                      token_id: int | None = None, limits: QueueLimits | None = None) -> list[Job]:
+        """Queue each domain unless it already has an active job, whose row is returned instead.
+
+        With ``limits``, the new jobs (not those already active) must fit both the token's quota and the
+        global cap, or none is queued (``QueueFullError``): checked in the same transaction as the insert."""
 
     async def job(self, job_id: int) -> Job | None: ...
     async def jobs(self, state: JobState | None = None, limit: int = 100) -> list[Job]: ...

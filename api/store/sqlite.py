@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -23,9 +24,10 @@ import msgspec
 
 from analyzer.report_model import Counts
 
-from ..errors import ConflictError, JobNotFoundError, ScheduleNotFoundError, StoreError
+from ..errors import (ConflictError, JobNotFoundError, QueueFullError, ScheduleNotFoundError, StoreBusyError,
+                      StoreCorruptError, StoreError, StoreFullError)
 from ..records import PreparedAudit, decompress
-from .base import AuditRef, Job, JobState, Schedule, SiteQuery, SiteRow, StoredReport, SummaryBlob, TokenInfo
+from .base import AuditRef, Job, JobState, QueueLimits, Schedule, SiteQuery, SiteRow, StoredReport, SummaryBlob, TokenInfo
 from .migrate import migrate
 
 T = TypeVar("T")
@@ -37,10 +39,39 @@ class _CountsOnly(msgspec.Struct):
 
 _decode_counts = msgspec.json.Decoder(_CountsOnly).decode
 
+# SQLite primary result codes (``sqlite3.Error.sqlite_errorcode & 0xff``) the service answers on purpose.
+SQLITE_BUSY, SQLITE_LOCKED, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_NOTADB = 5, 6, 11, 13, 26
+BUSY_RETRY_S = 5.0  # the busy timeout has already been waited: a lock held that long is someone's long write
+FULL_RETRY_S = 300.0  # room has to be made by an operator
+
+
+def translate_error(exc: sqlite3.Error, path: Path) -> StoreError | None:
+    """The service's error for a SQLite failure it can explain (locked, full, corrupt); None otherwise."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary in (SQLITE_BUSY, SQLITE_LOCKED):
+        return StoreBusyError(f"the database is locked by another writer ({exc}); try again shortly", BUSY_RETRY_S)
+    if primary == SQLITE_FULL:
+        return StoreFullError(f"the database or its disk is full ({exc}); try again later", FULL_RETRY_S)
+    if primary in (SQLITE_CORRUPT, SQLITE_NOTADB):
+        return StoreCorruptError(f"the database file {path} is damaged ({exc}); restore it from a backup")
+    return None
+
+
+def create_private_file(path: Path) -> None:
+    """Create the database file owner-only (it holds token hashes): SQLite gives its -wal and -shm files
+    the same mode. An existing file is left as the operator set it."""
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
 
 class SqliteStore:
-    def __init__(self, path: str | Path, readers: int = 2) -> None:
+    def __init__(self, path: str | Path, readers: int = 2, busy_timeout_s: float = 10.0,
+                 max_bytes: int | None = None) -> None:
         self.path = Path(path)
+        self.busy_timeout_s = busy_timeout_s
+        self.max_bytes = max_bytes  # a cap on the file's size (PRAGMA max_page_count); None: the disk's
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="cw-store-write")
         self._readers = ThreadPoolExecutor(readers, thread_name_prefix="cw-store-read")
         self._local = threading.local()
@@ -51,8 +82,24 @@ class SqliteStore:
 
     # ------------------------------------------------------------------ lifecycle
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            create_private_file(self.path)
+        except OSError as exc:
+            raise StoreError(f"cannot create database {self.path}: {exc.strerror or exc}") from exc
         await self._write(lambda conn: migrate(conn))
+
+    async def check(self) -> None:
+        """Raise the store's error if the file cannot be read now: a fresh connection reads the header and
+        the schema from disk (connections already open may still serve cached pages)."""
+        def probe() -> None:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=self.busy_timeout_s)
+            try:
+                conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+                conn.execute("SELECT count(*) FROM jobs WHERE state = 'queued'").fetchone()
+            finally:
+                conn.close()
+
+        await self._run(self._readers, lambda conn: probe())
 
     async def close(self) -> None:
         self._writer.shutdown(wait=True)
@@ -65,13 +112,20 @@ class SqliteStore:
 
     def _connect(self, row_factory: bool = True) -> sqlite3.Connection:
         try:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10.0)
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                   timeout=self.busy_timeout_s)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoints, never corrupt
             conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA busy_timeout=10000")
+            conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_s * 1000)}")
             conn.execute("PRAGMA mmap_size=1073741824")  # reads from the page cache without a syscall each
+            if self.max_bytes is not None:
+                page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+                conn.execute(f"PRAGMA max_page_count={max(1, self.max_bytes // page_size)}")
         except sqlite3.Error as exc:
+            known = translate_error(exc, self.path)
+            if isinstance(known, StoreCorruptError):
+                raise known from exc
             raise StoreError(f"cannot open database {self.path}: {exc}") from exc
         if row_factory:
             conn.row_factory = sqlite3.Row
@@ -87,7 +141,13 @@ class SqliteStore:
 
     async def _run(self, pool: ThreadPoolExecutor, fn: Callable[[sqlite3.Connection], T]) -> T:
         def call() -> T:
-            return fn(self._conn())
+            try:
+                return fn(self._conn())
+            except sqlite3.Error as exc:
+                known = translate_error(exc, self.path)
+                if known is None:
+                    raise
+                raise known from exc
 
         return await asyncio.get_running_loop().run_in_executor(pool, call)
 
@@ -107,7 +167,8 @@ class SqliteStore:
         try:
             yield conn
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # SQLite rolls back by itself on some errors (a full disk): not twice
+                conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
 
@@ -151,7 +212,13 @@ class SqliteStore:
         fast = self._fast.get(threading.get_ident())
         if fast is None:
             fast = self._fast[threading.get_ident()] = _SummaryCache(self, self._connect(row_factory=False))
-        return fast.get(domain)
+        try:
+            return fast.get(domain)
+        except sqlite3.Error as exc:
+            known = translate_error(exc, self.path)
+            if known is None:
+                raise
+            raise known from exc
 
     async def report(self, domain: str, report_id: int | None = None) -> StoredReport | None:
         def fetch(conn: sqlite3.Connection) -> StoredReport | None:
@@ -216,16 +283,19 @@ class SqliteStore:
         return await self._read(fetch)
 
     # ------------------------------------------------------------------ jobs
-    async def enqueue(self, domains: list[str], source: str, max_attempts: int, now: float) -> list[Job]:
+    async def enqueue(self, domains: list[str], source: str, max_attempts: int, now: float,
+                      token_id: int | None = None, limits: QueueLimits | None = None) -> list[Job]:
         def insert(conn: sqlite3.Connection) -> list[Job]:
             jobs = []
             with self._tx(conn):
+                if limits is not None:
+                    _check_limits(conn, domains, token_id, limits)
                 for domain in domains:
                     # The partial unique index keeps one active job per domain: reuse it if there is one.
                     row = conn.execute(
-                        "INSERT INTO jobs (domain, state, source, max_attempts, created_at, not_before, progress)"
-                        " VALUES (?, 'queued', ?, ?, ?, ?, 'queued') ON CONFLICT DO NOTHING RETURNING *",
-                        (domain, source, max_attempts, now, now)).fetchone()
+                        "INSERT INTO jobs (domain, state, source, max_attempts, created_at, not_before, progress,"
+                        " token_id) VALUES (?, 'queued', ?, ?, ?, ?, 'queued', ?) ON CONFLICT DO NOTHING RETURNING *",
+                        (domain, source, max_attempts, now, now, token_id)).fetchone()
                     if row is None:
                         row = conn.execute("SELECT * FROM jobs WHERE domain = ? AND state IN ('queued', 'running')",
                                            (domain,)).fetchone()
@@ -429,6 +499,27 @@ class _SummaryCache:
                                 (domain,)).fetchone()
         blob = self.entries[domain] = SummaryBlob(body=row[0], etag=row[1]) if row else None
         return blob
+
+
+def _check_limits(conn: sqlite3.Connection, domains: list[str], token_id: int | None, limits: QueueLimits) -> None:
+    """All or nothing: refuse the whole request if its new jobs do not fit the token's quota or the cap."""
+    placeholders = ",".join("?" * len(domains))
+    already = conn.execute(f"SELECT count(*) FROM jobs WHERE state IN ('queued', 'running') AND domain IN"
+                           f" ({placeholders})", domains).fetchone()[0]
+    new = len(domains) - already
+    if new <= 0:
+        return
+    if token_id is not None:
+        mine = conn.execute("SELECT count(*) FROM jobs WHERE token_id = ? AND state IN ('queued', 'running')",
+                            (token_id,)).fetchone()[0]
+        if mine + new > limits.per_token:
+            raise QueueFullError(f"this token has {mine} crawl job(s) queued or running and may have at most "
+                                 f"{limits.per_token}; {new} more would exceed its quota (nothing was queued)",
+                                 limits.retry_after_s)
+    total = conn.execute("SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')").fetchone()[0]
+    if total + new > limits.total:
+        raise QueueFullError(f"the crawl queue is full ({total} of {limits.total} jobs queued or running); "
+                             f"{new} more do not fit (nothing was queued)", limits.retry_after_s)
 
 
 def _job(row: sqlite3.Row) -> Job:

@@ -9,9 +9,9 @@ import msgspec
 from aiohttp import web
 
 from ..errors import BadRequestError, JobNotFoundError
-from ..keys import CONFIG, GUARD, RUNNER, STORE
+from ..keys import CONFIG, GUARD, RUNNER, STORE, TOKEN
 from ..schemas import CrawlAccepted, CrawlRequest, JobList, JobView
-from ..store.base import Job
+from ..store.base import Job, QueueLimits
 from ..targets import canonical_domain
 from .common import int_param, json_response, link
 
@@ -54,7 +54,10 @@ async def create_crawls(request: web.Request) -> web.Response:
     domains = requested_domains(await request.read(), config.max_domains_per_request)
     guard = request.app[GUARD]
     await asyncio.gather(*(guard.check(d) for d in domains))  # all or nothing: one refusal queues none
-    jobs = await request.app[STORE].enqueue(domains, "api", config.max_attempts, time.time())
+    limits = QueueLimits(per_token=config.max_queued_per_token, total=config.max_queued,
+                         retry_after_s=config.queue_retry_after_s)
+    jobs = await request.app[STORE].enqueue(domains, "api", config.max_attempts, time.time(),
+                                            token_id=request[TOKEN].id, limits=limits)
     request.app[RUNNER].wake()
     views = [await job_view(request, job) for job in jobs]
     headers = {"Location": views[0].url} if len(views) == 1 else None

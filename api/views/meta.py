@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ..errors import StoreError
+from ..html import html_response
 from ..keys import OPENAPI, STORE, TEMPLATES
 from ..schemas import Health
 from .common import json_response
 
 
 async def health(request: web.Request) -> web.Response:
+    """200 while the store answers; 503 saying what is wrong with it (locked, full, damaged) otherwise."""
     from ..openapi import package_version  # late: openapi imports the views
 
-    counts = await request.app[STORE].job_counts()
+    store = request.app[STORE]
+    try:
+        await store.check()
+        counts = await store.job_counts()
+    except StoreError as exc:
+        headers = {"Retry-After": str(max(1, round(exc.retry_after)))} if exc.retry_after is not None else None
+        return json_response(Health(status="unavailable", version=package_version(), store=exc.code, error=str(exc)),
+                             status=503, headers=headers)
     return json_response(Health(version=package_version(), queued=counts.get("queued", 0),
                                 running=counts.get("running", 0)))
 
@@ -24,5 +34,4 @@ async def openapi_json(request: web.Request) -> web.Response:
 async def docs_page(request: web.Request) -> web.Response:
     from ..openapi import spec
 
-    html = request.app[TEMPLATES].get_template("docs.html.j2").render(spec=spec())
-    return web.Response(text=html, content_type="text/html")
+    return html_response(request.app[TEMPLATES].get_template("docs.html.j2").render(spec=spec()))

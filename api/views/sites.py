@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
 import re
 
 import msgspec
@@ -13,8 +10,9 @@ from aiohttp import web
 from analyzer.report_model import SiteSummary, decode_report
 
 from ..errors import BadRequestError, NotFoundError, SiteNotFoundError
+from ..export import build_csv
 from ..history import brief, compare
-from ..html import render_report_page
+from ..html import html_response, render_report_page
 from ..keys import STORE
 from ..schemas import History, HistoryEntry, SiteList, SiteListItem
 from ..store.base import SiteQuery, SiteRow
@@ -65,7 +63,7 @@ async def site_report_html(request: web.Request) -> web.Response:
     capture = await store.capture(stored.capture_id) if stored.capture_id else None
     html = render_report_page(request.app, decode_report(stored.body), stored.report_id, capture,
                               report_json_url=link(request, f"/v1/sites/{domain}/report?report_id={stored.report_id}"))
-    return web.Response(text=html, content_type="text/html")
+    return html_response(html)
 
 
 async def site_history(request: web.Request) -> web.Response:
@@ -148,35 +146,7 @@ async def site_list(request: web.Request) -> web.Response:
                                   sites=[_list_item(request, r) for r in rows]))
 
 
-CSV_COLUMNS = ["domain", "audited_at", "grade", "score", "declared", "loaded", "undeclared", "declared_not_seen",
-               "policy_url", "top_findings", "undeclared_trackers", "summary"]
-
-
-def _csv_row(row: SiteRow) -> list[str | int]:
-    s = _decode_summary(row.summary)
-    return [row.domain, dt.datetime.fromtimestamp(row.audited_at, dt.timezone.utc).isoformat(timespec="seconds"),
-            row.grade, row.score, s.counts.declared, s.counts.loaded, s.counts.undeclared, s.counts.declared_not_seen,
-            s.policy_url or "", ";".join(f.code for f in s.top_findings), ";".join(s.undeclared), s.summary]
-
-
-async def export_csv(request: web.Request) -> web.StreamResponse:
-    query = site_query(request)
-    query.limit, query.offset = 500, 0
-    response = web.StreamResponse(headers={"Content-Type": "text/csv; charset=utf-8",
-                                           "Content-Disposition": 'attachment; filename="consentwatch.csv"'})
-    await response.prepare(request)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    while True:
-        rows, _ = await request.app[STORE].list_sites(query)
-        for row in rows:
-            writer.writerow(_csv_row(row))
-        await response.write(buffer.getvalue().encode())
-        buffer.seek(0)
-        buffer.truncate()
-        if len(rows) < query.limit:
-            break
-        query.offset += len(rows)
-    await response.write_eof()
-    return response
+async def export_csv(request: web.Request) -> web.Response:
+    body = await build_csv(request.app[STORE], site_query(request))  # all of it before any header is sent
+    return web.Response(body=body, headers={"Content-Type": "text/csv; charset=utf-8", "X-Content-Type-Options": "nosniff",
+                                            "Content-Disposition": 'attachment; filename="consentwatch.csv"'})
