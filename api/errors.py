@@ -26,7 +26,12 @@ HTTP in one place (``api.middleware.edge_middleware``) so handlers only raise. A
 
 from __future__ import annotations
 
+import errno
+
 from crawler.errors import ConsentwatchError
+
+DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+DISK_FULL_WORDS = ("no space left on device", "database or disk is full", "disk quota exceeded")
 
 
 class ServiceError(ConsentwatchError):
@@ -110,3 +115,20 @@ class StoreBusyError(StoreUnavailableError):
 
 class StoreFullError(StoreUnavailableError):
     code = "store_full"
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is a full disk or database: then retrying cannot help until an
+    operator makes room. Browser errors only carry the OS's words, so those are looked for too."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, StoreFullError):
+            return True
+        if isinstance(current, OSError) and current.errno in DISK_FULL_ERRNOS:
+            return True
+        if any(word in str(current).lower() for word in DISK_FULL_WORDS):
+            return True
+        current = current.__cause__ or current.__context__
+    return False

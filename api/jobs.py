@@ -16,7 +16,7 @@ from typing import Any
 from crawler import BrowserNotFoundError, Crawler, InvalidDomainError
 
 from .config import ServiceConfig
-from .errors import TargetRefusedError
+from .errors import TargetRefusedError, disk_full
 from .records import prepare_audit
 from .store.base import Job, Store
 from .targets import TargetGuard
@@ -44,6 +44,7 @@ class JobRunner:
         self.guard = guard
         self._wake = asyncio.Event()
         self._running: dict[int, tuple[Job, asyncio.Task]] = {}  # job id → job + task, for cancel and beats
+        self._unrecorded: dict[int, tuple[str, float | None]] = {}  # failures the store could not take yet
         self._workers: list[asyncio.Task] = []
         self._crawler: Crawler | None = None
         self._crawler_lock = asyncio.Lock()
@@ -64,6 +65,8 @@ class JobRunner:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._workers.clear()
+        with contextlib.suppress(Exception):  # last chance for failures the store could not take before
+            await self._record_unrecorded()
         now = time.time()
         for job in interrupted:
             retry_at = now if job.attempts < job.max_attempts else None
@@ -111,7 +114,8 @@ class JobRunner:
         while True:
             await asyncio.sleep(self.config.heartbeat_s)
             try:
-                await self.store.heartbeat(list(self._running), time.time())
+                await self._record_unrecorded()
+                await self.store.heartbeat([*self._running, *self._unrecorded], time.time())
                 await self.recover_stale()
             except Exception:  # noqa: BLE001 - the next beat tries again; a dead heartbeat would orphan jobs
                 log.exception("heartbeat failed")
@@ -121,7 +125,7 @@ class JobRunner:
         stale_before = now - self.config.stale_after_s
         recovered = 0
         for job in await self.store.stale_jobs(stale_before):
-            if job.id in self._running:
+            if job.id in self._running or job.id in self._unrecorded:
                 continue
             # The worker died, not the crawl: retry at once, but the attempt counts (a crawl that keeps
             # killing its worker still ends at max attempts).
@@ -149,18 +153,28 @@ class JobRunner:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure is recorded on the job, never lost
-            try:
-                await self._failed(job, exc)
-            except Exception:  # noqa: BLE001 - then the stale-heartbeat recovery retries it
-                log.exception("could not record the failure of crawl job %d", job.id)
+            await self._failed(job, exc)
 
     async def _failed(self, job: Job, exc: Exception) -> None:
         now = time.time()
-        retry = not isinstance(exc, PERMANENT) and job.attempts < job.max_attempts
+        # A full disk is not retried on its own: every attempt would fail the same way until room is made.
+        full = disk_full(exc)
+        retry = not isinstance(exc, PERMANENT) and not full and job.attempts < job.max_attempts
         retry_at = now + backoff(self.config, job.attempts) if retry else None
         message = f"{type(exc).__name__}: {exc}".strip().splitlines()[0][:500]
+        if full:
+            message = "disk full: " + message
         log.warning("crawl job %d (%s) attempt %d failed: %s", job.id, job.domain, job.attempts, message)
-        await self.store.fail_job(job.id, message, retry_at, now)
+        try:
+            await self.store.fail_job(job.id, message, retry_at, now)
+        except Exception:  # noqa: BLE001 - e.g. the store is full or locked too: keep it, the heartbeat retries
+            log.exception("could not record the failure of crawl job %d yet", job.id)
+            self._unrecorded[job.id] = (message, retry_at)
+
+    async def _record_unrecorded(self) -> None:
+        for job_id, (message, retry_at) in list(self._unrecorded.items()):
+            await self.store.fail_job(job_id, message, retry_at, time.time())
+            del self._unrecorded[job_id]
 
     async def _shared_crawler(self) -> Crawler:
         # Launched on first use, then reused: starting Chromium per job would cost more than most crawls.
