@@ -344,3 +344,77 @@ def test_database_and_token_store_are_created_owner_only(tmp_path):
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT count(*) FROM tokens").fetchone()[0] == 1  # the tokens live in that file
     conn.close()
+
+
+async def test_a_failure_the_store_cannot_take_yet_is_recorded_once_it_can(tmp_path):
+    db = tmp_path / "cw.db"
+    store = SqliteStore(db, busy_timeout_s=0.2)
+    await store.open()
+    config = ServiceConfig(db=str(db), concurrency=1, heartbeat_s=0.2, stale_after_s=0.5, idle_poll_s=0.2)
+    runner = JobRunner(store, config, TargetGuard([], public_address))
+    try:
+        await store.enqueue(["full.com"], "api", 3, 0.0)
+        job = await store.claim(1.0)
+        assert job is not None
+        other = sqlite3.connect(db, isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")  # the store cannot write the failure now
+        try:
+            with open("/dev/full", "wb", buffering=0) as full:
+                try:
+                    full.write(b"capture")
+                except OSError as exc:
+                    await runner._failed(job, exc)
+            assert (await store.job(job.id)).state == "running"
+            await runner.start()  # its heartbeat keeps trying; stale recovery must not call it "interrupted"
+            await asyncio.sleep(0)
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        deadline = asyncio.get_running_loop().time() + 30
+        while (stored := await store.job(job.id)).state == "running":
+            assert asyncio.get_running_loop().time() < deadline, "the failure was never recorded"
+            await asyncio.sleep(0.1)
+        assert stored.state == "failed" and stored.error.startswith("disk full: OSError"), stored
+    finally:
+        await runner.stop()
+        await store.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+async def test_a_real_crawl_whose_audit_does_not_fit_the_database_fails_saying_so(tmp_path):
+    from api.server import with_fake_internet
+    from crawler import CrawlOptions
+    from crawler.testing import FakeInternet
+
+    db = tmp_path / "cw.db"
+    store = SqliteStore(db)
+    await store.open()
+    [job] = await store.enqueue(["tracker-zoo.com"], "api", 3, 0.0)  # every tracker: a capture of many pages
+    await store.close()
+    conn = sqlite3.connect(db)
+    conn.execute("VACUUM")  # no free pages left to grow into
+    conn.close()
+    checkpoint(str(db))
+    async with FakeInternet() as web_:
+        # The cap is the file's size: claiming and progress update rows in place; the capture cannot fit.
+        config = with_fake_internet(ServiceConfig(
+            db=str(db), concurrency=1, heartbeat_s=1.0, db_max_bytes=db.stat().st_size,
+            crawl_options=CrawlOptions(timeout_s=15.0, settle_s=0.5, max_concurrent_visits=3)), web_)
+        server = TestServer(create_app(config), host="127.0.0.1")
+        await server.start_server()
+        try:
+            async with aiohttp.ClientSession(base_url=str(server.make_url("/"))) as http:
+                deadline = asyncio.get_running_loop().time() + 150
+                while True:
+                    async with http.get(f"/v1/crawls/{job.id}") as r:
+                        view = await r.json()
+                    if view["state"] not in ("queued", "running"):
+                        break
+                    assert asyncio.get_running_loop().time() < deadline, view
+                    await asyncio.sleep(0.3)
+        finally:
+            await server.close()
+    assert web_.requests(host="tracker-zoo.com", path="/")  # the crawl really ran
+    assert view["state"] == "failed" and view["attempts"] == 1, view  # not retried into the same wall
+    assert view["error"].startswith("disk full: StoreFullError"), view
