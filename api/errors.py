@@ -27,6 +27,7 @@ HTTP in one place (``api.middleware.edge_middleware``) so handlers only raise. A
 from __future__ import annotations
 
 import errno
+import sqlite3
 
 from crawler.errors import ConsentwatchError
 
@@ -119,7 +120,8 @@ class StoreFullError(StoreUnavailableError):
 
 def disk_full(exc: BaseException) -> bool:
     """Whether ``exc`` (or what caused it) is a full disk or database: then retrying cannot help until an
-    operator makes room. Browser errors only carry the OS's words, so those are looked for too."""
+    operator makes room. Only the OS's and SQLite's own errors count: a browser error's text can be
+    written by the crawled page, so it never decides this."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
@@ -128,7 +130,7 @@ def disk_full(exc: BaseException) -> bool:
             return True
         if isinstance(current, OSError) and current.errno in DISK_FULL_ERRNOS:
             return True
-        if any(word in str(current).lower() for word in DISK_FULL_WORDS):
+        if isinstance(current, (OSError, sqlite3.Error)) and any(w in str(current).lower() for w in DISK_FULL_WORDS):
             return True
         current = current.__cause__ or current.__context__
     return False

@@ -115,6 +115,9 @@ class JobRunner:
             await asyncio.sleep(self.config.heartbeat_s)
             try:
                 await self._record_unrecorded()
+            except Exception:  # noqa: BLE001 - still not writable: the next beat tries again
+                log.warning("crawl job failure(s) %s not recorded yet", sorted(self._unrecorded))
+            try:
                 await self.store.heartbeat([*self._running, *self._unrecorded], time.time())
                 await self.recover_stale()
             except Exception:  # noqa: BLE001 - the next beat tries again; a dead heartbeat would orphan jobs

@@ -325,6 +325,8 @@ async def test_a_crawl_failing_on_a_full_disk_is_marked_failed_saying_so(tmp_pat
             stored = await store.job(job.id)
             assert stored.state == "failed" and stored.error.startswith("disk full: "), stored  # not retried
         assert not disk_full(ConnectionResetError("peer went away"))
+        # A page can write a browser error's text: words alone, outside OS/SQLite errors, do not count.
+        assert not disk_full(RuntimeError("Error: No space left on device (thrown by the page)"))
     finally:
         await store.close()
 

@@ -27,7 +27,8 @@ from analyzer.report_model import Counts
 from ..errors import (ConflictError, JobNotFoundError, QueueFullError, ScheduleNotFoundError, StoreBusyError,
                       StoreCorruptError, StoreError, StoreFullError)
 from ..records import PreparedAudit, decompress
-from .base import AuditRef, Job, JobState, QueueLimits, Schedule, SiteQuery, SiteRow, StoredReport, SummaryBlob, TokenInfo
+from .base import (AuditRef, Job, JobState, QueueLimits, Schedule, SiteQuery, SiteRow, StoredReport, SummaryBlob,
+                   TokenInfo)
 from .migrate import migrate
 
 T = TypeVar("T")
@@ -92,10 +93,9 @@ class SqliteStore:
         """Raise the store's error if the file cannot be read now: a fresh connection reads the header and
         the schema from disk (connections already open may still serve cached pages)."""
         def probe() -> None:
-            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=self.busy_timeout_s)
+            conn = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True, timeout=self.busy_timeout_s)
             try:
                 conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
-                conn.execute("SELECT count(*) FROM jobs WHERE state = 'queued'").fetchone()
             finally:
                 conn.close()
 
@@ -124,7 +124,7 @@ class SqliteStore:
                 conn.execute(f"PRAGMA max_page_count={max(1, self.max_bytes // page_size)}")
         except sqlite3.Error as exc:
             known = translate_error(exc, self.path)
-            if isinstance(known, StoreCorruptError):
+            if known is not None:
                 raise known from exc
             raise StoreError(f"cannot open database {self.path}: {exc}") from exc
         if row_factory:

@@ -148,5 +148,6 @@ async def site_list(request: web.Request) -> web.Response:
 
 async def export_csv(request: web.Request) -> web.Response:
     body = await build_csv(request.app[STORE], site_query(request))  # all of it before any header is sent
-    return web.Response(body=body, headers={"Content-Type": "text/csv; charset=utf-8", "X-Content-Type-Options": "nosniff",
-                                            "Content-Disposition": 'attachment; filename="consentwatch.csv"'})
+    return web.Response(body=body, headers={"Content-Type": "text/csv; charset=utf-8",
+                                            "Content-Disposition": 'attachment; filename="consentwatch.csv"',
+                                            "X-Content-Type-Options": "nosniff"})
