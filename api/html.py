@@ -57,7 +57,7 @@ def _inline_style_hash() -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(style[1].encode()).digest()).decode() + "'"
 
 
-CONTENT_SECURITY_POLICY = (f"default-src 'none'; style-src {_inline_style_hash()}; img-src 'self'; "
+CONTENT_SECURITY_POLICY = (f"default-src 'none'; style-src {_inline_style_hash()}; "
                            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 HTML_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Content-Type-Options": "nosniff",
                 "Referrer-Policy": "no-referrer"}
