@@ -420,3 +420,36 @@ async def test_a_real_crawl_whose_audit_does_not_fit_the_database_fails_saying_s
     assert web_.requests(host="tracker-zoo.com", path="/")  # the crawl really ran
     assert view["state"] == "failed" and view["attempts"] == 1, view  # not retried into the same wall
     assert view["error"].startswith("disk full: StoreFullError"), view
+
+
+@pytest.mark.browser
+async def test_real_chromium_applies_the_page_styles_under_the_csp_and_reports_no_violation(tmp_path):
+    from playwright.async_api import async_playwright
+
+    from crawler.browser import find_chromium
+
+    db = str(tmp_path / "cw.db")
+    await filled_db(db, hostile_audit("evil.com", "javascript:alert(1)", "https://t.example/x", ["T"]))
+    server = TestServer(create_app(ServiceConfig(db=db, run_jobs=False)), host="127.0.0.1")
+    await server.start_server()
+    try:
+        url = str(server.make_url("/v1/sites/evil.com/report.html"))
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=find_chromium(), headless=True)
+            try:
+                page = await browser.new_page()
+                console = []
+                page.on("console", lambda message: console.append(message.text))
+                dialogs = []
+                page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+                await page.goto(url)
+                grade_colour = await page.eval_on_selector(".grade", "e => getComputedStyle(e).backgroundColor")
+                await page.click("text=privacy policy")  # not a link: clicking it must do nothing
+                assert page.url == url
+            finally:
+                await browser.close()
+    finally:
+        await server.close()
+    assert grade_colour != "rgba(0, 0, 0, 0)"  # the inline style block was allowed by its hash
+    assert not [m for m in console if "Content Security Policy" in m], console
+    assert not dialogs
