@@ -348,6 +348,22 @@ def test_database_and_token_store_are_created_owner_only(tmp_path):
     conn.close()
 
 
+async def test_the_wal_and_shm_files_of_a_running_store_are_owner_only_too(tmp_path):
+    db = tmp_path / "cw.db"
+    old = os.umask(0o022)
+    try:
+        store = SqliteStore(db)
+        await store.open()
+        await create_token(store, "ci")
+        sidecars = [db.with_name("cw.db-wal"), db.with_name("cw.db-shm")]
+        assert all(p.exists() for p in sidecars)  # while open, WAL mode keeps them
+        for path in (db, *sidecars):
+            assert path.stat().st_mode & 0o777 == 0o600, path
+        await store.close()
+    finally:
+        os.umask(old)
+
+
 async def test_a_failure_the_store_cannot_take_yet_is_recorded_once_it_can(tmp_path):
     db = tmp_path / "cw.db"
     store = SqliteStore(db, busy_timeout_s=0.2)
