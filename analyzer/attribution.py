@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 
 import msgspec
 
-from analyzer.domains import normalize_host, registrable_domain
+from analyzer.domains import host_matches, normalize_host, registrable_domain
 from analyzer.external.lists import ExternalLists, load_default_lists
 from analyzer.external.model import CookieMatch, ListMatch
 from analyzer.knowledge import Knowledge, Product, load_knowledge
@@ -260,16 +260,23 @@ class Attributor:
         plan = self._plan(host, site)
         domain = registrable_domain(host) if host else ""
         product = self.index.cookie(name, host)
+        by_host = self.attribute_request(f"https://{host}/", site) if domain != site else None
         if product is not None:
-            return self._own(product, plan.party, domain)
-        if domain != site:
-            by_host = self.attribute_request(f"https://{host}/", site)
-            if by_host.attributed:
+            # The cookie's own domain outranks its name: "MR" is Clarity's name, but an "MR" on
+            # .bat.bing.com was set by Microsoft Advertising's host, not by Clarity's.
+            if by_host is not None and by_host.product_id not in (None, product.id) and not self._serves(product, host):
                 return by_host
+            return self._own(product, plan.party, domain)
+        if by_host is not None and by_host.attributed:
+            return by_host
         match = self.lists.cookies.lookup(name, host) if self.lists.cookies is not None else None
         if match is not None:
             return self._from_list(match, plan.party, domain, "")
         return _first_party(domain) if plan.party == "first" and domain == site else _unattributed(domain, plan.party)
+
+    def _serves(self, product: Product, cookie_host: str) -> bool:
+        """Does one of the product's request hosts set or receive cookies on ``cookie_host``?"""
+        return any(host_matches(cookie_host, s.host) or host_matches(s.host, cookie_host) for s in product.requests)
 
 
 @functools.cache

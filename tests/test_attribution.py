@@ -261,3 +261,20 @@ def test_attribution_is_a_serialisable_struct(own):
 
     found = own.attribute_request("https://www.facebook.com/tr?id=1", SITE)
     assert msgspec.json.decode(msgspec.json.encode(found), type=Attribution) == found
+
+
+@pytest.mark.parametrize(
+    ("name", "domain", "product"),
+    [
+        # A name one product uses, set on another product's own host: the host decides.
+        ("MR", ".bat.bing.com", "microsoft-advertising"),
+        ("SM", "bat.bing.com", "microsoft-advertising"),
+        # The name's own product on its own hosts, or on hosts no product claims, keeps the name's answer.
+        ("MR", ".c.clarity.ms", "microsoft-clarity"),
+        ("CLID", "www.clarity.ms", "microsoft-clarity"),
+        ("MR", ".c.bing.com", "microsoft-clarity"),
+        ("_ga", ".px.unknown-metrics-xyz.com", "google-analytics"),
+    ],
+)
+def test_cookie_domain_outranks_a_name_of_another_product(attributor, name, domain, product):
+    assert attributor.attribute_cookie(name, domain, SITE).product_id == product
