@@ -31,6 +31,11 @@ class Vocabulary:
     non_declaration_sentences: re.Pattern[str]
     non_declaration_lead_ins: re.Pattern[str]
     lead_in_end: re.Pattern[str]
+    platform_kind_after: re.Pattern[str]  # anchored at a name's end; group names are category ids
+    platform_kind_before: re.Pattern[str]  # searched in the text before a name; same groups
+    platform_window: int
+    ad_placement_lead_ins: re.Pattern[str]
+    ad_placement_run: re.Pattern[str]
     negation_before: re.Pattern[str]
     negation_after: re.Pattern[str]
     negation_neither: re.Pattern[str]
@@ -92,12 +97,22 @@ def _grouped(table: dict[str, Any], flags: int = _I, prefix: str = "", suffix: s
     return re.compile("|".join(parts), flags)
 
 
+def _alternation(table: dict[str, Any]) -> str:
+    """Named groups (``match.lastgroup`` is the key) as regex source, for embedding."""
+    parts = []
+    for key, patterns in table.items():
+        alternatives = patterns if isinstance(patterns, list) else [patterns]
+        parts.append(f"(?P<{group_name(key)}>" + "|".join(f"(?:{_clean(p)})" for p in alternatives) + ")")
+    return "|".join(parts)
+
+
 def _signal(entry: dict[str, Any]) -> SignalVocabulary:
     flags = _X if entry.get("cue_case_sensitive") else _I
     return SignalVocabulary(cue=_rx(entry["cue"], flags))
 
 
 def compile_vocabulary(data: dict[str, Any]) -> Vocabulary:
+    platforms = data["platforms"]
     nd, neg, tp, st, sale, cc, dates = (
         data["non_declarations"],
         data["negation"],
@@ -121,6 +136,15 @@ def compile_vocabulary(data: dict[str, Any]) -> Vocabulary:
         non_declaration_sentences=re.compile("|".join(f"(?:{_clean(p)})" for p in nd["sentences"]), _I),
         non_declaration_lead_ins=re.compile("|".join(f"(?:{_clean(p)})" for p in nd["lead_ins"]), _I),
         lead_in_end=_rx(nd["lead_in_end"]),
+        platform_kind_after=re.compile(
+            "^" + _clean(platforms["between"]) + "(?i:" + _alternation(platforms["kinds"]) + r")(?!\w)", _X
+        ),
+        platform_kind_before=re.compile(
+            r"(?<!\w)(?:" + _alternation(platforms["kinds"]) + ")" + _clean(platforms["kind_before_end"]), _I
+        ),
+        platform_window=int(platforms["window"]),
+        ad_placement_lead_ins=re.compile("|".join(f"(?:{_clean(p)})" for p in platforms["ad_placement_lead_ins"]), _I),
+        ad_placement_run=re.compile(_clean(platforms["ad_placement_run"]), _X),
         negation_before=_rx(neg["before"]),
         negation_after=_rx(neg["after"]),
         negation_neither=_rx(neg["neither"]),
