@@ -52,6 +52,14 @@ class Vocabulary:
     stance_hedge_before: re.Pattern[str]
     stance_neutral_before: re.Pattern[str]
     stance_hedge_sentence: re.Pattern[str]
+    stance_inverting_verbs: re.Pattern[str]
+    stance_double_negation_before: re.Pattern[str]
+    stance_hedge_commitment: re.Pattern[str]
+    stance_same_regardless: re.Pattern[str]
+    stance_incapable: re.Pattern[str]
+    stance_incapable_object: re.Pattern[str]
+    signal_condition: re.Pattern[str]
+    protective_effect: re.Pattern[str]
     stance_followup: re.Pattern[str]
     honor_phrases: re.Pattern[str]
     signals: dict[str, SignalVocabulary]
@@ -161,6 +169,14 @@ def compile_vocabulary(data: dict[str, Any]) -> Vocabulary:
         stance_hedge_before=_rx(st["hedge_before"]),
         stance_neutral_before=_rx(st["neutral_before"]),
         stance_hedge_sentence=_rx(st["hedge_sentence"]),
+        stance_inverting_verbs=_rx(st["inverting_verbs"]),
+        stance_double_negation_before=_rx(st["double_negation_before"]),
+        stance_hedge_commitment=_rx(st["hedge_commitment"]),
+        stance_same_regardless=_rx(st["same_regardless"]),
+        stance_incapable=_rx(st["incapable"]),
+        stance_incapable_object=_rx(st["incapable_object"]),
+        signal_condition=_rx(st["signal_condition"]),
+        protective_effect=_rx(st["protective_effect"]),
         stance_followup=_rx(st["followup"]),
         honor_phrases=_rx(st["honor_phrases"]),
         signals={name: _signal(st[name]) for name in ("dnt", "gpc")},
