@@ -60,7 +60,8 @@ def main() -> None:
     print(f"OPP-115 dev: {len(rows)} policies\n")
     print(f"Do Not Track stance — accuracy {result.dnt.accuracy:.3f}")
     print(result.dnt.table(), "\n")
-    print(f"'Does not sell' claim — agreement {result.sale.accuracy:.3f}")
+    print(f"'Does not sell' claim — agreement {result.sale.accuracy:.3f} "
+          f"({result.sale_outweighed} of the claims found are outweighed by sharing for advertising: sale = sells_or_shares)")
     print(result.sale.table(), "\n")
     print(f"Third-party reference level — accuracy {result.reference_level.accuracy:.3f}")
     print(result.reference_level.table(), "\n")

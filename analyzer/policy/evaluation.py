@@ -70,6 +70,7 @@ class Evaluation:
     sale: Confusion = field(default_factory=Confusion)
     reference_level: Confusion = field(default_factory=Confusion)
     named: NamedScore = field(default_factory=NamedScore)
+    sale_outweighed: int = 0  # policies whose "does not sell" claim sharing for advertising outweighs
 
 
 def label_companies(names: Iterable[str], knowledge) -> tuple[set[str], list[str]]:
@@ -96,8 +97,13 @@ def evaluate(rows: list[dict], texts: dict[str, str], knowledge) -> Evaluation:
 
 def _score(row: dict, analysis: PolicyAnalysis, knowledge, result: Evaluation) -> None:
     result.dnt.add(row["dnt"], analysis.dnt.value)
+    # The label says whether the policy *claims* not to sell. The analyzer's value can be
+    # sells_or_shares although the claim is there ("we do not sell … we provide your information
+    # to our advertisers"): the claim is then kept as outweighed evidence, and counts here.
     gold_sale = "does_not_sell" if row["does_not_sell_claim"]["value"] else "no_claim"
-    predicted_sale = "does_not_sell" if analysis.sale.value == "does_not_sell" else "no_claim"
+    claims = analysis.sale.value == "does_not_sell" or bool(analysis.sale.outweighed)
+    predicted_sale = "does_not_sell" if claims else "no_claim"
+    result.sale_outweighed += analysis.sale.value == "sells_or_shares" and bool(analysis.sale.outweighed)
     result.sale.add(gold_sale, predicted_sale)
     result.reference_level.add(row["third_party_reference_level"], analysis.third_party_reference_level)
 

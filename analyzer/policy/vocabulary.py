@@ -67,6 +67,13 @@ class Vocabulary:
     sale_verb: re.Pattern[str]
     sale_denial: re.Pattern[str]
     sale_affirm: re.Pattern[str]
+    sale_affirm_negated_before: re.Pattern[str]
+    sale_clause_break: re.Pattern[str]
+    sale_disclosure_list: re.Pattern[str]
+    sale_table_header_cell: re.Pattern[str]
+    sale_table_yes_cell: re.Pattern[str]
+    sale_share_for_ads: re.Pattern[str]
+    sale_share_excluded_data: re.Pattern[str]
     sale_opt_out_link: re.Pattern[str]
     cookie_phrases: re.Pattern[str]  # group names are cookie category ids
     cookie_labels: re.Pattern[str]  # line-leading labels, group names are cookie category ids
@@ -184,6 +191,13 @@ def compile_vocabulary(data: dict[str, Any]) -> Vocabulary:
         sale_verb=_rx(sale["sell_verb"]),
         sale_denial=_rx(sale["denial"]),
         sale_affirm=_rx(sale["affirm"]),
+        sale_affirm_negated_before=_rx(sale["affirm_negated_before"]),
+        sale_clause_break=_rx(sale["clause_break"]),
+        sale_disclosure_list=_rx(sale["disclosure_list"]),
+        sale_table_header_cell=_rx(sale["table_header_cell"]),
+        sale_table_yes_cell=_rx(sale["table_yes_cell"]),
+        sale_share_for_ads=_rx(sale["share_for_ads"]),
+        sale_share_excluded_data=_rx(sale["share_excluded_data"]),
         sale_opt_out_link=_rx(sale["opt_out_link"], _X if sale.get("opt_out_link_case_sensitive") else _I),
         cookie_phrases=_grouped(cookie_phrases, prefix=r"\b"),
         cookie_labels=_grouped(cc["labels"], prefix=r"(?:[\W\d]{0,6}\s*)?", suffix=_clean(cc["label_end"])),
