@@ -75,3 +75,17 @@ def test_platforms_where_ads_run_declare_nothing(kb, text, expected):
 def test_the_declaration_names_the_words_that_named_the_product(kb):
     (d,) = analyze_policy("Tracking: Facebook + Instagram Conversions API.", knowledge=kb).declarations
     assert (d.product_id, d.name_in_text) == ("meta-pixel", "Facebook + Instagram Conversions API")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Folgen Sie uns auf Instagram und LinkedIn.",
+        "Auf unserer Facebook-Seite informieren wir über Neuigkeiten.",
+        "Unser YouTube-Kanal zeigt Anleitungen.",
+        "Suivez-nous sur Instagram.",
+        "Retrouvez nos vidéos sur notre chaîne YouTube.",
+    ],
+)
+def test_the_sites_own_social_presence_declares_nothing_in_other_languages(kb, text):
+    assert declared(text, kb) == set()
