@@ -64,8 +64,13 @@ def test_platform_and_kind_name_a_product(kb, text, expected):
         ("Wir schalten Werbeanzeigen auf Instagram und TikTok.", set()),
         ("Unsere Kampagnen laufen auf Plattformen wie Facebook, Instagram oder LinkedIn.", set()),
         ("Wir werben bei Pinterest für unsere Produkte.", set()),
+        ("Wir nutzen Facebook- und Instagram-Anzeigen, um neue Kunden zu erreichen.", set()),
+        ("LinkedIn-Kampagnen bewerben unsere Stellenangebote.", set()),
         # French
         ("Nous diffusons des publicités sur Facebook et Instagram.", set()),
+        # English: the platform's name before an ads noun, unless the knowledge base names the product.
+        ("Our Pinterest and Snapchat campaigns link to seasonal offers.", set()),
+        ("We use Facebook Ads to reach people who visited our shop.", {("product", "meta-pixel")}),
     ],
 )
 def test_platforms_where_ads_run_declare_nothing(kb, text, expected):

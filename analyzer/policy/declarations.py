@@ -84,7 +84,7 @@ def _vendor(
     if target.level == "company" or target.is_company_name:
         # A platform's own name: a place where the site's ads run declares nothing; followed by
         # a kind of product ("Facebook + Instagram Conversion pixel") it names that product.
-        if checks.ad_placement(i, offset, end):
+        if checks.ad_placement(i, offset, end) or vocab.ad_placement_after.match(sentence[end : end + vocab.platform_window]):
             return None
         kind = _product_kind(sentence, offset, end, target, vocab, names)
         if kind is not None:

@@ -36,6 +36,7 @@ class Vocabulary:
     platform_window: int
     ad_placement_lead_ins: re.Pattern[str]
     ad_placement_run: re.Pattern[str]
+    ad_placement_after: re.Pattern[str]  # anchored at a name's end
     negation_before: re.Pattern[str]
     negation_after: re.Pattern[str]
     negation_neither: re.Pattern[str]
@@ -160,6 +161,9 @@ def compile_vocabulary(data: dict[str, Any]) -> Vocabulary:
         platform_window=int(platforms["window"]),
         ad_placement_lead_ins=re.compile("|".join(f"(?:{_clean(p)})" for p in platforms["ad_placement_lead_ins"]), _I),
         ad_placement_run=re.compile(_clean(platforms["ad_placement_run"]), _X),
+        ad_placement_after=re.compile(
+            "^" + _clean(platforms["between"]) + "(?i:" + _clean(platforms["ad_placement_after"]) + r")(?!\w)", _X
+        ),
         negation_before=_rx(neg["before"]),
         negation_after=_rx(neg["after"]),
         negation_neither=_rx(neg["neither"]),
