@@ -44,6 +44,7 @@ SIGNAL_CLASSES = {
             "When {signal} is active, our advertising tags stay switched off.",
             "Browsers sending {signal} are treated as an opt-out of targeted advertising.",
             "Once {signal} is detected, we will not set any marketing cookies.",
+            "With {signal} on, no third-party analytics cookies are stored.",
         ],
     ),
     "hedge": (
