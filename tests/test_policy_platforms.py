@@ -34,6 +34,9 @@ def declared(text: str, kb) -> set[tuple[str, str]]:
         ("Wir setzen das Facebook-Pixel und Instagram-Conversion-Tracking ein.", {("product", "meta-pixel")}),
         ("Auf einigen Seiten binden wir Facebook-„Teilen“-Schaltflächen ein.", {("product", "facebook-social-plugins")}),
         ("Diese Seite nutzt den Gefällt-mir-Button von Facebook.", {("product", "facebook-social-plugins")}),
+        ("Zur Reichweitenmessung setzen wir Google-Analytics und den Google-Tag-Manager ein.",
+         {("product", "google-analytics"), ("product", "google-tag-manager")}),
+        ("Die Heatmaps von Microsoft zeigen uns, wo geklickt wird.", {("product", "microsoft-clarity")}),
         # French
         ("Nous utilisons le pixel Facebook pour mesurer nos campagnes.", {("product", "meta-pixel")}),
         # A kind that several products of the company share says only the company.
