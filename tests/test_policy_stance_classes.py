@@ -97,6 +97,8 @@ def test_signal_classes(kb, field, cls, expected, template):
         ("We ignore Do Not Track.", "does_not_honor"),
         ("We currently do not respond to DNT but might in future.", "unclear"),
         ("The law requires us to say whether we honor Do Not Track.", "unclear"),
+        # "does not change/affect" counts as a refusal only when it is about what is collected.
+        ("We honour Do Not Track; turning it on does not affect the layout of our pages.", "honors"),
         # Behaviour without a condition on the signal is not read as a commitment.
         ("We disable cookies on request. Our site mentions Do Not Track in the FAQ.", "unclear"),
         # A hedged refusal stays a hedge; a refusal beside a hedged promise stays a refusal.
