@@ -55,7 +55,10 @@ def test_platform_and_kind_name_a_product(kb, text, expected):
         ("We place advertisements on Instagram, Pinterest and TikTok to reach new customers.", set()),
         ("Our sponsored posts on LinkedIn link to this site.", set()),
         ("We promote our courses on YouTube and Facebook.", set()),
-        ("Ads we run via Snapchat point here.", set()),
+        # "via"/"through" name the technology used: those stay declarations.
+        ("Ads on this site are delivered via Criteo.", {("product", "criteo")}),
+        ("Our newsletter campaigns go out through Mailchimp.", {("product", "mailchimp")}),
+        ("Ads we run on Snapchat point here.", set()),
         # The platform list ends where the sentence goes on; product names are still declarations.
         (
             "We advertise on Facebook and measure the results with the Meta Pixel.",
@@ -68,11 +71,11 @@ def test_platform_and_kind_name_a_product(kb, text, expected):
         ("Unsere Kampagnen laufen auf Plattformen wie Facebook, Instagram oder LinkedIn.", set()),
         ("Wir werben bei Pinterest für unsere Produkte.", set()),
         ("Wir nutzen Facebook- und Instagram-Anzeigen, um neue Kunden zu erreichen.", set()),
-        ("LinkedIn-Kampagnen bewerben unsere Stellenangebote.", set()),
+        ("LinkedIn-Werbekampagnen bewerben unsere Stellenangebote.", set()),
         # French
         ("Nous diffusons des publicités sur Facebook et Instagram.", set()),
         # English: the platform's name before an ads noun, unless the knowledge base names the product.
-        ("Our Pinterest and Snapchat campaigns link to seasonal offers.", set()),
+        ("Our Pinterest and Snapchat ad campaigns link to seasonal offers.", set()),
         ("We use Facebook Ads to reach people who visited our shop.", {("product", "meta-pixel")}),
     ],
 )
