@@ -46,7 +46,8 @@ class _SentenceChecks:
         """Is ``[start, end)`` a platform in a list of places where the site's ads run?"""
         if i not in self._placements:
             text = self.sentences.text_of(i)
-            runs = (self.vocab.ad_placement_run.match(text, m.end()) for m in self.vocab.ad_placement_lead_ins.finditer(text))
+            lead_ins = self.vocab.ad_placement_lead_ins.finditer(text)
+            runs = (self.vocab.ad_placement_run.match(text, m.end()) for m in lead_ins)
             self._placements[i] = [run.span() for run in runs if run is not None]
         return any(s <= start and end <= e for s, e in self._placements[i])
 
@@ -84,7 +85,8 @@ def _vendor(
     if target.level == "company" or target.is_company_name:
         # A platform's own name: a place where the site's ads run declares nothing; followed by
         # a kind of product ("Facebook + Instagram Conversion pixel") it names that product.
-        if checks.ad_placement(i, offset, end) or vocab.ad_placement_after.match(sentence[end : end + vocab.platform_window]):
+        ads_after = vocab.ad_placement_after.match(sentence[end : end + vocab.platform_window])
+        if ads_after or checks.ad_placement(i, offset, end):
             return None
         kind = _product_kind(sentence, offset, end, target, vocab, names)
         if kind is not None:

@@ -63,7 +63,8 @@ class NameTable:
             if existing.company_id != target.company_id:
                 return
             target = Target("company", target.company_id)
-        if existing is not None and target.level == "product" and (existing.level == "company" or existing.is_company_name):
+        names_company = existing is not None and (existing.level == "company" or existing.is_company_name)
+        if names_company and target.level == "product":
             target = dataclasses.replace(target, is_company_name=True)
         self.targets[key] = target
         self._spellings.setdefault(key, name)
