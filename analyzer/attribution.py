@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 
 import msgspec
 
-from analyzer.domains import normalize_host, registrable_domain
+from analyzer.domains import host_matches, normalize_host, registrable_domain
 from analyzer.external.lists import ExternalLists, load_default_lists
 from analyzer.external.model import CookieMatch, ListMatch
 from analyzer.knowledge import Knowledge, Product, load_knowledge
@@ -34,8 +34,12 @@ class Attribution(msgspec.Struct, frozen=True, kw_only=True):
     source: str  # own | duckduckgo | ghostery | disconnect | open-cookie-database | unattributed | first-party
     product_id: str | None = None  # None when only the company is known (or a list's product we don't have)
     product_name: str | None = None
-    company_id: str | None = None  # our company id, else a slug of the list's company name
+    # The company that answers for it: the operating company's owner below any holding
+    # (YouTube → Google, Instagram → Meta); our company id, else a slug of the list's company name.
+    company_id: str | None = None
     company_name: str | None = None  # for source="unattributed": the registrable domain
+    operating_company_id: str | None = None  # the company that runs it (YouTube), when we know it
+    operating_company_name: str | None = None
     category: str | None = None  # analytics | advertising | social | ... (None when unknown)
     domain: str = ""  # registrable domain of the request host or cookie domain
     label: str = ""  # product name, else company name, else the registrable domain
@@ -205,25 +209,33 @@ class Attributor:
         return keys
 
     # -- building attributions --------------------------------------------------------------
+    def _company_fields(self, operating_id: str | None) -> dict[str, str | None]:
+        """Company fields for a product or domain the company ``operating_id`` runs."""
+        if operating_id is None or operating_id not in self.knowledge.companies:
+            return {}
+        reported = self.knowledge.companies[self.knowledge.reported_company(operating_id)]
+        return {
+            "company_id": reported.id,
+            "company_name": reported.name,
+            "operating_company_id": operating_id,
+            "operating_company_name": self.knowledge.companies[operating_id].name,
+        }
+
     def _own(self, product: Product, party: str, domain: str) -> Attribution:
-        company = self.knowledge.companies.get(product.company)
         return Attribution(
             party=party,
             source="own",
             product_id=product.id,
             product_name=product.name,
-            company_id=product.company,
-            company_name=company.name if company else None,
             category=product.category,
             domain=domain,
             label=product.name,
+            **self._company_fields(product.company),
         )
 
     def _company_only(self, company_id: str, party: str, domain: str) -> Attribution:
-        company = self.knowledge.companies[company_id]
-        return Attribution(
-            party=party, source="own", company_id=company_id, company_name=company.name, domain=domain, label=company.name
-        )
+        owners = self._company_fields(company_id)
+        return Attribution(party=party, source="own", domain=domain, label=owners["operating_company_name"], **owners)
 
     def _from_list(self, match: ListMatch | CookieMatch, party: str, domain: str, host: str) -> Attribution:
         """A list's answer in our vocabulary: its product and company mapped to ours when we know them."""
@@ -231,19 +243,18 @@ class Attributor:
         product_id = self.index.product_by_name(product_name) if product_name else None
         product = self.knowledge.products.get(product_id) if product_id else None
         company_id = product.company if product else self._list_company(match.company_name, host)
-        company = self.knowledge.companies.get(company_id) if company_id else None
-        company_name = company.name if company else match.company_name
+        owners = self._company_fields(company_id) or {"company_id": company_id, "company_name": match.company_name}
         return Attribution(
             party=party,
             source=match.source,
             product_id=product_id,
             product_name=product.name if product else product_name,
-            company_id=company_id,
-            company_name=company_name,
             category=product.category if product else match.category,
             domain=domain,
-            label=(product.name if product else product_name) or company_name or domain,
+            label=(product.name if product else product_name) or owners.get("operating_company_name")
+            or owners["company_name"] or domain,
             blocked=getattr(match, "blocked", None),
+            **owners,
         )
 
     def _list_company(self, name: str | None, host: str) -> str | None:
@@ -260,16 +271,23 @@ class Attributor:
         plan = self._plan(host, site)
         domain = registrable_domain(host) if host else ""
         product = self.index.cookie(name, host)
+        by_host = self.attribute_request(f"https://{host}/", site) if domain != site else None
         if product is not None:
-            return self._own(product, plan.party, domain)
-        if domain != site:
-            by_host = self.attribute_request(f"https://{host}/", site)
-            if by_host.attributed:
+            # The cookie's own domain outranks its name: "MR" is Clarity's name, but an "MR" on
+            # .bat.bing.com was set by Microsoft Advertising's host, not by Clarity's.
+            if by_host is not None and by_host.product_id not in (None, product.id) and not self._serves(product, host):
                 return by_host
+            return self._own(product, plan.party, domain)
+        if by_host is not None and by_host.attributed:
+            return by_host
         match = self.lists.cookies.lookup(name, host) if self.lists.cookies is not None else None
         if match is not None:
             return self._from_list(match, plan.party, domain, "")
         return _first_party(domain) if plan.party == "first" and domain == site else _unattributed(domain, plan.party)
+
+    def _serves(self, product: Product, cookie_host: str) -> bool:
+        """Does one of the product's request hosts set or receive cookies on ``cookie_host``?"""
+        return any(host_matches(cookie_host, s.host) or host_matches(s.host, cookie_host) for s in product.requests)
 
 
 @functools.cache

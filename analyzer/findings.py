@@ -68,8 +68,10 @@ def run_producers(ctx: AuditContext) -> list[Finding]:
 def coverage_of(tracker: ObservedTracker, analysis, knowledge) -> Coverage:
     if analysis is None or not is_known_tracker(tracker):
         return Coverage("none")
-    chain = knowledge.company_chain(tracker.company_id) if tracker.company_id in knowledge.companies else (
-        [tracker.company_id] if tracker.company_id else [])
+    # Declarations of the operating company or any of its owners cover it (a "YouTube" or a
+    # "Google" declaration covers YouTube embeds).
+    operator = _operator(tracker)
+    chain = knowledge.company_chain(operator) if operator in knowledge.companies else ([operator] if operator else [])
     for d in analysis.declarations:
         if tracker.product_id and d.level == "product" and d.product_id == tracker.product_id:
             return Coverage("product", d)
@@ -79,7 +81,7 @@ def coverage_of(tracker: ObservedTracker, analysis, knowledge) -> Coverage:
             return Coverage("negated", d)
     for d in analysis.declarations:
         if d.level == "company" and d.company_id in chain:
-            parent = None if d.company_id == tracker.company_id else _company_name(knowledge, d.company_id)
+            parent = None if d.company_id == operator else _company_name(knowledge, d.company_id)
             return Coverage("company", d, parent)
     for d in analysis.category_mentions:
         if d.category and d.category == tracker.category:
@@ -93,7 +95,8 @@ def coverage_note(tracker: ObservedTracker, cov: Coverage) -> str | None:
     if cov.level == "product":
         return f"named in the policy as “{d.name_in_text}”"
     if cov.level == "company":
-        owner = f"{cov.via_parent}, which owns {tracker.company_name}" if cov.via_parent else tracker.company_name
+        operator = tracker.operating_company_name or tracker.company_name
+        owner = f"{cov.via_parent}, which owns {operator}" if cov.via_parent else operator
         return (f"not named itself; covered by the company-level declaration “{d.name_in_text}” "
                 f"({tracker.name} is a product of {owner})")
     if cov.level == "category":
@@ -101,6 +104,10 @@ def coverage_note(tracker: ObservedTracker, cov: Coverage) -> str | None:
     if cov.level == "negated":
         return f"the policy denies using it (“{d.name_in_text}”)"
     return None
+
+
+def _operator(tracker: ObservedTracker) -> str | None:
+    return tracker.operating_company_id or tracker.company_id
 
 
 def _company_name(knowledge, company_id: str | None) -> str | None:
@@ -157,6 +164,8 @@ def _finding(ctx: AuditContext, code: str, tracker: ObservedTracker | None = Non
         product_name=tracker.name if tracker else None,
         company_id=tracker.company_id if tracker else None,
         company_name=tracker.company_name if tracker else None,
+        operating_company_id=tracker.operating_company_id if tracker else None,
+        operating_company_name=tracker.operating_company_name if tracker else None,
         category=category,
         visit=visit,
         evidence=evidence,
@@ -208,9 +217,12 @@ def declared_not_observed(ctx: AuditContext) -> list[Finding]:
     out = []
     for item in declared_not_seen(ctx):
         # Not observed, but the finding names it like an observed tracker: same fields, no sightings.
+        reported = _reported(ctx.knowledge, item.company_id)
         subject = ObservedTracker(key=item.product_id or f"company:{item.company_id}", name=item.name,
-                                  product_id=item.product_id, company_id=item.company_id,
-                                  company_name=_company_name(ctx.knowledge, item.company_id))
+                                  product_id=item.product_id, company_id=reported,
+                                  company_name=_company_name(ctx.knowledge, reported),
+                                  operating_company_id=item.company_id,
+                                  operating_company_name=_company_name(ctx.knowledge, item.company_id))
         out.append(_finding(ctx, "DECLARED_NOT_OBSERVED", subject, name=item.name,
                             evidence=sentence_evidence(item.sentence, "privacy_policy", _policy_url(ctx))))
     return out
@@ -222,8 +234,8 @@ def declared_not_seen(ctx: AuditContext) -> list[DeclaredNotSeen]:
     products = {o.tracker.product_id for o in ctx.known() if o.tracker.product_id}
     companies: set[str] = set()
     for o in ctx.known():
-        if o.tracker.company_id:
-            companies.update(_chain(ctx.knowledge, o.tracker.company_id))
+        if _operator(o.tracker):
+            companies.update(_chain(ctx.knowledge, _operator(o.tracker)))
     out, listed = [], set()
     for d in ctx.analysis.declarations:
         if d.level == "product" and d.product_id and d.product_id not in products and d.product_id not in listed:
@@ -236,6 +248,10 @@ def declared_not_seen(ctx: AuditContext) -> list[DeclaredNotSeen]:
             out.append(DeclaredNotSeen(company_id=d.company_id, name=_company_name(ctx.knowledge, d.company_id)
                                        or d.name_in_text, sentence=d.sentence))
     return out
+
+
+def _reported(knowledge, company_id: str | None) -> str | None:
+    return knowledge.reported_company(company_id) if company_id in knowledge.companies else company_id
 
 
 def _chain(knowledge, company_id: str) -> list[str]:

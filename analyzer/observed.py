@@ -37,8 +37,9 @@ class TrackerObservation:
 def tracker_key(attribution) -> str:
     if attribution.product_id:
         return attribution.product_id
-    if attribution.company_id:
-        return f"company:{attribution.company_id}"
+    company = getattr(attribution, "operating_company_id", None) or attribution.company_id
+    if company:
+        return f"company:{company}"
     return f"host:{attribution.company_name or attribution.product_name or 'unknown'}"
 
 
@@ -83,6 +84,8 @@ def _observation(seen: dict[str, TrackerObservation], attribution, first_party: 
             product_id=attribution.product_id,
             company_id=attribution.company_id,
             company_name=attribution.company_name,
+            operating_company_id=getattr(attribution, "operating_company_id", None),
+            operating_company_name=getattr(attribution, "operating_company_name", None),
             category=attribution.category,
             source=attribution.source,
             first_party=first_party,

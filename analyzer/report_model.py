@@ -40,11 +40,13 @@ class Finding(Struct, kw_only=True):
     explanation: str
     product_id: str | None = None
     product_name: str | None = None
-    company_id: str | None = None
+    company_id: str | None = None  # the company that answers for it (Google for YouTube)
     company_name: str | None = None
     category: str | None = None
     visit: str | None = None
     evidence: list[Evidence] = []
+    operating_company_id: str | None = None  # the company that runs it (YouTube), when known
+    operating_company_name: str | None = None
 
 
 class ObservedTracker(Struct, kw_only=True):
@@ -53,8 +55,10 @@ class ObservedTracker(Struct, kw_only=True):
     key: str  # product id, or "company:<id>", or "host:<registrable domain>"
     name: str
     product_id: str | None = None
-    company_id: str | None = None
+    company_id: str | None = None  # the company that answers for it: the operator's owner below any holding
     company_name: str | None = None
+    operating_company_id: str | None = None  # the company that runs it (YouTube under Google), when known
+    operating_company_name: str | None = None
     category: str | None = None
     source: str = "own"  # own | duckduckgo | ghostery | disconnect | unattributed
     first_party: bool = False  # served from the site's own domain (e.g. first-party _ga cookie only)

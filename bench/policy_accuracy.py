@@ -1,4 +1,5 @@
-"""Policy analyzer accuracy on the OPP-115 development split: confusion matrices and scores.
+"""Policy analyzer accuracy: the stance set (bench/data/policy_stances.yaml: DNT, GPC and sale
+sentences by class, dev and held-out) and the OPP-115 development split.
 
     .venv/bin/python bench/policy_accuracy.py [--errors]
 """
@@ -13,9 +14,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from analyzer.knowledge import load_knowledge  # noqa: E402
-from analyzer.policy.evaluation import evaluate  # noqa: E402
+from analyzer.policy.evaluation import evaluate, load_stance_set, score_stances  # noqa: E402
 
 OPP115 = ROOT.parent / "shared" / "opp115-dev"
+STANCE_SET = ROOT / "bench" / "data" / "policy_stances.yaml"
 
 
 def load_opp115(directory: Path = OPP115) -> tuple[list[dict], dict[str, str]]:
@@ -24,13 +26,42 @@ def load_opp115(directory: Path = OPP115) -> tuple[list[dict], dict[str, str]]:
     return rows, texts
 
 
+def stance_set(show_errors: bool) -> None:
+    items = load_stance_set(STANCE_SET, OPP115 if OPP115.is_dir() else None)
+    scores = score_stances(items, load_knowledge())
+    sources = sum(1 for i in items if i.source != "own")
+    print(f"Stance set: {len(items)} labelled sentences/passages ({len(items) - sources} own, {sources} from OPP-115 dev)\n")
+    print(f"{'field':6} {'all':>13} {'dev':>13} {'held out':>13}")
+    for name in ("dnt", "gpc", "sale"):
+        cells = [scores.by_field.get(name)] + [scores.by_split.get((name, split)) for split in ("dev", "heldout")]
+        print(f"{name:6} " + " ".join(_fraction(c).rjust(13) for c in cells))
+    print("\nper class (all splits):")
+    for (name, cls), confusion in sorted(scores.by_class.items()):
+        print(f"  {name:5} {cls:24} {_fraction(confusion)}")
+    for name in ("dnt", "gpc", "sale"):
+        print(f"\n{name} — gold \\ predicted\n{scores.by_field[name].table()}")
+    if show_errors:
+        print("\nerrors:")
+        print("\n".join("  " + line for line in scores.errors))
+    print()
+
+
+def _fraction(confusion) -> str:
+    if confusion is None or not confusion.total:
+        return "-"
+    right = round(confusion.accuracy * confusion.total)
+    return f"{right}/{confusion.total} {confusion.accuracy:.2f}"
+
+
 def main() -> None:
+    stance_set("--errors" in sys.argv)
     rows, texts = load_opp115()
     result = evaluate(rows, texts, load_knowledge())
     print(f"OPP-115 dev: {len(rows)} policies\n")
     print(f"Do Not Track stance — accuracy {result.dnt.accuracy:.3f}")
     print(result.dnt.table(), "\n")
-    print(f"'Does not sell' claim — agreement {result.sale.accuracy:.3f}")
+    print(f"'Does not sell' claim — agreement {result.sale.accuracy:.3f} "
+          f"({result.sale_outweighed} of the claims found are outweighed by sharing for advertising: sale = sells_or_shares)")
     print(result.sale.table(), "\n")
     print(f"Third-party reference level — accuracy {result.reference_level.accuracy:.3f}")
     print(result.reference_level.table(), "\n")

@@ -80,7 +80,11 @@ REQUIRED_URLS = [
 @pytest.mark.parametrize(("url", "product", "company"), REQUIRED_URLS)
 def test_required_products_by_real_hostnames(attributor, url, product, company):
     found = attributor.attribute_request(url, SITE)
-    assert (found.product_id, found.company_id, found.source, found.party) == (product, company, "own", "third")
+    # `company` above is the operating company; the report names its owner below any holding.
+    reported = attributor.knowledge.reported_company(company)
+    assert (found.product_id, found.operating_company_id, found.company_id, found.source, found.party) == (
+        product, company, reported, "own", "third"
+    )
     assert found.product_name == attributor.knowledge.products[product].name
     assert found.category == attributor.knowledge.products[product].category
     assert found.label == found.product_name and found.attributed
@@ -91,15 +95,38 @@ def test_every_signature_example_attributes_to_its_product(own):
     for product in own.knowledge.products.values():
         for signature in product.requests:
             found = own.attribute_request(signature.example, SITE)
-            if found.product_id != product.id or found.company_id != product.company:
+            if found.product_id != product.id or found.operating_company_id != product.company:
                 wrong.append((signature.example, product.id, found.product_id))
     assert not wrong
 
 
 def test_company_fields_and_parent_chain(own):
     found = own.attribute_request("https://www.youtube.com/embed/x", SITE)
-    assert found.company_name == "YouTube"
-    assert own.knowledge.company_chain(found.company_id) == ["youtube", "google", "alphabet"]
+    assert (found.company_name, found.operating_company_name) == ("Google", "YouTube")
+    assert own.knowledge.company_chain(found.operating_company_id) == ["youtube", "google", "alphabet"]
+
+
+@pytest.mark.parametrize(
+    ("url", "operating", "company"),
+    [
+        # Subsidiaries are reported under their owner (issue 13 §5), with the operating company kept.
+        ("https://www.instagram.com/p/abc/embed/", "Instagram", "Meta"),
+        ("https://api.whatsapp.com/send?text=hi", "WhatsApp", "Meta"),
+        ("https://px.ads.linkedin.com/collect?pid=1", "LinkedIn", "Microsoft"),
+        ("https://www.youtube-nocookie.com/embed/x", "YouTube", "Google"),
+        # Products the owner runs itself: operating company and company are one.
+        ("https://bat.bing.com/bat.js", "Microsoft", "Microsoft"),
+        ("https://www.clarity.ms/tag/x", "Microsoft", "Microsoft"),
+        ("https://googleads.g.doubleclick.net/pagead/id", "Google", "Google"),
+        ("https://www.google-analytics.com/g/collect", "Google", "Google"),
+        # A company known only by its domain is reported the same way.
+        ("https://youtu.be/abc", "YouTube", "Google"),
+        ("https://lnkd.in/abc", "LinkedIn", "Microsoft"),
+    ],
+)
+def test_operating_company_and_the_company_that_answers(attributor, url, operating, company):
+    found = attributor.attribute_request(url, SITE)
+    assert (found.operating_company_name, found.company_name) == (operating, company)
 
 
 @pytest.mark.parametrize(
@@ -261,3 +288,20 @@ def test_attribution_is_a_serialisable_struct(own):
 
     found = own.attribute_request("https://www.facebook.com/tr?id=1", SITE)
     assert msgspec.json.decode(msgspec.json.encode(found), type=Attribution) == found
+
+
+@pytest.mark.parametrize(
+    ("name", "domain", "product"),
+    [
+        # A name one product uses, set on another product's own host: the host decides.
+        ("MR", ".bat.bing.com", "microsoft-advertising"),
+        ("SM", "bat.bing.com", "microsoft-advertising"),
+        # The name's own product on its own hosts, or on hosts no product claims, keeps the name's answer.
+        ("MR", ".c.clarity.ms", "microsoft-clarity"),
+        ("CLID", "www.clarity.ms", "microsoft-clarity"),
+        ("MR", ".c.bing.com", "microsoft-clarity"),
+        ("_ga", ".px.unknown-metrics-xyz.com", "google-analytics"),
+    ],
+)
+def test_cookie_domain_outranks_a_name_of_another_product(attributor, name, domain, product):
+    assert attributor.attribute_cookie(name, domain, SITE).product_id == product

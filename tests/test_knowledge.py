@@ -160,3 +160,46 @@ def test_product_names_map_but_company_names_do_not(index):
     assert index.product_by_name("Facebook Custom Audiences") == "meta-pixel"
     assert index.product_by_name("LinkedIn") is None  # a company: says who, not which product
     assert index.company_by_name("Unheard-of Analytics GmbH") is None
+
+
+def test_reported_company_is_the_owner_below_any_holding(kb):
+    assert kb.reported_company("youtube") == "google"
+    assert kb.reported_company("google") == "google"  # Alphabet is a holding
+    assert kb.reported_company("instagram") == "meta"
+    assert kb.reported_company("whatsapp") == "meta"
+    assert kb.reported_company("linkedin") == "microsoft"
+    assert kb.reported_company("meta") == "meta"
+    assert kb.reported_company("unknown-co") == "unknown-co"
+    assert all(kb.reported_company(c) in kb.companies for c in kb.companies)
+    assert not any(kb.companies[kb.reported_company(c)].holding for c in kb.companies if c != "alphabet")
+
+
+def test_ownership_agrees_with_the_entity_lists():
+    """Where DuckDuckGo's entity map (sub-brands resolved through ``ownedBy``) or Disconnect name
+    the owner of one of our companies' domains and we know that owner, both trees end in the same
+    company: YouTube, Instagram, WhatsApp, LinkedIn, Bing and Clarity's domains included."""
+    shared = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    if not shared.is_dir():
+        pytest.skip("needs ../shared/data snapshots")
+    from analyzer.external import load_lists
+
+    kb = load_knowledge()
+    index = SignatureIndex(kb)
+    lists = load_lists(shared)
+    checked, disagree = 0, []
+    for company in kb.companies.values():
+        for domain in company.domains:
+            for source in (lists.duckduckgo, lists.disconnect):
+                entity = source.owner_key(domain) if source is not None else None
+                ours = index.company_by_name(entity) if entity else None
+                if ours is None:
+                    continue
+                checked += 1
+                if kb.root_company(ours) != kb.root_company(company.id):
+                    disagree.append((domain, source.source, entity, company.id))
+    assert checked >= 100 and disagree == []
+    for domain, owner in [("youtube.com", "google"), ("instagram.com", "meta"), ("whatsapp.com", "meta"),
+                          ("linkedin.com", "microsoft"), ("bing.com", "microsoft"), ("clarity.ms", "microsoft"),
+                          ("doubleclick.net", "google")]:
+        operator = index.company_of_domain(domain)
+        assert kb.reported_company(operator) == owner, domain

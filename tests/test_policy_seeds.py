@@ -47,9 +47,11 @@ def products(a: PolicyAnalysis) -> set[str]:
 
 def test_000_imperium_jets(seeds):
     a = seeds["000"]
-    assert {"google-analytics", "google-ads", "youtube", "instagram-embed"} <= products(a)
-    assert companies(a) == {"google", "youtube", "meta", "instagram"}
-    assert any(d.level == "company" and d.company_id == "meta" and "Facebook" in d.name_in_text for d in a.declarations)
+    assert {"google-analytics", "google-ads", "youtube", "meta-pixel"} <= products(a)
+    # "Facebook + Instagram Remarketing" names Meta's remarketing product, not Instagram embeds (issue 13).
+    assert "instagram-embed" not in products(a)
+    assert companies(a) == {"google", "youtube", "meta"}
+    assert any(d.product_id == "meta-pixel" and d.name_in_text == "Facebook + Instagram Remarketing" for d in a.declarations)
     assert a.negations == []
     assert {"analytics", "advertising", "functional"} <= a.declared_categories()
     assert (a.dnt.value, a.gpc.value) == ("silent", "silent")
@@ -64,10 +66,11 @@ def test_000_imperium_jets(seeds):
 
 def test_001_inper(seeds):
     a = seeds["001"]
-    assert products(a) == {"google-analytics"}
+    # "Facebook “like” or “share” buttons" are Facebook's social plugins, a product (issue 13).
+    assert products(a) == {"google-analytics", "facebook-social-plugins"}
     assert companies(a) == {"google", "meta"}
     meta = next(d for d in a.declarations if d.company_id == "meta")
-    assert meta.level == "company" and "like" in meta.sentence
+    assert meta.product_id == "facebook-social-plugins" and "like" in meta.sentence
     assert (a.dnt.value, a.gpc.value) == ("silent", "silent")
     assert a.sale.value == "does_not_sell"
     assert a.sale.evidence == ["We do not engage in “cookie swapping” or the sale of cookies to third parties."]

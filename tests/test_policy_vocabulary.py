@@ -25,7 +25,7 @@ def _patterns() -> dict[str, list]:
         "cookies": [v.cookie_phrases],
         "third_party_generic": [v.third_party_generic],
         "third_party_characterized": [v.third_party_characterized],
-        "sale": [v.sale_verb],
+        "sale": [v.sale_verb, v.sale_affirm, v.sale_disclosure_list, v.sale_share_for_ads, v.sale_opt_out_link],
         "dnt": [v.signals["dnt"].cue],
         "gpc": [v.signals["gpc"].cue],
         "dates": [v.date_updated],

@@ -59,6 +59,14 @@ class Knowledge:
     def root_company(self, company_id: str) -> str:
         return self.company_chain(company_id)[-1]
 
+    def reported_company(self, company_id: str) -> str:
+        """The company a report names for a product its subsidiary operates: the top of the
+        ownership chain below any holding (YouTube → Google, Instagram → Meta, LinkedIn →
+        Microsoft, Google → Google). Unknown ids stand for themselves."""
+        chain = self.company_chain(company_id)
+        kept = [c for c in chain if not (c in self.companies and self.companies[c].holding)]
+        return kept[-1] if kept else chain[0]
+
     def subsidiaries(self, company_id: str) -> list[str]:
         """The company and every company whose chain contains it."""
         return [cid for cid in self.companies if company_id in self.company_chain(cid)]

@@ -44,8 +44,13 @@ class Product(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Company(msgspec.Struct, frozen=True, kw_only=True):
+    """``parent`` is the owning company (Instagram → Meta). A ``holding`` (Alphabet) owns
+    companies that answer for their products under their own name: reports name the company
+    below it (YouTube is reported as Google's, not Alphabet's)."""
+
     id: str
     name: str
     parent: str | None = None
+    holding: bool = False
     aliases: list[str] = []
     domains: list[str] = []

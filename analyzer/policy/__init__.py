@@ -22,11 +22,24 @@ Decisions the findings code can rely on:
   opting out of a vendor it does not use, and a login provider's SDK exchanges data with the page.
 - The policy's own company is not recognised as first party: a policy by Google naming Google
   yields a Google declaration; findings know the site's owner and can discount it.
+- A platform's name with a kind of product next to it names that product ("Facebook + Instagram
+  conversion pixel" → Meta Pixel, "Facebook 'like' buttons", "Like-Button von Facebook" → social
+  plugins); a platform named as a place where the site's ads run ("ads on Facebook and
+  Instagram", "Anzeigen auf LinkedIn", "Instagram-Werbung") declares nothing.
 - DNT/GPC: a present-tense refusal ("we do not currently respond …; we may revisit once a
-  standard exists") is ``does_not_honor``; "may not respond", "cannot guarantee", or a refusal
-  softened in the same sentence ("… but may in the future") is ``unclear``, as is a bare mention.
-- Sale: "Do Not Sell (or Share) My Personal Information" link text or affirmative CCPA wording
-  outweighs a denial; a denial counts only when what is not sold is data.
+  standard exists"), the same practice whatever the signal ("regardless of DNT", "has no
+  effect") and no means to read it ("not configured to detect") are ``does_not_honor``; a
+  negated refusal ("we will not ignore") and a commitment phrased as behaviour ("if your browser
+  sends DNT, we treat your visit as if you declined …") are ``honors``; "may not respond",
+  "cannot guarantee", a commitment resting on effort or feasibility ("we try to … where
+  technically possible"), or a refusal softened in the same sentence is ``unclear``, as is a
+  bare mention.
+- Sale (for CCPA/CPRA purposes): the opt-out link text, affirmative CCPA wording ("may be
+  considered a sale"), a disclosure list or table of what was sold or shared, or sharing with
+  advertising partners ("we do not sell, but we share identifiers for cross-context behavioural
+  advertising"; "no one pays us, however we disclose browsing data to ad networks") is
+  ``sells_or_shares`` and outweighs a denial (kept as ``outweighed``); a denial counts only when
+  what is not sold is data.
 """
 
 from analyzer.policy.analyze import analyze_policy

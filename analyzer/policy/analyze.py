@@ -41,7 +41,9 @@ def analyze_policy(text: str, *, cookie_policy_text: str | None = None, knowledg
             sentences = index_sentences(body)
             documents.append(_Document(source, sentences, scan_of.scan(sentences)))  # type: ignore[arg-type]
 
-    vendors = [d for doc in documents for d in vendor_mentions(doc.sentences, doc.scan, vocab, doc.source)]
+    vendors = [
+        d for doc in documents for d in vendor_mentions(doc.sentences, doc.scan, vocab, doc.source, scan_of.names)
+    ]
     categories = [d for doc in documents for d in category_mentions(doc.sentences, doc.scan, vocab, doc.source)]
     declarations = _first_per_id(d for d in vendors if not d.negated)
     category_declared = _first_per_id(d for d in categories if not d.negated)

@@ -7,6 +7,7 @@ payment firms) cannot be found by design and are counted apart as ``unmapped``."
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -69,6 +70,7 @@ class Evaluation:
     sale: Confusion = field(default_factory=Confusion)
     reference_level: Confusion = field(default_factory=Confusion)
     named: NamedScore = field(default_factory=NamedScore)
+    sale_outweighed: int = 0  # policies whose "does not sell" claim sharing for advertising outweighs
 
 
 def label_companies(names: Iterable[str], knowledge) -> tuple[set[str], list[str]]:
@@ -95,8 +97,13 @@ def evaluate(rows: list[dict], texts: dict[str, str], knowledge) -> Evaluation:
 
 def _score(row: dict, analysis: PolicyAnalysis, knowledge, result: Evaluation) -> None:
     result.dnt.add(row["dnt"], analysis.dnt.value)
+    # The label says whether the policy *claims* not to sell. The analyzer's value can be
+    # sells_or_shares although the claim is there ("we do not sell … we provide your information
+    # to our advertisers"): the claim is then kept as outweighed evidence, and counts here.
     gold_sale = "does_not_sell" if row["does_not_sell_claim"]["value"] else "no_claim"
-    predicted_sale = "does_not_sell" if analysis.sale.value == "does_not_sell" else "no_claim"
+    claims = analysis.sale.value == "does_not_sell" or bool(analysis.sale.outweighed)
+    predicted_sale = "does_not_sell" if claims else "no_claim"
+    result.sale_outweighed += analysis.sale.value == "sells_or_shares" and bool(analysis.sale.outweighed)
     result.sale.add(gold_sale, predicted_sale)
     result.reference_level.add(row["third_party_reference_level"], analysis.third_party_reference_level)
 
@@ -109,3 +116,85 @@ def _score(row: dict, analysis: PolicyAnalysis, knowledge, result: Evaluation) -
     named.false_negatives += len(gold - predicted)
     if predicted != gold:
         named.errors.append(f"{row['id']}: +{sorted(predicted - gold)} -{sorted(gold - predicted)}")
+
+
+# ---------------------------------------------------------------------------- stance sentences
+
+
+@dataclass(frozen=True)
+class StanceItem:
+    """One labelled sentence or passage of the stance set (bench/data/policy_stances.yaml)."""
+
+    field: str  # dnt | gpc | sale
+    label: str
+    cls: str  # the class of sentence it stands for ("double_negation", "ccpa_table" …)
+    split: str  # dev | heldout
+    text: str
+    source: str  # "own" or "opp115:<policy id>"
+
+
+@dataclass
+class StanceScores:
+    by_field: dict[str, Confusion] = field(default_factory=dict)
+    by_split: dict[tuple[str, str], Confusion] = field(default_factory=dict)  # (field, split)
+    by_class: dict[tuple[str, str], Confusion] = field(default_factory=dict)  # (field, class)
+    errors: list[str] = field(default_factory=list)
+
+
+def load_stance_set(path, opp115_dir=None) -> list[StanceItem]:
+    """Items from the YAML set; ``opp115:`` items are resolved against the OPP-115 directory
+    (skipped when it is absent): the policy's longest DNT evidence text and its label, or the
+    named segment of its "does not sell" evidence."""
+    import json
+    from pathlib import Path
+
+    import yaml
+
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))["items"]
+    labels: dict[str, dict] = {}
+    if opp115_dir is not None and (Path(opp115_dir) / "labels.jsonl").is_file():
+        for line in (Path(opp115_dir) / "labels.jsonl").read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                labels[row["id"]] = row
+    items: list[StanceItem] = []
+    for entry in raw:
+        if "opp115" in entry:
+            row = labels.get(entry["opp115"])
+            if row is None:
+                continue
+            text, label = _opp115_text(row, entry)
+            source = f"opp115:{entry['opp115']}"
+        else:
+            text, label, source = entry["text"], entry["label"], "own"
+        if entry["field"] not in ("dnt", "gpc", "sale"):
+            raise ValueError(f"unknown field {entry['field']!r} in {entry}")
+        items.append(StanceItem(entry["field"], label, entry["class"], entry["split"], text, source))
+    return items
+
+
+def _opp115_text(row: dict, entry: dict) -> tuple[str, str]:
+    if entry["field"] == "dnt":
+        # Only evidence that names the signal stands alone ("…in response to these signals" does not).
+        texts = [e["text"] for e in row["dnt_evidence"] if re.search(r"(?i)\btrack|\bdnt\b", e["text"])]
+        if not texts:
+            raise ValueError(f"{row['id']}: no DNT evidence that names the signal")
+        return max(texts, key=len), row["dnt"]
+    segment = next(e for e in row["does_not_sell_claim"]["evidence"] if e["segment_id"] == entry["segment"])
+    return segment["segment_text"], entry["label"]
+
+
+def score_stances(items: list[StanceItem], knowledge) -> StanceScores:
+    scores = StanceScores()
+    for item in items:
+        analysis = analyze_policy(item.text, knowledge=knowledge)
+        predicted = getattr(analysis, item.field).value
+        for table, key in (
+            (scores.by_field, item.field),
+            (scores.by_split, (item.field, item.split)),
+            (scores.by_class, (item.field, item.cls)),
+        ):
+            table.setdefault(key, Confusion()).add(item.label, predicted)
+        if predicted != item.label:
+            scores.errors.append(f"{item.field} {item.split} {item.cls}: want {item.label}, got {predicted}: {item.text!r}")
+    return scores

@@ -29,10 +29,13 @@ class Declaration(msgspec.Struct, kw_only=True, frozen=True):
 
 class Stance(msgspec.Struct, kw_only=True, frozen=True):
     """``value``: DNT/GPC ``honors`` | ``does_not_honor`` | ``unclear`` | ``silent``; sale
-    ``does_not_sell`` | ``sells_or_shares`` | ``silent``. ``evidence``: the sentences it rests on."""
+    ``does_not_sell`` | ``sells_or_shares`` | ``silent``. ``evidence``: the sentences it rests on.
+    ``outweighed``: sentences saying the opposite that the value outweighs (a "we do not sell"
+    under "… but we share identifiers with advertising partners")."""
 
     value: str
     evidence: list[str] = []
+    outweighed: list[str] = []
 
 
 class PolicyAnalysis(msgspec.Struct, kw_only=True):

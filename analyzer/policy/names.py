@@ -6,6 +6,7 @@ them all in one pass and asks this table what they mean and whether the case fit
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -23,6 +24,9 @@ class Target:
     company_id: str
     product_id: str | None = None
     category: str | None = None
+    # The phrase is also the company's own name ("Instagram", "LinkedIn") although the knowledge
+    # base maps it to a product: what follows it may say another product is meant.
+    is_company_name: bool = False
 
 
 def phrase_key(phrase: str) -> str:
@@ -41,8 +45,11 @@ class NameTable:
         for company in knowledge.companies.values():
             for name in (company.name, *company.aliases):
                 self._add(name, Target("company", company.id))
+        self._parents = {c.id: c.parent for c in knowledge.companies.values()}
+        self._owned: dict[tuple[str, str], list[Target]] = {}
         for product in sorted(knowledge.products.values(), key=lambda p: p.id):
             target = Target("product", product.company, product.id, product.category)
+            self._owned.setdefault((product.company, product.category), []).append(target)
             for name in (product.name, *product.policy_names):
                 self._add(name, target)
 
@@ -51,13 +58,29 @@ class NameTable:
             return
         key = phrase_key(name)
         existing = self.targets.get(key)
-        if existing is not None and existing.level == "product" and existing != target:
+        if existing is not None and existing.level == "product" and existing.product_id != target.product_id:
             # Two products share a phrase: it only tells the company (or nothing).
             if existing.company_id != target.company_id:
                 return
             target = Target("company", target.company_id)
+        names_company = existing is not None and (existing.level == "company" or existing.is_company_name)
+        if names_company and target.level == "product":
+            target = dataclasses.replace(target, is_company_name=True)
         self.targets[key] = target
         self._spellings.setdefault(key, name)
+
+    def product_of_kind(self, company_id: str, category: str) -> Target | None:
+        """The one product of ``category`` the company owns, else the one its parent owns, and so
+        on up; None when a level owns several (the kind does not say which)."""
+        seen: set[str] = set()
+        current: str | None = company_id
+        while current is not None and current not in seen:
+            seen.add(current)
+            owned = self._owned.get((current, category), [])
+            if owned:
+                return owned[0] if len(owned) == 1 else None
+            current = self._parents.get(current)
+        return None
 
     def accepts(self, key: str, text: str, start: int, end: int) -> bool:
         """Does ``text[start:end]`` (a whole-word hit of phrase ``key``) name the vendor?

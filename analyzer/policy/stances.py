@@ -1,9 +1,20 @@
 """Stances on browser privacy signals (Do Not Track, Global Privacy Control).
 
 A signal's sentences are the ones naming it plus the ones right after that continue the topic
-("…these signals"). Each response verb in them ("respond", "honor", "take action") is read by
-what stands just before it: a hedge ("may not"), a negation ("do not currently"), wording that
-only describes the law or the reader ("how we respond"), or nothing (an affirmation)."""
+("…these signals"). A sentence is read in this order:
+
+1. sentence-wide refusals: the same collection whatever the signal ("whatever your browser
+   sends, we collect the same …", "DNT has no effect") or no ability to read it ("our site is
+   not configured to detect …");
+2. each response verb ("respond", "honor", "ignore") by what stands just before it: a hedge
+   ("may not"), a negation ("do not currently"; a negated refusal such as "we will not ignore"
+   is a commitment), wording that only describes the law or the reader ("how we respond"), or
+   nothing (an affirmation);
+3. a commitment phrased as behaviour: a condition on the signal and a privacy-protective effect
+   ("if your browser sends DNT, we treat your visit as if you declined …").
+
+A commitment that rests on effort or feasibility ("we try to respect … where technically
+possible") is a hedge, not a promise."""
 
 from __future__ import annotations
 
@@ -41,6 +52,17 @@ def read_sentence(sentence: str, cue_spans: list[tuple[int, int]], vocab: Vocabu
     masked = sentence
     for start, end in sorted(cue_spans, reverse=True):
         masked = masked[:start] + _MASK + masked[end:]
+    if _refuses_outright(masked, vocab):
+        return "negative"
+    reading = _read_verbs(masked, cue_spans, vocab)
+    if reading in ("mention", "positive") and _behaves_as_honouring(masked, vocab):
+        reading = "positive"
+    if reading == "positive" and vocab.stance_hedge_commitment.search(masked):
+        return "hedged"
+    return reading
+
+
+def _read_verbs(masked: str, cue_spans: list[tuple[int, int]], vocab: Vocabulary) -> Reading:
     clauses = _clauses(masked, vocab)
     if cue_spans:
         # Masking shifts offsets; the mask token marks where the cues are.
@@ -49,6 +71,23 @@ def read_sentence(sentence: str, cue_spans: list[tuple[int, int]], vocab: Vocabu
         if reading != "mention":
             return reading
     return _read_span(masked, clauses, vocab)
+
+
+def _refuses_outright(masked: str, vocab: Vocabulary) -> bool:
+    """The same practice whatever the signal says, or no means to read the signal at all."""
+    if vocab.stance_same_regardless.search(masked):
+        return True
+    for incapable in vocab.stance_incapable.finditer(masked):
+        # "we have no …"/"our site lacks …" only when what is missing is a capability.
+        if not incapable.group().lower().rstrip().endswith(("have", "has", "lack", "lacks", "lacking", "no")):
+            return True
+        if vocab.stance_incapable_object.search(masked, incapable.end(), incapable.end() + 40):
+            return True
+    return False
+
+
+def _behaves_as_honouring(masked: str, vocab: Vocabulary) -> bool:
+    return bool(vocab.signal_condition.search(masked) and vocab.protective_effect.search(masked))
 
 
 def _clauses(masked: str, vocab: Vocabulary) -> list[tuple[int, int]]:
@@ -79,11 +118,14 @@ def _read_verb(masked: str, start: int, verb: str, vocab: Vocabulary) -> Reading
     prefix = masked[max(0, start - _PREFIX_CHARS) : start]
     if vocab.stance_neutral_before.search(prefix):
         return "mention"
+    if vocab.stance_double_negation_before.search(prefix):
+        return "positive"  # "we never fail to honour"
     if vocab.stance_hedge_before.search(prefix):
         return "hedged"
     negated = bool(vocab.stance_negation_before.search(prefix))
+    if vocab.stance_inverting_verbs.fullmatch(verb):
+        return "positive" if negated else "negative"  # "we will not ignore" commits to the signal
     refusal = bool(vocab.refusal_verbs.fullmatch(verb))
-    # "we do not ignore" is rare enough that a refusal verb is read as a refusal either way.
     return "negative" if negated or refusal else "positive"
 
 

@@ -31,6 +31,12 @@ class Vocabulary:
     non_declaration_sentences: re.Pattern[str]
     non_declaration_lead_ins: re.Pattern[str]
     lead_in_end: re.Pattern[str]
+    platform_kind_after: re.Pattern[str]  # anchored at a name's end; group names are category ids
+    platform_kind_before: re.Pattern[str]  # searched in the text before a name; same groups
+    platform_window: int
+    ad_placement_lead_ins: re.Pattern[str]
+    ad_placement_run: re.Pattern[str]
+    ad_placement_after: re.Pattern[str]  # anchored at a name's end
     negation_before: re.Pattern[str]
     negation_after: re.Pattern[str]
     negation_neither: re.Pattern[str]
@@ -47,6 +53,14 @@ class Vocabulary:
     stance_hedge_before: re.Pattern[str]
     stance_neutral_before: re.Pattern[str]
     stance_hedge_sentence: re.Pattern[str]
+    stance_inverting_verbs: re.Pattern[str]
+    stance_double_negation_before: re.Pattern[str]
+    stance_hedge_commitment: re.Pattern[str]
+    stance_same_regardless: re.Pattern[str]
+    stance_incapable: re.Pattern[str]
+    stance_incapable_object: re.Pattern[str]
+    signal_condition: re.Pattern[str]
+    protective_effect: re.Pattern[str]
     stance_followup: re.Pattern[str]
     honor_phrases: re.Pattern[str]
     signals: dict[str, SignalVocabulary]
@@ -54,6 +68,13 @@ class Vocabulary:
     sale_verb: re.Pattern[str]
     sale_denial: re.Pattern[str]
     sale_affirm: re.Pattern[str]
+    sale_affirm_negated_before: re.Pattern[str]
+    sale_clause_break: re.Pattern[str]
+    sale_disclosure_list: re.Pattern[str]
+    sale_table_header_cell: re.Pattern[str]
+    sale_table_yes_cell: re.Pattern[str]
+    sale_share_for_ads: re.Pattern[str]
+    sale_share_excluded_data: re.Pattern[str]
     sale_opt_out_link: re.Pattern[str]
     cookie_phrases: re.Pattern[str]  # group names are cookie category ids
     cookie_labels: re.Pattern[str]  # line-leading labels, group names are cookie category ids
@@ -92,12 +113,22 @@ def _grouped(table: dict[str, Any], flags: int = _I, prefix: str = "", suffix: s
     return re.compile("|".join(parts), flags)
 
 
+def _alternation(table: dict[str, Any]) -> str:
+    """Named groups (``match.lastgroup`` is the key) as regex source, for embedding."""
+    parts = []
+    for key, patterns in table.items():
+        alternatives = patterns if isinstance(patterns, list) else [patterns]
+        parts.append(f"(?P<{group_name(key)}>" + "|".join(f"(?:{_clean(p)})" for p in alternatives) + ")")
+    return "|".join(parts)
+
+
 def _signal(entry: dict[str, Any]) -> SignalVocabulary:
     flags = _X if entry.get("cue_case_sensitive") else _I
     return SignalVocabulary(cue=_rx(entry["cue"], flags))
 
 
 def compile_vocabulary(data: dict[str, Any]) -> Vocabulary:
+    platforms = data["platforms"]
     nd, neg, tp, st, sale, cc, dates = (
         data["non_declarations"],
         data["negation"],
@@ -121,6 +152,18 @@ def compile_vocabulary(data: dict[str, Any]) -> Vocabulary:
         non_declaration_sentences=re.compile("|".join(f"(?:{_clean(p)})" for p in nd["sentences"]), _I),
         non_declaration_lead_ins=re.compile("|".join(f"(?:{_clean(p)})" for p in nd["lead_ins"]), _I),
         lead_in_end=_rx(nd["lead_in_end"]),
+        platform_kind_after=re.compile(
+            "^" + _clean(platforms["between"]) + "(?i:" + _alternation(platforms["kinds"]) + r")(?!\w)", _X
+        ),
+        platform_kind_before=re.compile(
+            r"(?<!\w)(?:" + _alternation(platforms["kinds"]) + ")" + _clean(platforms["kind_before_end"]), _I
+        ),
+        platform_window=int(platforms["window"]),
+        ad_placement_lead_ins=re.compile("|".join(f"(?:{_clean(p)})" for p in platforms["ad_placement_lead_ins"]), _I),
+        ad_placement_run=re.compile(_clean(platforms["ad_placement_run"]), _X),
+        ad_placement_after=re.compile(
+            "^" + _clean(platforms["between"]) + "(?i:" + _clean(platforms["ad_placement_after"]) + r")(?!\w)", _X
+        ),
         negation_before=_rx(neg["before"]),
         negation_after=_rx(neg["after"]),
         negation_neither=_rx(neg["neither"]),
@@ -137,6 +180,14 @@ def compile_vocabulary(data: dict[str, Any]) -> Vocabulary:
         stance_hedge_before=_rx(st["hedge_before"]),
         stance_neutral_before=_rx(st["neutral_before"]),
         stance_hedge_sentence=_rx(st["hedge_sentence"]),
+        stance_inverting_verbs=_rx(st["inverting_verbs"]),
+        stance_double_negation_before=_rx(st["double_negation_before"]),
+        stance_hedge_commitment=_rx(st["hedge_commitment"]),
+        stance_same_regardless=_rx(st["same_regardless"]),
+        stance_incapable=_rx(st["incapable"]),
+        stance_incapable_object=_rx(st["incapable_object"]),
+        signal_condition=_rx(st["signal_condition"]),
+        protective_effect=_rx(st["protective_effect"]),
         stance_followup=_rx(st["followup"]),
         honor_phrases=_rx(st["honor_phrases"]),
         signals={name: _signal(st[name]) for name in ("dnt", "gpc")},
@@ -144,6 +195,13 @@ def compile_vocabulary(data: dict[str, Any]) -> Vocabulary:
         sale_verb=_rx(sale["sell_verb"]),
         sale_denial=_rx(sale["denial"]),
         sale_affirm=_rx(sale["affirm"]),
+        sale_affirm_negated_before=_rx(sale["affirm_negated_before"]),
+        sale_clause_break=_rx(sale["clause_break"]),
+        sale_disclosure_list=_rx(sale["disclosure_list"]),
+        sale_table_header_cell=_rx(sale["table_header_cell"]),
+        sale_table_yes_cell=_rx(sale["table_yes_cell"]),
+        sale_share_for_ads=_rx(sale["share_for_ads"]),
+        sale_share_excluded_data=_rx(sale["share_excluded_data"]),
         sale_opt_out_link=_rx(sale["opt_out_link"], _X if sale.get("opt_out_link_case_sensitive") else _I),
         cookie_phrases=_grouped(cookie_phrases, prefix=r"\b"),
         cookie_labels=_grouped(cc["labels"], prefix=r"(?:[\W\d]{0,6}\s*)?", suffix=_clean(cc["label_end"])),
