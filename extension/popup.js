@@ -42,7 +42,9 @@ const state = {
   report: null,
   pollTimer: null,
   auditDomains: null, // third-party domain → tracker name, from the report
+  siteAccess: true, // host permission for every site: Firefox lets users withhold it (MV3)
 };
+const ALL_SITES = { origins: ["<all_urls>"] };
 
 const $ = (id) => document.getElementById(id);
 
@@ -59,8 +61,19 @@ async function main() {
   const params = new URLSearchParams(location.search);
   state.settings = await cwApi.getSettings();
   state.client = new cwApi.Client(state.settings);
+  state.siteAccess = await ext.permissions.contains(ALL_SITES);
   await resolveTarget(params);
   renderHeader();
+  if (!state.site && state.tabId !== null && !state.tabUrl && !state.siteAccess) {
+    // Without the host permission the browser hides the tab's address: we can't tell a website
+    // from a browser page until the user allows access.
+    showState("needs-access",
+      h("h2", {}, "Allow consentwatch to read this tab"),
+      h("p", {}, "Your browser hasn't given consentwatch access to websites, so it can't see which site this tab " +
+        "shows or what it contacts."),
+      h("div", { class: "actions" }, accessButton("allow-access", "primary")));
+    return;
+  }
   if (!state.site) {
     const where = state.tabUrl ? describeInternal(state.tabUrl) : "This page";
     showState("internal",
@@ -572,6 +585,17 @@ function auditDomains(report, summary) {
   return out;
 }
 
+// ------------------------------------------------------------------ site access (Firefox)
+// Firefox treats MV3 host permissions as optional: a user may withhold or revoke them. Asking
+// needs the click itself (no await before permissions.request), then the popup starts over.
+function accessButton(id, className) {
+  return h("button", { type: "button", id, class: className, onclick: () => {
+    ext.permissions.request(ALL_SITES).then((granted) => {
+      if (granted) location.reload();
+    }, (err) => console.error("consentwatch:", err));
+  } }, "Allow access to websites");
+}
+
 // ------------------------------------------------------------------ live on this tab
 function liveSection() {
   return h("section", { class: "live", id: "live", "aria-labelledby": "live-title" },
@@ -598,6 +622,11 @@ function renderLive(entry) {
   const reload = () => h("button", { type: "button", id: "reload-tab", onclick: () => ext.tabs.reload(state.tabId) },
     "Reload the page");
   const tabSite = state.tabUrl ? cwDomains.siteOfUrl(state.tabUrl) : null;
+  if (!state.siteAccess) {
+    body.append(h("p", { class: "callout", id: "live-access" }, h("strong", {}, "No access to websites. "),
+      "The browser doesn't let consentwatch see the requests this tab makes."), accessButton("allow-live-access", ""));
+    return;
+  }
   if (!entry || entry.site !== tabSite) {
     body.append(h("p", { class: "callout", id: "live-reload" }, h("strong", {}, "Reload to see live requests. "),
       "This page was already open when consentwatch started watching, so we don't know what it contacted."), reload());

@@ -53,26 +53,39 @@ class FirefoxEnv:
             self._helper = await self.firefox.new_tab(self.url("how.html"))
         return self._helper
 
+    async def grant_all_sites(self) -> None:
+        """permissions.request() only answers a user's click: click a button that asks."""
+        helper = await self.helper()
+        await helper.evaluate("""() => {
+            const b = document.body.appendChild(document.createElement('button'));
+            b.id = 'cw-grant';
+            b.textContent = 'grant';
+            b.addEventListener('click', () => browser.permissions.request({origins: ['<all_urls>']}));
+        }""")
+        await helper.click("#cw-grant")
+        await helper.wait_for("() => browser.permissions.contains({origins: ['<all_urls>']})")
+
     async def ext(self, function: str, *args):
         return await (await self.helper()).evaluate(function, *args)
 
     async def browse(self, url: str) -> tuple[Tab, int, set[str]]:
         """Opens url in a new tab; returns it, its extension tab id and the third-party sites
         Firefox fetched for it (from the fake internet's log: the ground truth)."""
+        tabs = "async () => (await browser.tabs.query({})).map((t) => t.id)"
+        before = set(await self.ext(tabs))
         started = time.monotonic()
         tab = await self.firefox.new_tab(url)
         await tab.wait_for("() => document.readyState === 'complete'")
         await tab.evaluate("() => new Promise((r) => setTimeout(r, 1500))")  # late beacons and pixels
-        tabs = await self.ext("async () => (await browser.tabs.query({})).map((t) => [t.id, t.url])")
-        ids = [i for i, u in tabs if u == url]
-        assert len(ids) == 1, (url, tabs)
+        new = set(await self.ext(tabs)) - before  # by id: without host access the URL is hidden
+        assert len(new) == 1, (url, new)
         site = registrable_domain(url.split("/")[2])
         # A page's requests carry a Referer or an Origin; Firefox's own (remote settings and the
         # like, which tests send to loopback too) carry neither and no tab sees them.
         fetched = {registrable_domain(r.host) for r in self.web.log
                    if r.t >= started and "Firefox/" in (r.header("User-Agent") or "")
                    and (r.header("Referer") or r.header("Origin"))}
-        return tab, ids[0], fetched - {site}
+        return tab, new.pop(), fetched - {site}
 
     async def popup(self, query: str) -> Tab:
         page = await self.firefox.new_tab()
@@ -246,3 +259,35 @@ async def test_request_audit_then_result_and_live_parties_not_in_audit(ff: Firef
     await shot(popup, "live-not-in-audit")
     await popup.close()
     await tab.close()
+
+
+# ------------------------------------------------------------------ host access a user can withhold
+async def test_site_access_withheld_then_allowed(ff: FirefoxEnv):
+    # Firefox lets a user take back "Access your data for all websites" (about:addons →
+    # Permissions). Then the tab's address is hidden and webRequest sees nothing: the popup must
+    # say so and ask, not call the site a browser page or show an empty live list.
+    await ff.service.audited(AUDITED)
+    assert await ff.ext("() => browser.permissions.remove({origins: ['<all_urls>']})") is True
+    try:
+        tab, tab_id, fetched = await ff.browse(f"https://{AUDITED}/")
+        assert fetched
+        stored = await ff.ext("(k) => browser.storage.session.get(k)", f"tab:{tab_id}")
+        assert stored == {}  # no access, no requests seen
+        popup = await ff.popup(f"tabId={tab_id}")
+        await expect_state(popup, "needs-access")
+        assert await popup.text("#site") == "No website"
+        await shot(popup, "needs-access")
+        await popup.click("#allow-access")  # a real click: permissions.request needs the gesture
+        await expect_state(popup, "result")
+        assert await popup.text("#site") == AUDITED
+        # Allowed after the page loaded: nothing was recorded, so the live view asks for a reload.
+        assert "Reload to see live requests" in await popup.text("#live-reload")
+        await popup.click("#reload-tab")
+        await popup.wait_for("() => document.querySelectorAll('.live-parties .party').length > 0",
+                             what="the reloaded tab's requests")
+    finally:
+        await ff.grant_all_sites()
+    assert await ff.ext("() => browser.permissions.contains({origins: ['<all_urls>']})") is True
+    await popup.close()
+    await tab.close()
+
