@@ -1,12 +1,13 @@
 // Background: watches (never blocks) the requests each tab makes and keeps, per tab, the third
-// parties it contacted in storage.session — so a service worker that goes to sleep loses nothing.
+// parties it contacted in storage.session — so a service worker that goes to sleep loses nothing;
+// and sets each tab's toolbar badge from the audit of its site.
 // Chromium runs this as a service worker (importScripts below); Firefox as background scripts
 // (manifest "background.scripts" loads the same libraries first).
-/* global importScripts, cwLive */
+/* global importScripts, cwApi, cwBadge, cwDomains, cwLive */
 "use strict";
 
 if (typeof importScripts === "function" && typeof globalThis.cwLive === "undefined") {
-  importScripts("vendor/tldts.min.js", "lib/domains.js", "lib/live.js");
+  importScripts("vendor/tldts.min.js", "lib/domains.js", "lib/live.js", "lib/api.js", "lib/badge.js");
 }
 
 const ext = globalThis.browser ?? globalThis.chrome;
@@ -88,3 +89,71 @@ const FILTER = { urls: ["<all_urls>"] };
 ext.webRequest.onBeforeRequest.addListener(onBeforeRequest, { ...FILTER, types: ["main_frame"] });
 ext.webRequest.onSendHeaders.addListener(onSendHeaders, FILTER);
 ext.tabs.onRemoved.addListener(onTabRemoved);
+
+// ------------------------------------------------------------------ the toolbar badge
+const SUMMARY_TTL_MS = 60_000; // a site's summary is asked again after a minute, or when told
+const summaries = new Map(); // `${backend} ${site}` → {at, summary (null: not audited)}
+
+async function summaryOf(site, settings) {
+  const key = `${settings.backendUrl} ${site}`;
+  const cached = summaries.get(key);
+  if (cached && Date.now() - cached.at < SUMMARY_TTL_MS) return cached.summary;
+  const summary = await new cwApi.Client(settings).summary(site);
+  summaries.set(key, { at: Date.now(), summary });
+  return summary;
+}
+
+async function setBadge(tabId, badge) {
+  const action = ext.action;
+  await action.setBadgeText({ tabId, text: badge.text });
+  await action.setTitle({ tabId, title: badge.title });
+  if (!badge.text) return;
+  await action.setBadgeBackgroundColor({ tabId, color: badge.background });
+  if (action.setBadgeTextColor) await action.setBadgeTextColor({ tabId, color: badge.color });
+}
+
+async function refreshBadge(tabId, url) {
+  const settings = await cwApi.getSettings();
+  const mode = cwBadge.normaliseMode(settings.badge);
+  const site = url ? cwDomains.siteOfUrl(url) : null;
+  let summary = null;
+  if (mode !== "off" && site) {
+    try {
+      summary = await summaryOf(site, settings);
+    } catch (_err) {
+      // The service can't say: no badge rather than a guess (the popup explains).
+      await setBadge(tabId, cwBadge.badgeFor(null, null, "off")).catch(() => null);
+      return;
+    }
+  }
+  await setBadge(tabId, cwBadge.badgeFor(site, summary, mode)).catch(() => null); // the tab may be gone
+}
+
+async function refreshAllBadges(site = null) {
+  const tabs = await ext.tabs.query({});
+  await Promise.all(tabs.filter((t) => site === null || (t.url && cwDomains.siteOfUrl(t.url) === site))
+    .map((t) => refreshBadge(t.id, t.url)));
+}
+
+function onTabUpdated(tabId, change, tab) {
+  // A tab's own badge is reset when it navigates: set it again once the new page is there.
+  if (change.status === "complete" || change.url) refreshBadge(tabId, tab.url).catch((err) => console.error(err));
+}
+
+function onMessage(message) {
+  // The popup saw an audit land (or learned a site has none): badges of that site follow.
+  if (message && message.type === "site-changed" && typeof message.site === "string") {
+    for (const key of [...summaries.keys()]) if (key.endsWith(` ${message.site}`)) summaries.delete(key);
+    refreshAllBadges(message.site).catch((err) => console.error(err));
+  }
+}
+
+function onSettingsChanged(changes, area) {
+  if (area !== "local" || !(changes.badge || changes.backendUrl)) return;
+  summaries.clear();
+  refreshAllBadges().catch((err) => console.error(err));
+}
+
+ext.tabs.onUpdated.addListener(onTabUpdated);
+ext.runtime.onMessage.addListener(onMessage);
+ext.storage.onChanged.addListener(onSettingsChanged);
