@@ -233,6 +233,13 @@ class Tab:
             raise BidiError(f"script failed: {details.get('text')}")
         return json.loads(result["result"]["value"])
 
+    async def run_script(self, source: str) -> None:
+        """Evaluates a whole script (e.g. a library) in the page, whatever the page's CSP says."""
+        result = await self.browser.send("script.evaluate", {
+            "expression": source, "awaitPromise": False, "target": {"context": self.context}})
+        if result.get("type") == "exception":
+            raise BidiError(f"script failed: {result['exceptionDetails'].get('text')}")
+
     async def wait_for(self, function: str, *args: Any, timeout: float = 10.0, what: str = "") -> Any:
         """Polls `function` until it returns something truthy; fails with the last value seen."""
         deadline = time.monotonic() + timeout

@@ -65,6 +65,11 @@ class FirefoxEnv:
         await helper.click("#cw-grant")
         await helper.wait_for("() => browser.permissions.contains({origins: ['<all_urls>']})")
 
+    async def expect_badge(self, tab_id: int, text: str) -> None:
+        helper = await self.helper()
+        await helper.wait_for("async (id, t) => (await browser.action.getBadgeText({tabId: id})) === t", tab_id, text,
+                              timeout=15, what=f"badge {text!r} on tab {tab_id}")
+
     async def ext(self, function: str, *args):
         return await (await self.helper()).evaluate(function, *args)
 
@@ -115,7 +120,19 @@ async def expect_state(popup: Tab, state: str, timeout: float = 10.0) -> None:
         raise AssertionError(f"popup not in state {state!r}; it shows:\n{text}") from exc
 
 
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+AXE_RUN = """async () => (await axe.run(document, {runOnly: {type: 'tag', values:
+    ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}})).violations.map((v) =>
+    ({id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ') + ': ' + n.failureSummary)}))"""
+
+
 async def shot(tab: Tab, name: str) -> None:
+    """Every state a test screenshots is also checked by axe-core in Firefox: zero violations."""
+    assert AXE.exists(), "axe-core is not installed: run `make setup` (npm ci)"
+    if await tab.evaluate("() => typeof axe") == "undefined":
+        await tab.run_script(AXE.read_text())
+    violations = await tab.evaluate(AXE_RUN)
+    assert violations == [], f"{name}: {json.dumps(violations, indent=1)}"
     await tab.screenshot(ARTIFACTS / f"{name}.png")
 
 
@@ -186,6 +203,17 @@ async def test_options_then_backend_unreachable(ff: FirefoxEnv):
     await tab.close()
 
 
+async def test_options_page(ff: FirefoxEnv):
+    page = await ff.firefox.new_tab(ff.url("options.html"))
+    await page.wait_for("(b) => document.getElementById('backend-url').value === b", ff.service.base)
+    assert await page.evaluate("() => document.querySelector('input[name=badge]:checked').value") == "grade"
+    await page.click("#test")
+    await page.wait_for("() => document.getElementById('status').textContent.startsWith('✓ Reached consentwatch')",
+                        what="the service reached")
+    await shot(page, "options")
+    await page.close()
+
+
 async def test_browser_internal_page(ff: FirefoxEnv):
     tab = await ff.firefox.new_tab("about:blank")
     tabs = await ff.ext("async () => (await browser.tabs.query({})).map((t) => [t.id, t.url])")
@@ -217,6 +245,8 @@ async def test_audited_site_result_and_live_requests(ff: FirefoxEnv):
     finally:
         assert set(await popup.evaluate(listed)) == fetched
     assert await popup.text("#live-sentence") == f"All {len(fetched)} third parties this tab contacted are in our audit."
+    # The toolbar badge: Firefox resets a tab's badge on navigation; it is set again once loaded.
+    await ff.expect_badge(tab_id, summary["grade"]["letter"])
     await popup.click(".section-undeclared .disclosure-button")
     assert await popup.evaluate(
         "() => document.querySelector('.section-undeclared .disclosure-button').getAttribute('aria-expanded')") == "true"
@@ -246,6 +276,10 @@ async def test_request_audit_then_result_and_live_parties_not_in_audit(ff: Firef
     popup = await ff.popup(f"tabId={tab_id}")
     await expect_state(popup, "not-audited")
     assert "This tab contacted 2 third parties." == await popup.text("#live-sentence")
+    # Never audited: the companies behind them, from the service's knowledge map.
+    await popup.wait_for("() => document.getElementById('live-companies')", what="the companies named")
+    assert await popup.text("#live-companies") == "Companies behind them: Outbrain, Segment."
+    await ff.expect_badge(tab_id, "?")
     await shot(popup, "not-audited")
     await popup.click("#request-audit")
     await expect_state(popup, "running")
@@ -256,6 +290,7 @@ async def test_request_audit_then_result_and_live_parties_not_in_audit(ff: Firef
     await popup.wait_for("() => document.getElementById('live-sentence')?.textContent.includes('not in our audit')",
                          what="the live view compared with the new audit")
     assert await popup.text("#live-sentence") == "2 third parties not in our audit (of 2 this tab contacted)."
+    await ff.expect_badge(tab_id, summary["grade"]["letter"])
     await shot(popup, "live-not-in-audit")
     await popup.close()
     await tab.close()
