@@ -277,7 +277,7 @@ async def test_request_audit_then_result_and_live_parties_not_in_audit(ff: Firef
     await expect_state(popup, "not-audited")
     assert "This tab contacted 2 third parties." == await popup.text("#live-sentence")
     # Never audited: the companies behind them, from the service's knowledge map.
-    await popup.wait_for("() => document.getElementById('live-companies')", what="the companies named")
+    await popup.wait_for("() => !!document.getElementById('live-companies')", what="the companies named")
     assert await popup.text("#live-companies") == "Companies behind them: Outbrain, Segment."
     await ff.expect_badge(tab_id, "?")
     await shot(popup, "not-audited")
