@@ -70,6 +70,7 @@ async function main() {
   if (!state.site && state.tabId !== null && !state.tabUrl && !state.siteAccess) {
     // Without the host permission the browser hides the tab's address: we can't tell a website
     // from a browser page until the user allows access.
+    $("site").textContent = "Site hidden by the browser";
     showState("needs-access",
       h("h2", {}, "Allow consentwatch to read this tab"),
       h("p", {}, "Your browser hasn't given consentwatch access to websites, so it can't see which site this tab " +

@@ -17,20 +17,12 @@ import subprocess
 import time
 from pathlib import Path
 
-import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
 from playwright.async_api import BrowserContext, Page, async_playwright, expect
 
-from api.app import create_app
-from api.auth import create_token
-from api.config import ServiceConfig
-from api.server import with_fake_internet
-from api.store import SqliteStore
-from crawler import CrawlOptions
 from crawler.browser import QUIET_ARGS, find_chromium
 from crawler.domains import host_of, registrable_domain
-from extension_service import running_service
+from extension_service import Service, running_service
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -51,40 +43,13 @@ def free_port() -> int:
 
 
 class Env:
-    def __init__(self, ctx: BrowserContext, ext_id: str, http: aiohttp.ClientSession, base: str, token: str, web):
-        self.ctx, self.ext_id, self.http, self.base, self.token, self.web = ctx, ext_id, http, base, token, web
-        self.jobs: dict[str, str] = {}
+    def __init__(self, ctx: BrowserContext, ext_id: str, service: Service, web):
+        self.ctx, self.ext_id, self.service, self.web = ctx, ext_id, service, web
+        self.http, self.base, self.token = service.http, service.base, service.token
+        self.api, self.queue, self.wait_job, self.audited = service.api, service.queue, service.wait_job, service.audited
 
     def url(self, page: str) -> str:
         return f"chrome-extension://{self.ext_id}/{page}"
-
-    async def api(self, path: str) -> dict:
-        async with self.http.get(path) as r:
-            assert r.status == 200, (path, r.status, await r.text())
-            return await r.json()
-
-    async def queue(self, domain: str) -> dict:
-        async with self.http.post("/v1/crawls", json={"domain": domain},
-                                  headers={"Authorization": f"Bearer {self.token}"}) as r:
-            assert r.status == 202, await r.text()
-            job = (await r.json())["jobs"][0]
-        self.jobs[domain] = job["url"]
-        return job
-
-    async def wait_job(self, url: str, states: set[str], timeout: float = 120.0) -> dict:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            job = await self.api(url)
-            if job["state"] in states:
-                return job
-            await asyncio.sleep(0.3)
-        raise AssertionError(f"{url} never reached {states}: {job}")
-
-    async def audited(self, domain: str) -> tuple[dict, dict]:
-        """Waits for the crawl queued at start; returns the service's summary and report."""
-        job = await self.wait_job(self.jobs[domain], {"done", "failed", "cancelled"})
-        assert job["state"] == "done", job
-        return await self.api(f"/v1/sites/{domain}/summary"), await self.api(f"/v1/sites/{domain}/report")
 
     async def helper_page(self) -> Page:
         """An extension page to call extension APIs from (tabs, storage); not the options page,
@@ -172,41 +137,29 @@ def chromium_launch_kwargs() -> dict:
 @pytest.fixture(scope="module")
 async def env(tmp_path_factory, fake_web):
     tmp = tmp_path_factory.mktemp("extension")
-    db = str(tmp / "cw.db")
-    store = SqliteStore(db)
-    await store.open()
-    token, _ = await create_token(store, "extension-test")
-    await store.close()
     fake_web.add_page(REQUESTED, SHOP, (
         "<!doctype html><title>Shop</title><h1>Shop</h1>"
         '<img alt="" src="https://www.googletagmanager.com/cw-shop.gif">'  # Google's: in the audit
         '<img alt="" src="https://cdn.segment.com/v1/cw-shop.gif">'  # not in the homepage's audit
         '<img alt="" src="https://widgets.outbrain.com/cw-shop.gif">'))  # nor this
-    config = with_fake_internet(ServiceConfig(
-        db=db, concurrency=1, rate_limit=1000, rate_burst=1000, heartbeat_s=1.0, idle_poll_s=0.3,
-        crawl_options=CrawlOptions(timeout_s=15.0, settle_s=1.0, max_concurrent_visits=4)), fake_web)
-    server = TestServer(create_app(config), host="127.0.0.1")
-    await server.start_server()
-    base = str(server.make_url("")).rstrip("/")
     late_copy = tmp / "late-extension"  # installed mid-test by test_installed_after_the_page_loaded
     shutil.copytree(EXTENSION, late_copy)
     args = [*QUIET_ARGS, f"--disable-extensions-except={EXTENSION},{late_copy}", f"--load-extension={EXTENSION}",
             "--enable-unsafe-extension-debugging", *fake_web.chromium_args]
     if os.geteuid() == 0:
         args.append("--no-sandbox")
-    async with aiohttp.ClientSession(base_url=base) as http, async_playwright() as p:
+    async with running_service(tmp, fake_web) as service, async_playwright() as p:
         ctx = await p.chromium.launch_persistent_context(
             str(tmp / "profile"), headless=True, args=args, ignore_default_args=["--disable-extensions"],
             **chromium_launch_kwargs())
         worker = ctx.service_workers[0] if ctx.service_workers else await ctx.wait_for_event("serviceworker")
         assert await worker.evaluate("typeof cwLive") == "object"  # listeners registered before we browse
-        e = Env(ctx, worker.url.split("/")[2], http, base, token, fake_web)
+        e = Env(ctx, worker.url.split("/")[2], service, fake_web)
         e.late_copy = late_copy
         for domain in (AUDITED, NO_POLICY):  # real crawls by the service, worked while the first tests run
             await e.queue(domain)
         yield e
         await ctx.close()
-    await server.close()
 
 
 # ---------------------------------------------------------------------------------------------- lint
@@ -565,7 +518,7 @@ async def test_installed_after_the_page_loaded(env: Env):
     late_id = (await cdp.send("Extensions.loadUnpacked", {"path": str(env.late_copy)}))["id"]
     await cdp.detach()
     assert late_id != env.ext_id
-    late = Env(env.ctx, late_id, env.http, env.base, env.token, env.web)
+    late = Env(env.ctx, late_id, env.service, env.web)
     for _ in range(100):
         if any(w.url.startswith(late.url("")) for w in env.ctx.service_workers):
             break
