@@ -50,11 +50,18 @@ async function flush() {
   await ext.storage.session.set(items);
 }
 
+// Without access to every site (Firefox lets users withhold it, or allow single sites) we see
+// only part of a page's requests: such a page's entry is incomplete, never "no third parties".
+let allSites = true;
+async function checkAccess() {
+  allSites = await ext.permissions.contains({ origins: ["<all_urls>"] });
+}
+
 function onBeforeRequest(details) {
   if (details.tabId < 0 || details.type !== "main_frame") return;
   // A new document in the tab (each redirect hop restarts it, so the final URL wins).
   serially(() => {
-    cache.set(details.tabId, cwLive.newEntry(details.tabId, details.url, Date.now(), true));
+    cache.set(details.tabId, cwLive.newEntry(details.tabId, details.url, Date.now(), allSites));
     markDirty(details.tabId);
   });
 }
@@ -89,6 +96,9 @@ const FILTER = { urls: ["<all_urls>"] };
 ext.webRequest.onBeforeRequest.addListener(onBeforeRequest, { ...FILTER, types: ["main_frame"] });
 ext.webRequest.onSendHeaders.addListener(onSendHeaders, FILTER);
 ext.tabs.onRemoved.addListener(onTabRemoved);
+ext.permissions.onAdded.addListener(() => serially(checkAccess));
+ext.permissions.onRemoved.addListener(() => serially(checkAccess));
+serially(checkAccess);
 
 // ------------------------------------------------------------------ the toolbar badge
 const SUMMARY_TTL_MS = 60_000; // a site's summary is asked again after a minute, or when told

@@ -53,17 +53,18 @@ class FirefoxEnv:
             self._helper = await self.firefox.new_tab(self.url("how.html"))
         return self._helper
 
-    async def grant_all_sites(self) -> None:
+    async def grant(self, origin: str = "<all_urls>") -> None:
         """permissions.request() only answers a user's click: click a button that asks."""
         helper = await self.helper()
-        await helper.evaluate("""() => {
+        await helper.evaluate("""(origin) => {
+            document.getElementById('cw-grant')?.remove();
             const b = document.body.appendChild(document.createElement('button'));
             b.id = 'cw-grant';
             b.textContent = 'grant';
-            b.addEventListener('click', () => browser.permissions.request({origins: ['<all_urls>']}));
-        }""")
+            b.addEventListener('click', () => browser.permissions.request({origins: [origin]}));
+        }""", origin)
         await helper.click("#cw-grant")
-        await helper.wait_for("() => browser.permissions.contains({origins: ['<all_urls>']})")
+        await helper.wait_for("(o) => browser.permissions.contains({origins: [o]})", origin)
 
     async def expect_badge(self, tab_id: int, text: str) -> None:
         helper = await self.helper()
@@ -321,8 +322,32 @@ async def test_site_access_withheld_then_allowed(ff: FirefoxEnv):
         await popup.wait_for("() => document.querySelectorAll('.live-parties .party').length > 0",
                              what="the reloaded tab's requests")
     finally:
-        await ff.grant_all_sites()
+        await ff.grant()
     assert await ff.ext("() => browser.permissions.contains({origins: ['<all_urls>']})") is True
     await popup.close()
     await tab.close()
 
+
+
+async def test_access_to_one_site_only_shows_the_audit_and_asks_for_the_rest(ff: FirefoxEnv):
+    # Firefox's "Always allow on this site": the tab's address is known, but the requests to
+    # third parties are not seen. The live view must not say "no third parties": it asks.
+    await ff.service.audited(AUDITED)
+    assert await ff.ext("() => browser.permissions.remove({origins: ['<all_urls>']})") is True
+    try:
+        await ff.grant(f"*://{AUDITED}/*")
+        tab, tab_id, fetched = await ff.browse(f"https://{AUDITED}/")
+        assert fetched
+        popup = await ff.popup(f"tabId={tab_id}")
+        await expect_state(popup, "result")
+        assert await popup.text("#site") == AUDITED
+        assert "No access to websites" in await popup.text("#live-access")
+        assert await popup.evaluate("() => document.querySelectorAll('.live-parties, #live-sentence').length") == 0
+        await shot(popup, "live-needs-access")
+        await popup.click("#allow-live-access")
+        await popup.wait_for("() => !!document.getElementById('live-reload')", what="the popup reloaded with access")
+        await expect_state(popup, "result")
+    finally:
+        await ff.grant()
+    await popup.close()
+    await tab.close()
