@@ -150,11 +150,60 @@ function onTabUpdated(tabId, change, tab) {
   if (change.status === "complete" || change.url) refreshBadge(tabId, tab.url).catch((err) => console.error(err));
 }
 
+function forgetSite(site) {
+  for (const key of [...summaries.keys()]) if (key.endsWith(` ${site}`)) summaries.delete(key);
+}
+
+// An audit the popup started or saw running: its site's badges change when it ends, even with
+// the popup closed. The watches live in storage.session, so a worker that was stopped resumes
+// them; reading them each round is also what keeps the worker awake meanwhile.
+const JOB_POLL_MS = 2000;
+const JOB_WATCH_MS = 15 * 60_000;
+const WATCHES = "jobWatches";
+let watching = false;
+
+async function watchJob(site, jobUrl) {
+  const watches = (await ext.storage.session.get(WATCHES))[WATCHES] || {};
+  if (!watches[jobUrl]) watches[jobUrl] = { site, since: Date.now() };
+  await ext.storage.session.set({ [WATCHES]: watches });
+  if (!watching) pollJobs().catch((err) => console.error("consentwatch:", err));
+}
+
+async function pollJobs() {
+  watching = true;
+  try {
+    for (;;) {
+      const watches = (await ext.storage.session.get(WATCHES))[WATCHES] || {};
+      if (!Object.keys(watches).length) return;
+      await new Promise((resolve) => setTimeout(resolve, JOB_POLL_MS));
+      const client = new cwApi.Client(await cwApi.getSettings());
+      const ended = [];
+      for (const [jobUrl, { site, since }] of Object.entries(watches)) {
+        const job = await client.job(jobUrl).catch(() => null); // a passing failure: ask again next round
+        if ((job && !["queued", "running"].includes(job.state)) || Date.now() - since > JOB_WATCH_MS) ended.push([jobUrl, site]);
+      }
+      if (!ended.length) continue;
+      const now = (await ext.storage.session.get(WATCHES))[WATCHES] || {};
+      for (const [jobUrl] of ended) delete now[jobUrl];
+      await ext.storage.session.set({ [WATCHES]: now });
+      for (const [, site] of ended) {
+        forgetSite(site);
+        await refreshAllBadges(site);
+      }
+    }
+  } finally {
+    watching = false;
+  }
+}
+
 function onMessage(message) {
-  // The popup saw an audit land (or learned a site has none): badges of that site follow.
-  if (message && message.type === "site-changed" && typeof message.site === "string") {
-    for (const key of [...summaries.keys()]) if (key.endsWith(` ${message.site}`)) summaries.delete(key);
+  if (!message || typeof message.site !== "string") return;
+  if (message.type === "site-changed") {
+    // The popup saw an audit land (or learned a site has none): badges of that site follow.
+    forgetSite(message.site);
     refreshAllBadges(message.site).catch((err) => console.error(err));
+  } else if (message.type === "audit-running" && typeof message.job === "string") {
+    watchJob(message.site, message.job).catch((err) => console.error(err));
   }
 }
 
@@ -167,3 +216,4 @@ function onSettingsChanged(changes, area) {
 ext.tabs.onUpdated.addListener(onTabUpdated);
 ext.runtime.onMessage.addListener(onMessage);
 ext.storage.onChanged.addListener(onSettingsChanged);
+pollJobs().catch((err) => console.error("consentwatch:", err)); // watches a stopped worker left

@@ -295,7 +295,13 @@ function progressText(job) {
   return PROGRESS_TEXT[job.progress] || "Auditing…";
 }
 
+// The background watches a running audit too: the badge changes when it ends, popup open or not.
+function watchInBackground(job) {
+  Promise.resolve(ext.runtime.sendMessage({ type: "audit-running", site: job.domain, job: job.url })).catch(() => null);
+}
+
 function running(job) {
+  watchInBackground(job);
   showState("running",
     h("h2", {}, "Audit running"),
     h("p", {}, "The service is visiting ", h("strong", {}, job.domain),
@@ -364,7 +370,10 @@ function renderResult(summary, job) {
     h("div", { id: "sections" }, h("p", { class: "loading" }, "Loading details…")),
     liveSection(),
   );
-  if (job) pollReaudit(job);
+  if (job) {
+    watchInBackground(job);
+    pollReaudit(job);
+  }
   loadLive();
   return content;
 }

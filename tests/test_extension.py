@@ -759,3 +759,32 @@ async def test_keyboard_only_walkthrough(env: Env):
     assert order[:2] == ["backend-url", "token"] and order[3:] == ["save", "test", "How we check"], order
     await shot(options, "options-keyboard")
     await options.close()
+
+
+async def test_badge_follows_an_audit_that_ends_with_the_popup_closed(env: Env):
+    # Request audit, close the popup at once: the background watches the job (through a worker
+    # that may be stopped meanwhile) and the tab's badge goes from "?" to the grade.
+    site = "quaykitetech.com"
+    await (await env.settings(env.base, env.token)).close()
+    async with env.http.get(f"/v1/sites/{site}/summary") as r:
+        assert r.status == 404
+    tab, _ = await env.browse(f"https://{site}/")
+    tab_id = await env.tab_id(tab)
+    await expect_badge(env, tab_id, "?")
+    popup = await env.popup(tab=tab)
+    await expect_state(popup, "not-audited")
+    await popup.get_by_role("button", name="Request audit").click()
+    await expect_state(popup, "running")
+    await popup.close()
+    job = next(j for j in (await env.api("/v1/crawls?limit=50"))["jobs"] if j["domain"] == site)
+    helper = await env.helper_page()
+    cdp = await env.ctx.new_cdp_session(helper)
+    await cdp.send("ServiceWorker.enable")
+    await cdp.send("ServiceWorker.stopAllWorkers")  # it must pick the watch up again from storage
+    await cdp.detach()
+    await tab.reload()  # any event wakes the worker (here a navigation); it resumes the watch
+    done = await env.wait_job(job["url"], {"done", "failed", "cancelled"})
+    assert done["state"] == "done", done
+    summary = await env.api(f"/v1/sites/{site}/summary")
+    await expect_badge(env, tab_id, summary["grade"]["letter"], timeout=30)
+    await tab.close()
