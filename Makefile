@@ -4,9 +4,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench clean firefox extension
 
-setup: $(STAMP) chromium node_modules/.installed
+setup: $(STAMP) chromium firefox node_modules/.installed
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -29,6 +29,20 @@ chromium:
 	    if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
+
+# Debian's Firefox ESR when no Firefox can be found (the extension's Firefox tests drive it over WebDriver BiDi).
+firefox:
+	@if command -v firefox-esr >/dev/null || command -v firefox >/dev/null; then :; \
+	else \
+	    echo "installing Debian firefox-esr"; \
+	    if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq firefox-esr >/dev/null; \
+	fi
+
+# The store packages in dist/: Chrome Web Store zip and Firefox package (web-ext build), each linted;
+# the version is extension/manifest.json's.
+extension: node_modules/.installed
+	node extension/tools/package.mjs
 
 demo: setup
 	$(VENV)/bin/consentwatch demo

@@ -17,11 +17,11 @@ from analyzer.report_model import Report, SiteSummary
 
 from .history import Change
 from .schemas import CrawlAccepted, CrawlRequest, ErrorBody, Health, History, JobList, JobView, SiteList
-from .views import crawls, meta, sites
+from .views import crawls, knowledge, meta, sites
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MODELS = [SiteSummary, Report, SiteList, History, Change, CrawlRequest, CrawlAccepted, JobView, JobList, ErrorBody,
-          Health]
+          Health, knowledge.DomainMap]
 
 
 def _ref(model: type) -> dict[str, str]:
@@ -147,6 +147,12 @@ ROUTES: list[Route] = [
         "cancelCrawl", "Cancel a queued or running crawl job.",
         {"200": _json(JobView, "The cancelled job."), "404": _error("No such job."),
          "409": _error("The job has already finished.")}, [JOB_ID], secured=True, tag="crawls")),
+    Route("GET", "/v1/knowledge/domains", knowledge.knowledge_domains, _op(
+        "getKnowledgeDomains", "The tracker knowledge as a domain → [product, company, category] map (ETag, cacheable).",
+        {"200": {**_json(knowledge.DomainMap, "The map and its version."),
+                 "headers": {"ETag": {"schema": {"type": "string"}}}},
+         "304": {"description": "Not modified (If-None-Match matched the ETag)."}},
+        [_param("If-None-Match", "header", {"type": "string"}, "A previously returned ETag.")], tag="meta")),
     Route("GET", "/v1/health", meta.health, _op(
         "health", "Liveness, store state and queue depth.",
         {"200": _json(Health, "OK."), "503": _json(Health, "The store is locked, full or damaged.")}, tag="meta")),

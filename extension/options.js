@@ -1,6 +1,6 @@
 // Options: the service URL and the API token. A service on a host the extension may not reach
 // yet gets its host permission requested here, at runtime (Firefox grants none by default).
-/* global cwApi */
+/* global cwApi, cwBadge */
 "use strict";
 
 const ext = globalThis.browser ?? globalThis.chrome;
@@ -22,7 +22,9 @@ async function save(event) {
   event.preventDefault();
   let settings;
   try {
-    settings = await cwApi.saveSettings({ backendUrl: $("backend-url").value, token: $("token").value });
+    const badge = document.querySelector('input[name="badge"]:checked');
+    settings = await cwApi.saveSettings({ backendUrl: $("backend-url").value, token: $("token").value,
+      badge: cwBadge.normaliseMode(badge && badge.value) });
   } catch (err) {
     say(`✗ Not saved: ${err.message}`, false);
     $("backend-url").setAttribute("aria-invalid", "true");
@@ -64,6 +66,8 @@ document.addEventListener("DOMContentLoaded", async () => {
   const settings = await cwApi.getSettings();
   $("backend-url").value = settings.backendUrl;
   $("token").value = settings.token;
+  const mode = cwBadge.normaliseMode(settings.badge);
+  document.querySelector(`input[name="badge"][value="${mode}"]`).checked = true;
   $("settings").addEventListener("submit", save);
   $("test").addEventListener("click", test);
 });

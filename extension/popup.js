@@ -1,12 +1,13 @@
 // The popup: what the service's latest audit says about the site of a tab, and what this tab is
 // contacting right now. Opened by the toolbar button (the active tab), or as
 // popup.html?tabId=N / popup.html?domain=example.com (tests, links).
-/* global cwApi, cwDom, cwDomains, cwLive */
+/* global cwApi, cwDom, cwDomains, cwKnowledge, cwLive */
 "use strict";
 
 const ext = globalThis.browser ?? globalThis.chrome;
 const { h, clear, disclosure, relativeTime } = cwDom;
-const POLL_MS = 1000;
+const POLL_MS = 1000; // a job we are waiting for
+const WATCH_MS = 3000; // a site without an audit: has one started meanwhile?
 
 const STANCE_TEXT = {
   honors: "Says it honours it",
@@ -42,7 +43,10 @@ const state = {
   report: null,
   pollTimer: null,
   auditDomains: null, // third-party domain → tracker name, from the report
+  knowledge: null, // the service's domain → [product, company, category] map (cached)
+  siteAccess: true, // host permission for every site: Firefox lets users withhold it (MV3)
 };
+const ALL_SITES = { origins: ["<all_urls>"] };
 
 const $ = (id) => document.getElementById(id);
 
@@ -59,8 +63,21 @@ async function main() {
   const params = new URLSearchParams(location.search);
   state.settings = await cwApi.getSettings();
   state.client = new cwApi.Client(state.settings);
+  state.siteAccess = await ext.permissions.contains(ALL_SITES);
+  loadKnowledge();
   await resolveTarget(params);
   renderHeader();
+  if (!state.site && state.tabId !== null && !state.tabUrl && !state.siteAccess) {
+    // Without the host permission the browser hides the tab's address: we can't tell a website
+    // from a browser page until the user allows access.
+    $("site").textContent = "Site hidden by the browser";
+    showState("needs-access",
+      h("h2", {}, "Allow consentwatch to read this tab"),
+      h("p", {}, "Your browser hasn't given consentwatch access to websites, so it can't see which site this tab " +
+        "shows or what it contacts."),
+      h("div", { class: "actions" }, accessButton("allow-access", "primary")));
+    return;
+  }
   if (!state.site) {
     const where = state.tabUrl ? describeInternal(state.tabUrl) : "This page";
     showState("internal",
@@ -99,6 +116,19 @@ function describeInternal(url) {
   } catch (_err) {
     return "This page";
   }
+}
+
+// The knowledge map arrives when it does (cache first); the live view is drawn again with it.
+function loadKnowledge() {
+  cwKnowledge.load(state.client).then((knowledge) => {
+    state.knowledge = knowledge;
+    if (knowledge) loadLive();
+  }, (err) => console.warn("consentwatch:", err));
+}
+
+// The badge of every tab on this site follows what the popup learned.
+function notifySiteChanged() {
+  Promise.resolve(ext.runtime.sendMessage({ type: "site-changed", site: state.site })).catch(() => null);
 }
 
 // ------------------------------------------------------------------ header & footer
@@ -184,6 +214,7 @@ async function loadSite() {
     return;
   }
   state.summary = summary;
+  notifySiteChanged();
   if (!summary) {
     if (job) running(job);
     else notAudited();
@@ -217,6 +248,25 @@ function notAudited(error) {
     error ? problem(error) : null,
     liveSection());
   loadLive();
+  watchForAudit();
+}
+
+// Someone else may request this site's audit (another browser, the CLI): show it when it starts
+// or lands, without reopening the popup.
+function watchForAudit() {
+  state.pollTimer = setTimeout(async () => {
+    let summary;
+    let job;
+    try {
+      [summary, job] = await Promise.all([state.client.summary(state.site), state.client.activeJob(state.site)]);
+    } catch (_err) {
+      watchForAudit(); // a passing failure: the next look may work
+      return;
+    }
+    if (summary) restart();
+    else if (job) running(job);
+    else watchForAudit();
+  }, WATCH_MS);
 }
 
 async function requestAudit(event) {
@@ -245,7 +295,13 @@ function progressText(job) {
   return PROGRESS_TEXT[job.progress] || "Auditing…";
 }
 
+// The background watches a running audit too: the badge changes when it ends, popup open or not.
+function watchInBackground(job) {
+  Promise.resolve(ext.runtime.sendMessage({ type: "audit-running", site: job.domain, job: job.url })).catch(() => null);
+}
+
 function running(job) {
+  watchInBackground(job);
   showState("running",
     h("h2", {}, "Audit running"),
     h("p", {}, "The service is visiting ", h("strong", {}, job.domain),
@@ -314,7 +370,10 @@ function renderResult(summary, job) {
     h("div", { id: "sections" }, h("p", { class: "loading" }, "Loading details…")),
     liveSection(),
   );
-  if (job) pollReaudit(job);
+  if (job) {
+    watchInBackground(job);
+    pollReaudit(job);
+  }
   loadLive();
   return content;
 }
@@ -572,6 +631,17 @@ function auditDomains(report, summary) {
   return out;
 }
 
+// ------------------------------------------------------------------ site access (Firefox)
+// Firefox treats MV3 host permissions as optional: a user may withhold or revoke them. Asking
+// needs the click itself (no await before permissions.request), then the popup starts over.
+function accessButton(id, className) {
+  return h("button", { type: "button", id, class: className, onclick: () => {
+    ext.permissions.request(ALL_SITES).then((granted) => {
+      if (granted) location.reload();
+    }, (err) => console.error("consentwatch:", err));
+  } }, "Allow access to websites");
+}
+
 // ------------------------------------------------------------------ live on this tab
 function liveSection() {
   return h("section", { class: "live", id: "live", "aria-labelledby": "live-title" },
@@ -598,6 +668,11 @@ function renderLive(entry) {
   const reload = () => h("button", { type: "button", id: "reload-tab", onclick: () => ext.tabs.reload(state.tabId) },
     "Reload the page");
   const tabSite = state.tabUrl ? cwDomains.siteOfUrl(state.tabUrl) : null;
+  if (!state.siteAccess) {
+    body.append(h("p", { class: "callout", id: "live-access" }, h("strong", {}, "No access to websites. "),
+      "The browser doesn't let consentwatch see the requests this tab makes."), accessButton("allow-live-access", ""));
+    return;
+  }
   if (!entry || entry.site !== tabSite) {
     body.append(h("p", { class: "callout", id: "live-reload" }, h("strong", {}, "Reload to see live requests. "),
       "This page was already open when consentwatch started watching, so we don't know what it contacted."), reload());
@@ -629,13 +704,58 @@ function renderLive(entry) {
     hasToken ? null : h("p", { id: "reaudit-token", class: "hint" }, "Re-auditing needs an API token: ",
       h("a", { href: "options.html", onclick: openSettings }, "add one in settings"), ".")]);
   }
-  body.append(h("ul", { class: "live-parties", "aria-label": "Third parties contacted by this tab" }, list.map((p) =>
-    h("li", { class: "party", "data-domain": p.domain, "data-in-audit": audited ? String(p.inAudit) : null },
-      h("span", { class: "party-name" }, h("span", { class: "domain" }, p.domain),
-        h("span", { class: "note" }, [p.auditName, `${p.requests} request${p.requests === 1 ? "" : "s"}`]
-          .filter(Boolean).join(" · "))),
-      audited ? (p.inAudit ? verdict(true, "in audit") : verdict(false, "not in our audit")) : null))));
+  const item = (p) => {
+    const known = cwKnowledge.identify(state.knowledge, p);
+    const who = p.auditName || knownLabel(known);
+    return h("li", { class: "party", "data-domain": p.domain, "data-in-audit": audited ? String(p.inAudit) : null,
+      "data-company": known ? known.company : null },
+    h("span", { class: "party-name" }, h("span", { class: "domain" }, p.domain),
+      h("span", { class: "note" }, [who, `${p.requests} request${p.requests === 1 ? "" : "s"}`]
+        .filter(Boolean).join(" · "))),
+    audited ? (p.inAudit ? verdict(true, "in audit") : verdict(false, "not in our audit")) : null);
+  };
+  if (audited || !state.knowledge) {
+    body.append(h("ul", { class: "live-parties", "aria-label": "Third parties contacted by this tab" }, list.map(item)));
+  } else {
+    body.append(...byCategory(list, item));
+  }
   if (entry.dropped) body.append(h("p", { class: "note" }, `and ${entry.dropped} more requests to other parties`));
+}
+
+const CATEGORY_TEXT = {
+  advertising: "Advertising", analytics: "Analytics", "session-recording": "Session recording", social: "Social",
+  "tag-manager": "Tag managers", "consent-manager": "Consent managers", "embedded-content": "Embedded content",
+  functional: "Functional", "": "Other companies we know", null: "Not in our knowledge",
+};
+
+function knownLabel(known) {
+  if (!known) return null;
+  return known.product && known.product !== known.company ? `${known.product} (${known.company})` : known.company;
+}
+
+// Not audited (yet): the companies behind the tab's third parties, by category, from the
+// service's knowledge map (cached: works offline too).
+function byCategory(list, item) {
+  const groups = new Map(Object.keys(CATEGORY_TEXT).map((key) => [key, []]));
+  const companies = new Set();
+  for (const p of list) {
+    const known = cwKnowledge.identify(state.knowledge, p);
+    if (known) companies.add(known.company);
+    groups.get(known ? known.category || "" : "null").push(p);
+  }
+  const out = [];
+  if (companies.size) {
+    out.push(h("p", { id: "live-companies", class: "live-companies" }, "Companies behind them: ",
+      [...companies].sort((a, b) => a.localeCompare(b)).join(", "), "."));
+  }
+  for (const [key, parties] of groups) {
+    if (!parties.length) continue;
+    const id = cwDom.uid("category");
+    out.push(h("h4", { id, class: "live-category", "data-category": key }, CATEGORY_TEXT[key],
+      h("span", { class: "count-badge" }, String(parties.length))),
+    h("ul", { class: "live-parties", "aria-labelledby": id }, parties.map(item)));
+  }
+  return out;
 }
 
 // Keep the live list current while the popup is open.

@@ -17,19 +17,12 @@ import subprocess
 import time
 from pathlib import Path
 
-import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
 from playwright.async_api import BrowserContext, Page, async_playwright, expect
 
-from api.app import create_app
-from api.auth import create_token
-from api.config import ServiceConfig
-from api.server import with_fake_internet
-from api.store import SqliteStore
-from crawler import CrawlOptions
 from crawler.browser import QUIET_ARGS, find_chromium
 from crawler.domains import host_of, registrable_domain
+from extension_service import Service, running_service
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -50,40 +43,13 @@ def free_port() -> int:
 
 
 class Env:
-    def __init__(self, ctx: BrowserContext, ext_id: str, http: aiohttp.ClientSession, base: str, token: str, web):
-        self.ctx, self.ext_id, self.http, self.base, self.token, self.web = ctx, ext_id, http, base, token, web
-        self.jobs: dict[str, str] = {}
+    def __init__(self, ctx: BrowserContext, ext_id: str, service: Service, web):
+        self.ctx, self.ext_id, self.service, self.web = ctx, ext_id, service, web
+        self.http, self.base, self.token = service.http, service.base, service.token
+        self.api, self.queue, self.wait_job, self.audited = service.api, service.queue, service.wait_job, service.audited
 
     def url(self, page: str) -> str:
         return f"chrome-extension://{self.ext_id}/{page}"
-
-    async def api(self, path: str) -> dict:
-        async with self.http.get(path) as r:
-            assert r.status == 200, (path, r.status, await r.text())
-            return await r.json()
-
-    async def queue(self, domain: str) -> dict:
-        async with self.http.post("/v1/crawls", json={"domain": domain},
-                                  headers={"Authorization": f"Bearer {self.token}"}) as r:
-            assert r.status == 202, await r.text()
-            job = (await r.json())["jobs"][0]
-        self.jobs[domain] = job["url"]
-        return job
-
-    async def wait_job(self, url: str, states: set[str], timeout: float = 120.0) -> dict:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            job = await self.api(url)
-            if job["state"] in states:
-                return job
-            await asyncio.sleep(0.3)
-        raise AssertionError(f"{url} never reached {states}: {job}")
-
-    async def audited(self, domain: str) -> tuple[dict, dict]:
-        """Waits for the crawl queued at start; returns the service's summary and report."""
-        job = await self.wait_job(self.jobs[domain], {"done", "failed", "cancelled"})
-        assert job["state"] == "done", job
-        return await self.api(f"/v1/sites/{domain}/summary"), await self.api(f"/v1/sites/{domain}/report")
 
     async def helper_page(self) -> Page:
         """An extension page to call extension APIs from (tabs, storage); not the options page,
@@ -141,7 +107,24 @@ async def expect_state(popup: Page, state: str, timeout: float = 5_000) -> None:
                              ) from exc
 
 
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+AXE_RUN = """async () => (await axe.run(document, {runOnly: {type: 'tag', values:
+    ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}})).violations.map((v) =>
+    ({id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ') + ': ' + n.failureSummary)}))"""
+
+
+async def axe_violations(page: Page) -> list[dict]:
+    """axe-core's WCAG 2.2 A/AA and best-practice rules on the page as it is now."""
+    assert AXE.exists(), "axe-core is not installed: run `make setup` (npm ci)"
+    if await page.evaluate("typeof axe") == "undefined":
+        await page.evaluate(AXE.read_text())  # evaluated, not a <script>: the pages' CSP stays as shipped
+    return await page.evaluate(AXE_RUN)
+
+
 async def shot(page: Page, name: str) -> None:
+    """Every state a test screenshots is also checked by axe-core: zero violations."""
+    violations = await axe_violations(page)
+    assert violations == [], f"{name}: {json.dumps(violations, indent=1)}"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
@@ -154,41 +137,29 @@ def chromium_launch_kwargs() -> dict:
 @pytest.fixture(scope="module")
 async def env(tmp_path_factory, fake_web):
     tmp = tmp_path_factory.mktemp("extension")
-    db = str(tmp / "cw.db")
-    store = SqliteStore(db)
-    await store.open()
-    token, _ = await create_token(store, "extension-test")
-    await store.close()
     fake_web.add_page(REQUESTED, SHOP, (
         "<!doctype html><title>Shop</title><h1>Shop</h1>"
         '<img alt="" src="https://www.googletagmanager.com/cw-shop.gif">'  # Google's: in the audit
         '<img alt="" src="https://cdn.segment.com/v1/cw-shop.gif">'  # not in the homepage's audit
         '<img alt="" src="https://widgets.outbrain.com/cw-shop.gif">'))  # nor this
-    config = with_fake_internet(ServiceConfig(
-        db=db, concurrency=1, rate_limit=1000, rate_burst=1000, heartbeat_s=1.0, idle_poll_s=0.3,
-        crawl_options=CrawlOptions(timeout_s=15.0, settle_s=1.0, max_concurrent_visits=4)), fake_web)
-    server = TestServer(create_app(config), host="127.0.0.1")
-    await server.start_server()
-    base = str(server.make_url("")).rstrip("/")
     late_copy = tmp / "late-extension"  # installed mid-test by test_installed_after_the_page_loaded
     shutil.copytree(EXTENSION, late_copy)
     args = [*QUIET_ARGS, f"--disable-extensions-except={EXTENSION},{late_copy}", f"--load-extension={EXTENSION}",
             "--enable-unsafe-extension-debugging", *fake_web.chromium_args]
     if os.geteuid() == 0:
         args.append("--no-sandbox")
-    async with aiohttp.ClientSession(base_url=base) as http, async_playwright() as p:
+    async with running_service(tmp, fake_web) as service, async_playwright() as p:
         ctx = await p.chromium.launch_persistent_context(
             str(tmp / "profile"), headless=True, args=args, ignore_default_args=["--disable-extensions"],
             **chromium_launch_kwargs())
         worker = ctx.service_workers[0] if ctx.service_workers else await ctx.wait_for_event("serviceworker")
         assert await worker.evaluate("typeof cwLive") == "object"  # listeners registered before we browse
-        e = Env(ctx, worker.url.split("/")[2], http, base, token, fake_web)
+        e = Env(ctx, worker.url.split("/")[2], service, fake_web)
         e.late_copy = late_copy
         for domain in (AUDITED, NO_POLICY):  # real crawls by the service, worked while the first tests run
             await e.queue(domain)
         yield e
         await ctx.close()
-    await server.close()
 
 
 # ---------------------------------------------------------------------------------------------- lint
@@ -464,6 +435,7 @@ async def test_request_audit_running_then_result(env: Env):
     await expect(popup.locator("#live-sentence")).to_contain_text("This tab contacted")
     await expect(popup.locator(".party .verdict")).to_have_count(0)
     await shot(popup, "not-audited")
+    await expect_badge(env, await env.tab_id(tab), "?")
     await popup.get_by_role("button", name="Request audit").click()
     await expect_state(popup, "running")
     await expect(popup.get_by_role("heading", name="Audit running")).to_be_visible()
@@ -485,6 +457,7 @@ async def test_request_audit_running_then_result(env: Env):
     await expect(popup.locator(".count-undeclared .number")).to_have_text(str(summary["counts"]["undeclared"]))
     await expect(popup.locator("#audit-meta time")).to_have_text("just now")
     await expect(popup.locator("#live-sentence")).to_contain_text("in our audit")
+    await expect_badge(env, await env.tab_id(tab), summary["grade"]["letter"])  # the audit landed: so did the badge
     await shot(popup, "result-after-request")
     await popup.close()
     await tab.close()
@@ -545,7 +518,7 @@ async def test_installed_after_the_page_loaded(env: Env):
     late_id = (await cdp.send("Extensions.loadUnpacked", {"path": str(env.late_copy)}))["id"]
     await cdp.detach()
     assert late_id != env.ext_id
-    late = Env(env.ctx, late_id, env.http, env.base, env.token, env.web)
+    late = Env(env.ctx, late_id, env.service, env.web)
     for _ in range(100):
         if any(w.url.startswith(late.url("")) for w in env.ctx.service_workers):
             break
@@ -561,4 +534,257 @@ async def test_installed_after_the_page_loaded(env: Env):
     await expect(popup.locator(".live-parties .party")).to_have_count(len(contacted), timeout=15_000)
     assert set(await popup.locator(".party").evaluate_all("els => els.map(e => e.dataset.domain)")) == contacted
     await popup.close()
+    await tab.close()
+
+
+# ------------------------------------------------------------------------------------ toolbar badge
+NEVER = "tunnelmoss.com"  # a demo site no test audits before test_never_audited_site_…
+BADGE_COLOURS = {"good": "#116329", "fair": "#7d4e00", "poor": "#a40e26", "neutral": "#57606a"}
+
+
+def luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+async def badge_of(env: Env, tab_id: int) -> dict:
+    helper = await env.helper_page()
+    return await helper.evaluate("""async (tabId) => {
+        const hex = (c) => '#' + c.slice(0, 3).map((v) => v.toString(16).padStart(2, '0')).join('');
+        return {text: await chrome.action.getBadgeText({tabId}),
+                background: hex(await chrome.action.getBadgeBackgroundColor({tabId})),
+                color: hex(await chrome.action.getBadgeTextColor({tabId})),
+                title: await chrome.action.getTitle({tabId})};
+    }""", tab_id)
+
+
+async def expect_badge(env: Env, tab_id: int, text: str, timeout: float = 15.0) -> dict:
+    """Waits for the tab's badge text; returns the badge (its colours pass WCAG AA when shown)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        badge = await badge_of(env, tab_id)
+        if badge["text"] == text:
+            break
+        if time.monotonic() > deadline:
+            raise AssertionError(f"badge of tab {tab_id} is {badge}, not {text!r}")
+        await asyncio.sleep(0.1)
+    if text:
+        assert contrast(badge["background"], badge["color"]) >= 4.5, badge
+    return badge
+
+
+async def choose_badge(env: Env, mode: str) -> None:
+    page = await env.ctx.new_page()
+    await page.goto(env.url("options.html"))
+    await page.locator(f'input[name="badge"][value="{mode}"]').check()
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.locator("#status")).to_have_text("✓ Saved.")
+    await page.close()
+
+
+async def test_toolbar_badge_per_tab_follows_navigation_and_settings(env: Env):
+    await (await env.settings(env.base, env.token)).close()
+    summary, _ = await env.audited(AUDITED)
+    tab, _ = await env.browse(f"https://{AUDITED}/")
+    tab_id = await env.tab_id(tab)
+    badge = await expect_badge(env, tab_id, summary["grade"]["letter"])
+    level = {"A": "good", "B": "good", "C": "fair"}.get(summary["grade"]["letter"], "poor")
+    assert badge["background"] == BADGE_COLOURS[level]
+    assert f"has grade {summary['grade']['letter']}" in badge["title"]
+
+    # Navigating the same tab to a site never audited: a neutral mark, not a grade.
+    await tab.goto(f"https://{NEVER}/")
+    badge = await expect_badge(env, tab_id, "?")
+    assert badge["background"] == BADGE_COLOURS["neutral"]
+    assert "has not been audited yet" in badge["title"]
+    # A browser page: nothing.
+    await tab.goto("about:blank")
+    await expect_badge(env, tab_id, "")
+    await tab.goto(f"https://{AUDITED}/")
+    await expect_badge(env, tab_id, summary["grade"]["letter"])
+
+    # The setting: the number of undeclared trackers instead, or no badge at all.
+    await choose_badge(env, "undeclared")
+    badge = await expect_badge(env, tab_id, str(summary["counts"]["undeclared"]))
+    assert badge["background"] == BADGE_COLOURS["poor" if summary["counts"]["undeclared"] else "good"]
+    await choose_badge(env, "off")
+    await expect_badge(env, tab_id, "")
+    options = await env.ctx.new_page()
+    await options.goto(env.url("options.html"))
+    await expect(options.locator('input[name="badge"][value="off"]')).to_be_checked()
+    await options.close()
+    await choose_badge(env, "grade")
+    await expect_badge(env, tab_id, summary["grade"]["letter"])
+    await tab.close()
+
+
+# ----------------------------------------------------------- sites never audited: knowledge, offline
+async def never_audited_popup(env: Env, tab: Page) -> Page:
+    popup = await env.popup(tab=tab)
+    await expect_state(popup, "not-audited")
+    return popup
+
+
+async def test_never_audited_site_names_companies_by_category_offline_and_updates_when_audited(env: Env, tmp_path):
+    async with env.http.get(f"/v1/sites/{NEVER}/summary") as r:
+        assert r.status == 404
+    domains = (await env.api("/v1/knowledge/domains"))["domains"]
+
+    def known(host: str):
+        labels = host.split(".")
+        return next((domains[".".join(labels[i:])] for i in range(len(labels) - 1) if ".".join(labels[i:]) in domains),
+                    None)
+
+    page = await env.ctx.new_page()
+    hosts: set[str] = set()
+    page.on("request", lambda req: hosts.add(host_of(req.url)) if req.url.startswith("http") else None)
+    await page.goto(f"https://{NEVER}/", wait_until="load")
+    await page.wait_for_timeout(1500)
+    expected: dict[str, set[str]] = {}  # party → companies its hosts belong to
+    for host in hosts - {None}:
+        party = registrable_domain(host)
+        if party != NEVER and known(host):
+            expected.setdefault(party, set()).add(known(host)[1])
+    assert len(expected) >= 3, (hosts, expected)
+
+    # A service of its own, so that it can go away: the map is fetched once, then used offline.
+    async with running_service(tmp_path, env.web) as other:
+        await (await env.settings(other.base, other.token)).close()
+        popup = await never_audited_popup(env, page)
+        companies = popup.locator("#live-companies")
+        await expect(companies).to_contain_text("Companies behind them: ")
+        listed = await popup.locator(".party").evaluate_all(
+            "els => Object.fromEntries(els.map(e => [e.dataset.domain, e.dataset.company || null]))")
+        for party, names in expected.items():
+            assert listed.get(party) in names, (party, listed.get(party), names)
+        all_companies = sorted({c for c in listed.values() if c}, key=str.lower)
+        await expect(companies).to_have_text(f"Companies behind them: {', '.join(all_companies)}.")
+        categories = await popup.locator(".live-category").evaluate_all("els => els.map(e => e.dataset.category)")
+        assert "advertising" in categories or "analytics" in categories, categories
+        await shot(popup, "not-audited-known-companies")
+        await popup.close()
+    popup = await env.popup(tab=page)  # the service is gone now
+    await expect_state(popup, "unreachable")
+    await expect(popup.locator("#live-companies")).to_have_text(f"Companies behind them: {', '.join(all_companies)}.")
+    await shot(popup, "unreachable-known-companies")
+    await popup.close()
+
+    # Back to the real service: the audit is requested elsewhere (not from this popup), and the
+    # open popup follows it to the result without being reopened; the badge follows too.
+    await (await env.settings(env.base, env.token)).close()
+    tab_id = await env.tab_id(page)
+    popup = await never_audited_popup(env, page)
+    await expect_badge(env, tab_id, "?")
+    await env.queue(NEVER)
+    await expect_state(popup, "result", timeout=120_000)
+    summary = await env.api(f"/v1/sites/{NEVER}/summary")
+    await expect(popup.locator("#insight")).to_have_text(summary["summary"])
+    await expect(popup.locator(".live-category")).to_have_count(0)  # compared with the audit now
+    await expect_badge(env, tab_id, summary["grade"]["letter"])
+    await popup.close()
+    await page.close()
+
+
+# ------------------------------------------------------------------------------ keyboard-only use
+FOCUSABLE = """() => [...document.querySelectorAll('a[href], button, input, select, textarea, [tabindex]')]
+    .filter((el) => !el.disabled && el.tabIndex >= 0 && el.getClientRects().length
+            && getComputedStyle(el).visibility !== 'hidden')
+    .filter((el) => el.type !== 'radio' || el.checked)
+    .map((el) => el.id || el.getAttribute('aria-label') || el.textContent.trim())"""
+FOCUSED = """() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return null;
+    const style = getComputedStyle(el);
+    return {name: el.id || el.getAttribute('aria-label') || el.textContent.trim(),
+            visible: el.matches(':focus-visible') && style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2};
+}"""
+
+
+async def tab_through(page: Page) -> list[str]:
+    """Presses Tab from the top until focus leaves the page; every stop must show its focus."""
+    await page.evaluate("document.activeElement && document.activeElement.blur()")
+    order: list[str] = []
+    for _ in range(80):
+        await page.keyboard.press("Tab")
+        focused = await page.evaluate(FOCUSED)
+        if focused is None or (order and focused["name"] == order[0]):
+            break
+        assert focused["visible"], f"no visible focus on {focused['name']!r}"
+        order.append(focused["name"])
+    return order
+
+
+async def test_keyboard_only_walkthrough(env: Env):
+    await (await env.settings(env.base, env.token)).close()
+    await env.audited(AUDITED)
+    tab, _ = await env.browse(f"https://{AUDITED}/")
+    popup = await env.popup(tab=tab)
+    await expect_state(popup, "result")
+    await expect(popup.locator(".section-undeclared")).to_be_visible()
+    # Tab order is the reading order (no positive tabindex), every stop visibly focused.
+    order = await tab_through(popup)
+    assert order == await popup.evaluate(FOCUSABLE), order
+    assert order[0] == "policy-link" and order[-3:] == ["report-link", "how-link", "settings-link"]
+    # Disclosure buttons open and close from the keyboard and say so.
+    button = popup.get_by_role("button", name="Loaded but not declared")
+    await popup.evaluate("document.activeElement.blur()")
+    while await popup.evaluate("document.activeElement?.textContent") != await button.text_content():
+        await popup.keyboard.press("Tab")
+    await popup.keyboard.press("Space")
+    await expect(button).to_have_attribute("aria-expanded", "true")
+    await popup.keyboard.press("Tab")  # into the panel it opened
+    focused = await popup.evaluate(FOCUSED)
+    assert focused["name"].startswith("Evidence for") and focused["visible"], focused
+    await popup.keyboard.press("Enter")
+    await expect(popup.locator(".evidence-disclosure .disclosure-button").first).to_have_attribute("aria-expanded", "true")
+    await popup.keyboard.press("Shift+Tab")
+    await popup.keyboard.press("Enter")
+    await expect(button).to_have_attribute("aria-expanded", "false")
+    await expect(popup.locator(".section-undeclared > .disclosure-panel")).to_be_hidden()
+    await popup.close()
+    await tab.close()
+
+    # The options page: fields, the badge choice (one stop, arrows move within), the buttons.
+    options = await env.ctx.new_page()
+    await options.goto(env.url("options.html"))
+    await expect(options.get_by_label("Service URL")).not_to_have_value("")
+    order = await tab_through(options)
+    assert order == await options.evaluate(FOCUSABLE), order
+    assert order[:2] == ["backend-url", "token"] and order[3:] == ["save", "test", "How we check"], order
+    await shot(options, "options-keyboard")
+    await options.close()
+
+
+async def test_badge_follows_an_audit_that_ends_with_the_popup_closed(env: Env):
+    # Request audit, close the popup at once: the background watches the job (through a worker
+    # that may be stopped meanwhile) and the tab's badge goes from "?" to the grade.
+    site = "quaykitetech.com"
+    await (await env.settings(env.base, env.token)).close()
+    async with env.http.get(f"/v1/sites/{site}/summary") as r:
+        assert r.status == 404
+    tab, _ = await env.browse(f"https://{site}/")
+    tab_id = await env.tab_id(tab)
+    await expect_badge(env, tab_id, "?")
+    popup = await env.popup(tab=tab)
+    await expect_state(popup, "not-audited")
+    await popup.get_by_role("button", name="Request audit").click()
+    await expect_state(popup, "running")
+    await popup.close()
+    job = next(j for j in (await env.api("/v1/crawls?limit=50"))["jobs"] if j["domain"] == site)
+    helper = await env.helper_page()
+    cdp = await env.ctx.new_cdp_session(helper)
+    await cdp.send("ServiceWorker.enable")
+    await cdp.send("ServiceWorker.stopAllWorkers")  # it must pick the watch up again from storage
+    await cdp.detach()
+    await tab.reload()  # any event wakes the worker (here a navigation); it resumes the watch
+    done = await env.wait_job(job["url"], {"done", "failed", "cancelled"})
+    assert done["state"] == "done", done
+    summary = await env.api(f"/v1/sites/{site}/summary")
+    await expect_badge(env, tab_id, summary["grade"]["letter"], timeout=30)
     await tab.close()

@@ -29,18 +29,19 @@
   }
 
   async function getSettings() {
-    const stored = await ext.storage.local.get({ backendUrl: DEFAULT_BACKEND, token: "" });
+    const stored = await ext.storage.local.get({ backendUrl: DEFAULT_BACKEND, token: "", badge: "grade" });
     let backendUrl;
     try {
       backendUrl = normaliseBackend(stored.backendUrl);
     } catch (_err) {
       backendUrl = DEFAULT_BACKEND;
     }
-    return { backendUrl, token: String(stored.token || "").trim() };
+    return { backendUrl, token: String(stored.token || "").trim(), badge: stored.badge };
   }
 
-  async function saveSettings({ backendUrl, token }) {
+  async function saveSettings({ backendUrl, token, badge }) {
     const settings = { backendUrl: normaliseBackend(backendUrl), token: String(token || "").trim() };
+    if (badge !== undefined) settings.badge = badge;
     await ext.storage.local.set(settings);
     return settings;
   }
@@ -125,6 +126,25 @@
 
     job(jobUrl) {
       return this.request(new URL(jobUrl, this.base + "/").href);
+    }
+
+    // The knowledge map, or null when our ETag still matches (304): {etag, body}.
+    async knowledgeDomains(etag) {
+      const url = this.url("/v1/knowledge/domains");
+      let response;
+      try {
+        response = await fetch(url, {
+          headers: etag ? { Accept: "application/json", "If-None-Match": etag } : { Accept: "application/json" },
+          cache: "no-store", credentials: "omit", signal: AbortSignal.timeout(TIMEOUT_MS),
+        });
+      } catch (_err) {
+        throw new BackendError("unreachable", "connection failed", { url: this.base });
+      }
+      if (response.status === 304) return null;
+      if (!response.ok) throw new BackendError("http", `HTTP ${response.status}`, { url, status: response.status });
+      const body = await response.json();
+      if (!body || typeof body.domains !== "object") throw new BackendError("bad_response", "not a knowledge map", { url });
+      return { etag: response.headers.get("ETag"), body };
     }
 
     async requestCrawl(domain) {
