@@ -36,7 +36,12 @@ class DomainMap(msgspec.Struct, frozen=True):
 
 def domain_map(knowledge: Knowledge) -> dict[str, DomainEntry]:
     index = SignatureIndex(knowledge)
-    company_name = {c.id: c.name for c in knowledge.companies.values()}
+    # Name the company reports name (YouTube's products → Google), so the live view and a later
+    # audit of the same site agree.
+    def company_name(company_id: str) -> str:
+        reported = knowledge.reported_company(company_id)
+        return knowledge.companies[reported].name if reported in knowledge.companies else reported
+
     out: dict[str, DomainEntry] = {}
     for host in sorted(index.hosts):
         exact = [c for c in index.candidates(host) if c.signature.host.lower() == host]
@@ -44,17 +49,17 @@ def domain_map(knowledge: Knowledge) -> dict[str, DomainEntry]:
         catch_all = [c.product for c in exact if c.path is None and c.query is None]
         if catch_all:  # the product every request to this host belongs to, unless a path says otherwise
             product = catch_all[0]
-            out[host] = DomainEntry(product.name, company_name.get(product.company, product.company), product.category)
+            out[host] = DomainEntry(product.name, company_name(product.company), product.category)
             continue
         companies = {p.company for p in products.values()}
         if len(companies) == 1:  # several products by path: the company is certain, the product not
             company = companies.pop()
             categories = {p.category for p in products.values()}
-            out[host] = DomainEntry(None, company_name.get(company, company),
+            out[host] = DomainEntry(None, company_name(company),
                                     categories.pop() if len(categories) == 1 else None)
     for company in knowledge.companies.values():
         for domain in company.domains:
-            out.setdefault(domain.lower(), DomainEntry(None, company.name, None))
+            out.setdefault(domain.lower(), DomainEntry(None, company_name(company.id), None))
     return dict(sorted(out.items()))
 
 
