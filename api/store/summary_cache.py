@@ -1,0 +1,46 @@
+"""``SummaryCache``: the summaries already read, kept until the backend says the data has changed.
+
+The summary endpoint is the service's hot path (every popup opening asks it); a hit is a dict lookup.
+Any backend can use it: it gives a ``load`` coroutine (one primary-key read) and a cheap synchronous
+``version`` that changes whenever another writer may have committed — SQLite's ``PRAGMA data_version``,
+PostgreSQL's count of NOTIFY messages. How the version is learned is the backend's job.
+"""
+
+from __future__ import annotations
+
+from typing import Awaitable, Callable, Hashable
+
+from .base import SummaryBlob
+
+_MISSING = object()
+
+
+class SummaryCache:
+    MAX_ENTRIES = 100_000
+
+    def __init__(self, load: Callable[[str], Awaitable[SummaryBlob | None]], version: Callable[[], Hashable]) -> None:
+        self._load = load
+        self._version = version
+        self._seen: Hashable = object()  # matches no version: the first get() starts clean
+        self.entries: dict[str, SummaryBlob | None] = {}
+
+    def _fresh_version(self) -> Hashable:
+        version = self._version()
+        if version != self._seen or len(self.entries) >= self.MAX_ENTRIES:
+            self.entries.clear()
+            self._seen = version
+        return version
+
+    async def get(self, domain: str) -> SummaryBlob | None:
+        version = self._fresh_version()
+        blob = self.entries.get(domain, _MISSING)
+        if blob is not _MISSING:
+            return blob  # type: ignore[return-value]
+        blob = await self._load(domain)
+        # A change announced while we read may postdate our read: serve the value, do not keep it.
+        if self._version() == version:
+            self.entries[domain] = blob
+        return blob
+
+    def clear(self) -> None:
+        self.entries.clear()
