@@ -26,7 +26,8 @@ console = Console()
 errors = Console(stderr=True)
 
 db_option = click.option("--db", envvar=DB_ENV, default=None,
-                         help=f"SQLite database file (env {DB_ENV}; default: in the user data dir).")
+                         help=f"SQLite database file, or postgresql://… for PostgreSQL (env {DB_ENV}; default: a"
+                              " SQLite file in the user data dir).")
 
 
 def register(group: click.Group) -> None:

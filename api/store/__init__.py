@@ -25,10 +25,16 @@ def resolve_db(location: str | os.PathLike | None) -> str:
 
 def open_store(location: str | os.PathLike | None = None, busy_timeout_s: float = 10.0,
                max_bytes: int | None = None) -> Store:
-    """A backend for ``location``: a file path or ``sqlite:///path`` (PostgreSQL URLs: not yet)."""
+    """A backend for ``location``: ``postgresql://…`` (PostgreSQL), else a file path or ``sqlite:///path``.
+
+    ``max_bytes`` caps a SQLite file; PostgreSQL's room is the server's business."""
     text = resolve_db(location)
     if text.startswith(("postgres://", "postgresql://")):
-        raise StoreError("the PostgreSQL backend is not written yet; use a SQLite path")
+        try:
+            from .postgres import PostgresStore  # psycopg is only needed for PostgreSQL
+        except ImportError as exc:
+            raise StoreError(f"a PostgreSQL database needs psycopg: pip install 'psycopg[binary]' psycopg_pool ({exc})")
+        return PostgresStore(text, busy_timeout_s=busy_timeout_s)
     if text.startswith("sqlite:///"):
         text = text[len("sqlite:///"):]
     return SqliteStore(text, busy_timeout_s=busy_timeout_s, max_bytes=max_bytes)

@@ -102,6 +102,18 @@ class Schedule(Row, kw_only=True):
     next_run_at: float = 0.0
 
 
+class _CountsOnly(msgspec.Struct):
+    counts: Counts = msgspec.field(default_factory=Counts)
+
+
+_decode_counts_only = msgspec.json.Decoder(_CountsOnly).decode
+
+
+def counts_of(summary_json: bytes) -> Counts:
+    """The counts inside a stored summary, for the history (without decoding the rest)."""
+    return _decode_counts_only(summary_json).counts
+
+
 class TokenInfo(Row, kw_only=True):
     id: int
     name: str

@@ -20,26 +20,16 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 
-import msgspec
-
-from analyzer.report_model import Counts
-
 from ..errors import (ConflictError, JobNotFoundError, QueueFullError, ScheduleNotFoundError, StoreBusyError,
                       StoreCorruptError, StoreError, StoreFullError)
 from ..records import PreparedAudit, decompress
 from .base import (AuditRef, Job, JobState, QueueLimits, Schedule, SiteQuery, SiteRow, StoredReport, SummaryBlob,
-                   TokenInfo)
+                   TokenInfo, counts_of)
 from .migrate import migrate
 from .summary_cache import SummaryCache
 
 T = TypeVar("T")
 
-
-class _CountsOnly(msgspec.Struct):
-    counts: Counts = msgspec.field(default_factory=Counts)
-
-
-_decode_counts = msgspec.json.Decoder(_CountsOnly).decode
 
 # SQLite primary result codes (``sqlite3.Error.sqlite_errorcode & 0xff``) the service answers on purpose.
 SQLITE_BUSY, SQLITE_LOCKED, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_NOTADB = 5, 6, 11, 13, 26
@@ -260,7 +250,7 @@ class SqliteStore:
             rows = conn.execute("SELECT id, audited_at, grade, score, reachable, policy_sha256, summary_json"
                                 " FROM reports WHERE domain = ? ORDER BY audited_at, id", (domain,)).fetchall()
             return [AuditRef(report_id=r[0], audited_at=r[1], grade=r[2], score=r[3], reachable=bool(r[4]),
-                             policy_sha256=r[5], counts=_decode_counts(r[6]).counts) for r in rows]
+                             policy_sha256=r[5], counts=counts_of(r[6])) for r in rows]
 
         return await self._read(fetch)
 

@@ -2,8 +2,9 @@
 
 The summary endpoint is the service's hot path (every popup opening asks it); a hit is a dict lookup.
 Any backend can use it: it gives a ``load`` coroutine (one primary-key read) and a cheap synchronous
-``version`` that changes whenever another writer may have committed — SQLite's ``PRAGMA data_version``,
-PostgreSQL's count of NOTIFY messages. How the version is learned is the backend's job.
+``version`` that changes whenever another writer may have committed (everything is then dropped), and may
+call ``forget(domain)`` for a change it learns one by one. SQLite polls ``PRAGMA data_version``;
+PostgreSQL forgets each domain its NOTIFY names. How changes are learned is the backend's job.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class SummaryCache:
         self._load = load
         self._version = version
         self._seen: Hashable = object()  # matches no version: the first get() starts clean
+        self._forgotten = 0  # counts forget() calls, so a read in flight across one is not kept
         self.entries: dict[str, SummaryBlob | None] = {}
 
     def _fresh_version(self) -> Hashable:
@@ -36,11 +38,14 @@ class SummaryCache:
         blob = self.entries.get(domain, _MISSING)
         if blob is not _MISSING:
             return blob  # type: ignore[return-value]
+        forgotten = self._forgotten
         blob = await self._load(domain)
         # A change announced while we read may postdate our read: serve the value, do not keep it.
-        if self._version() == version:
+        if self._forgotten == forgotten and self._version() == version:
             self.entries[domain] = blob
         return blob
 
-    def clear(self) -> None:
-        self.entries.clear()
+    def forget(self, domain: str) -> None:
+        """``domain`` has changed (a backend that learns changes one by one, e.g. from NOTIFY, says so)."""
+        self._forgotten += 1
+        self.entries.pop(domain, None)
