@@ -1,0 +1,125 @@
+"""What only the PostgreSQL backend has: migrations raced by several processes, a newer schema refused, the
+summary cache fed by NOTIFY (and off while its listener is down), an unreachable server. Real PostgreSQL:
+a throwaway cluster (tests/pg_cluster.py); the shared contract is in tests/store_contract/."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+
+import psycopg
+import pytest
+from pg_cluster import pg_cluster  # noqa: F401
+
+from api.errors import StoreError, StoreUnavailableError
+from api.records import prepare_audit
+from api.samples import make_capture, make_report
+from api.store import open_store
+from api.store.migrate import migrations
+from api.store.postgres import PostgresStore
+
+T0 = 1_700_000_000.0
+OPEN_ONE = "import asyncio, sys\nfrom api.store import open_store\n" \
+           "async def go():\n    s = open_store(sys.argv[1])\n    await s.open()\n    await s.close()\nasyncio.run(go())\n"
+
+
+def prepared(domain: str, at: float):
+    report = make_report(domain, at, [0], [0])
+    return prepare_audit(make_capture(report), report)
+
+
+@pytest.fixture
+def location(pg_cluster) -> str:
+    return pg_cluster.new_database()
+
+
+async def wait_for(condition, timeout_s: float = 10.0):
+    deadline = time.monotonic() + timeout_s
+    while not (result := await condition()):
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+    return result
+
+
+def test_processes_starting_together_migrate_once(location):
+    procs = [subprocess.Popen([sys.executable, "-c", OPEN_ONE, location], stderr=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, errors
+    with psycopg.connect(location) as conn:
+        versions = [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
+    assert versions == [m.version for m in migrations("migrations_postgres")]
+
+
+async def test_a_newer_schema_is_refused_and_left_alone(location):
+    store = open_store(location)
+    await store.open()
+    await store.save_audit(prepared("kept.com", T0))
+    await store.close()
+    with psycopg.connect(location, autocommit=True) as conn:
+        conn.execute("INSERT INTO schema_migrations VALUES (999, 'from_the_future', 0)")
+    with pytest.raises(StoreError, match="v999 is newer"):
+        await open_store(location).open()
+    with psycopg.connect(location) as conn:
+        assert conn.execute("SELECT count(*) FROM sites").fetchone()[0] == 1
+
+
+async def test_a_write_by_anyone_reaches_the_cache_through_notify(location):
+    store = open_store(location)
+    await store.open()
+    try:
+        audit = prepared("n.com", T0)
+        await store.save_audit(audit)
+        assert (await store.summary("n.com")).etag == audit.etag  # now cached
+        with psycopg.connect(location, autocommit=True) as conn:  # e.g. a worker on another machine
+            conn.execute("UPDATE sites SET etag = '\"other\"' WHERE domain = 'n.com'")
+
+        async def changed():
+            return (await store.summary("n.com")).etag == '"other"'
+
+        await wait_for(changed)
+    finally:
+        await store.close()
+
+
+async def test_while_the_listener_is_down_nothing_stale_is_served(location):
+    store = open_store(location)
+    assert isinstance(store, PostgresStore)
+    await store.open()
+    try:
+        await store.save_audit(prepared("d.com", T0))
+        await store.summary("d.com")
+        with psycopg.connect(location, autocommit=True) as conn:
+            killed = conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN %'"
+                                  " AND datname = current_database()").fetchall()
+            assert killed
+            conn.execute("UPDATE sites SET etag = '\"while-down\"' WHERE domain = 'd.com'")
+        # Whether the listener has noticed yet (cache off) or reconnected (cache cleared), the change shows.
+        async def changed():
+            return (await store.summary("d.com")).etag == '"while-down"'
+
+        await wait_for(changed, 2.0)
+
+        async def listening_again():
+            return store._listening
+
+        await wait_for(listening_again)
+        with psycopg.connect(location, autocommit=True) as conn:
+            conn.execute("UPDATE sites SET etag = '\"after\"' WHERE domain = 'd.com'")
+
+        async def changed_again():
+            return (await store.summary("d.com")).etag == '"after"'
+
+        await wait_for(changed_again)
+    finally:
+        await store.close()
+
+
+async def test_an_unreachable_server_is_a_clear_503_without_the_password(pg_cluster):
+    url = f"postgresql://someone:s3cret@127.0.0.1:{pg_cluster.port + 1}/nowhere?connect_timeout=1"
+    store = PostgresStore(url, busy_timeout_s=1.0)
+    with pytest.raises(StoreUnavailableError) as failed:
+        await store.open()
+    assert "s3cret" not in str(failed.value) and failed.value.status == 503
