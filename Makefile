@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup demo test bench clean
 
-setup: $(STAMP) chromium node_modules/.installed
+setup: $(STAMP) chromium postgresql node_modules/.installed
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -28,6 +28,16 @@ chromium:
 	    echo "installing Debian chromium"; \
 	    if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+# PostgreSQL server binaries when none can be found: the store tests start a throwaway cluster of their own
+# (tests/pg_cluster.py), and `--db postgresql://…` needs a server somewhere. Nothing is started here.
+postgresql:
+	@if command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then :; \
+	else \
+	    echo "installing Debian postgresql"; \
+	    if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
 	fi
 
 demo: setup
