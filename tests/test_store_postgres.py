@@ -5,6 +5,7 @@ a throwaway cluster (tests/pg_cluster.py); the shared contract is in tests/store
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 import time
@@ -123,3 +124,14 @@ async def test_an_unreachable_server_is_a_clear_503_without_the_password(pg_clus
     with pytest.raises(StoreUnavailableError) as failed:
         await store.open()
     assert "s3cret" not in str(failed.value) and failed.value.status == 503
+
+
+def test_the_cli_takes_a_postgresql_url_from_the_environment(location):
+    env = {**os.environ, "CONSENTWATCH_DB": location}
+    run = [sys.executable, "-m", "api.cli", "token"]
+    created = subprocess.run([*run, "create", "ci"], env=env, capture_output=True, text=True, timeout=120)
+    assert created.returncode == 0, created.stderr
+    listed = subprocess.run([*run, "list"], env=env, capture_output=True, text=True, timeout=120)
+    assert listed.returncode == 0 and "ci" in listed.stdout
+    with psycopg.connect(location) as conn:
+        assert conn.execute("SELECT name FROM tokens").fetchall() == [("ci",)]

@@ -309,3 +309,25 @@ async def test_cached_summaries_follow_writes_from_another_store(store_location)
     finally:
         await reader.close()
         await writer.close()
+
+
+async def test_queue_limits_hold_between_concurrent_requests(store_location):
+    stores = [open_store(store_location) for _ in range(4)]
+    for s in stores:
+        await s.open()
+    try:
+        limits = QueueLimits(per_token=100, total=5)
+
+        async def ask(s, i: int) -> bool:
+            try:
+                await s.enqueue([f"a{i}.com", f"b{i}.com"], "api", 3, T0, limits=limits)
+                return True
+            except QueueFullError:
+                return False
+
+        accepted = await asyncio.gather(*(ask(stores[i % 4], i) for i in range(8)))
+        assert sum(accepted) == 2  # two requests of two fit in five places, a third does not
+        assert (await stores[0].job_counts()) == {"queued": 4}
+    finally:
+        for s in stores:
+            await s.close()
