@@ -135,3 +135,24 @@ def test_the_cli_takes_a_postgresql_url_from_the_environment(location):
     assert listed.returncode == 0 and "ci" in listed.stdout
     with psycopg.connect(location) as conn:
         assert conn.execute("SELECT name FROM tokens").fetchall() == [("ci",)]
+
+
+def test_missing_postgresql_fails_in_ci_and_skips_elsewhere(monkeypatch):
+    import pg_cluster as helper
+
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="required in CI"):
+        helper.missing("pg_ctl not found")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        helper.missing("pg_ctl not found")
+
+
+def test_printed_locations_hide_the_password_and_a_size_cap_is_sqlite_only():
+    from api.store import describe_db
+
+    shown = describe_db("postgresql://cw:s3cret@db.internal:6432/audits")
+    assert "s3cret" not in shown and "db.internal" in shown and "audits" in shown
+    assert describe_db("/var/lib/cw.db") == "/var/lib/cw.db"
+    with pytest.raises(StoreError, match="SQLite file only"):
+        open_store("postgresql://cw@127.0.0.1/audits", max_bytes=1 << 20)

@@ -30,6 +30,9 @@ def open_store(location: str | os.PathLike | None = None, busy_timeout_s: float 
     ``max_bytes`` caps a SQLite file; PostgreSQL's room is the server's business."""
     text = resolve_db(location)
     if text.startswith(("postgres://", "postgresql://")):
+        if max_bytes is not None:
+            raise StoreError("a size cap (--max-db-size) applies to a SQLite file only; PostgreSQL's room is the"
+                             " server's (e.g. a tablespace quota)")
         try:
             from .postgres import PostgresStore  # psycopg is only needed for PostgreSQL
         except ImportError as exc:
@@ -40,4 +43,13 @@ def open_store(location: str | os.PathLike | None = None, busy_timeout_s: float 
     return SqliteStore(text, busy_timeout_s=busy_timeout_s, max_bytes=max_bytes)
 
 
-__all__ = ["Store", "SqliteStore", "open_store", "resolve_db", "default_db_path", "DB_ENV"]
+def describe_db(location: str) -> str:
+    """``location`` fit to print: a PostgreSQL URL without its password."""
+    if location.startswith(("postgres://", "postgresql://")):
+        from .postgres import redact
+
+        return redact(location)
+    return location
+
+
+__all__ = ["describe_db", "Store", "SqliteStore", "open_store", "resolve_db", "default_db_path", "DB_ENV"]
