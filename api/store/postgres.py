@@ -48,12 +48,12 @@ def is_postgres_url(location: str) -> bool:
 
 def translate_error(exc: BaseException) -> StoreError | None:
     """The service's error for a PostgreSQL failure it can explain; None for a bug (a broken constraint …)."""
-    if isinstance(exc, pg_errors.DiskFull | pg_errors.OutOfMemory | pg_errors.ProgramLimitExceeded):
-        return StoreFullError(f"the database server has no room ({exc}); try again later", FULL_RETRY_S)
+    if isinstance(exc, pg_errors.DiskFull):
+        return StoreFullError(f"the database server's disk is full ({exc}); try again later", FULL_RETRY_S)
     if isinstance(exc, pg_errors.DataCorrupted | pg_errors.IndexCorrupted):
         return StoreCorruptError(f"the database reports damaged data ({exc}); restore it from a backup")
     if isinstance(exc, pg_errors.LockNotAvailable | pg_errors.DeadlockDetected | pg_errors.SerializationFailure
-                   | pg_errors.QueryCanceled):
+                   | pg_errors.QueryCanceled | pg_errors.OutOfMemory | pg_errors.TooManyConnections):
         return StoreBusyError(f"the database is busy ({exc}); try again shortly", UNAVAILABLE_RETRY_S)
     if isinstance(exc, psycopg_pool.PoolTimeout | psycopg.OperationalError):
         return StoreUnavailableError(f"cannot reach the database ({exc}); try again shortly", UNAVAILABLE_RETRY_S)
@@ -163,6 +163,7 @@ class PostgresStore:
                     delay = 0.5
                     async for note in conn.notifies():
                         self._summaries.forget(note.payload)
+                self._listening = False  # the stream ended without an error: reconnect all the same
             except asyncio.CancelledError:
                 self._listening = False
                 raise
@@ -213,12 +214,14 @@ class PostgresStore:
                           t.first_party) for t in audit.trackers])
             await conn.execute("INSERT INTO sites (domain, first_seen_at) VALUES (%s, %s) ON CONFLICT DO NOTHING",
                                (audit.domain, audit.audited_at))
-            # An unreachable audit joins the history but does not hide the last good one from the popup.
+            # An unreachable audit joins the history but does not hide the last good one from the popup. The
+            # condition reads only the row being updated, so a concurrent save of the same domain (which this
+            # UPDATE waits for) is judged on the committed row: the newest audit wins, whatever the order.
             await conn.execute(
                 "UPDATE sites SET latest_report_id = %(rid)s, audited_at = %(at)s, grade = %(grade)s,"
-                " score = %(score)s, summary_json = %(summary)s, etag = %(etag)s WHERE domain = %(domain)s"
-                " AND (latest_report_id IS NULL OR ((%(reachable)s OR NOT (SELECT reachable FROM reports"
-                "  WHERE id = sites.latest_report_id)) AND %(at)s >= audited_at))",
+                " score = %(score)s, summary_json = %(summary)s, etag = %(etag)s, reachable = %(reachable)s"
+                " WHERE domain = %(domain)s AND (latest_report_id IS NULL OR ((%(reachable)s OR NOT reachable)"
+                " AND %(at)s >= audited_at))",
                 dict(rid=report_id, at=audit.audited_at, grade=audit.grade, score=audit.score,
                      summary=audit.summary_json, etag=audit.etag, domain=audit.domain, reachable=audit.reachable))
             if job_id is not None:

@@ -331,3 +331,23 @@ async def test_queue_limits_hold_between_concurrent_requests(store_location):
     finally:
         for s in stores:
             await s.close()
+
+
+async def test_concurrent_saves_of_one_domain_keep_the_newest_audit(store_location):
+    stores = [open_store(store_location) for _ in range(4)]
+    for s in stores:
+        await s.open()
+    try:
+        audits = [audit("race.com", T0 + i, [0], [0], grade=("C", 60 + i))[1] for i in range(8)]
+        assert len({a.etag for a in audits}) == 8
+        await asyncio.gather(*(stores[i % 4].save_audit(a) for i, a in enumerate(reversed(audits))))
+        fresh = open_store(store_location)
+        await fresh.open()
+        try:
+            assert (await fresh.summary("race.com")).etag == audits[-1].etag
+            assert len(await fresh.history("race.com")) == 8
+        finally:
+            await fresh.close()
+    finally:
+        for s in stores:
+            await s.close()

@@ -58,7 +58,8 @@ CREATE TABLE sites (
     grade text,
     score integer,
     summary_json bytea,
-    etag text
+    etag text,
+    reachable boolean                       -- of the latest report: an unreachable audit gives way to any
 );
 CREATE INDEX sites_grade ON sites (grade);
 
