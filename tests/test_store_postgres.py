@@ -156,3 +156,40 @@ def test_printed_locations_hide_the_password_and_a_size_cap_is_sqlite_only():
     assert describe_db("/var/lib/cw.db") == "/var/lib/cw.db"
     with pytest.raises(StoreError, match="SQLite file only"):
         open_store("postgresql://cw@127.0.0.1/audits", max_bytes=1 << 20)
+
+
+async def test_two_job_runners_share_the_postgresql_queue(location):
+    """Two service processes' runners on one database: a job left running by a dead process is recovered and
+    worked once; targets the SSRF guard refuses fail for good, each exactly once (no browser is started)."""
+    from api.config import ServiceConfig
+    from api.jobs import JobRunner
+    from api.targets import TargetGuard
+
+    async def private_address(host: str) -> list[str]:
+        return ["10.0.0.7"]  # refused by the guard: the job fails before any crawl
+
+    stores = [open_store(location) for _ in range(2)]
+    for s in stores:
+        await s.open()
+    config = ServiceConfig(db=location, concurrency=3, idle_poll_s=0.05, heartbeat_s=0.2, stale_after_s=30.0)
+    runners = [JobRunner(s, config, TargetGuard([], private_address)) for s in stores]
+    try:
+        [dead] = await stores[0].enqueue(["dead.com"], "api", 3, time.time() - 120)
+        assert (await stores[0].claim(time.time() - 120)).id == dead.id  # by a process that died two minutes ago
+        jobs = await stores[0].enqueue([f"r{i}.com" for i in range(12)], "api", 3, time.time())
+        for runner in runners:
+            await runner.start()
+
+        async def all_failed():
+            counts = await stores[0].job_counts()
+            return counts == {"failed": 13}
+
+        await wait_for(all_failed, 60)
+        recovered = await stores[0].job(dead.id)
+        assert recovered.attempts == 2 and recovered.error.startswith("TargetRefusedError")
+        assert [(await stores[0].job(j.id)).attempts for j in jobs] == [1] * 12  # each worked exactly once
+    finally:
+        for runner in runners:
+            await runner.stop()
+        for s in stores:
+            await s.close()
