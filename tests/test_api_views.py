@@ -18,7 +18,6 @@ from api.openapi import spec
 from api.records import prepare_audit
 from api.samples import make_capture, make_report
 from api.store import open_store
-from pg_cluster import pg_cluster  # noqa: F401  (started only for the PostgreSQL run)
 
 T0 = 1_700_000_000.0
 OLD_POLICY = "We use Google Analytics.\nWrite to privacy@shop.com."

@@ -12,7 +12,6 @@ import time
 
 import psycopg
 import pytest
-from pg_cluster import pg_cluster  # noqa: F401
 
 from api.errors import StoreError, StoreUnavailableError
 from api.records import prepare_audit

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from pg_cluster import pg_cluster  # noqa: F401  (tests/ is on sys.path; a session fixture started on demand)
 
 from api.store import Store, open_store
 

@@ -4,6 +4,7 @@ job queue, schedules, tokens, and the summary cache following writes from anothe
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 
 import msgspec
@@ -85,15 +86,12 @@ async def test_a_failing_save_leaves_nothing_half_written(store, integrity_error
     await store.save_audit(good)
     first = await store.report("keep.com")
     _, bad = audit("keep.com", T0 + 1, [1], [])
-    broken = msgspec.structs.replace(bad.findings[0], code=None)  # type: ignore[arg-type]  # NOT NULL violation
-    import dataclasses
-
+    broken: FindingRow = msgspec.structs.replace(bad.findings[0], code=None)  # NOT NULL violation
     with pytest.raises(integrity_error):
         await store.save_audit(dataclasses.replace(bad, findings=[broken]))
     assert len(await store.history("keep.com")) == 1
     assert (await store.summary("keep.com")).etag == good.etag
     assert await store.capture(first.capture_id + 1) is None  # the capture went with the report
-    assert isinstance(broken, FindingRow)
 
 
 async def test_site_list_filters_and_pages(store):
