@@ -496,6 +496,7 @@ def _sqlite_summaries(store: SqliteStore) -> SummaryCache:
 
 def _check_limits(conn: sqlite3.Connection, domains: list[str], token_id: int | None, limits: QueueLimits) -> None:
     """All or nothing: refuse the whole request if its new jobs do not fit the token's quota or the cap."""
+    domains = list(dict.fromkeys(domains))  # a domain named twice is one job
     placeholders = ",".join("?" * len(domains))
     already = conn.execute(f"SELECT count(*) FROM jobs WHERE state IN ('queued', 'running') AND domain IN"
                            f" ({placeholders})", domains).fetchone()[0]

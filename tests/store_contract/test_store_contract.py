@@ -196,10 +196,12 @@ async def test_queue_limits_are_all_or_nothing(store):
     assert await store.job_counts() == {"queued": 1}  # nothing of the refused request
     again = await store.enqueue(["a.com", "b.com"], "api", 3, T0, token_id=token.id, limits=limits)
     assert [j.token_id for j in again] == [token.id] * 2  # a.com was active already: one new job fits
+    twice = await store.enqueue(["c.com", "c.com"], "api", 3, T0, limits=limits)  # one new job: fits the 3rd place
+    assert len(twice) == 2 and twice[0].id == twice[1].id
     await store.enqueue(["z.com"], "schedule:x", 3, T0)  # schedules are not limited
     with pytest.raises(QueueFullError):
-        await store.enqueue(["d.com"], "api", 3, T0, token_id=None, limits=limits)  # total cap: 3 active
-    assert (await store.job_counts())["queued"] == 3
+        await store.enqueue(["d.com"], "api", 3, T0, token_id=None, limits=limits)  # total cap: 4 active > 3
+    assert (await store.job_counts())["queued"] == 4
 
 
 async def test_concurrent_claims_never_hand_out_one_job_twice(store_location):
