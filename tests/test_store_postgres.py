@@ -192,3 +192,18 @@ async def test_two_job_runners_share_the_postgresql_queue(location):
             await runner.stop()
         for s in stores:
             await s.close()
+
+
+async def test_connections_the_server_dropped_are_replaced_not_reported(location):
+    store = open_store(location)
+    await store.open()
+    try:
+        await store.enqueue(["a.com"], "api", 3, T0)
+        with psycopg.connect(location, autocommit=True) as conn:  # e.g. a restart or failover of the server
+            dropped = conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname ="
+                                   " current_database() AND pid <> pg_backend_pid()").fetchall()
+            assert dropped
+        assert [j.domain for j in await store.jobs()] == ["a.com"]  # no error: a fresh connection served it
+        await store.check()
+    finally:
+        await store.close()

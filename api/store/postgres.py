@@ -86,7 +86,11 @@ class PostgresStore:
         self._conninfo = with_lock_timeout(url, busy_timeout_s)
         self._pool = psycopg_pool.AsyncConnectionPool(
             self._conninfo, min_size=min_connections, max_size=max_connections, open=False, timeout=busy_timeout_s,
-            kwargs={"autocommit": True, "row_factory": dict_row})
+            kwargs={"autocommit": True, "row_factory": dict_row},
+            # A pooled connection the server has dropped (restart, failover, idle timeout) is replaced before
+            # use instead of failing one request each: an empty query per checkout (the summary hot path is
+            # served from the cache and checks out nothing).
+            check=psycopg_pool.AsyncConnectionPool.check_connection)
         self._listener: asyncio.Task[None] | None = None
         self._listening = False
         self._epoch = 0  # bumped whenever notifications may have been missed (listener reconnected)
