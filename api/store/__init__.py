@@ -1,4 +1,5 @@
-"""Storage: the ``Store`` protocol (``base``) and its backends; ``open_store`` picks one from a location."""
+"""Storage: the store protocols (``base``) and their backends (``sqlite``, ``postgres``); ``open_store`` picks one
+from a location."""
 
 from __future__ import annotations
 
