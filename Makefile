@@ -4,9 +4,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench clean firefox extension
+.PHONY: setup demo test bench clean chromium firefox postgresql extension
 
-setup: $(STAMP) chromium firefox node_modules/.installed
+setup: $(STAMP) chromium firefox postgresql node_modules/.installed
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -43,6 +43,16 @@ firefox:
 # the version is extension/manifest.json's.
 extension: node_modules/.installed
 	node extension/tools/package.mjs
+
+# PostgreSQL server binaries when none can be found: the store tests start a throwaway cluster of their own
+# (tests/pg_cluster.py), and `--db postgresql://…` needs a server somewhere. Nothing is started here.
+postgresql:
+	@if command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then :; \
+	else \
+	    echo "installing Debian postgresql"; \
+	    if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
+	fi
 
 demo: setup
 	$(VENV)/bin/consentwatch demo

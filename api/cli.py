@@ -220,10 +220,10 @@ def demo(db: str | None, json_out: str | None, settle_s: float) -> None:
     except BrowserNotFoundError as exc:
         errors.print(f"[red]error:[/red] {exc}")
         sys.exit(3)
-    from .store import resolve_db
+    from .store import describe_db, resolve_db
 
-    console.print(f"\nReports stored in {resolve_db(db)}. To browse them: `.venv/bin/consentwatch serve` and open "
-                  "http://127.0.0.1:8787/v1/sites/<domain>/report.html")
+    console.print(f"\nReports stored in {describe_db(resolve_db(db))}. To browse them: `.venv/bin/consentwatch serve`"
+                  " and open http://127.0.0.1:8787/v1/sites/<domain>/report.html")
     sys.exit(1 if failed else 0)
 
 

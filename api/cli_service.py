@@ -18,7 +18,7 @@ from crawler.errors import InvalidDomainError
 from .cli_options import build_crawl_options, crawl_options
 from .config import ServiceConfig, default_workers
 from .errors import ServiceError
-from .store import DB_ENV, Store, open_store, resolve_db
+from .store import DB_ENV, Store, describe_db, open_store, resolve_db
 from .targets import canonical_domain
 
 T = TypeVar("T")
@@ -26,7 +26,8 @@ console = Console()
 errors = Console(stderr=True)
 
 db_option = click.option("--db", envvar=DB_ENV, default=None,
-                         help=f"SQLite database file (env {DB_ENV}; default: in the user data dir).")
+                         help=f"SQLite database file, or postgresql://… for PostgreSQL (env {DB_ENV}; default: a"
+                              " SQLite file in the user data dir).")
 
 
 def register(group: click.Group) -> None:
@@ -98,7 +99,7 @@ def serve(db: str | None, host: str, port: int, visits_at_once: int, allow_hosts
 
     async def main() -> None:
         ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        ready.add_done_callback(lambda f: console.print(f"consentwatch serving on {f.result()} (db {config.db})"))
+        ready.add_done_callback(lambda f: console.print(f"consentwatch serving on {f.result()} (db {describe_db(config.db)})"))
         if not params.get("demo_web"):
             await serve_forever(config, ready)
             return

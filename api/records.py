@@ -15,8 +15,29 @@ import msgspec
 from analyzer.report_model import Report, encode_report, summary_of
 from crawler.capture import Capture, encode_capture
 
-FindingRow = tuple[str, str, str | None, str | None, str | None, str]  # code, severity, company id/name, product, title
-TrackerRow = tuple[str, str, str | None, str | None, str | None, str, bool]  # key, name, company id/name, category, declared, first party
+
+
+class FindingRow(msgspec.Struct, kw_only=True):
+    """One finding of a report, indexed for the site list's filters."""
+
+    code: str
+    severity: str
+    company_id: str | None
+    company_name: str | None
+    product_id: str | None
+    title: str
+
+
+class TrackerRow(msgspec.Struct, kw_only=True):
+    """One tracker seen by a report, indexed for the site list's company filter."""
+
+    key: str
+    name: str
+    company_id: str | None
+    company_name: str | None
+    category: str | None
+    declared: str
+    first_party: bool
 
 
 @dataclass(frozen=True)
@@ -71,7 +92,9 @@ def prepare_audit(capture: Capture, report: Report) -> PreparedAudit:
         reachable=report.reachable,
         policy_sha256=report.policy.text_sha256 or (hashlib.sha256(privacy.text.encode()).hexdigest() if privacy else None),
         policy_text=privacy.text if privacy else None,
-        findings=[(f.code, f.severity, f.company_id, f.company_name, f.product_id, f.title) for f in report.findings],
-        trackers=[(t.key, t.name, t.company_id, t.company_name, t.category, t.declared, t.first_party)
+        findings=[FindingRow(code=f.code, severity=f.severity, company_id=f.company_id, company_name=f.company_name,
+                             product_id=f.product_id, title=f.title) for f in report.findings],
+        trackers=[TrackerRow(key=t.key, name=t.name, company_id=t.company_id, company_name=t.company_name,
+                             category=t.category, declared=t.declared, first_party=t.first_party)
                   for t in report.trackers],
     )

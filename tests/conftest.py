@@ -9,6 +9,7 @@ import pytest_asyncio
 
 from crawler import BrowserOptions, CrawlOptions, Crawler
 from crawler.testing import FakeInternet
+from pg_cluster import pg_cluster  # noqa: F401  (one throwaway PostgreSQL per session, started on first use)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

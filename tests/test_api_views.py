@@ -1,4 +1,5 @@
-"""The read API on a real loopback server over a real SQLite file filled with stored audits."""
+"""The read API on a real loopback server over a real store filled with stored audits: once on a SQLite file,
+once on PostgreSQL (tests/pg_cluster.py)."""
 
 from __future__ import annotations
 
@@ -16,15 +17,15 @@ from api.html import place_marks
 from api.openapi import spec
 from api.records import prepare_audit
 from api.samples import make_capture, make_report
-from api.store import SqliteStore
+from api.store import open_store
 
 T0 = 1_700_000_000.0
 OLD_POLICY = "We use Google Analytics.\nWrite to privacy@shop.com."
 NEW_POLICY = "We use Google Analytics and Hotjar.\nWrite to privacy@shop.com."
 
 
-async def fill(path) -> dict[str, list[int]]:
-    store = SqliteStore(path)
+async def fill(location: str) -> dict[str, list[int]]:
+    store = open_store(location)
     await store.open()
     ids: dict[str, list[int]] = {}
     audits = [
@@ -40,11 +41,14 @@ async def fill(path) -> dict[str, list[int]]:
     return ids
 
 
-@pytest.fixture(scope="module")
-async def ids_and_server(tmp_path_factory):
-    path = tmp_path_factory.mktemp("views") / "cw.db"
-    ids = await fill(path)
-    server = TestServer(create_app(ServiceConfig(db=str(path), run_jobs=False, rate_limit=1000, rate_burst=1000)),
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+async def ids_and_server(request, tmp_path_factory):
+    if request.param == "sqlite":
+        location = str(tmp_path_factory.mktemp("views") / "cw.db")
+    else:
+        location = request.getfixturevalue("pg_cluster").new_database()
+    ids = await fill(location)
+    server = TestServer(create_app(ServiceConfig(db=location, run_jobs=False, rate_limit=1000, rate_burst=1000)),
                         host="127.0.0.1")
     await server.start_server()
     yield ids, server

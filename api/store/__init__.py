@@ -1,4 +1,5 @@
-"""Storage: the ``Store`` protocol (``base``) and its backends; ``open_store`` picks one from a location."""
+"""Storage: the store protocols (``base``) and their backends (``sqlite``, ``postgres``); ``open_store`` picks one
+from a location."""
 
 from __future__ import annotations
 
@@ -25,13 +26,31 @@ def resolve_db(location: str | os.PathLike | None) -> str:
 
 def open_store(location: str | os.PathLike | None = None, busy_timeout_s: float = 10.0,
                max_bytes: int | None = None) -> Store:
-    """A backend for ``location``: a file path or ``sqlite:///path`` (PostgreSQL URLs: not yet)."""
+    """A backend for ``location``: ``postgresql://…`` (PostgreSQL), else a file path or ``sqlite:///path``.
+
+    ``max_bytes`` caps a SQLite file; PostgreSQL's room is the server's business."""
     text = resolve_db(location)
     if text.startswith(("postgres://", "postgresql://")):
-        raise StoreError("the PostgreSQL backend is not written yet; use a SQLite path")
+        if max_bytes is not None:
+            raise StoreError("a size cap (--max-db-size) applies to a SQLite file only; PostgreSQL's room is the"
+                             " server's (e.g. a tablespace quota)")
+        try:
+            from .postgres import PostgresStore  # psycopg is only needed for PostgreSQL
+        except ImportError as exc:
+            raise StoreError(f"a PostgreSQL database needs psycopg: pip install 'psycopg[binary]' psycopg_pool ({exc})")
+        return PostgresStore(text, busy_timeout_s=busy_timeout_s)
     if text.startswith("sqlite:///"):
         text = text[len("sqlite:///"):]
     return SqliteStore(text, busy_timeout_s=busy_timeout_s, max_bytes=max_bytes)
 
 
-__all__ = ["Store", "SqliteStore", "open_store", "resolve_db", "default_db_path", "DB_ENV"]
+def describe_db(location: str) -> str:
+    """``location`` fit to print: a PostgreSQL URL without its password."""
+    if location.startswith(("postgres://", "postgresql://")):
+        from .postgres import redact
+
+        return redact(location)
+    return location
+
+
+__all__ = ["describe_db", "Store", "SqliteStore", "open_store", "resolve_db", "default_db_path", "DB_ENV"]

@@ -1,7 +1,8 @@
 """The one storage interface the service uses (``Store``), and the rows it returns.
 
-Callers (views, job runner, scheduler, CLI) only see this protocol, so a PostgreSQL backend can be
-added next to ``SqliteStore`` without touching them. Times are seconds since the epoch.
+Callers (views, job runner, scheduler, CLI) only see these protocols, so a backend is one module
+(``sqlite``, ``postgres``) kept honest by one contract suite (tests/store_contract/). Rows crossing the
+interface are msgspec structs, never positional tuples. Times are seconds since the epoch.
 """
 
 from __future__ import annotations
@@ -101,6 +102,18 @@ class Schedule(Row, kw_only=True):
     next_run_at: float = 0.0
 
 
+class _CountsOnly(msgspec.Struct):
+    counts: Counts = msgspec.field(default_factory=Counts)
+
+
+_decode_counts_only = msgspec.json.Decoder(_CountsOnly).decode
+
+
+def counts_of(summary_json: bytes) -> Counts:
+    """The counts inside a stored summary, for the history (without decoding the rest)."""
+    return _decode_counts_only(summary_json).counts
+
+
 class TokenInfo(Row, kw_only=True):
     id: int
     name: str
@@ -109,20 +122,14 @@ class TokenInfo(Row, kw_only=True):
     revoked_at: float | None = None
 
 
-class Store(Protocol):
-    """Everything the service persists. Every method is safe to call from the event loop."""
+class AuditStore(Protocol):
+    """Audits: written once per crawl, read by the API (summary, report, history, lists)."""
 
-    async def open(self) -> None: ...
-    async def close(self) -> None: ...
-    async def check(self) -> None:
-        """Raise a ``StoreError`` if the store cannot be read now (e.g. a damaged file)."""
-
-    # audits -------------------------------------------------------------------------------
     async def save_audit(self, audit: PreparedAudit, job_id: int | None = None) -> int:
         """Store capture + report (+ findings, trackers, summary) in one transaction; mark the job done."""
 
-    def summary(self, domain: str) -> SummaryBlob | None:
-        """The latest summary; synchronous because it is one primary-key lookup (the hot path)."""
+    async def summary(self, domain: str) -> SummaryBlob | None:
+        """The latest summary (the hot path): backends serve it through a ``SummaryCache``."""
 
     async def report(self, domain: str, report_id: int | None = None) -> StoredReport | None: ...
     async def capture(self, capture_id: int) -> bytes | None: ...
@@ -130,7 +137,10 @@ class Store(Protocol):
     async def history(self, domain: str) -> list[AuditRef]: ...
     async def list_sites(self, query: SiteQuery) -> tuple[list[SiteRow], int]: ...
 
-    # jobs ---------------------------------------------------------------------------------
+
+class JobStore(Protocol):
+    """The crawl queue: at most one active (queued or running) job per domain, retries, stale recovery."""
+
     async def enqueue(self, domains: list[str], source: str, max_attempts: int, now: float,
                       token_id: int | None = None, limits: QueueLimits | None = None) -> list[Job]:
         """Queue each domain unless it already has an active job, whose row is returned instead.
@@ -143,7 +153,7 @@ class Store(Protocol):
     async def queue_position(self, job_id: int) -> int | None: ...
     async def job_counts(self) -> dict[str, int]: ...
     async def claim(self, now: float) -> Job | None:
-        """Move the next due queued job to running (attempts + 1) and return it."""
+        """Move the next due queued job to running (attempts + 1) and return it; never one job twice."""
 
     async def heartbeat(self, job_ids: list[int], now: float) -> None: ...
     async def set_progress(self, job_id: int, progress: str) -> None: ...
@@ -154,16 +164,32 @@ class Store(Protocol):
     async def stale_jobs(self, heartbeat_before: float) -> list[Job]: ...
     async def cancel(self, job_id: int, now: float) -> Job: ...
 
-    # schedules ----------------------------------------------------------------------------
+
+class ScheduleStore(Protocol):
     async def add_schedule(self, schedule: Schedule) -> None: ...
     async def schedules(self) -> list[Schedule]: ...
     async def remove_schedule(self, name: str) -> None: ...
     async def due_schedules(self, now: float) -> list[Schedule]: ...
     async def mark_schedule_run(self, name: str, ran_at: float, next_run_at: float) -> None: ...
 
-    # tokens -------------------------------------------------------------------------------
+
+class TokenStore(Protocol):
     async def add_token(self, name: str, token_sha256: str, now: float) -> TokenInfo: ...
     async def token_by_hash(self, token_sha256: str) -> TokenInfo | None: ...
     async def touch_token(self, token_id: int, now: float) -> None: ...
     async def tokens(self) -> list[TokenInfo]: ...
     async def revoke_token(self, name: str, now: float) -> None: ...
+
+
+class Store(AuditStore, JobStore, ScheduleStore, TokenStore, Protocol):
+    """Everything the service persists; callers that need less take the narrow interface above.
+
+    Every method is safe to call from the event loop. Failures the service explains are ``StoreError``s
+    (``StoreBusyError``, ``StoreFullError``, ``StoreCorruptError``, ``QueueFullError``, ``ConflictError`` …)."""
+
+    async def open(self) -> None:
+        """Connect and bring the schema up to date (refusing a schema newer than this code)."""
+
+    async def close(self) -> None: ...
+    async def check(self) -> None:
+        """Raise a ``StoreError`` if the store cannot be read now (e.g. a damaged file)."""

@@ -20,9 +20,10 @@ class Migration:
     sql: str
 
 
-def migrations() -> list[Migration]:
+def migrations(directory: str = "migrations") -> list[Migration]:
+    """The numbered migrations in ``directory`` (``migrations`` for SQLite, ``migrations_postgres``)."""
     found = []
-    for entry in resources.files("api.store").joinpath("migrations").iterdir():
+    for entry in resources.files("api.store").joinpath(directory).iterdir():
         match = _NAME.match(entry.name)
         if match:
             found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
@@ -32,14 +33,19 @@ def migrations() -> list[Migration]:
     return found
 
 
+def refuse_newer(applied: set[int], known: list[Migration]) -> None:
+    """A database migrated by a newer consentwatch is left alone: this code would misread it."""
+    if applied and max(applied) > known[-1].version:
+        raise StoreError(f"database schema v{max(applied)} is newer than this consentwatch (v{known[-1].version})")
+
+
 def migrate(conn: sqlite3.Connection) -> list[int]:
     """Apply every migration the database lacks; returns the versions applied. ``conn`` is in autocommit mode."""
     conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
                  "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)")
     applied = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
     known = migrations()
-    if applied and max(applied) > known[-1].version:
-        raise StoreError(f"database schema v{max(applied)} is newer than this consentwatch (v{known[-1].version})")
+    refuse_newer(applied, known)
     done = []
     for migration in known:
         if migration.version in applied:

@@ -2,8 +2,8 @@
 
 Writes go through a single writer thread (SQLite has one writer anyway, and this keeps our own
 writers from ever contending); reads run on a small reader pool, each thread with its own
-connection. ``summary()`` is the exception: a primary-key lookup of precomputed bytes takes a few
-microseconds, less than a hop to a thread, so it runs on the caller's thread with its own connection.
+connection. ``summary()`` is the exception: it goes through a ``SummaryCache`` whose misses read on the
+caller's thread with its own connection, invalidated by ``PRAGMA data_version``.
 """
 
 from __future__ import annotations
@@ -20,25 +20,16 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 
-import msgspec
-
-from analyzer.report_model import Counts
-
 from ..errors import (ConflictError, JobNotFoundError, QueueFullError, ScheduleNotFoundError, StoreBusyError,
                       StoreCorruptError, StoreError, StoreFullError)
 from ..records import PreparedAudit, decompress
 from .base import (AuditRef, Job, JobState, QueueLimits, Schedule, SiteQuery, SiteRow, StoredReport, SummaryBlob,
-                   TokenInfo)
+                   TokenInfo, counts_of)
 from .migrate import migrate
+from .summary_cache import SummaryCache
 
 T = TypeVar("T")
 
-
-class _CountsOnly(msgspec.Struct):
-    counts: Counts = msgspec.field(default_factory=Counts)
-
-
-_decode_counts = msgspec.json.Decoder(_CountsOnly).decode
 
 # SQLite primary result codes (``sqlite3.Error.sqlite_errorcode & 0xff``) the service answers on purpose.
 SQLITE_BUSY, SQLITE_LOCKED, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_NOTADB = 5, 6, 11, 13, 26
@@ -78,7 +69,7 @@ class SqliteStore:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._fast: dict[int, _SummaryCache] = {}  # per calling thread, for summary()
+        self._fast: dict[int, SummaryCache] = {}  # per calling thread, for summary()
         self.writes = 0
 
     # ------------------------------------------------------------------ lifecycle
@@ -188,10 +179,14 @@ class SqliteStore:
                 (capture_id, audit.domain, audit.audited_at, audit.grade, audit.score, audit.reachable,
                  audit.policy_sha256, audit.policy_text, audit.summary_json, audit.report_blob),
             ).lastrowid
-            conn.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?)",
-                             [(report_id, *row) for row in audit.findings])
-            conn.executemany("INSERT INTO trackers VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                             [(report_id, *row) for row in audit.trackers])
+            conn.executemany("INSERT INTO findings (report_id, code, severity, company_id, company_name, product_id,"
+                             " title) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             [(report_id, f.code, f.severity, f.company_id, f.company_name, f.product_id, f.title)
+                              for f in audit.findings])
+            conn.executemany("INSERT INTO trackers (report_id, key, name, company_id, company_name, category, declared,"
+                             " first_party) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             [(report_id, t.key, t.name, t.company_id, t.company_name, t.category, t.declared,
+                               t.first_party) for t in audit.trackers])
             conn.execute("INSERT INTO sites (domain, first_seen_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
                          (audit.domain, audit.audited_at))
             # An unreachable audit joins the history but does not hide the last good one from the popup.
@@ -208,12 +203,12 @@ class SqliteStore:
                              " error = NULL WHERE id = ? AND state = 'running'", (time.time(), report_id, job_id))
         return report_id
 
-    def summary(self, domain: str) -> SummaryBlob | None:
-        fast = self._fast.get(threading.get_ident())
-        if fast is None:
-            fast = self._fast[threading.get_ident()] = _SummaryCache(self, self._connect(row_factory=False))
+    async def summary(self, domain: str) -> SummaryBlob | None:
+        cache = self._fast.get(threading.get_ident())
+        if cache is None:
+            cache = self._fast[threading.get_ident()] = _sqlite_summaries(self)
         try:
-            return fast.get(domain)
+            return await cache.get(domain)
         except sqlite3.Error as exc:
             known = translate_error(exc, self.path)
             if known is None:
@@ -255,7 +250,7 @@ class SqliteStore:
             rows = conn.execute("SELECT id, audited_at, grade, score, reachable, policy_sha256, summary_json"
                                 " FROM reports WHERE domain = ? ORDER BY audited_at, id", (domain,)).fetchall()
             return [AuditRef(report_id=r[0], audited_at=r[1], grade=r[2], score=r[3], reachable=bool(r[4]),
-                             policy_sha256=r[5], counts=_decode_counts(r[6]).counts) for r in rows]
+                             policy_sha256=r[5], counts=counts_of(r[6])) for r in rows]
 
         return await self._read(fetch)
 
@@ -459,15 +454,14 @@ class SqliteStore:
         await self._write(update)
 
 
-class _SummaryCache:
-    """Summaries already read, dropped when the database has changed.
+class _DataVersion:
+    """When the file last changed, for a ``SummaryCache``: SQLite's ``PRAGMA data_version``.
 
-    ``PRAGMA data_version`` changes exactly when another connection has committed. It is asked at
-    once after a write through this store, and otherwise at most every ``RECHECK_S`` (writes from
-    other processes), which keeps the hot path to a dict lookup.
+    It changes exactly when another connection has committed (this one only reads). It is asked at once
+    after a write through this store, and otherwise at most every ``RECHECK_S`` (writes from other
+    processes), which keeps a cache hit to a dict lookup.
     """
 
-    MAX_ENTRIES = 100_000
     RECHECK_S = 0.25
 
     def __init__(self, store: SqliteStore, conn: sqlite3.Connection) -> None:
@@ -476,33 +470,33 @@ class _SummaryCache:
         self.version = -1
         self.writes_seen = -1
         self.recheck_at = 0.0
-        self.entries: dict[str, SummaryBlob | None] = {}
 
-    def _refresh(self) -> None:
+    def __call__(self) -> int:
         now = time.monotonic()
         if now < self.recheck_at and self.writes_seen == self.store.writes:
-            return
+            return self.version
         self.recheck_at = now + self.RECHECK_S
         self.writes_seen = self.store.writes
-        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
-        if version != self.version or len(self.entries) >= self.MAX_ENTRIES:
-            self.entries.clear()
-            self.version = version
+        self.version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        return self.version
 
-    def get(self, domain: str) -> SummaryBlob | None:
-        self._refresh()
-        try:
-            return self.entries[domain]
-        except KeyError:
-            pass
-        row = self.conn.execute("SELECT summary_json, etag FROM sites WHERE domain = ? AND summary_json IS NOT NULL",
-                                (domain,)).fetchone()
-        blob = self.entries[domain] = SummaryBlob(body=row[0], etag=row[1]) if row else None
-        return blob
+
+def _sqlite_summaries(store: SqliteStore) -> SummaryCache:
+    """A cache for the calling thread, with its own connection: a primary-key lookup of precomputed bytes
+    takes a few microseconds, less than a hop to a reader thread, so a miss reads inline."""
+    conn = store._connect(row_factory=False)
+
+    async def load(domain: str) -> SummaryBlob | None:
+        row = conn.execute("SELECT summary_json, etag FROM sites WHERE domain = ? AND summary_json IS NOT NULL",
+                           (domain,)).fetchone()
+        return SummaryBlob(body=row[0], etag=row[1]) if row else None
+
+    return SummaryCache(load, _DataVersion(store, conn))
 
 
 def _check_limits(conn: sqlite3.Connection, domains: list[str], token_id: int | None, limits: QueueLimits) -> None:
     """All or nothing: refuse the whole request if its new jobs do not fit the token's quota or the cap."""
+    domains = list(dict.fromkeys(domains))  # a domain named twice is one job
     placeholders = ",".join("?" * len(domains))
     already = conn.execute(f"SELECT count(*) FROM jobs WHERE state IN ('queued', 'running') AND domain IN"
                            f" ({placeholders})", domains).fetchone()[0]

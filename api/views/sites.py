@@ -30,7 +30,7 @@ def site_links(request: web.Request, domain: str) -> tuple[str, str]:
 
 async def site_summary(request: web.Request) -> web.Response:
     domain = canonical_domain(request.match_info["domain"])
-    blob = request.app[STORE].summary(domain)
+    blob = await request.app[STORE].summary(domain)
     if blob is None:
         raise SiteNotFoundError(f"{domain} has not been audited yet")
     if etag_matches(request.headers.get("If-None-Match"), blob.etag):

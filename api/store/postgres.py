@@ -1,0 +1,482 @@
+"""``PostgresStore``: the ``Store`` on PostgreSQL (psycopg 3, async pool), for several processes or machines.
+
+Same contract as ``SqliteStore`` (tests/store_contract/), in SQL that holds under concurrency: several API
+replicas and workers share one database. One active job per domain is the partial unique index; claiming
+is ``FOR UPDATE SKIP LOCKED``; queue limits are checked under a transaction advisory lock, so two requests
+cannot both take the last free place. Migrations run in one transaction behind ``pg_advisory_xact_lock``:
+processes starting together apply them once. The summary cache forgets a domain when the ``sites``
+trigger announces it (LISTEN/NOTIFY); while that listener is down, nothing is cached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import time
+from typing import Any, AsyncIterator, Hashable
+
+import psycopg
+import psycopg_pool
+from psycopg import errors as pg_errors
+from psycopg.rows import dict_row
+
+from ..errors import (ConflictError, JobNotFoundError, QueueFullError, ScheduleNotFoundError, StoreBusyError,
+                      StoreCorruptError, StoreError, StoreFullError, StoreUnavailableError)
+from ..records import PreparedAudit, decompress
+from .base import (AuditRef, Job, JobState, QueueLimits, Schedule, SiteQuery, SiteRow, StoredReport, SummaryBlob,
+                   TokenInfo, counts_of)
+from .migrate import migrations, refuse_newer
+from .summary_cache import SummaryCache
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "consentwatch_sites"  # raised by the sites trigger (migrations_postgres/0001)
+MIGRATION_LOCK = 0x636F6E73656E7401  # pg_advisory_xact_lock keys: any constants unique to this program
+ENQUEUE_LOCK = 0x636F6E73656E7402
+UNAVAILABLE_RETRY_S = 5.0
+FULL_RETRY_S = 300.0
+JOB_COLUMNS = ("id, domain, state, source, attempts, max_attempts, created_at, not_before, started_at, finished_at,"
+               " heartbeat_at, progress, error, report_id, token_id")
+TOKEN_COLUMNS = "id, name, created_at, last_used_at, revoked_at"
+
+
+def is_postgres_url(location: str) -> bool:
+    return location.startswith(("postgres://", "postgresql://"))
+
+
+def translate_error(exc: BaseException) -> StoreError | None:
+    """The service's error for a PostgreSQL failure it can explain; None for a bug (a broken constraint …)."""
+    if isinstance(exc, pg_errors.DiskFull):
+        return StoreFullError(f"the database server's disk is full ({exc}); try again later", FULL_RETRY_S)
+    if isinstance(exc, pg_errors.DataCorrupted | pg_errors.IndexCorrupted):
+        return StoreCorruptError(f"the database reports damaged data ({exc}); restore it from a backup")
+    if isinstance(exc, pg_errors.LockNotAvailable | pg_errors.DeadlockDetected | pg_errors.SerializationFailure
+                   | pg_errors.QueryCanceled | pg_errors.OutOfMemory | pg_errors.TooManyConnections):
+        return StoreBusyError(f"the database is busy ({exc}); try again shortly", UNAVAILABLE_RETRY_S)
+    if isinstance(exc, psycopg_pool.PoolTimeout | psycopg.OperationalError):
+        return StoreUnavailableError(f"cannot reach the database ({exc}); try again shortly", UNAVAILABLE_RETRY_S)
+    return None
+
+
+def with_lock_timeout(url: str, timeout_s: float) -> str:
+    """``url`` as a conninfo whose sessions wait at most ``timeout_s`` for a lock (then: busy, 503)."""
+    try:
+        options = psycopg.conninfo.conninfo_to_dict(url).get("options") or ""
+        return psycopg.conninfo.make_conninfo(url, options=f"{options} -c lock_timeout={int(timeout_s * 1000)}".strip())
+    except psycopg.ProgrammingError as exc:
+        raise StoreError(f"not a valid PostgreSQL URL: {exc}") from None
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "the PostgreSQL database"
+    return f"postgresql://{info.get('user', '')}@{info.get('host', '')}:{info.get('port', '5432')}/{info.get('dbname', '')}"
+
+
+class PostgresStore:
+    def __init__(self, url: str, min_connections: int = 1, max_connections: int = 10,
+                 busy_timeout_s: float = 10.0) -> None:
+        self.url = url
+        self.busy_timeout_s = busy_timeout_s
+        self._conninfo = with_lock_timeout(url, busy_timeout_s)
+        self._pool = psycopg_pool.AsyncConnectionPool(
+            self._conninfo, min_size=min_connections, max_size=max_connections, open=False, timeout=busy_timeout_s,
+            kwargs={"autocommit": True, "row_factory": dict_row},
+            # A pooled connection the server has dropped (restart, failover, idle timeout) is replaced before
+            # use instead of failing one request each: an empty query per checkout (the summary hot path is
+            # served from the cache and checks out nothing).
+            check=psycopg_pool.AsyncConnectionPool.check_connection)
+        self._listener: asyncio.Task[None] | None = None
+        self._listening = False
+        self._epoch = 0  # bumped whenever notifications may have been missed (listener reconnected)
+        self._uncached = itertools.count()
+        self._summaries = SummaryCache(self._load_summary, self._summary_version)
+
+    # ------------------------------------------------------------------ lifecycle
+    async def open(self) -> None:
+        try:
+            await self._pool.open(wait=True, timeout=self.busy_timeout_s)
+        except psycopg_pool.PoolTimeout as exc:
+            await self._pool.close()
+            raise StoreUnavailableError(f"cannot connect to {redact(self.url)}: {exc}", UNAVAILABLE_RETRY_S) from exc
+        try:
+            async with self._conn() as conn:
+                await migrate(conn)
+        except BaseException:
+            await self._pool.close()
+            raise
+        ready = asyncio.Event()
+        self._listener = asyncio.create_task(self._listen(ready), name="store-listen")
+        with contextlib.suppress(asyncio.TimeoutError):  # without it the cache is off, not the store
+            await asyncio.wait_for(ready.wait(), self.busy_timeout_s)
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+            self._listener = None
+        await self._pool.close()
+
+    async def check(self) -> None:
+        async with self._conn() as conn:
+            await conn.execute("SELECT count(*) FROM schema_migrations")
+
+    @contextlib.asynccontextmanager
+    async def _conn(self) -> AsyncIterator[psycopg.AsyncConnection[dict[str, Any]]]:
+        try:
+            async with self._pool.connection() as conn:
+                yield conn
+        except psycopg.Error as exc:
+            known = translate_error(exc)
+            if known is None:
+                raise
+            raise known from exc
+        except psycopg_pool.PoolTimeout as exc:
+            raise StoreUnavailableError(f"no database connection free within {self.busy_timeout_s:g}s; try again"
+                                        " shortly", UNAVAILABLE_RETRY_S) from exc
+
+    async def _fetchone(self, sql: str, params: Any = None) -> dict[str, Any] | None:
+        async with self._conn() as conn:
+            return await (await conn.execute(sql, params)).fetchone()
+
+    async def _fetchall(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
+        async with self._conn() as conn:
+            return await (await conn.execute(sql, params)).fetchall()
+
+    async def _execute(self, sql: str, params: Any = None) -> int:
+        async with self._conn() as conn:
+            return (await conn.execute(sql, params)).rowcount
+
+    # ------------------------------------------------------------------ summary cache
+    async def _listen(self, ready: asyncio.Event) -> None:
+        """Forget each domain the trigger announces; reconnect after a lost connection."""
+        delay = 0.5
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True) as conn:
+                    await conn.execute(f"LISTEN {CHANNEL}")
+                    self._epoch += 1  # what changed while nobody listened is unknown: start clean
+                    self._listening = True
+                    ready.set()
+                    delay = 0.5
+                    async for note in conn.notifies():
+                        self._summaries.forget(note.payload)
+                self._listening = False  # the stream ended without an error: reconnect all the same
+            except asyncio.CancelledError:
+                self._listening = False
+                raise
+            except (psycopg.Error, OSError) as exc:
+                self._listening = False
+                log.warning("summary cache off: lost the LISTEN connection (%s); reconnecting", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+
+    def _summary_version(self) -> Hashable:
+        return self._epoch if self._listening else ("uncached", next(self._uncached))
+
+    async def _load_summary(self, domain: str) -> SummaryBlob | None:
+        row = await self._fetchone("SELECT summary_json, etag FROM sites WHERE domain = %s AND summary_json IS NOT NULL",
+                                   (domain,))
+        return SummaryBlob(body=row["summary_json"], etag=row["etag"]) if row else None
+
+    async def summary(self, domain: str) -> SummaryBlob | None:
+        return await self._summaries.get(domain)
+
+    # ------------------------------------------------------------------ audits
+    async def save_audit(self, audit: PreparedAudit, job_id: int | None = None) -> int:
+        async with self._conn() as conn, conn.transaction():
+            capture = await (await conn.execute(
+                "INSERT INTO captures (job_id, domain, started_at, finished_at, data) VALUES (%s, %s, %s, %s, %s)"
+                " RETURNING id",
+                (job_id, audit.domain, audit.capture_started_at, audit.capture_finished_at, audit.capture_blob),
+            )).fetchone()
+            report = await (await conn.execute(
+                "INSERT INTO reports (capture_id, domain, audited_at, grade, score, reachable, policy_sha256,"
+                " policy_text, summary_json, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                (capture["id"], audit.domain, audit.audited_at, audit.grade, audit.score, audit.reachable,
+                 audit.policy_sha256, audit.policy_text, audit.summary_json, audit.report_blob),
+            )).fetchone()
+            report_id = report["id"]
+            async with conn.cursor() as cur:
+                if audit.findings:
+                    await cur.executemany(
+                        "INSERT INTO findings (report_id, code, severity, company_id, company_name, product_id, title)"
+                        " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                        [(report_id, f.code, f.severity, f.company_id, f.company_name, f.product_id, f.title)
+                         for f in audit.findings])
+                if audit.trackers:
+                    await cur.executemany(
+                        "INSERT INTO trackers (report_id, key, name, company_id, company_name, category, declared,"
+                        " first_party) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                        [(report_id, t.key, t.name, t.company_id, t.company_name, t.category, t.declared,
+                          t.first_party) for t in audit.trackers])
+            await conn.execute("INSERT INTO sites (domain, first_seen_at) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                               (audit.domain, audit.audited_at))
+            # An unreachable audit joins the history but does not hide the last good one from the popup. The
+            # condition reads only the row being updated, so a concurrent save of the same domain (which this
+            # UPDATE waits for) is judged on the committed row: the newest audit wins, whatever the order.
+            await conn.execute(
+                "UPDATE sites SET latest_report_id = %(rid)s, audited_at = %(at)s, grade = %(grade)s,"
+                " score = %(score)s, summary_json = %(summary)s, etag = %(etag)s, reachable = %(reachable)s"
+                " WHERE domain = %(domain)s AND (latest_report_id IS NULL OR ((%(reachable)s OR NOT reachable)"
+                " AND %(at)s >= audited_at))",
+                dict(rid=report_id, at=audit.audited_at, grade=audit.grade, score=audit.score,
+                     summary=audit.summary_json, etag=audit.etag, domain=audit.domain, reachable=audit.reachable))
+            if job_id is not None:
+                await conn.execute(
+                    "UPDATE jobs SET state = 'done', finished_at = %s, progress = 'done', report_id = %s, error = NULL"
+                    " WHERE id = %s AND state = 'running'", (time.time(), report_id, job_id))
+        self._summaries.forget(audit.domain)  # our own write is seen at once; others' through NOTIFY
+        return report_id
+
+    async def report(self, domain: str, report_id: int | None = None) -> StoredReport | None:
+        if report_id is None:
+            row = await self._fetchone("SELECT r.id, r.domain, r.audited_at, r.data, r.capture_id FROM sites s"
+                                       " JOIN reports r ON r.id = s.latest_report_id WHERE s.domain = %s", (domain,))
+        else:
+            row = await self._fetchone("SELECT id, domain, audited_at, data, capture_id FROM reports"
+                                       " WHERE id = %s AND domain = %s", (report_id, domain))
+        if row is None:
+            return None
+        return StoredReport(report_id=row["id"], domain=row["domain"], audited_at=row["audited_at"],
+                            body=decompress(row["data"]), capture_id=row["capture_id"])
+
+    async def capture(self, capture_id: int) -> bytes | None:
+        row = await self._fetchone("SELECT data FROM captures WHERE id = %s", (capture_id,))
+        return decompress(row["data"]) if row else None
+
+    async def policy_text(self, report_id: int) -> str | None:
+        row = await self._fetchone("SELECT policy_text FROM reports WHERE id = %s", (report_id,))
+        return row["policy_text"] if row else None
+
+    async def history(self, domain: str) -> list[AuditRef]:
+        rows = await self._fetchall("SELECT id, audited_at, grade, score, reachable, policy_sha256, summary_json"
+                                    " FROM reports WHERE domain = %s ORDER BY audited_at, id", (domain,))
+        return [AuditRef(report_id=r["id"], audited_at=r["audited_at"], grade=r["grade"], score=r["score"],
+                         reachable=r["reachable"], policy_sha256=r["policy_sha256"],
+                         counts=counts_of(r["summary_json"])) for r in rows]
+
+    async def list_sites(self, query: SiteQuery) -> tuple[list[SiteRow], int]:
+        where, params = ["s.latest_report_id IS NOT NULL"], []
+        if query.grade:
+            where.append("s.grade = %s")
+            params.append(query.grade.upper())
+        if query.finding:
+            where.append("EXISTS (SELECT 1 FROM findings f WHERE f.report_id = s.latest_report_id AND f.code = %s)")
+            params.append(query.finding)
+        if query.company:
+            where.append("(EXISTS (SELECT 1 FROM trackers t WHERE t.report_id = s.latest_report_id"
+                         " AND (lower(t.company_id) = lower(%s) OR lower(t.company_name) = lower(%s)))"
+                         " OR EXISTS (SELECT 1 FROM findings f WHERE f.report_id = s.latest_report_id"
+                         " AND (lower(f.company_id) = lower(%s) OR lower(f.company_name) = lower(%s))))")
+            params.extend([query.company] * 4)
+        clause = " AND ".join(where)
+        async with self._conn() as conn:
+            total = (await (await conn.execute(f"SELECT count(*) AS n FROM sites s WHERE {clause}", params)).fetchone())
+            rows = await (await conn.execute(
+                f"SELECT domain, audited_at, grade, score, summary_json FROM sites s WHERE {clause}"
+                ' ORDER BY domain COLLATE "C" LIMIT %s OFFSET %s', [*params, query.limit, query.offset])).fetchall()
+        return [SiteRow(domain=r["domain"], audited_at=r["audited_at"], grade=r["grade"], score=r["score"],
+                        summary=r["summary_json"]) for r in rows], total["n"]
+
+    # ------------------------------------------------------------------ jobs
+    async def enqueue(self, domains: list[str], source: str, max_attempts: int, now: float,
+                      token_id: int | None = None, limits: QueueLimits | None = None) -> list[Job]:
+        async with self._conn() as conn, conn.transaction():
+            if limits is not None:
+                # Limited requests take turns, so two cannot both fill the last free places.
+                await conn.execute("SELECT pg_advisory_xact_lock(%s)", (ENQUEUE_LOCK,))
+                await _check_limits(conn, domains, token_id, limits)
+            by_domain: dict[str, Job] = {}
+            for domain in sorted(set(domains)):  # one order for every transaction: no deadlock between two
+                by_domain[domain] = await _insert_or_active(conn, domain, source, max_attempts, now, token_id)
+        return [by_domain[d] for d in domains]
+
+    async def job(self, job_id: int) -> Job | None:
+        row = await self._fetchone(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = %s", (job_id,))
+        return Job(**row) if row else None
+
+    async def jobs(self, state: JobState | None = None, limit: int = 100) -> list[Job]:
+        if state is None:
+            rows = await self._fetchall(f"SELECT {JOB_COLUMNS} FROM jobs ORDER BY id DESC LIMIT %s", (limit,))
+        else:
+            rows = await self._fetchall(f"SELECT {JOB_COLUMNS} FROM jobs WHERE state = %s ORDER BY id DESC LIMIT %s",
+                                        (state, limit))
+        return [Job(**r) for r in rows]
+
+    async def queue_position(self, job_id: int) -> int | None:
+        row = await self._fetchone(
+            "SELECT (SELECT count(*) FROM jobs q WHERE q.state = 'queued' AND q.id < j.id) AS ahead FROM jobs j"
+            " WHERE j.id = %s AND j.state = 'queued'", (job_id,))
+        return row["ahead"] if row else None
+
+    async def job_counts(self) -> dict[str, int]:
+        return {r["state"]: r["n"] for r in await self._fetchall("SELECT state, count(*) AS n FROM jobs GROUP BY state")}
+
+    async def claim(self, now: float) -> Job | None:
+        row = await self._fetchone(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = %(now)s, heartbeat_at = %(now)s,"
+            " progress = 'starting', finished_at = NULL WHERE id = (SELECT id FROM jobs WHERE state = 'queued'"
+            " AND not_before <= %(now)s ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+            f" RETURNING {JOB_COLUMNS}", dict(now=now))
+        return Job(**row) if row else None
+
+    async def heartbeat(self, job_ids: list[int], now: float) -> None:
+        if job_ids:
+            await self._execute("UPDATE jobs SET heartbeat_at = %s WHERE id = ANY(%s) AND state = 'running'",
+                                (now, list(job_ids)))
+
+    async def set_progress(self, job_id: int, progress: str) -> None:
+        await self._execute("UPDATE jobs SET progress = %s WHERE id = %s AND state = 'running'", (progress, job_id))
+
+    async def fail_job(self, job_id: int, error: str, retry_at: float | None, now: float,
+                       stale_before: float | None = None) -> Job | None:
+        row = await self._fetchone(
+            "UPDATE jobs SET state = CASE WHEN %(retry)s::float8 IS NULL THEN 'failed' ELSE 'queued' END,"
+            " not_before = COALESCE(%(retry)s::float8, not_before), error = %(error)s, heartbeat_at = NULL,"
+            " finished_at = CASE WHEN %(retry)s::float8 IS NULL THEN %(now)s::float8 END,"
+            " progress = CASE WHEN %(retry)s::float8 IS NULL THEN 'failed' ELSE 'retry scheduled' END"
+            " WHERE id = %(id)s AND state = 'running'"
+            " AND (%(stale)s::float8 IS NULL OR heartbeat_at IS NULL OR heartbeat_at < %(stale)s::float8)"
+            f" RETURNING {JOB_COLUMNS}",
+            dict(retry=retry_at, error=error, now=now, id=job_id, stale=stale_before))
+        return Job(**row) if row else None
+
+    async def stale_jobs(self, heartbeat_before: float) -> list[Job]:
+        rows = await self._fetchall(f"SELECT {JOB_COLUMNS} FROM jobs WHERE state = 'running' AND"
+                                    " (heartbeat_at IS NULL OR heartbeat_at < %s) ORDER BY id", (heartbeat_before,))
+        return [Job(**r) for r in rows]
+
+    async def cancel(self, job_id: int, now: float) -> Job:
+        async with self._conn() as conn, conn.transaction():
+            row = await (await conn.execute("SELECT state FROM jobs WHERE id = %s FOR UPDATE", (job_id,))).fetchone()
+            if row is None:
+                raise JobNotFoundError(f"no crawl job {job_id}")
+            if row["state"] in ("done", "failed"):
+                raise ConflictError(f"crawl job {job_id} already {row['state']}")
+            row = await (await conn.execute(
+                "UPDATE jobs SET state = 'cancelled', finished_at = COALESCE(finished_at, %s), progress = 'cancelled'"
+                f" WHERE id = %s RETURNING {JOB_COLUMNS}", (now, job_id))).fetchone()
+        return Job(**row)
+
+    # ------------------------------------------------------------------ schedules
+    async def add_schedule(self, schedule: Schedule) -> None:
+        try:
+            await self._execute(
+                "INSERT INTO schedules (name, domains, every_s, cron, created_at, last_run_at, next_run_at)"
+                " VALUES (%s, %s::text[], %s, %s, %s, %s, %s)",
+                (schedule.name, schedule.domains, schedule.every_s, schedule.cron, schedule.created_at,
+                 schedule.last_run_at, schedule.next_run_at))
+        except pg_errors.UniqueViolation:
+            raise ConflictError(f"a schedule named {schedule.name!r} exists already") from None
+
+    async def schedules(self) -> list[Schedule]:
+        return [Schedule(**r) for r in await self._fetchall('SELECT * FROM schedules ORDER BY name COLLATE "C"')]
+
+    async def remove_schedule(self, name: str) -> None:
+        if await self._execute("DELETE FROM schedules WHERE name = %s", (name,)) == 0:
+            raise ScheduleNotFoundError(f"no schedule named {name!r}")
+
+    async def due_schedules(self, now: float) -> list[Schedule]:
+        return [Schedule(**r) for r in await self._fetchall(
+            "SELECT * FROM schedules WHERE next_run_at <= %s ORDER BY next_run_at", (now,))]
+
+    async def mark_schedule_run(self, name: str, ran_at: float, next_run_at: float) -> None:
+        await self._execute("UPDATE schedules SET last_run_at = %s, next_run_at = %s WHERE name = %s",
+                            (ran_at, next_run_at, name))
+
+    # ------------------------------------------------------------------ tokens
+    async def add_token(self, name: str, token_sha256: str, now: float) -> TokenInfo:
+        try:
+            row = await self._fetchone(f"INSERT INTO tokens (name, token_sha256, created_at) VALUES (%s, %s, %s)"
+                                       f" RETURNING {TOKEN_COLUMNS}", (name, token_sha256, now))
+        except pg_errors.UniqueViolation:
+            raise ConflictError(f"a token named {name!r} exists already") from None
+        return TokenInfo(**row)
+
+    async def token_by_hash(self, token_sha256: str) -> TokenInfo | None:
+        row = await self._fetchone(f"SELECT {TOKEN_COLUMNS} FROM tokens WHERE token_sha256 = %s", (token_sha256,))
+        return TokenInfo(**row) if row else None
+
+    async def touch_token(self, token_id: int, now: float) -> None:
+        await self._execute("UPDATE tokens SET last_used_at = %s WHERE id = %s", (now, token_id))
+
+    async def tokens(self) -> list[TokenInfo]:
+        return [TokenInfo(**r) for r in await self._fetchall(f"SELECT {TOKEN_COLUMNS} FROM tokens ORDER BY id")]
+
+    async def revoke_token(self, name: str, now: float) -> None:
+        if await self._execute("UPDATE tokens SET revoked_at = %s WHERE name = %s AND revoked_at IS NULL",
+                               (now, name)) == 0:
+            raise ConflictError(f"no active token named {name!r}")
+
+
+async def migrate(conn: psycopg.AsyncConnection[Any]) -> list[int]:
+    """Apply every migration the database lacks, all in one transaction (PostgreSQL's DDL is transactional).
+
+    The advisory lock makes processes starting together take turns: the first applies, the others then
+    find nothing to do. A schema newer than this code is refused, and nothing is changed."""
+    known = migrations("migrations_postgres")
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        await conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY,"
+                           " name text NOT NULL, applied_at double precision NOT NULL)")
+        rows = await (await conn.execute("SELECT version FROM schema_migrations")).fetchall()
+        applied = {r["version"] for r in rows}
+        refuse_newer(applied, known)
+        done = []
+        for migration in known:
+            if migration.version in applied:
+                continue
+            try:
+                async with conn.transaction():  # a savepoint: the error names the file that failed
+                    await conn.execute(migration.sql.encode())  # no parameters: several statements at once
+            except psycopg.Error as exc:
+                raise StoreError(f"migration {migration.version} ({migration.name}) failed: {exc}") from exc
+            await conn.execute("INSERT INTO schema_migrations VALUES (%s, %s, %s)",
+                               (migration.version, migration.name, time.time()))
+            done.append(migration.version)
+    return done
+
+
+async def _check_limits(conn: psycopg.AsyncConnection[Any], domains: list[str], token_id: int | None,
+                        limits: QueueLimits) -> None:
+    """All or nothing: refuse the whole request if its new jobs do not fit the token's quota or the cap."""
+    row = await (await conn.execute(
+        "SELECT (SELECT count(*) FROM jobs WHERE state IN ('queued', 'running') AND domain = ANY(%(domains)s)) AS already,"
+        " (SELECT count(*) FROM jobs WHERE token_id = %(token)s AND state IN ('queued', 'running')) AS mine,"
+        " (SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')) AS total",
+        dict(domains=sorted(set(domains)), token=token_id))).fetchone()
+    new = len(set(domains)) - row["already"]
+    if new <= 0:
+        return
+    mine, total = row["mine"], row["total"]
+    if token_id is not None and mine + new > limits.per_token:
+        raise QueueFullError(f"this token has {mine} crawl job(s) queued or running and may have at most "
+                             f"{limits.per_token}; {new} more would exceed its quota (nothing was queued)",
+                             limits.retry_after_s)
+    if total + new > limits.total:
+        raise QueueFullError(f"the crawl queue is full ({total} of {limits.total} jobs queued or running); "
+                             f"{new} more do not fit (nothing was queued)", limits.retry_after_s)
+
+
+async def _insert_or_active(conn: psycopg.AsyncConnection[Any], domain: str, source: str, max_attempts: int,
+                            now: float, token_id: int | None) -> Job:
+    """A new queued job for ``domain``, or the active one the partial unique index kept it from adding."""
+    while True:
+        row = await (await conn.execute(
+            "INSERT INTO jobs (domain, state, source, max_attempts, created_at, not_before, progress, token_id)"
+            " VALUES (%s, 'queued', %s, %s, %s, %s, 'queued', %s)"
+            " ON CONFLICT (domain) WHERE state IN ('queued', 'running') DO NOTHING"
+            f" RETURNING {JOB_COLUMNS}", (domain, source, max_attempts, now, now, token_id))).fetchone()
+        if row is None:  # read committed: this statement sees the active job that conflicted …
+            row = await (await conn.execute(
+                f"SELECT {JOB_COLUMNS} FROM jobs WHERE domain = %s AND state IN ('queued', 'running')",
+                (domain,))).fetchone()
+        if row is not None:  # … unless it finished in between: then try the insert again
+            return Job(**row)

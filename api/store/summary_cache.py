@@ -1,0 +1,51 @@
+"""``SummaryCache``: the summaries already read, kept until the backend says the data has changed.
+
+The summary endpoint is the service's hot path (every popup opening asks it); a hit is a dict lookup.
+Any backend can use it: it gives a ``load`` coroutine (one primary-key read) and a cheap synchronous
+``version`` that changes whenever another writer may have committed (everything is then dropped), and may
+call ``forget(domain)`` for a change it learns one by one. SQLite polls ``PRAGMA data_version``;
+PostgreSQL forgets each domain its NOTIFY names. How changes are learned is the backend's job.
+"""
+
+from __future__ import annotations
+
+from typing import Awaitable, Callable, Hashable
+
+from .base import SummaryBlob
+
+_MISSING = object()
+
+
+class SummaryCache:
+    MAX_ENTRIES = 100_000
+
+    def __init__(self, load: Callable[[str], Awaitable[SummaryBlob | None]], version: Callable[[], Hashable]) -> None:
+        self._load = load
+        self._version = version
+        self._seen: Hashable = object()  # matches no version: the first get() starts clean
+        self._forgotten = 0  # counts forget() calls, so a read in flight across one is not kept
+        self.entries: dict[str, SummaryBlob | None] = {}
+
+    def _fresh_version(self) -> Hashable:
+        version = self._version()
+        if version != self._seen or len(self.entries) >= self.MAX_ENTRIES:
+            self.entries.clear()
+            self._seen = version
+        return version
+
+    async def get(self, domain: str) -> SummaryBlob | None:
+        version = self._fresh_version()
+        blob = self.entries.get(domain, _MISSING)
+        if blob is not _MISSING:
+            return blob  # type: ignore[return-value]
+        forgotten = self._forgotten
+        blob = await self._load(domain)
+        # A change announced while we read may postdate our read: serve the value, do not keep it.
+        if self._forgotten == forgotten and self._version() == version:
+            self.entries[domain] = blob
+        return blob
+
+    def forget(self, domain: str) -> None:
+        """``domain`` has changed (a backend that learns changes one by one, e.g. from NOTIFY, says so)."""
+        self._forgotten += 1
+        self.entries.pop(domain, None)
