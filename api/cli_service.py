@@ -81,8 +81,9 @@ def serve(db: str | None, host: str, port: int, visits_at_once: int, allow_hosts
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     jobs = params.pop("concurrency")
-    crawl = build_crawl_options({**params, "concurrency": visits_at_once})
     allow = tuple(h.strip() for entry in allow_hosts for h in entry.split(",") if h.strip())
+    # The same allow-list for the queue-time guard and for every connection the browser makes.
+    crawl = build_crawl_options({**params, "concurrency": visits_at_once, "allow_hosts": allow})
     config = ServiceConfig(db=resolve_db(db), host=host, port=port, concurrency=jobs, crawl_options=crawl,
                            allow_hosts=allow, cors_origins=cors_origin, rate_limit=rate_limit,
                            rate_burst=max(10, int(rate_limit * 5)), max_attempts=max_attempts, public_url=public_url,
