@@ -25,7 +25,6 @@ from .resolvers import RESOLVE_TIMEOUT_S, NameNotResolved, Resolve, system_resol
 MAX_HEAD_BYTES = 64 * 1024
 HEAD_TIMEOUT_S = 60.0  # an idle keep-alive connection from the browser waiting for its next request
 CONNECT_TIMEOUT_S = 15.0
-RELAY_CHUNK = 256 * 1024
 MAX_BLOCKED = 1000  # a hostile page cannot grow the record without bound
 _HOP_BY_HOP = (b"proxy-connection:", b"proxy-authorization:", b"connection:", b"keep-alive:")
 
@@ -67,11 +66,12 @@ class GuardProxy:
         self.unreachable: list[str] = []  # why other connections failed (DNS, refused), newest last
         self.port = 0
         self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
+        self._transports: set[asyncio.BaseTransport] = set()  # both sides of every open connection
         self._closed = False
 
     async def start(self) -> "GuardProxy":
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, limit=MAX_HEAD_BYTES)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: _Downstream(self), "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
@@ -84,9 +84,9 @@ class GuardProxy:
         self._closed = True
         if self._server is not None:
             self._server.close()
-        for writer in list(self._writers):
-            writer.transport.abort()
-        self._writers.clear()
+        for transport in list(self._transports):
+            transport.abort()
+        self._transports.clear()
 
     # ------------------------------------------------------------------ routing decision
     async def route(self, raw_host: str, port: int) -> Route | Refusal:
@@ -125,57 +125,55 @@ class GuardProxy:
         return addresses
 
     # ------------------------------------------------------------------ connections
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._writers.add(writer)
-        upstream: asyncio.StreamWriter | None = None
+    async def _open(self, down: "_Downstream", head: bytes) -> None:
+        """Decide on one request head, then connect and let the two protocols relay."""
         try:
-            if self._closed:
-                return
-            request = _parse(await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), HEAD_TIMEOUT_S))
-            decision = await self.route(request.host, request.port)
-            if isinstance(decision, Refusal):
-                self._refuse(writer, request, decision)
-                return
-            up_reader, upstream = await self._connect(decision)
-            if up_reader is None:
-                if request.method == b"CONNECT":
-                    _answer(writer, 502, "Bad Gateway", "connection_refused", self.unreachable[-1])
-                return
-            if self._closed:
-                return
-            self._writers.add(upstream)
-            if request.method == b"CONNECT":
-                writer.write(b"HTTP/1.1 200 Connection Established\r\n\r\n")
-            else:
-                upstream.write(request.head)
-            await _relay(reader, writer, up_reader, upstream)
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError, ConnectionError, OSError):
-            pass
+            request = _parse(head)
         except BadRequest as exc:
-            _answer(writer, 400, "Bad Request", "", str(exc))
-        finally:
-            for w in (writer, upstream):
-                if w is not None:
-                    self._writers.discard(w)
-                    w.close()  # flushes what is buffered; close() of the proxy aborts instead
+            _answer(down.transport, 400, "Bad Request", "", str(exc))
+            down.transport.close()
+            return
+        decision = await self.route(request.host, request.port)
+        if isinstance(decision, Refusal):
+            self._refuse(down.transport, request, decision)
+            down.transport.close()
+            return
+        upstream = await self._connect(decision, down)
+        if upstream is None:
+            if request.method == b"CONNECT":
+                _answer(down.transport, 502, "Bad Gateway", "connection_refused", self.unreachable[-1])
+            down.transport.close()
+            return
+        if self._closed or down.transport.is_closing():
+            upstream.abort()
+            return
+        self._transports.add(upstream)
+        if request.method == b"CONNECT":
+            down.transport.write(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+        else:
+            upstream.write(request.head)
+        down.start_relay(upstream)
 
-    async def _connect(self, route: Route):
+    async def _connect(self, route: Route, down: "_Downstream") -> asyncio.Transport | None:
+        loop = asyncio.get_running_loop()
         error = "no address"
         for address in route.addresses:
             try:
-                return await asyncio.wait_for(asyncio.open_connection(address, route.port), CONNECT_TIMEOUT_S)
+                transport, _ = await asyncio.wait_for(
+                    loop.create_connection(lambda: _Upstream(self, down), address, route.port), CONNECT_TIMEOUT_S)
+                return transport
             except asyncio.TimeoutError:
                 error = f"{address}:{route.port}: connection timed out"
             except OSError as exc:
                 error = f"{address}:{route.port}: {exc.strerror or exc}"
         self._note(error)
-        return None, None
+        return None
 
     def _note(self, text: str) -> None:
         if len(self.unreachable) < MAX_BLOCKED:
             self.unreachable.append(text)
 
-    def _refuse(self, writer: asyncio.StreamWriter, request: _Request, refusal: Refusal) -> None:
+    def _refuse(self, writer: asyncio.WriteTransport, request: _Request, refusal: Refusal) -> None:
         # CONNECT: an error status fails the tunnel (net::ERR_TUNNEL_CONNECTION_FAILED). Plain http:
         # no answer at all (net::ERR_EMPTY_RESPONSE), since a proxy's error page would be shown to
         # the crawl as if the site had served it.
@@ -191,7 +189,7 @@ class GuardProxy:
         _answer(writer, refusal.status, status_text, refusal.error, body)
 
 
-def _answer(writer: asyncio.StreamWriter, status: int, text: str, error: str, body: str) -> None:
+def _answer(writer: asyncio.WriteTransport, status: int, text: str, error: str, body: str) -> None:
     data = body.encode("utf-8", "replace") + b"\n"
     proxy_status = f"Proxy-Status: consentwatch; error={error}\r\n" if error else ""
     writer.write((f"HTTP/1.1 {status} {text}\r\n{proxy_status}Content-Type: text/plain; charset=utf-8\r\n"
@@ -240,25 +238,109 @@ def _authority(text: str, default_port: int | None = None) -> tuple[str, int]:
     return host, int(port_text)
 
 
-async def _relay(client_reader: asyncio.StreamReader, client: asyncio.StreamWriter,
-                 upstream_reader: asyncio.StreamReader, upstream: asyncio.StreamWriter) -> None:
-    """Copy both ways until the upstream side is done (then the caller cuts both)."""
-    outbound = asyncio.ensure_future(_copy(client_reader, upstream))
-    try:
-        await _copy(upstream_reader, client)
-    finally:
-        outbound.cancel()
+class _Downstream(asyncio.Protocol):
+    """The browser's side of one proxy connection: collects the request head, then relays.
+
+    Relaying is protocol to protocol (no stream buffers, no task per direction): whatever one side
+    receives is written to the other, and a full write buffer pauses reading on the far side.
+    """
+
+    def __init__(self, proxy: GuardProxy) -> None:
+        self.proxy = proxy
+        self.transport: asyncio.Transport = None  # type: ignore[assignment]
+        self.peer: asyncio.Transport | None = None
+        self._head = bytearray()
+        self._task: asyncio.Task | None = None
+        self._timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        if self.proxy._closed:
+            transport.abort()
+            return
+        self.proxy._transports.add(transport)
+        self._timer = asyncio.get_running_loop().call_later(HEAD_TIMEOUT_S, transport.abort)
+
+    def data_received(self, data: bytes) -> None:
+        if self.peer is not None:
+            self.peer.write(data)
+            return
+        self._head += data
+        if self._task is not None:
+            return  # the request body's first bytes, while we connect: sent once connected
+        end = self._head.find(b"\r\n\r\n")
+        if end < 0:
+            if len(self._head) > MAX_HEAD_BYTES:
+                self.transport.abort()
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self.transport.pause_reading()
+        head = bytes(self._head[:end + 4])
+        del self._head[:end + 4]
+        self._task = asyncio.ensure_future(self._open(head))
+
+    async def _open(self, head: bytes) -> None:
+        try:
+            await self.proxy._open(self, head)
+        except Exception:  # noqa: BLE001 - one bad connection never takes the proxy down
+            self.transport.abort()
+
+    def start_relay(self, upstream: asyncio.Transport) -> None:
+        self.peer = upstream
+        if self._head:
+            upstream.write(bytes(self._head))
+            self._head.clear()
+        self.transport.resume_reading()
+
+    def eof_received(self) -> bool:
+        if self.peer is not None and self.peer.can_write_eof():
+            self.peer.write_eof()  # the browser is done sending; the answer may still come
+            return True
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.proxy._transports.discard(self.transport)
+        if self._timer is not None:
+            self._timer.cancel()
+        if self.peer is not None:
+            self.peer.close()
+        elif self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    def pause_writing(self) -> None:
+        if self.peer is not None:
+            self.peer.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self.peer is not None:
+            self.peer.resume_reading()
 
 
-async def _copy(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-    try:
-        while data := await source.read(RELAY_CHUNK):
-            sink.write(data)
-            await sink.drain()
-        if sink.can_write_eof():
-            sink.write_eof()
-    except (ConnectionError, OSError):
-        pass
+class _Upstream(asyncio.Protocol):
+    """The target's side: everything it sends goes to the browser; its end ends the connection."""
+
+    def __init__(self, proxy: GuardProxy, down: _Downstream) -> None:
+        self.proxy = proxy
+        self.down = down
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.down.transport.write(data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.transport is not None:
+            self.proxy._transports.discard(self.transport)
+        self.down.transport.close()  # after what is buffered for the browser has been sent
+
+    def pause_writing(self) -> None:
+        self.down.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        self.down.transport.resume_reading()
 
 
 def _is_ip(text: str) -> bool:
