@@ -17,7 +17,7 @@ from pathlib import Path
 from playwright.async_api import Browser, BrowserContext, Playwright
 
 from .capture import BlockedRequest
-from .errors import BrowserNotFoundError
+from .errors import BrowserNotFoundError, CrawlError
 from .netguard import AddressPolicy, GuardProxy, HostRules, Resolve, dns_server_resolver, system_resolve
 from .profiles import Profile, remove_stale_profiles
 
@@ -37,6 +37,9 @@ QUIET_ARGS = (
 # UDP around it, and loopback is not exempt (Chromium bypasses proxies for loopback by default).
 GUARD_ARGS = ("--force-webrtc-ip-handling-policy=disable_non_proxied_udp",)
 PROXY_BYPASS = "<-loopback>"
+# Flags that would route around the guard proxy or make it see the wrong names.
+GUARD_CONFLICTS = ("--host-resolver-rules", "--proxy-server", "--proxy-bypass-list", "--no-proxy-server",
+                   "--proxy-pac-url", "--proxy-auto-detect")
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,10 @@ def launch_args(options: BrowserOptions) -> list[str]:
     if os.geteuid() == 0:
         args.append("--no-sandbox")  # Chromium refuses to run sandboxed as root
     args.extend(GUARD_ARGS)  # host rules are the guard proxy's job: Chromium resolves nothing itself
+    for arg in options.extra_args:
+        if arg.split("=", 1)[0] in GUARD_CONFLICTS:
+            raise CrawlError(f"{arg.split('=', 1)[0]} cannot be passed to Chromium: every connection goes through "
+                             "the crawler's guard proxy (give host rules as BrowserOptions.host_rules / --host-rules)")
     if options.ignore_https_errors:
         args.append("--ignore-certificate-errors")
     args.extend(options.extra_args)

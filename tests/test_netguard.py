@@ -289,3 +289,14 @@ def test_profiles_of_dead_processes_are_removed_and_live_ones_kept(tmp_path):
     assert Path(live.path, LOCK_NAME).exists() and legacy_live.exists() and starting.exists()
     live.remove()
     assert not Path(live.path).exists()
+
+
+@pytest.mark.parametrize("flag", ["--proxy-server=http://elsewhere:3128", "--no-proxy-server",
+                                  "--host-resolver-rules=MAP * 10.0.0.1", "--proxy-bypass-list=*"])
+def test_flags_that_would_route_around_the_guard_are_refused(flag):
+    from crawler.browser import BrowserOptions, launch_args
+    from crawler.errors import CrawlError
+
+    with pytest.raises(CrawlError, match="guard proxy"):
+        launch_args(BrowserOptions(extra_args=(flag,)))
+    assert "--force-webrtc-ip-handling-policy=disable_non_proxied_udp" in launch_args(BrowserOptions())
