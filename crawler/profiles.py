@@ -32,7 +32,10 @@ class Profile:
         os.write(self._lock_fd, f"{os.getpid()}\n".encode())
         default = Path(self.path, "Default")
         default.mkdir()
-        prefs = {"profile": {"cookie_controls_mode": 0}}  # accept third-party cookies (PLATFORM.md)
+        prefs = {"profile": {"cookie_controls_mode": 0},  # accept third-party cookies (PLATFORM.md)
+                 # WebRTC may not send UDP around the guard proxy (a STUN request to an internal host).
+                 "webrtc": {"ip_handling_policy": "disable_non_proxied_udp", "multiple_routes_enabled": False,
+                            "nonproxied_udp_enabled": False}}
         (default / "Preferences").write_text(json.dumps(prefs))
 
     def remove(self) -> None:

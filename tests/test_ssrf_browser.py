@@ -175,3 +175,59 @@ async def test_chromium_parses_hosts_as_the_guard_does(fake_web, web_crawler):
             continue
         expected = f"[{ours.compressed}]" if getattr(ours, "version", 4) == 6 else str(ours)
         assert chromium == expected, (spelling, chromium, expected)
+
+
+class _UdpCanary(asyncio.DatagramProtocol):
+    def __init__(self) -> None:
+        self.datagrams = 0
+
+    def datagram_received(self, data: bytes, addr) -> None:
+        self.datagrams += 1
+
+
+ICE_GATHERING_JS = """async (port) => {
+  const pc = new RTCPeerConnection({iceServers: [{urls: 'stun:127.0.0.1:' + port}]});
+  pc.createDataChannel('x');
+  await pc.setLocalDescription(await pc.createOffer());
+  await new Promise(done => {
+    if (pc.iceGatheringState === 'complete') done();
+    pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && done();
+    setTimeout(done, 8000);
+  });
+  const candidates = pc.localDescription.sdp.split('\\n').filter(l => l.startsWith('a=candidate')).length;
+  pc.close();
+  return candidates;
+}"""
+
+
+async def test_webrtc_sends_no_udp_around_the_guard(fake_web, web_crawler):
+    from playwright.async_api import async_playwright
+
+    from crawler import find_chromium
+
+    loop = asyncio.get_running_loop()
+    canary = _UdpCanary()
+    transport, _ = await loop.create_datagram_endpoint(lambda: canary, local_addr=("127.0.0.1", 0))
+    port = transport.get_extra_info("sockname")[1]
+    url = fake_web.add_page("webrtc-probe.com", "/", "<h1>rtc</h1>")
+    try:
+        context = await web_crawler.browser.new_context()
+        try:
+            page = await context.new_page()
+            await page.goto(url)
+            assert await page.evaluate(ICE_GATHERING_JS, port) == 0
+        finally:
+            await context.close()
+        assert canary.datagrams == 0
+        # The control: a browser without the guard's settings does send STUN to the internal address.
+        async with async_playwright() as p:
+            plain = await p.chromium.launch(executable_path=find_chromium(), args=[*fake_web.chromium_args, "--no-sandbox"])
+            try:
+                page = await (await plain.new_context(ignore_https_errors=True)).new_page()
+                await page.goto(url)
+                assert await page.evaluate(ICE_GATHERING_JS, port) > 0
+            finally:
+                await plain.close()
+        assert canary.datagrams > 0
+    finally:
+        transport.close()
