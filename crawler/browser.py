@@ -143,6 +143,7 @@ class LaunchedBrowser:
     _closed: bool = field(default=False, repr=False)
     _proxies: "weakref.WeakKeyDictionary[BrowserContext, GuardProxy]" = field(
         default_factory=weakref.WeakKeyDictionary, repr=False)
+    _open_proxies: set[GuardProxy] = field(default_factory=set, repr=False)  # closed even if a context never is
 
     @property
     def version(self) -> str:
@@ -169,8 +170,18 @@ class LaunchedBrowser:
             proxy.close()
             raise
         self._proxies[context] = proxy
-        context.on("close", lambda _context: proxy.close())
+        self._open_proxies.add(proxy)
+        context.on("close", lambda _context: self._close_proxy(proxy))
         return context
+
+    @property
+    def open_guard_proxies(self) -> int:
+        """Guard proxies still listening: one per open context (the tests check none outlives it)."""
+        return len(self._open_proxies)
+
+    def _close_proxy(self, proxy: GuardProxy) -> None:
+        proxy.close()
+        self._open_proxies.discard(proxy)
 
     def blocked_requests(self, context: BrowserContext) -> list[BlockedRequest]:
         """Connections the context's guard proxy refused so far (also after the context closed)."""
@@ -186,8 +197,8 @@ class LaunchedBrowser:
         if self._closed:
             return
         self._closed = True
-        for proxy in list(self._proxies.values()):
-            proxy.close()
+        for proxy in list(self._open_proxies):
+            self._close_proxy(proxy)
         if self.fallback_proxy is not None:
             self.fallback_proxy.close()
         try:

@@ -129,6 +129,7 @@ async def test_no_site_code_runs_after_its_crawl(fake_web, options_for):
         capture = await crawler.crawl(host)
         ended = time.monotonic()
         assert crawler.browser.browser.contexts == [crawler.browser.profile_context]  # the crawl's are closed
+        assert crawler.browser.open_guard_proxies == 0  # and their proxies with them: no path out is left
         during = [r for r in fake_web.requests(host, "/beacon") if r.t <= ended]
         assert len(during) >= 3, "the service worker beaconed during the crawl"
         # 15 beacon periods with the browser still running: a surviving worker would have beaconed.
