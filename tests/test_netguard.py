@@ -300,3 +300,20 @@ def test_flags_that_would_route_around_the_guard_are_refused(flag):
     with pytest.raises(CrawlError, match="guard proxy"):
         launch_args(BrowserOptions(extra_args=(flag,)))
     assert "--force-webrtc-ip-handling-policy=disable_non_proxied_udp" in launch_args(BrowserOptions())
+
+
+async def test_an_allowed_target_that_does_not_answer_fails_the_tunnel_and_says_why():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed_port = s.getsockname()[1]
+    proxy = await GuardProxy(AddressPolicy.allowing(["127.0.0.1/32"])).start()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
+        writer.write(f"CONNECT 127.0.0.1:{closed_port} HTTP/1.1\r\n\r\n".encode())
+        assert (await reader.readline()).startswith(b"HTTP/1.1 502")
+        writer.close()
+        assert proxy.blocked == [] and f"127.0.0.1:{closed_port}" in proxy.unreachable[0]
+    finally:
+        proxy.close()

@@ -139,9 +139,10 @@ class GuardProxy:
             down.transport.close()
             return
         upstream = await self._connect(decision, down)
-        if upstream is None:
+        if isinstance(upstream, str):
+            self._note(upstream)
             if request.method == b"CONNECT":
-                _answer(down.transport, 502, "Bad Gateway", "connection_refused", self.unreachable[-1])
+                _answer(down.transport, 502, "Bad Gateway", "connection_refused", upstream)
             down.transport.close()
             return
         if self._closed or down.transport.is_closing():
@@ -154,7 +155,8 @@ class GuardProxy:
             upstream.write(request.head)
         down.start_relay(upstream)
 
-    async def _connect(self, route: Route, down: "_Downstream") -> asyncio.Transport | None:
+    async def _connect(self, route: Route, down: "_Downstream") -> asyncio.Transport | str:
+        """A connection to the first checked address that answers, or why none did."""
         loop = asyncio.get_running_loop()
         error = "no address"
         for address in route.addresses:
@@ -166,8 +168,7 @@ class GuardProxy:
                 error = f"{address}:{route.port}: connection timed out"
             except OSError as exc:
                 error = f"{address}:{route.port}: {exc.strerror or exc}"
-        self._note(error)
-        return None
+        return error
 
     def _note(self, text: str) -> None:
         if len(self.unreachable) < MAX_BLOCKED:
