@@ -15,6 +15,9 @@ def crawl_options(func: Callable) -> Callable:
     options = [
         click.option("--host-rules", envvar="CONSENTWATCH_HOST_RULES", default=None,
                      help="Chromium --host-resolver-rules (env CONSENTWATCH_HOST_RULES)."),
+        click.option("--allow-hosts", multiple=True, metavar="HOST|*.SUFFIX|CIDR",
+                     help="Let crawls (and the service's SSRF guard) reach these although they are internal "
+                          "addresses (repeatable, comma-separated)."),
         click.option("--dns-server", envvar="CONSENTWATCH_DNS_SERVER", default=None, metavar="IP[:PORT]",
                      help="DNS server the crawler's address guard resolves with (default: the system's)."),
         click.option("--ignore-https-errors", is_flag=True, help="Accept invalid TLS certificates."),
@@ -42,7 +45,7 @@ def build_crawl_options(params: dict, extra_args: tuple[str, ...] = (), host_rul
         chromium=params.get("chromium"),
         host_rules=host_rules or params.get("host_rules"),
         dns_server=params.get("dns_server"),
-        allow_hosts=tuple(params.get("allow_hosts") or ()),
+        allow_hosts=tuple(h.strip() for entry in params.get("allow_hosts") or () for h in entry.split(",") if h.strip()),
         ignore_https_errors=bool(params.get("ignore_https_errors")),
         extra_args=extra_args,
     )

@@ -64,8 +64,6 @@ def _when(t: float | None) -> str:
 @click.option("--port", type=click.IntRange(0, 65535), default=8787, show_default=True)
 @click.option("--visits-at-once", type=click.IntRange(1, 64), default=6, show_default=True,
               help="Browser visits running at once across all crawl jobs.")
-@click.option("--allow-hosts", multiple=True, metavar="HOST|*.SUFFIX|CIDR",
-              help="Let these past the SSRF guard although they resolve to private addresses (repeatable).")
 @click.option("--cors-origin", multiple=True, help="A web origin allowed to call the API (extensions always are).")
 @click.option("--rate-limit", type=click.FloatRange(0.1), default=20.0, show_default=True,
               help="Requests per second per client (bursts of 5×).")

@@ -317,3 +317,11 @@ async def test_an_allowed_target_that_does_not_answer_fails_the_tunnel_and_says_
         assert proxy.blocked == [] and f"127.0.0.1:{closed_port}" in proxy.unreachable[0]
     finally:
         proxy.close()
+
+
+def test_cli_allow_list_and_dns_server_reach_the_browser_options():
+    from api.cli_options import build_crawl_options
+
+    options = build_crawl_options({"allow_hosts": ("10.0.0.0/8, *.corp.example", "wiki.local"), "dns_server": "127.0.0.1:5353"})
+    assert options.browser.allow_hosts == ("10.0.0.0/8", "*.corp.example", "wiki.local")
+    assert options.browser.dns_server == "127.0.0.1:5353"
