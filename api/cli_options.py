@@ -15,6 +15,11 @@ def crawl_options(func: Callable) -> Callable:
     options = [
         click.option("--host-rules", envvar="CONSENTWATCH_HOST_RULES", default=None,
                      help="Chromium --host-resolver-rules (env CONSENTWATCH_HOST_RULES)."),
+        click.option("--allow-hosts", multiple=True, metavar="HOST|*.SUFFIX|CIDR",
+                     help="Let crawls (and the service's SSRF guard) reach these although they are internal "
+                          "addresses (repeatable, comma-separated)."),
+        click.option("--dns-server", envvar="CONSENTWATCH_DNS_SERVER", default=None, metavar="IP[:PORT]",
+                     help="DNS server the crawler's address guard resolves with (default: the system's)."),
         click.option("--ignore-https-errors", is_flag=True, help="Accept invalid TLS certificates."),
         click.option("--timeout", "timeout_s", type=click.FloatRange(1, 600), default=30.0, show_default=True,
                      help="Seconds a page may take to load."),
@@ -39,6 +44,8 @@ def build_crawl_options(params: dict, extra_args: tuple[str, ...] = (), host_rul
     browser = BrowserOptions(
         chromium=params.get("chromium"),
         host_rules=host_rules or params.get("host_rules"),
+        dns_server=params.get("dns_server"),
+        allow_hosts=tuple(h.strip() for entry in params.get("allow_hosts") or () for h in entry.split(",") if h.strip()),
         ignore_https_errors=bool(params.get("ignore_https_errors")),
         extra_args=extra_args,
     )

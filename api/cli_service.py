@@ -65,8 +65,6 @@ def _when(t: float | None) -> str:
 @click.option("--port", type=click.IntRange(0, 65535), default=8787, show_default=True)
 @click.option("--visits-at-once", type=click.IntRange(1, 64), default=6, show_default=True,
               help="Browser visits running at once across all crawl jobs.")
-@click.option("--allow-hosts", multiple=True, metavar="HOST|*.SUFFIX|CIDR",
-              help="Let these past the SSRF guard although they resolve to private addresses (repeatable).")
 @click.option("--cors-origin", multiple=True, help="A web origin allowed to call the API (extensions always are).")
 @click.option("--rate-limit", type=click.FloatRange(0.1), default=20.0, show_default=True,
               help="Requests per second per client (bursts of 5×).")
@@ -88,8 +86,9 @@ def serve(db: str | None, host: str, port: int, visits_at_once: int, allow_hosts
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     jobs = params.pop("concurrency")
-    crawl = build_crawl_options({**params, "concurrency": visits_at_once})
     allow = tuple(h.strip() for entry in allow_hosts for h in entry.split(",") if h.strip())
+    # The same allow-list for the queue-time guard and for every connection the browser makes.
+    crawl = build_crawl_options({**params, "concurrency": visits_at_once, "allow_hosts": allow})
     config = ServiceConfig(db=resolve_db(db), host=host, port=port, concurrency=jobs, crawl_options=crawl,
                            allow_hosts=allow, cors_origins=cors_origin, rate_limit=rate_limit,
                            rate_burst=max(10, int(rate_limit * 5)), max_attempts=max_attempts, public_url=public_url,

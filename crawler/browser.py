@@ -8,16 +8,18 @@ of most users does not); every visit then gets its own isolated ``browser.new_co
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import tempfile
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from playwright.async_api import Browser, BrowserContext, Playwright
 
-from .errors import BrowserNotFoundError
+from .capture import BlockedRequest
+from .errors import BrowserNotFoundError, CrawlError
+from .netguard import AddressPolicy, GuardProxy, HostRules, Resolve, dns_server_resolver, system_resolve
+from .profiles import Profile, remove_stale_profiles
 
 SYSTEM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
@@ -31,12 +33,21 @@ QUIET_ARGS = (
     "--disable-dev-shm-usage",
     "--mute-audio",
 )
+# Every connection goes through the context's guard proxy (crawler/netguard): WebRTC may not send
+# UDP around it, and loopback is not exempt (Chromium bypasses proxies for loopback by default).
+GUARD_ARGS = ("--force-webrtc-ip-handling-policy=disable_non_proxied_udp",)
+PROXY_BYPASS = "<-loopback>"
+# Flags that would route around the guard proxy or make it see the wrong names.
+GUARD_CONFLICTS = ("--host-resolver-rules", "--proxy-server", "--proxy-bypass-list", "--no-proxy-server",
+                   "--proxy-pac-url", "--proxy-auto-detect")
 
 
 @dataclass(frozen=True)
 class BrowserOptions:
     chromium: str | None = None  # explicit executable path
-    host_rules: str | None = None  # Chromium --host-resolver-rules
+    host_rules: str | None = None  # Chromium --host-resolver-rules syntax, applied by the guard proxy
+    allow_hosts: tuple[str, ...] = ()  # hosts, *.suffixes or CIDRs the address policy lets through
+    dns_server: str | None = None  # "ip[:port]" the guard proxy resolves names with; None: the system's
     ignore_https_errors: bool = False
     extra_args: tuple[str, ...] = ()
     headless: bool = True
@@ -78,8 +89,11 @@ def launch_args(options: BrowserOptions) -> list[str]:
     args = list(QUIET_ARGS)
     if os.geteuid() == 0:
         args.append("--no-sandbox")  # Chromium refuses to run sandboxed as root
-    if options.host_rules:
-        args.append(f"--host-resolver-rules={options.host_rules}")
+    args.extend(GUARD_ARGS)  # host rules are the guard proxy's job: Chromium resolves nothing itself
+    for arg in options.extra_args:
+        if arg.split("=", 1)[0] in GUARD_CONFLICTS:
+            raise CrawlError(f"{arg.split('=', 1)[0]} cannot be passed to Chromium: every connection goes through "
+                             "the crawler's guard proxy (give host rules as BrowserOptions.host_rules / --host-rules)")
     if options.ignore_https_errors:
         args.append("--ignore-certificate-errors")
     args.extend(options.extra_args)
@@ -95,9 +109,27 @@ def desktop_user_agent(version: str) -> str:
     )
 
 
+@dataclass(frozen=True)
+class NetworkGuard:
+    """What every guard proxy of one browser shares: policy, host rules, resolver."""
+
+    policy: AddressPolicy
+    rules: HostRules
+    resolve: Resolve
+
+    @classmethod
+    def from_options(cls, options: BrowserOptions) -> "NetworkGuard":
+        resolve = dns_server_resolver(options.dns_server) if options.dns_server else system_resolve
+        return cls(AddressPolicy.allowing(options.allow_hosts), HostRules.parse(options.host_rules), resolve)
+
+    async def start_proxy(self) -> GuardProxy:
+        return await GuardProxy(self.policy, self.resolve, self.rules).start()
+
+
 @dataclass
 class LaunchedBrowser:
-    """A running Chromium whose new contexts accept third-party cookies."""
+    """A running Chromium whose new contexts accept third-party cookies and connect only through
+    their own guard proxy."""
 
     profile_context: BrowserContext
     browser: Browser
@@ -105,7 +137,13 @@ class LaunchedBrowser:
     user_agent: str
     options: BrowserOptions
     executable: str | None = None
+    guard: NetworkGuard | None = None
+    fallback_proxy: GuardProxy | None = None  # the browser-wide proxy, for anything outside our contexts
+    profile: Profile | None = None
     _closed: bool = field(default=False, repr=False)
+    _proxies: "weakref.WeakKeyDictionary[BrowserContext, GuardProxy]" = field(
+        default_factory=weakref.WeakKeyDictionary, repr=False)
+    _open_proxies: set[GuardProxy] = field(default_factory=set, repr=False)  # closed even if a context never is
 
     @property
     def version(self) -> str:
@@ -116,48 +154,82 @@ class LaunchedBrowser:
         return not self._closed and self.browser.is_connected()
 
     async def new_context(self, **kwargs) -> BrowserContext:
-        return await self.browser.new_context(
-            user_agent=self.user_agent,
-            ignore_https_errors=self.options.ignore_https_errors,
-            locale=self.options.locale,
-            viewport={"width": self.options.viewport[0], "height": self.options.viewport[1]},
-            **kwargs,
-        )
+        """A fresh isolated context behind a guard proxy of its own, which closes with it."""
+        guard = self.guard or NetworkGuard.from_options(self.options)
+        proxy = await guard.start_proxy()
+        try:
+            context = await self.browser.new_context(
+                user_agent=self.user_agent,
+                ignore_https_errors=self.options.ignore_https_errors,
+                locale=self.options.locale,
+                viewport={"width": self.options.viewport[0], "height": self.options.viewport[1]},
+                proxy={"server": proxy.server, "bypass": PROXY_BYPASS},
+                **kwargs,
+            )
+        except BaseException:
+            proxy.close()
+            raise
+        self._proxies[context] = proxy
+        self._open_proxies.add(proxy)
+        context.on("close", lambda _context: self._close_proxy(proxy))
+        return context
+
+    @property
+    def open_guard_proxies(self) -> int:
+        """Guard proxies still listening: one per open context (the tests check none outlives it)."""
+        return len(self._open_proxies)
+
+    def _close_proxy(self, proxy: GuardProxy) -> None:
+        proxy.close()
+        self._open_proxies.discard(proxy)
+
+    def blocked_requests(self, context: BrowserContext) -> list[BlockedRequest]:
+        """Connections the context's guard proxy refused so far (also after the context closed)."""
+        proxy = self._proxies.get(context)
+        return list(proxy.blocked) if proxy is not None else []
+
+    def unreachable_notes(self, context: BrowserContext) -> list[str]:
+        """Why the context's other connections failed, as its guard proxy saw it (DNS, refused)."""
+        proxy = self._proxies.get(context)
+        return list(proxy.unreachable) if proxy is not None else []
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        for proxy in list(self._open_proxies):
+            self._close_proxy(proxy)
+        if self.fallback_proxy is not None:
+            self.fallback_proxy.close()
         try:
             await self.profile_context.close()
         except Exception:  # noqa: BLE001 - a crashed browser cannot be closed twice
             pass
-        shutil.rmtree(self.profile_dir, ignore_errors=True)
-
-
-def _make_profile_dir() -> str:
-    profile = tempfile.mkdtemp(prefix="consentwatch-profile-")
-    default = Path(profile, "Default")
-    default.mkdir()
-    prefs = {"profile": {"cookie_controls_mode": 0}}
-    (default / "Preferences").write_text(json.dumps(prefs))
-    return profile
+        if self.profile is not None:
+            self.profile.remove()
+        else:
+            shutil.rmtree(self.profile_dir, ignore_errors=True)
 
 
 async def launch(playwright: Playwright, options: BrowserOptions) -> LaunchedBrowser:
     executable = find_chromium(options.chromium)
-    profile = _make_profile_dir()
+    guard = NetworkGuard.from_options(options)
+    fallback = await guard.start_proxy()
+    remove_stale_profiles()  # left behind by a process killed before it could clean up
+    profile = Profile()
     try:
         context = await playwright.chromium.launch_persistent_context(
-            profile,
+            profile.path,
             executable_path=executable,
             headless=options.headless,
             args=launch_args(options),
+            proxy={"server": fallback.server, "bypass": PROXY_BYPASS},
         )
     except Exception:
-        shutil.rmtree(profile, ignore_errors=True)
+        fallback.close()
+        profile.remove()
         raise
     browser = context.browser
     assert browser is not None  # Playwright gives persistent contexts a Browser since 1.4x
     user_agent = options.user_agent or desktop_user_agent(browser.version)
-    return LaunchedBrowser(context, browser, profile, user_agent, options, executable)
+    return LaunchedBrowser(context, browser, profile.path, user_agent, options, executable, guard, fallback, profile)

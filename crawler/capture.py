@@ -104,6 +104,17 @@ class TimelineEvent(Struct):
     detail: str = ""
 
 
+class BlockedRequest(Struct):
+    """A connection the address policy refused: nothing was sent to it (see crawler/netguard)."""
+
+    host: str  # as the browser asked for it
+    port: int
+    reason: str  # e.g. "a loopback address", "a localhost name …"
+    address: str | None = None  # the address judged, when the host was a name
+    url: str | None = None  # plain http: the URL; tunnels (https, wss) show only host and port
+    at: float = 0.0  # epoch seconds
+
+
 class Visit(Struct):
     """One page load of the site's homepage in a fresh, isolated browser context."""
 
@@ -125,6 +136,7 @@ class Visit(Struct):
     js_globals: list[str] = []  # tracker-relevant globals present after settle (e.g. "fbq", "gtag")
     consent: ConsentRecord | None = None
     collector_errors: list[CollectorError] = []
+    blocked: list[BlockedRequest] = []  # connections refused by the address policy
 
 
 class PolicyDocument(Struct):
@@ -166,6 +178,7 @@ class Capture(Struct):
     visits: list[Visit] = []
     policies: list[PolicyDocument] = []
     well_known: list[WellKnown] = []
+    blocked: list[BlockedRequest] = []  # refused during discovery (the visits list their own)
 
     def visit(self, name: str) -> Visit | None:
         return next((v for v in self.visits if v.name == name), None)

@@ -91,6 +91,7 @@ class Crawler:
             found = await discover(browser, host, self.options.timeout_s, self.options.find_policies)
         capture.policies = found.policies
         capture.well_known = found.well_known
+        capture.blocked = found.blocked
         if found.start_url is None:
             capture.reachable = False
             capture.error = found.error

@@ -15,7 +15,7 @@ from playwright.async_api import Page
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from .browser import LaunchedBrowser
-from .capture import PolicyDocument, WellKnown
+from .capture import BlockedRequest, PolicyDocument, WellKnown
 from .errors import CrawlError
 from .policy_links import Anchor, find_policy_links, looks_like_policy, vocabulary
 from .text_extract import extract_main_text, page_language
@@ -51,6 +51,7 @@ class Discovery:
     policies: list[PolicyDocument] = field(default_factory=list)
     well_known: list[WellKnown] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    blocked: list[BlockedRequest] = field(default_factory=list)  # refused by the address policy
 
 
 async def discover(browser: LaunchedBrowser, domain: str, timeout_s: float, find_policies: bool = True) -> Discovery:
@@ -59,6 +60,7 @@ async def discover(browser: LaunchedBrowser, domain: str, timeout_s: float, find
     try:
         page = await _open_homepage(context, domain, timeout_s, result)
         if page is None:
+            _explain_unreachable(browser, context, result)
             return result
         result.well_known = await _fetch_well_known(page, result.start_url)
         if find_policies:
@@ -73,7 +75,22 @@ async def discover(browser: LaunchedBrowser, domain: str, timeout_s: float, find
             await asyncio.wait_for(context.close(), 5)
         except Exception:  # noqa: BLE001
             pass
+        _note_blocked(browser, context, result)
     return result
+
+
+def _explain_unreachable(browser: LaunchedBrowser, context, result: Discovery) -> None:
+    # Behind the guard proxy Chromium reports only a failed tunnel; the proxy knows why.
+    seen = list(dict.fromkeys(browser.unreachable_notes(context)))
+    seen += [f"{b.host}:{b.port} blocked by address policy: {b.reason}" for b in browser.blocked_requests(context)]
+    if seen and result.error:
+        result.error += " (" + "; ".join(dict.fromkeys(seen)) + ")"
+
+
+def _note_blocked(browser: LaunchedBrowser, context, result: Discovery) -> None:
+    result.blocked = browser.blocked_requests(context)
+    for target in dict.fromkeys(f"{b.host}:{b.port} ({b.reason})" for b in result.blocked):
+        result.notes.append(f"refused by the address policy: {target}")
 
 
 async def _open_homepage(context, domain: str, timeout_s: float, result: Discovery) -> Page | None:

@@ -18,6 +18,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from .browser import LaunchedBrowser
 from .capture import CollectorError, ConsentRecord, Visit
 from .collectors import COLLECTORS, Collector, VisitState
+from .collectors.network import mark_blocked
 from .visits import VisitSpec
 
 STAGE_TIMEOUT_S = 8.0
@@ -69,6 +70,8 @@ async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_do
     finally:
         await _stage(collectors, "collect", visit, visit)
         await _close(context)
+        visit.blocked = browser.blocked_requests(context)
+        mark_blocked(visit.requests, visit.blocked)
     visit.duration_ms = round((time.monotonic() - started) * 1000.0, 1)
     visit.ok = visit.status is not None and visit.error is None
     return visit

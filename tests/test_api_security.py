@@ -84,6 +84,17 @@ async def test_ip_literals_are_refused(env, target):
         assert (await r.json())["error"]["code"] == "invalid_domain"
 
 
+@pytest.mark.parametrize("target", ["127.0.0.0x", "0x7f.0x.0x.0x", "127.0x", "foo.localhost", "api.localhost.",
+                                    "http://[2002:7f00:1::1]/", "http://[64:ff9b::a9fe:a9fe]/"])
+async def test_spellings_the_browser_reads_as_internal_are_refused(env, target):
+    http, token, _ = env
+    async with http.post("/v1/crawls", json={"domain": target}, headers=bearer(token)) as r:
+        assert r.status in (400, 403), await r.text()
+        assert (await r.json())["error"]["code"] in ("invalid_domain", "target_refused")
+    async with http.get("/v1/crawls?state=queued") as r:
+        assert (await r.json())["jobs"] == []
+
+
 async def test_a_name_resolving_to_loopback_is_refused_and_nothing_is_queued(env):
     http, token, _ = env
     async with http.post("/v1/crawls", json={"domains": [ALLOWED, "rebinding-attacker.com"]},
@@ -99,7 +110,8 @@ async def test_guard_classifies_addresses():
     refused = {"127.0.0.1": "loopback", "10.0.0.1": "private", "192.168.1.1": "private", "172.16.0.1": "private",
                "169.254.169.254": "metadata", "100.100.100.200": "metadata", "fd00:ec2::254": "metadata",
                "::1": "loopback", "fe80::1": "link-local", "0.0.0.0": "unspecified", "::ffff:127.0.0.1": "loopback",
-               "100.64.0.1": "routable", "224.0.0.1": "multicast"}
+               "100.64.0.1": "routable", "224.0.0.1": "multicast", "2002:7f00:1::1": "loopback",
+               "64:ff9b::a9fe:a9fe": "metadata", "fd00::1": "unique-local", "::7f00:1": "loopback"}
     for text, word in refused.items():
         reason = refusal_reason(ipaddress.ip_address(text))
         assert reason is not None and word in reason, (text, reason)

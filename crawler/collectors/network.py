@@ -11,7 +11,8 @@ import itertools
 
 from playwright.async_api import Page, Request, Response, WebSocket
 
-from ..capture import RequestRecord, SetCookieHeader, Visit
+from ..capture import BlockedRequest, RequestRecord, SetCookieHeader, Visit
+from ..netguard import url_host_port
 from ..redact import split_set_cookie, value_fingerprint
 from .base import Collector, register_collector
 
@@ -170,3 +171,15 @@ class NetworkCollector(Collector):
         records.sort(key=lambda r: r.t_ms)
         visit.requests = records
         self.state.extras["set_cookie_headers"] = [h for r in records for h in r.set_cookie_headers]
+
+
+def mark_blocked(records: list[RequestRecord], blocked: list[BlockedRequest]) -> None:
+    """Name the address policy on requests the guard proxy refused: the browser itself saw only a
+    failed tunnel (https, wss) or an error page (plain http)."""
+    reasons = {(b.host.lower(), b.port): b.reason for b in blocked}
+    if not reasons:
+        return
+    for record in records:
+        target = url_host_port(record.url)
+        if target is not None and (target[0].lower(), target[1]) in reasons and record.status in (None, 403):
+            record.failure = f"blocked by address policy: {reasons[(target[0].lower(), target[1])]}"
