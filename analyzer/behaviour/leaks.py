@@ -37,7 +37,7 @@ def encodings(canary: CanaryInput) -> dict[str, str]:
     """Every form of the value we look for, by name."""
     plain = canary.value
     normal = plain.strip().lower()
-    forms = {"plain": plain, "url-encoded": quote(plain, safe=""), "form-encoded": quote_plus(plain),
+    forms = {"plain": plain, "trimmed": plain.strip(), "url-encoded": quote(plain, safe=""), "form-encoded": quote_plus(plain),
              "base64": base64.b64encode(plain.encode()).decode().rstrip("=")}
     if canary.kind == "phone":
         digits = re.sub(r"\D", "", plain)
