@@ -10,7 +10,10 @@ import pytest_asyncio
 
 from analyzer.audit import analyze_capture
 from analyzer.behaviour import detect_behaviour
-from analyzer.behaviour.detect import ScriptCalls, fingerprints_of, behaviour_rules
+from analyzer.behaviour.detect import ScriptCalls, behaviour_rules, fingerprints_of
+from analyzer.behaviour.findings import initiator_chain
+from analyzer.findings import sighting_evidence
+from analyzer.observed import Sighting
 from analyzer.behaviour.leaks import encodings, find_leaks
 from analyzer.behaviour.practices import declared_practices
 from crawler import Crawler
@@ -18,7 +21,7 @@ from crawler.capture import ApiCall, CanaryInput, Capture, PolicyDocument, Reque
 
 BEHAVIOUR_CODES = {"FINGERPRINTING", "SESSION_RECORDING_UNDECLARED", "KEYSTROKES_SENT_BEFORE_SUBMIT",
                    "PII_SENT_TO_THIRD_PARTY"}
-ROLES = ["fp_canvas", "fp_fonts", "fp_webgl", "fp_audio", "fp_webrtc", "recorder_known", "recorder_unknown",
+ROLES = ["trackers", "fp_canvas", "fp_fonts", "fp_webgl", "fp_audio", "fp_webrtc", "recorder_known", "recorder_unknown",
          "keylogger", "advanced_matching", "clean_chart", "clean_form"]
 
 
@@ -101,6 +104,24 @@ async def test_clean_counterparts_are_not_flagged(reports, role):
     assert visit.api_calls, "the instrumentation saw the page's own calls"
     if role == "clean_form":
         assert {c.kind for c in visit.canaries} == {"email", "password"}  # typed, and nothing left the page
+
+
+@pytest.mark.browser
+@pytest.mark.asyncio(loop_scope="session")
+async def test_tag_manager_injected_requests_name_their_initiator_chain(reports):
+    capture, report = reports["trackers"]
+    # Two dozen tracker stubs: none fingerprints, none is a recorder "by behaviour".
+    assert not [f.title for f in behaviour_findings(report) if f.code == "FINGERPRINTING" or not f.product_id]
+    visit = capture.visits[0]
+    gtag = next(r for r in visit.requests if "googletagmanager.com/gtag/js" in r.url and "G-CWZOO0001" in r.url)
+    assert gtag.initiator_type == "script" and "googletagmanager.com/gtm.js?id=GTM-CWZOO01" in gtag.initiator_script
+    hit = next(r for r in visit.requests if "google-analytics.com/g/collect" in r.url and "G-CWZOO0001" in r.url)
+    assert hit.initiator_script == gtag.url
+    chain = initiator_chain(visit, hit.url)
+    assert chain[:3] == [gtag.url, gtag.initiator_script, "https://tracker-zoo.com/"]  # hit ← gtag ← GTM ← page
+    # Tracker evidence in every finding says which script caused the request.
+    [evidence] = sighting_evidence([Sighting("baseline", request=hit)])
+    assert evidence.detail.endswith(f", caused by {gtag.url}")
 
 
 TAMPER_PAGE = """<!doctype html><html><head><title>pending</title><script>
