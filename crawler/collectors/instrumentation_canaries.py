@@ -27,11 +27,11 @@ CANARIES = {
 FIELDS = ("input:not([type]), input[type=text], input[type=email], input[type=tel], input[type=password], "
           "input[type=search], textarea")
 MAX_FIELDS = 6
-KEYED_TAIL = 4  # the last characters are typed key by key; the rest is filled at once (CDP round trips are slow)
+KEYED_TAIL = 2  # the last characters are typed key by key; the rest is filled at once (CDP round trips are slow)
 # The whole after_load stage must fit the runner's STAGE_TIMEOUT_S (8 s) with the flushes around it.
-TYPING_BUDGET_S = 3.0
+TYPING_BUDGET_S = 2.5
 QUIET_S = 0.8  # no new request for this long after typing: done
-AFTER_TYPING_MAX_S = 2.5
+AFTER_TYPING_MAX_S = 2.0
 
 DESCRIBE = """
 e => {
@@ -100,10 +100,12 @@ async def _type_all(fields: list[tuple[ElementHandle, dict, str]], state: VisitS
     for handle, info, frame_url in fields:
         kind = canary_kind(info["type"], info["hint"])
         value = CANARIES[kind]
-        typed.append(CanaryInput(kind=kind, value=value, field=info["label"], frame_url=frame_url, t_ms=state.now_ms()))
+        started = state.now_ms()
         await handle.focus()
         await handle.fill(value[:-KEYED_TAIL])
         await handle.type(value[-KEYED_TAIL:])
+        # Listed once the whole value is in the field: a half-typed canary could never be found.
+        typed.append(CanaryInput(kind=kind, value=value, field=info["label"], frame_url=frame_url, t_ms=started))
     await fields[-1][0].evaluate("e => e.blur()")  # `change` fires on blur
 
 
