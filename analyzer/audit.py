@@ -10,6 +10,7 @@ import msgspec
 from crawler.capture import Capture, PolicyDocument
 from crawler.domains import registrable_domain, host_of
 
+from . import behaviour  # noqa: F401  (registers the script-behaviour finding producers)
 from .consent import banner_signal, consent_summary
 from .findings import AuditContext, coverage_note, coverage_of, declared_not_seen, gpc_claim, run_producers
 from .grading import grade, summary_sentence

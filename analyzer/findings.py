@@ -125,7 +125,8 @@ def sighting_evidence(sightings: list[Sighting], limit: int = MAX_EVIDENCE) -> l
         if s.request is not None:
             key = ("r", s.visit, s.request.url)
             ev = Evidence(kind="request", visit=s.visit, url=s.request.url, t_ms=s.request.t_ms,
-                          detail=f"{s.request.resource_type} from {s.request.frame_url or s.request.worker_url or '?'}")
+                          detail=f"{s.request.resource_type} from {s.request.frame_url or s.request.worker_url or '?'}"
+                          + _caused_by(s.request))
         else:
             c = s.cookie
             key = ("c", s.visit, c.name, c.domain)
@@ -138,6 +139,14 @@ def sighting_evidence(sightings: list[Sighting], limit: int = MAX_EVIDENCE) -> l
         if len(out) >= limit:
             break
     return out
+
+
+def _caused_by(request) -> str:
+    """Which script made the request (CDP initiator), when it is not simply the page's HTML."""
+    script = request.initiator_script
+    if not script or script == request.frame_url:
+        return ""
+    return f", caused by {script}"
 
 
 def sentence_evidence(sentence: str | None, source: str = "privacy_policy", url: str | None = None) -> list[Evidence]:

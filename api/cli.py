@@ -251,5 +251,9 @@ from .cli_service import register as _register_service_commands  # noqa: E402  (
 
 _register_service_commands(main)
 
+from .cli_evidence import register as _register_evidence_commands  # noqa: E402  (needs `main`)
+
+_register_evidence_commands(main)
+
 if __name__ == "__main__":
     main()

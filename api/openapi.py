@@ -17,7 +17,7 @@ from analyzer.report_model import Report, SiteSummary
 
 from .history import Change
 from .schemas import CrawlAccepted, CrawlRequest, ErrorBody, Health, History, JobList, JobView, SiteList
-from .views import crawls, knowledge, meta, sites
+from .views import crawls, evidence, knowledge, meta, sites
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MODELS = [SiteSummary, Report, SiteList, History, Change, CrawlRequest, CrawlAccepted, JobView, JobList, ErrorBody,
@@ -153,6 +153,17 @@ ROUTES: list[Route] = [
                  "headers": {"ETag": {"schema": {"type": "string"}}}},
          "304": {"description": "Not modified (If-None-Match matched the ETag)."}},
         [_param("If-None-Match", "header", {"type": "string"}, "A previously returned ETag.")], tag="meta")),
+    Route("GET", "/v1/sites/{domain}/audits/{id}/evidence.zip", evidence.audit_evidence, _op(
+        "getAuditEvidence", "An audit's evidence bundle: report, capture, HAR per visit, policy snapshots and a "
+        "manifest of SHA-256s signed with Ed25519 (check with `consentwatch verify`, key at /v1/keys).",
+        {"200": {"description": "Zip.", "content": {"application/zip": {"schema": {"type": "string",
+                                                                                   "format": "binary"}}}},
+         **BAD_DOMAIN, "503": _error("No signing key on the server (`consentwatch key create`).")},
+        [DOMAIN, _param("id", "path", {"type": "string"}, "The audit's report id.", required=True)])),
+    Route("GET", "/v1/keys", evidence.list_keys, _op(
+        "listKeys", "Public Ed25519 keys that sign evidence bundles (base64 of the raw 32 bytes).",
+        {"200": {"description": "The keys.", "content": {"application/json": {"schema": {"type": "object"}}}}},
+        tag="meta")),
     Route("GET", "/v1/health", meta.health, _op(
         "health", "Liveness, store state and queue depth.",
         {"200": _json(Health, "OK."), "503": _json(Health, "The store is locked, full or damaged.")}, tag="meta")),

@@ -35,6 +35,9 @@ class RequestRecord(Struct):
     failure: str | None = None
     t_ms: float = 0.0
     post_data_size: int = 0
+    post_data: str | None = None  # the body, bounded (collectors/network.py), for canary and PII searches
+    initiator_script: str | None = None  # the script on the JS stack that caused it (CDP initiator), when known
+    initiator_type: str | None = None  # CDP initiator type: parser, script, preload, other
     set_cookie_headers: list["SetCookieHeader"] = []
     phase: str = "load"  # "load" (before any interaction) or "after_consent" (cookie-banner visits)
 
@@ -76,6 +79,32 @@ class StorageRecord(Struct):
     key: str
     value_len: int = 0
     t_ms: float | None = None  # write time when instrumented, None when only read at the end
+
+
+class ApiCall(Struct):
+    """Calls of one instrumented JS API by one script (collectors/instrumentation.py), aggregated.
+
+    Bounded: ``count`` is exact, ``args`` keeps the first distinct arguments and ``distinct_args``
+    counts distinct arguments up to a cap.
+    """
+
+    api: str  # e.g. "canvas.toDataURL", "navigator.hardwareConcurrency", "listener.keydown"
+    script_url: str | None = None  # the calling script from the JS stack; None when it has no URL
+    frame_url: str | None = None
+    count: int = 0
+    distinct_args: int = 0
+    args: list[str] = []
+    first_ms: float | None = None
+
+
+class CanaryInput(Struct):
+    """A canary value the crawler typed into a form field (never submitted), to find key logging."""
+
+    kind: str  # email, password, phone
+    value: str
+    field: str  # e.g. "input[type=email]#newsletter"
+    frame_url: str | None = None
+    t_ms: float = 0.0
 
 
 class CollectorError(Struct):
@@ -135,6 +164,8 @@ class Visit(Struct):
     storage: list[StorageRecord] = []
     js_globals: list[str] = []  # tracker-relevant globals present after settle (e.g. "fbq", "gtag")
     consent: ConsentRecord | None = None
+    api_calls: list[ApiCall] = []  # JS API instrumentation (fingerprinting, listeners, recorders)
+    canaries: list[CanaryInput] = []  # values typed into the page's fields after load
     collector_errors: list[CollectorError] = []
     blocked: list[BlockedRequest] = []  # connections refused by the address policy
 

@@ -26,6 +26,9 @@ BROWSER_NOISE_HOSTS = (
     "accounts.google.com/ListAccounts",
 )
 MAX_REQUESTS = 5000  # a hostile page cannot exhaust memory
+MAX_POST_DATA = 16 * 1024  # bytes of a request body kept (canary and PII searches read it)
+MAX_POST_DATA_TOTAL = 2 * 1024 * 1024  # per visit
+MAX_INITIATORS = 10000
 
 
 def is_browser_noise(url: str) -> bool:
@@ -46,6 +49,17 @@ def _frame_url(request: Request) -> tuple[str | None, bool]:
     return frame.url, is_main
 
 
+def initiator_script(initiator: dict) -> str | None:
+    """The innermost script URL on a CDP initiator's stack (async parents included), else its URL."""
+    stack = initiator.get("stack")
+    while stack:
+        for frame in stack.get("callFrames", []):
+            if frame.get("url"):
+                return frame["url"]
+        stack = stack.get("parent")
+    return initiator.get("url")
+
+
 @register_collector
 class NetworkCollector(Collector):
     name = "network"
@@ -56,6 +70,8 @@ class NetworkCollector(Collector):
         self._sockets: list[RequestRecord] = []
         self._ids = itertools.count(1)
         self._pending: set[asyncio.Task] = set()
+        self._post_data_kept = 0
+        self._initiators: dict[tuple[str, str], tuple[str | None, str]] = {}  # (method, url) -> (script, type)
 
     async def setup(self) -> None:
         ctx = self.state.context
@@ -67,6 +83,25 @@ class NetworkCollector(Collector):
 
     async def attach(self, page: Page) -> None:
         self._watch_page(page)
+        await self._watch_initiators(page)
+
+    async def _watch_initiators(self, page: Page) -> None:
+        """CDP initiators of the page's requests: which script on the JS stack caused each one.
+
+        Playwright's Request has no initiator; a page-level CDP session sees the main frame and
+        same-process frames (not out-of-process cross-site iframes, see ../shared/PLATFORM.md).
+        """
+        session = await self.state.context.new_cdp_session(page)
+        session.on("Network.requestWillBeSent", self._on_will_be_sent)
+        await session.send("Network.enable", {"maxTotalBufferSize": 0, "maxResourceBufferSize": 0})
+
+    def _on_will_be_sent(self, event: dict) -> None:
+        if len(self._initiators) >= MAX_INITIATORS:
+            return
+        request = event.get("request") or {}
+        initiator = event.get("initiator") or {}
+        key = (request.get("method", "GET"), request.get("url", ""))
+        self._initiators.setdefault(key, (initiator_script(initiator), initiator.get("type", "other")))
 
     def _watch_page(self, page: Page) -> None:
         if getattr(page, "_consentwatch_ws", False):
@@ -104,8 +139,20 @@ class NetworkCollector(Collector):
             redirect_chain=chain,
             t_ms=self.state.now_ms(),
             post_data_size=len(request.post_data_buffer or b""),
+            post_data=self._kept_post_data(request),
             phase=self.state.phase,
         )
+
+    def _kept_post_data(self, request: Request) -> str | None:
+        try:
+            body = request.post_data_buffer
+        except Exception:  # noqa: BLE001 - multipart bodies with files can refuse
+            return None
+        if not body or self._post_data_kept >= MAX_POST_DATA_TOTAL:
+            return None
+        kept = body[:MAX_POST_DATA]
+        self._post_data_kept += len(kept)
+        return kept.decode("utf-8", errors="replace")
 
     def _on_finished(self, request: Request) -> None:
         record = self._records.get(request)
@@ -169,6 +216,10 @@ class NetworkCollector(Collector):
             await asyncio.wait(list(self._pending), timeout=2.0)
         records = list(self._records.values()) + self._sockets
         records.sort(key=lambda r: r.t_ms)
+        for record in records:
+            found = self._initiators.get((record.method, record.url))
+            if found is not None:
+                record.initiator_script, record.initiator_type = found
         visit.requests = records
         self.state.extras["set_cookie_headers"] = [h for r in records for h in r.set_cookie_headers]
 

@@ -1,0 +1,49 @@
+"""Rules a finding may touch, from ``data/legal_references.yaml`` (validated on load).
+
+Data only for now: ``references_for(code)`` gives each code's references with their official
+URLs and the "may" wording; the report page, popup and ``/v1/sites?rule=`` filter do not use them
+yet.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+
+import msgspec
+import yaml
+
+
+class LegalReference(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    jurisdiction: str  # EU, FR, US, US-CA, US-CO, …
+    instrument: str
+    article: str
+    summary: str
+    url: str
+
+
+class LegalData(msgspec.Struct, frozen=True, kw_only=True):
+    wording: str
+    references: dict[str, LegalReference]
+    codes: dict[str, list[str]]
+
+
+@functools.cache
+def legal_data() -> LegalData:
+    raw = yaml.safe_load(resources.files("analyzer.data").joinpath("legal_references.yaml").read_text("utf-8"))
+    refs = {key: msgspec.convert({**value, "id": key}, LegalReference) for key, value in raw["instruments"].items()}
+    codes = {code: list(ids or []) for code, ids in raw["codes"].items()}
+    finding_codes = set(yaml.safe_load(resources.files("analyzer.data").joinpath("findings.yaml")
+                                       .read_text("utf-8"))["codes"])
+    problems = [f"{ref.id}: url must be https" for ref in refs.values() if not ref.url.startswith("https://")]
+    problems += [f"{code}: unknown reference {i}" for code, ids in codes.items() for i in ids if i not in refs]
+    problems += [f"{code}: not a finding code" for code in codes if code not in finding_codes]
+    if problems or "may" not in raw["wording"]:
+        raise ValueError("analyzer/data/legal_references.yaml: " + "; ".join(problems or ["wording must say 'may'"]))
+    return LegalData(wording=raw["wording"], references=refs, codes=codes)
+
+
+def references_for(code: str) -> list[LegalReference]:
+    data = legal_data()
+    return [data.references[i] for i in data.codes.get(code, [])]
