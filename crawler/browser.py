@@ -15,8 +15,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playwright.async_api import Browser, BrowserContext, Playwright
+from playwright.async_api import Browser, BrowserContext, Page, Playwright
 
+from . import disguise
 from .errors import BrowserNotFoundError
 
 SYSTEM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -31,6 +32,8 @@ QUIET_ARGS = (
     "--disable-dev-shm-usage",
     "--mute-audio",
 )
+# Not an automated browser to the pages it audits (crawler/disguise.py).
+VISITOR_ARGS = disguise.DISGUISE_ARGS
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,7 @@ def _playwright_browser_present() -> bool:
 
 
 def launch_args(options: BrowserOptions) -> list[str]:
-    args = list(QUIET_ARGS)
+    args = list(QUIET_ARGS) + list(VISITOR_ARGS)
     if os.geteuid() == 0:
         args.append("--no-sandbox")  # Chromium refuses to run sandboxed as root
     if options.host_rules:
@@ -88,11 +91,7 @@ def launch_args(options: BrowserOptions) -> list[str]:
 
 def desktop_user_agent(version: str) -> str:
     # HeadlessChrome in the UA makes some consent managers serve bots differently.
-    major = version.split(".", 1)[0]
-    return (
-        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-        f"Chrome/{major}.0.0.0 Safari/537.36"
-    )
+    return disguise.desktop_user_agent(version)
 
 
 @dataclass
@@ -105,6 +104,7 @@ class LaunchedBrowser:
     user_agent: str
     options: BrowserOptions
     executable: str | None = None
+    user_agent_in_flag: bool = False  # set browser-wide by --user-agent: contexts must not override it
     _closed: bool = field(default=False, repr=False)
 
     @property
@@ -116,13 +116,20 @@ class LaunchedBrowser:
         return not self._closed and self.browser.is_connected()
 
     async def new_context(self, **kwargs) -> BrowserContext:
+        if not self.user_agent_in_flag:
+            kwargs.setdefault("user_agent", self.user_agent)
         return await self.browser.new_context(
-            user_agent=self.user_agent,
             ignore_https_errors=self.options.ignore_https_errors,
             locale=self.options.locale,
             viewport={"width": self.options.viewport[0], "height": self.options.viewport[1]},
             **kwargs,
         )
+
+    async def new_page(self, context: BrowserContext) -> Page:
+        """A page that shows a desktop Chromium's client hints (crawler/disguise.py)."""
+        page = await context.new_page()
+        await disguise.disguise_page(context, page, self.user_agent, self.version, self.options.locale)
+        return page
 
     async def close(self) -> None:
         if self._closed:
@@ -146,18 +153,22 @@ def _make_profile_dir() -> str:
 
 async def launch(playwright: Playwright, options: BrowserOptions) -> LaunchedBrowser:
     executable = find_chromium(options.chromium)
+    version = disguise.chromium_version(executable or playwright.chromium.executable_path)
+    flag_agent = options.user_agent or (desktop_user_agent(version) if version else None)
+    args = launch_args(options) + ([f"--user-agent={flag_agent}"] if flag_agent else [])
     profile = _make_profile_dir()
     try:
         context = await playwright.chromium.launch_persistent_context(
             profile,
             executable_path=executable,
             headless=options.headless,
-            args=launch_args(options),
+            args=args,
         )
     except Exception:
         shutil.rmtree(profile, ignore_errors=True)
         raise
     browser = context.browser
     assert browser is not None  # Playwright gives persistent contexts a Browser since 1.4x
-    user_agent = options.user_agent or desktop_user_agent(browser.version)
-    return LaunchedBrowser(context, browser, profile, user_agent, options, executable)
+    user_agent = flag_agent or desktop_user_agent(browser.version)
+    return LaunchedBrowser(context, browser, profile, user_agent, options, executable,
+                           user_agent_in_flag=flag_agent is not None)
