@@ -14,7 +14,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
-# Node tooling for the extension (web-ext lint, vendored tldts), pinned by the committed package-lock.json.
+# Node tooling, pinned by the committed package-lock.json: the extension's (web-ext lint, vendored tldts) and the
+# real consent managers the fake internet serves to its real-CMP fixture sites (crawler/testing/npm_files.py).
 node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20+ (the extension's lint needs it)"; exit 1; }
 	npm ci --no-audit --no-fund
