@@ -94,6 +94,7 @@ class ConsentRecord(Struct):
     click_ms: float | None = None
     self_test: bool | None = None
     reason: str | None = None
+    refusal: str | None = None  # how a reject was expressed: "reject" (GDPR-style) or "opt_out" (US sale/sharing)
     timeline: list["TimelineEvent"] = []
     state: dict = {}  # decoded consent signals (TCF, consent mode, USP, GPP, OneTrust groups)
 

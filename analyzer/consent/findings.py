@@ -203,10 +203,17 @@ def _first_banner(ctx: AuditContext) -> VisitConsent | None:
 # ---------------------------------------------------------------------------- rules
 
 
+def _us_opt_out_notice(ctx: AuditContext) -> bool:
+    """The banner's only refusal is a US opt-out of sale/sharing: an opt-out regime, where tracking
+    before the choice is the lawful default and the opt-out itself is what must take effect."""
+    reject = _consent(ctx).get("reject")
+    return reject is not None and reject.refusal == "opt_out"
+
+
 @producer
 def pre_consent_tracking(ctx: AuditContext) -> list[Finding]:
     banner = _first_banner(ctx)
-    if banner is None:
+    if banner is None or _us_opt_out_notice(ctx):
         return []
     tracking, _ = _split(ctx, _pre_answer_windows(ctx))
     if not tracking:
@@ -281,7 +288,7 @@ def gpc_consent_strings(ctx: AuditContext) -> list[Finding]:
     claim = gpc_claim(ctx)
     if consent is None or claim is None:
         return []
-    failures = _gpc_failures(consent)
+    failures = us_string_failures(consent)
     if not failures:
         return []
     source, claim_evidence = claim
@@ -291,8 +298,8 @@ def gpc_consent_strings(ctx: AuditContext) -> list[Finding]:
                      strings=", ".join(d for _, d in failures), evidence=evidence)]
 
 
-def _gpc_failures(consent: VisitConsent) -> list[tuple[str, str]]:
-    """(decoded state, which string) for every US consent string that does not opt out under GPC."""
+def us_string_failures(consent: VisitConsent) -> list[tuple[str, str]]:
+    """(decoded state, which string) for every US consent string that says "not opted out"."""
     out = []
     if consent.usp is not None and consent.usp.opted_out_of_sale is False:
         out.append((consent.usp.summary(), "US Privacy string"))
@@ -300,6 +307,21 @@ def _gpc_failures(consent: VisitConsent) -> list[tuple[str, str]]:
     if usnat is not None and 2 in (usnat.sale_opt_out, usnat.sharing_opt_out, usnat.targeted_advertising_opt_out):
         out.append((usnat.summary(), "GPP usnat section"))
     return out
+
+
+@producer
+def opt_out_not_recorded(ctx: AuditContext) -> list[Finding]:
+    """A "Do Not Sell or Share" control was used, but the US consent strings still say "not opted out"."""
+    consent = _consent(ctx).get("reject")
+    if consent is None or consent.refusal != "opt_out" or not consent.answered:
+        return []
+    failures = us_string_failures(consent)
+    if not failures:
+        return []
+    evidence = [state_evidence(consent, "the opt-out answer")]
+    evidence += [Evidence(kind="consent_state", visit="reject", text=text, detail=detail) for text, detail in failures]
+    return [_finding(ctx, "OPT_OUT_NOT_RECORDED", visit="reject", strings=", ".join(d for _, d in failures),
+                     evidence=evidence)]
 
 
 @producer

@@ -18,7 +18,7 @@ from ..collectors.base import VisitState
 from . import heuristic
 from .autoconsent import AutoconsentSession, EngineEvent, RuleSet, load_rules
 from .heuristic import HeuristicBanner
-from .vocabulary import Vocabulary, load_vocabulary
+from .vocabulary import REFUSALS, Vocabulary, load_vocabulary
 
 SESSION_KEY = "consent_session"
 
@@ -151,6 +151,8 @@ class ConsentOperator:
             return await self._rules_failed(page, session, action, record, timeline, f"the {popup.cmp} rule {why}")
         timeline.add(result_type, f"{popup.cmp}: true", result.t_ms)
         record.outcome = "done"
+        if action == "reject":
+            record.refusal = "reject"
         if result.message.get("scheduleSelfTest"):
             await self._self_test(session, frame, record, timeline)
         return record
@@ -183,7 +185,7 @@ class ConsentOperator:
         record.method = "heuristic"
         if not keep_shown:
             record.banner_shown_ms = timeline.add("banner_shown", banner.describe(), banner.seen_ms)
-        button = banner.first("reject" if action == "reject" else "accept")
+        button = banner.refusal() if action == "reject" else banner.first("accept")
         if button is None and action == "reject":
             return await self._reject_in_settings(session, banner, record, timeline)
         if button is None:
@@ -208,6 +210,8 @@ class ConsentOperator:
         if not record.self_test:
             return _fail(record, timeline, f"banner still visible after clicking {button.label!r}")
         record.outcome = "done"
+        if button.kind in REFUSALS:
+            record.refusal = button.kind
         return record
 
     async def _reject_in_settings(self, session: AutoconsentSession, banner: HeuristicBanner, record: ConsentRecord,
@@ -220,8 +224,8 @@ class ConsentOperator:
             if await heuristic.click(banner, settings):
                 await asyncio.sleep(0.7)
                 layer = await heuristic.scan_page(banner.frame.page, self.vocabulary)
-                if layer is not None and layer.first("reject") is not None:
-                    return await self._click_and_check(session, layer, layer.first("reject"), record, timeline)
+                if layer is not None and layer.refusal() is not None:
+                    return await self._click_and_check(session, layer, layer.refusal(), record, timeline)
                 if layer is not None and layer.first("save") is not None:
                     unticked = await heuristic.uncheck_all(layer)
                     timeline.add("untick", f"{unticked} optional purpose(s) switched off")

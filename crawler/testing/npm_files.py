@@ -2,8 +2,9 @@
 
 The packages (klaro, vanilla-cookieconsent, Osano's cookieconsent, tarteaucitron, orejime, the IAB
 TCF/GPP libraries) are devDependencies in package.json, installed by ``make setup`` (``npm ci``) and
-never committed. A site opts in with ``extra.serves_npm: true``. ESM packages (``@iabtcf/*``) are
-loaded through an import map in the page, so no bundler is needed.
+never committed. A site opts in with ``extra.serves_npm: true``. CMPs a site writes itself on the IAB
+libraries (``sites/real_cmps/*.js``) are bundled by esbuild at setup into ``node_modules/.cmp-fixtures``,
+as a site would ship them.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ NODE_MODULES = REPO / "node_modules"
 REAL_CMP_PACKAGES = (
     "klaro", "vanilla-cookieconsent", "cookieconsent", "tarteaucitronjs", "orejime",
     "@iabtcf/core", "@iabtcf/cmpapi", "@iabgpp/cmpapi",
+    ".cmp-fixtures",  # the fixture sites' own CMP code bundled with those libraries (`make setup`)
 )
 PREFIX = "/npm/"
 
@@ -32,7 +34,10 @@ class NpmPackagesMissing(RuntimeError):
 
 
 def missing_packages() -> list[str]:
-    return [p for p in REAL_CMP_PACKAGES if not (NODE_MODULES / p / "package.json").is_file()]
+    missing = [p for p in REAL_CMP_PACKAGES if p != ".cmp-fixtures" and not (NODE_MODULES / p / "package.json").is_file()]
+    if not (NODE_MODULES / ".cmp-fixtures" / ".built").is_file():
+        missing.append(".cmp-fixtures (bundled by `npm run build:cmp-fixtures`)")
+    return missing
 
 
 def require_packages() -> None:
