@@ -96,6 +96,13 @@ class Counts(Struct, kw_only=True):
     declared_not_seen: int = 0
 
 
+class Unverified(Struct, kw_only=True):
+    """Something the audit could not verify (analyzer/verification.py): the grade is then not clean."""
+
+    code: str  # BLOCKED | VISIT_INCOMPLETE | BANNER_NOT_SEEN | POLICY_UNREADABLE
+    text: str  # "not verified: …", shown as is in the report, the summary and the popup
+
+
 class Grade(Struct, kw_only=True):
     letter: str  # A … F
     score: int  # 0 … 100
@@ -134,6 +141,8 @@ class Report(Struct, kw_only=True):
     visits: list[VisitSummary] = []
     summary: str = ""
     grade: Grade = msgspec.field(default_factory=lambda: Grade(letter="?", score=0))
+    blocked: bool = False  # a bot wall answered instead of the homepage: not audited
+    unverified: list[Unverified] = []
 
 
 class SummaryFinding(Struct, kw_only=True):
@@ -176,6 +185,9 @@ class SiteSummary(Struct, kw_only=True):
     declared_not_seen: list[DeclaredSentence] = []  # declared, never observed, with the policy sentence
     banner: str | None = None  # consent-banner outcome of the reject (else accept) visit
     partial: bool = False
+    # Issue 13: a clean grade must be earned. "not verified: …" sentences, and whether a bot wall blocked the audit.
+    blocked: bool = False
+    not_verified: list[str] = []
 
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
@@ -203,6 +215,8 @@ def summary_of(report: Report, top: int = 5) -> SiteSummary:
         declared_not_seen=[DeclaredSentence(name=d.name, sentence=d.sentence) for d in report.declared_not_seen],
         banner=_banner_outcome(report),
         partial=report.partial,
+        blocked=report.blocked,
+        not_verified=[u.text for u in report.unverified],
     )
 
 

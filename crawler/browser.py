@@ -105,6 +105,7 @@ class LaunchedBrowser:
     options: BrowserOptions
     executable: str | None = None
     user_agent_in_flag: bool = False  # set browser-wide by --user-agent: contexts must not override it
+    brand_override: bool = False  # the build's client hints name HeadlessChrome: override them per page
     _closed: bool = field(default=False, repr=False)
 
     @property
@@ -128,7 +129,8 @@ class LaunchedBrowser:
     async def new_page(self, context: BrowserContext) -> Page:
         """A page that shows a desktop Chromium's client hints (crawler/disguise.py)."""
         page = await context.new_page()
-        await disguise.disguise_page(context, page, self.user_agent, self.version, self.options.locale)
+        if self.brand_override:
+            await disguise.disguise_page(context, page, self.user_agent, self.version, self.options.locale)
         return page
 
     async def close(self) -> None:
@@ -171,4 +173,5 @@ async def launch(playwright: Playwright, options: BrowserOptions) -> LaunchedBro
     assert browser is not None  # Playwright gives persistent contexts a Browser since 1.4x
     user_agent = flag_agent or desktop_user_agent(browser.version)
     return LaunchedBrowser(context, browser, profile, user_agent, options, executable,
-                           user_agent_in_flag=flag_agent is not None)
+                           user_agent_in_flag=flag_agent is not None,
+                           brand_override=disguise.needs_brand_override(executable, options.headless))

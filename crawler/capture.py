@@ -126,6 +126,8 @@ class Visit(Struct):
     js_globals: list[str] = []  # tracker-relevant globals present after settle (e.g. "fbq", "gtag")
     consent: ConsentRecord | None = None
     collector_errors: list[CollectorError] = []
+    text_chars: int | None = None  # visible text of the final page (None: not measured)
+    bot_wall_markers: list[str] = []  # "Vendor: marker" of crawler/data/bot_walls.yaml found on the final page
 
 
 class PolicyDocument(Struct):

@@ -10,13 +10,16 @@ and grades a site clean. Three tells, three fixes:
   user agent is set browser-wide with ``--user-agent`` (so pages, frames and workers all share it).
 * ``HeadlessChrome`` among the client-hint brands (``Sec-CH-UA``, ``navigator.userAgentData``) of the
   headless shell: each page gets CDP ``Emulation.setUserAgentOverride`` with the brands a desktop
-  Chromium of the same version sends; frames and workers started by the page inherit them.
+  Chromium of the same version sends; frames and dedicated workers started by the page inherit them.
+  Service workers are their own targets and keep the shell's brands (a known gap). The full browser
+  needs no override, and gets none: the call waits on a renderer that may be busy.
 """
 
 from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
 
 from playwright.async_api import BrowserContext, Page
 
@@ -43,6 +46,14 @@ def desktop_user_agent(version: str) -> str:
     major = version.split(".", 1)[0]
     return ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
             f"Chrome/{major}.0.0.0 Safari/537.36")
+
+
+def needs_brand_override(executable: str | None, headless: bool) -> bool:
+    """Only the headless shell lists HeadlessChrome among its brands; the full browser (new headless
+    mode) lists what a desktop Chromium does. Playwright's own headless Chromium is the shell."""
+    if executable is None:
+        return headless
+    return "headless" in Path(executable).resolve().name or "headless" in Path(executable).name
 
 
 def launch_args(user_agent: str) -> list[str]:
