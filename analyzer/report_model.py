@@ -33,6 +33,18 @@ class Evidence(Struct, kw_only=True):
     detail: str | None = None
 
 
+class FindingProduct(Struct, kw_only=True):
+    """One tracker a site-wide finding names, as data (issue 13 §6), with its own evidence."""
+
+    id: str  # the tracker's key: product id when known, else "company:<id>" / "host:<domain>"
+    name: str
+    product_id: str | None = None
+    company: str | None = None  # company name
+    company_id: str | None = None
+    category: str | None = None
+    evidence: list[Evidence] = []
+
+
 class Finding(Struct, kw_only=True):
     code: str  # stable: see docs/findings.md
     severity: Severity
@@ -45,6 +57,7 @@ class Finding(Struct, kw_only=True):
     category: str | None = None
     visit: str | None = None
     evidence: list[Evidence] = []
+    products: list[FindingProduct] = []  # site-wide findings: every tracker they name, with its evidence
 
 
 class ObservedTracker(Struct, kw_only=True):
@@ -145,11 +158,19 @@ class Report(Struct, kw_only=True):
     unverified: list[Unverified] = []
 
 
+class SummaryProduct(Struct, kw_only=True):
+    id: str
+    name: str
+    company: str | None = None
+    category: str | None = None
+
+
 class SummaryFinding(Struct, kw_only=True):
     code: str
     severity: Severity
     title: str
     company_name: str | None = None
+    products: list[SummaryProduct] = []  # the trackers a site-wide finding names (no evidence: see the report)
 
 
 class CompanyTrackers(Struct, kw_only=True):
@@ -204,7 +225,9 @@ def summary_of(report: Report, top: int = 5) -> SiteSummary:
         policy_found=report.policy.found,
         policy_url=report.policy.url,
         signals=report.signals,
-        top_findings=[SummaryFinding(code=f.code, severity=f.severity, title=f.title, company_name=f.company_name)
+        top_findings=[SummaryFinding(code=f.code, severity=f.severity, title=f.title, company_name=f.company_name,
+                                     products=[SummaryProduct(id=p.id, name=p.name, company=p.company, category=p.category)
+                                               for p in f.products])
                       for f in findings[:top]],
         undeclared=[t.name for t in report.trackers
                     if t.declared in ("none", "negated") and t.source != "unattributed"],

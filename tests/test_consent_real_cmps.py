@@ -122,3 +122,32 @@ async def test_tcf_and_gpp_strings_say_what_was_chosen(audits):
     assert ignored.gpp.usnat.sale_opt_out == 2
     finding = next(f for f in report.findings if f.code == "OPT_OUT_NOT_RECORDED")
     assert "GPP usnat section" in finding.explanation and finding.severity == "high"
+
+
+SITE_WIDE = {"PRE_CONSENT_TRACKING", "TRACKING_AFTER_REJECT", "CONSENT_MODE_GRANTED_AFTER_REJECT", "GPC_NOT_HONORED",
+             "DNT_CLAIM_CONTRADICTED", "GPC_CLAIM_CONTRADICTED", "SALE_CLAIM_CONTRADICTED"}
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_site_wide_findings_name_their_trackers_as_data(audits):
+    from analyzer.report_model import decode_report, encode_report, summary_of
+
+    seen_codes = set()
+    for role, (_, report) in audits.items():
+        trackers = {t.key: t for t in report.trackers}
+        for f in report.findings:
+            if f.code not in SITE_WIDE:
+                continue
+            seen_codes.add(f.code)
+            assert f.products, (role, f.code)
+            for p in f.products:
+                tracker = trackers[p.id]
+                assert (p.name, p.company, p.category) == (tracker.name, tracker.company_name, tracker.category)
+                assert p.evidence and all(e.kind in ("request", "cookie") for e in p.evidence), (role, f.code, p)
+                assert p.name in f.explanation, "the prose and the data name the same trackers"
+        assert decode_report(encode_report(report)) == report
+        summary = summary_of(report)
+        for top in summary.top_findings:
+            full = next(f for f in report.findings if f.code == top.code)
+            assert [p.id for p in top.products] == [p.id for p in full.products]
+    assert {"PRE_CONSENT_TRACKING", "TRACKING_AFTER_REJECT", "GPC_NOT_HONORED"} <= seen_codes, seen_codes

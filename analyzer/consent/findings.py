@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from crawler.capture import CookieRecord, RequestRecord, Visit
 
-from ..findings import AuditContext, _finding, gpc_claim, producer
+from ..findings import AuditContext, _finding, finding_product, gpc_claim, producer
 from ..observed import Sighting, TrackerObservation
 from ..report_model import Evidence, Finding
 from .consent_mode import google_hit
@@ -191,6 +191,11 @@ def state_evidence(consent: VisitConsent, what: str) -> Evidence:
                     text="; ".join([banner, *lines]), detail=what)
 
 
+def _products(groups: dict) -> list:
+    return [finding_product(obs.tracker, [_evidence(w, s) for w, s in seen[:PER_TRACKER_EVIDENCE]])
+            for obs, seen in groups.values()]
+
+
 def _names(groups: dict) -> str:
     return ", ".join(f"{o.tracker.name} ({o.tracker.company_name})" for o, _ in groups.values())
 
@@ -220,7 +225,7 @@ def pre_consent_tracking(ctx: AuditContext) -> list[Finding]:
         return []
     evidence = [state_evidence(banner, "the banner asking for consent")] + _tracker_evidence(tracking)
     return [_finding(ctx, "PRE_CONSENT_TRACKING", visit="baseline", count=len(tracking), products=_names(tracking),
-                     cmp=banner.cmp or "a cookie banner", evidence=evidence)]
+                     cmp=banner.cmp or "a cookie banner", evidence=evidence, product_list=_products(tracking))]
 
 
 @producer
@@ -237,7 +242,7 @@ def tracking_after_reject(ctx: AuditContext) -> list[Finding]:
     names = _names(tracking) or "no known tracker"
     cookies = ", ".join(f"{c.name} @ {c.domain}" for c in strangers) or "none"
     return [_finding(ctx, "TRACKING_AFTER_REJECT", visit="reject", count=len(tracking), products=names,
-                     cookies=cookies, evidence=evidence)]
+                     cookies=cookies, evidence=evidence, product_list=_products(tracking))]
 
 
 @producer
@@ -252,7 +257,18 @@ def consent_mode_granted_after_reject(ctx: AuditContext) -> list[Finding]:
     evidence = [state_evidence(window.consent, "the reject answer the hits contradict")]
     evidence += [_evidence(window, Sighting("reject", request=r)) for r in granted[:MAX_EVIDENCE]]
     return [_finding(ctx, "CONSENT_MODE_GRANTED_AFTER_REJECT", visit="reject", count=len(granted),
-                     evidence=evidence)]
+                     evidence=evidence, product_list=_granted_products(ctx, window, granted))]
+
+
+def _granted_products(ctx: AuditContext, window: Window, granted: list) -> list:
+    """The Google products whose hits declared granted storage, each with its own hits."""
+    urls = {r.url for r in granted}
+    out = []
+    for obs in ctx.known():
+        hits = [s for s in obs.sightings if s.request is not None and s.request.url in urls and window.contains(s)]
+        if hits:
+            out.append(finding_product(obs.tracker, [_evidence(window, s) for s in hits[:PER_TRACKER_EVIDENCE]]))
+    return out
 
 
 @producer
