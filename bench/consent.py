@@ -32,7 +32,7 @@ from crawler.testing.sites import TEST_SITES_DIR, load_sites  # noqa: E402
 
 CONSENT_CODES = {"PRE_CONSENT_TRACKING", "TRACKING_AFTER_REJECT", "CONSENT_MODE_GRANTED_AFTER_REJECT",
                  "CONSENT_MODE_DENIED_PINGS", "GPC_CONSENT_STRING_NOT_OPTED_OUT", "BANNER_WITHOUT_REJECT",
-                 "OPT_OUT_NOT_RECORDED"}
+                 "OPT_OUT_NOT_RECORDED", "GPC_NOT_IN_CONSENT_STRING"}
 
 
 def options(web: FakeInternet, concurrency: int) -> CrawlOptions:

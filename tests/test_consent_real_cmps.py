@@ -19,7 +19,7 @@ pytestmark = pytest.mark.browser
 
 CONSENT_CODES = {"PRE_CONSENT_TRACKING", "TRACKING_AFTER_REJECT", "CONSENT_MODE_GRANTED_AFTER_REJECT",
                  "CONSENT_MODE_DENIED_PINGS", "GPC_CONSENT_STRING_NOT_OPTED_OUT", "BANNER_WITHOUT_REJECT",
-                 "OPT_OUT_NOT_RECORDED"}
+                 "OPT_OUT_NOT_RECORDED", "GPC_NOT_IN_CONSENT_STRING"}
 REAL = {s.role: (s.host, s.extra["real_cmp"]) for s in load_sites(TEST_SITES_DIR) if "real_cmp" in s.extra}
 
 

@@ -322,7 +322,26 @@ def us_string_failures(consent: VisitConsent) -> list[tuple[str, str]]:
     usnat = consent.gpp.usnat if consent.gpp is not None else None
     if usnat is not None and 2 in (usnat.sale_opt_out, usnat.sharing_opt_out, usnat.targeted_advertising_opt_out):
         out.append((usnat.summary(), "GPP usnat section"))
+    for state in consent.gpp.us_states if consent.gpp is not None else []:
+        if state.not_opted_out():
+            out.append((state.summary(), f"GPP {state.name} section"))
     return out
+
+
+@producer
+def gpc_not_in_consent_strings(ctx: AuditContext) -> list[Finding]:
+    """GPC on, and the site's own US consent strings (it runs a US privacy CMP) say "not opted out".
+    Without a GPC claim: GPC is a legal opt-out of sale/sharing in California, Colorado and other
+    states, and a CMP that writes US strings is the site saying those laws apply."""
+    consent = _consent(ctx).get("gpc")
+    if consent is None or gpc_claim(ctx) is not None:
+        return []  # with a claim, GPC_CONSENT_STRING_NOT_OPTED_OUT says it, with the claim
+    failures = us_string_failures(consent)
+    if not failures:
+        return []
+    evidence = [Evidence(kind="consent_state", visit="gpc", text=text, detail=detail) for text, detail in failures]
+    return [_finding(ctx, "GPC_NOT_IN_CONSENT_STRING", visit="gpc", strings=", ".join(d for _, d in failures),
+                     evidence=evidence)]
 
 
 @producer

@@ -89,7 +89,8 @@ class VisitConsent(msgspec.Struct, kw_only=True):
         out = [x.summary() for x in (self.tcf, self.usp, self.onetrust) if x is not None]
         if self.gpp is not None:
             out.append(f"GPP sections {', '.join(self.gpp.sections) or 'none'}"
-                       + (f"; {self.gpp.usnat.summary()}" if self.gpp.usnat else ""))
+                       + (f"; {self.gpp.usnat.summary()}" if self.gpp.usnat else "")
+                       + "".join(f"; {s.summary()}" for s in self.gpp.us_states))
         if self.cookiebot:
             granted = [k for k in ("preferences", "statistics", "marketing") if self.cookiebot.get(k)]
             out.append(f"Cookiebot consent: {', '.join(granted) or 'necessary only'}")

@@ -6,6 +6,7 @@ import { CmpApi, CmpStatus, SignalStatus } from '@iabgpp/cmpapi';
 
 const notice = document.getElementById('us-privacy-notice');
 const records = notice.dataset.recordsOptOut !== 'false';
+const honoursGpc = notice.dataset.honoursGpc === 'true';
 const cmpApi = new CmpApi(301, 1);
 cmpApi.setApplicableSections([7]);
 // The notices were given; nobody has opted out yet (2 = did not opt out).
@@ -17,10 +18,16 @@ for (const [field, value] of [['SharingNotice', 1], ['SaleOptOutNotice', 1], ['S
 cmpApi.setFieldValue('uspv1', 'Notice', 'Y');
 cmpApi.setFieldValue('uspv1', 'OptOutSale', 'N');
 cmpApi.setFieldValue('uspv1', 'LspaCovered', 'N');
+const gpc = navigator.globalPrivacyControl === true;
+if (gpc && honoursGpc) {  // GPC is an opt-out of sale/sharing: recorded, and the ad tags stay off
+  for (const field of ['SaleOptOut', 'SharingOptOut', 'TargetedAdvertisingOptOut']) cmpApi.setFieldValue('usnat', field, 1);
+  cmpApi.setFieldValue('usnat', 'Gpc', true);
+  cmpApi.setFieldValue('uspv1', 'OptOutSale', 'Y');
+}
 cmpApi.fireSectionChange('usnat');
 cmpApi.setSignalStatus(SignalStatus.READY);
 cmpApi.setCmpStatus(CmpStatus.LOADED);
-siteConsent.grant(['marketing']);  // US opt-out model: ads run until the visitor opts out
+if (!(gpc && honoursGpc)) siteConsent.grant(['marketing']);  // US opt-out model: ads run until the visitor opts out
 
 function optOut() {
   if (records) {
