@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup demo test bench clean chromium firefox postgresql extension
 
-setup: $(STAMP) chromium firefox postgresql node_modules/.installed
+setup: $(STAMP) chromium firefox postgresql node_modules/.installed node_modules/.cmp-fixtures/.built
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -14,10 +14,17 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
-# Node tooling for the extension (web-ext lint, vendored tldts), pinned by the committed package-lock.json.
+# Node tooling, pinned by the committed package-lock.json: the extension's (web-ext lint, vendored tldts) and the
+# real consent managers the fake internet serves to its real-CMP fixture sites (crawler/testing/npm_files.py).
 node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20+ (the extension's lint needs it)"; exit 1; }
 	npm ci --no-audit --no-fund
+	touch $@
+
+# The real-CMP fixture sites' own CMP code (crawler/testing/sites/real_cmps/*.js), bundled with its npm
+# libraries as a site would ship it.
+node_modules/.cmp-fixtures/.built: node_modules/.installed $(wildcard crawler/testing/sites/real_cmps/*.js)
+	npm run --silent build:cmp-fixtures
 	touch $@
 
 # System Chromium when none can be found (Playwright cannot download browsers on these machines).

@@ -17,6 +17,7 @@ from .grading import grade, summary_sentence
 from .observed import is_known_tracker, observe
 from .report_model import Counts, PolicyPart, Report, Signal, VisitSummary
 from .rules import load_rules
+from .verification import unverified
 
 
 def analyze_capture(capture: Capture, *, attributor=None, knowledge=None) -> Report:
@@ -41,7 +42,9 @@ def analyze_capture(capture: Capture, *, attributor=None, knowledge=None) -> Rep
         obs.tracker.declared = cov.level
         obs.tracker.declaration_sentence = getattr(cov.declaration, "sentence", None)
         obs.tracker.declaration_note = coverage_note(obs.tracker, cov)
-    findings = run_producers(ctx)
+    gaps = unverified(ctx)
+    blocked = any(g.code == "BLOCKED" for g in gaps)
+    findings = [] if blocked else run_producers(ctx)  # a bot wall's page says nothing about the site
     not_seen = declared_not_seen(ctx)
     counts = _counts(ctx, analysis, not_seen)
     report = Report(
@@ -59,8 +62,10 @@ def analyze_capture(capture: Capture, *, attributor=None, knowledge=None) -> Rep
         signals=_signals(ctx, findings),
         visits=[_visit_summary(v, capture.domain, observations) for v in capture.visits],
     )
-    report.grade = grade(findings, privacy is not None or not capture.reachable, ctx.rules)
-    report.summary = summary_sentence(findings, counts, privacy is not None, capture.reachable)
+    report.unverified = gaps
+    report.blocked = blocked
+    report.grade = grade(findings, privacy is not None or not capture.reachable, ctx.rules, gaps)
+    report.summary = summary_sentence(findings, counts, privacy is not None, capture.reachable, gaps)
     return report
 
 

@@ -14,7 +14,7 @@ from typing import Callable
 from crawler.capture import Capture
 
 from .observed import Sighting, TrackerObservation, is_known_tracker
-from .report_model import DeclaredNotSeen, Evidence, Finding, ObservedTracker
+from .report_model import DeclaredNotSeen, Evidence, Finding, FindingProduct, ObservedTracker
 from .rules import Rules
 
 MAX_EVIDENCE = 6
@@ -155,8 +155,15 @@ def sentence_evidence(sentence: str | None, source: str = "privacy_policy", url:
     return [Evidence(kind="policy_sentence", text=sentence, url=url, detail=source)]
 
 
+def finding_product(tracker: ObservedTracker, evidence: list[Evidence]) -> FindingProduct:
+    return FindingProduct(id=tracker.key, name=tracker.name, product_id=tracker.product_id,
+                          company=tracker.company_name, company_id=tracker.company_id, category=tracker.category,
+                          evidence=evidence)
+
+
 def _finding(ctx: AuditContext, code: str, tracker: ObservedTracker | None = None, *, category: str | None = None,
-             visit: str | None = None, evidence: list[Evidence], **fields) -> Finding:
+             visit: str | None = None, evidence: list[Evidence], product_list: list[FindingProduct] = (),
+             **fields) -> Finding:
     rules = ctx.rules
     if tracker is not None:
         fields.setdefault("product", tracker.name)
@@ -178,6 +185,7 @@ def _finding(ctx: AuditContext, code: str, tracker: ObservedTracker | None = Non
         category=category,
         visit=visit,
         evidence=evidence,
+        products=list(product_list),
     )
 
 
@@ -275,6 +283,10 @@ def _names(observations: list[TrackerObservation]) -> str:
     return ", ".join(f"{o.tracker.name} ({o.tracker.company_name})" for o in observations)
 
 
+def _products(observations: list[TrackerObservation], visit: str) -> list[FindingProduct]:
+    return [finding_product(o.tracker, sighting_evidence(o.in_visit(visit), limit=2)) for o in observations]
+
+
 def _visit_evidence(observations: list[TrackerObservation], visit: str) -> list[Evidence]:
     out: list[Evidence] = []
     for o in observations:
@@ -291,7 +303,7 @@ def dnt_contradicted(ctx: AuditContext) -> list[Finding]:
     if not loaded:
         return []
     return [_finding(ctx, "DNT_CLAIM_CONTRADICTED", visit="gpc", count=len(loaded), products=_names(loaded),
-                     evidence=claim + _visit_evidence(loaded, "gpc"))]
+                     evidence=claim + _visit_evidence(loaded, "gpc"), product_list=_products(loaded, "gpc"))]
 
 
 def _dnt_claim(ctx: AuditContext) -> list[Evidence] | None:
@@ -330,9 +342,10 @@ def gpc_findings(ctx: AuditContext) -> list[Finding]:
     if claim is not None:
         source, claim_evidence = claim
         return [_finding(ctx, "GPC_CLAIM_CONTRADICTED", visit="gpc", claim_source=source, count=len(loaded),
-                         products=_names(loaded), evidence=claim_evidence + evidence)]
+                         products=_names(loaded), evidence=claim_evidence + evidence,
+                         product_list=_products(loaded, "gpc"))]
     return [_finding(ctx, "GPC_NOT_HONORED", visit="gpc", count=len(loaded), products=_names(loaded),
-                     evidence=evidence)]
+                     evidence=evidence, product_list=_products(loaded, "gpc"))]
 
 
 @producer
@@ -347,4 +360,5 @@ def sale_contradicted(ctx: AuditContext) -> list[Finding]:
     evidence = sentence_evidence(ctx.analysis.sale.evidence[0] if ctx.analysis.sale.evidence else None,
                                  url=_policy_url(ctx)) + _visit_evidence(ads, visit)
     return [_finding(ctx, "SALE_CLAIM_CONTRADICTED", visit=visit, products=_names(ads), cookies=cookies,
-                     evidence=evidence)]
+                     evidence=evidence, product_list=[finding_product(o.tracker, sighting_evidence(o.sightings, limit=2))
+                                                      for o in ads])]

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .report_model import Counts, Finding, Grade
+from .report_model import Counts, Finding, Grade, Unverified
 from .rules import Rules
 
 
-def grade(findings: list[Finding], policy_found: bool, rules: Rules) -> Grade:
+def grade(findings: list[Finding], policy_found: bool, rules: Rules, unverified: list[Unverified] = ()) -> Grade:
+    blocked = next((u for u in unverified if u.code == "BLOCKED"), None)
+    if blocked is not None:  # a bot wall was audited, not the site: no grade at all
+        return Grade(letter="?", score=0, reasons=[blocked.text])
     score = 100
     reasons: list[str] = []
     by_code = Counter(f.code for f in findings if rules.penalties.get(f.severity, 0))
@@ -19,6 +22,9 @@ def grade(findings: list[Finding], policy_found: bool, rules: Rules) -> Grade:
         reasons.append(f"{n}× {code} ({sample.severity})")
     if not policy_found:
         score = min(score, rules.no_policy_cap)
+    if unverified:  # what was not verified cannot count as clean
+        score = min(score, rules.unverified_cap)
+        reasons.extend(u.text for u in unverified)
     score = max(0, min(100, score))
     letter = next(letter for floor, letter in rules.letters if score >= floor)
     if not reasons:
@@ -26,9 +32,12 @@ def grade(findings: list[Finding], policy_found: bool, rules: Rules) -> Grade:
     return Grade(letter=letter, score=score, reasons=reasons)
 
 
-def summary_sentence(findings: list[Finding], counts: Counts, policy_found: bool, reachable: bool) -> str:
+def summary_sentence(findings: list[Finding], counts: Counts, policy_found: bool, reachable: bool,
+                     unverified: list[Unverified] = ()) -> str:
     if not reachable:
         return "The site could not be reached, so nothing was audited."
+    if any(u.code == "BLOCKED" for u in unverified):
+        return "The site answered the audit with a bot check instead of its homepage, so nothing was audited."
     codes = Counter(f.code for f in findings)
     if not policy_found:
         return f"No privacy policy found, and {_trackers(counts.loaded)} load." if counts.loaded else \
@@ -50,6 +59,8 @@ def summary_sentence(findings: list[Finding], counts: Counts, policy_found: bool
     ):
         if codes[code]:
             return sentence
+    if unverified:
+        return "No problems found, but not everything could be verified: " + unverified[0].text.removeprefix("not verified: ") + "."
     return "No problems found in the last audit."
 
 

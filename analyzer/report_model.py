@@ -33,6 +33,18 @@ class Evidence(Struct, kw_only=True):
     detail: str | None = None
 
 
+class FindingProduct(Struct, kw_only=True):
+    """One tracker a site-wide finding names, as data (issue 13 §6), with its own evidence."""
+
+    id: str  # the tracker's key: product id when known, else "company:<id>" / "host:<domain>"
+    name: str
+    product_id: str | None = None
+    company: str | None = None  # company name
+    company_id: str | None = None
+    category: str | None = None
+    evidence: list[Evidence] = []
+
+
 class Finding(Struct, kw_only=True):
     code: str  # stable: see docs/findings.md
     severity: Severity
@@ -47,6 +59,7 @@ class Finding(Struct, kw_only=True):
     evidence: list[Evidence] = []
     operating_company_id: str | None = None  # the company that runs it (YouTube), when known
     operating_company_name: str | None = None
+    products: list[FindingProduct] = []  # site-wide findings: every tracker they name, with its evidence
 
 
 class ObservedTracker(Struct, kw_only=True):
@@ -100,6 +113,13 @@ class Counts(Struct, kw_only=True):
     declared_not_seen: int = 0
 
 
+class Unverified(Struct, kw_only=True):
+    """Something the audit could not verify (analyzer/verification.py): the grade is then not clean."""
+
+    code: str  # BLOCKED | VISIT_INCOMPLETE | BANNER_NOT_SEEN | POLICY_UNREADABLE
+    text: str  # "not verified: …", shown as is in the report, the summary and the popup
+
+
 class Grade(Struct, kw_only=True):
     letter: str  # A … F
     score: int  # 0 … 100
@@ -138,6 +158,15 @@ class Report(Struct, kw_only=True):
     visits: list[VisitSummary] = []
     summary: str = ""
     grade: Grade = msgspec.field(default_factory=lambda: Grade(letter="?", score=0))
+    blocked: bool = False  # a bot wall answered instead of the homepage: not audited
+    unverified: list[Unverified] = []
+
+
+class SummaryProduct(Struct, kw_only=True):
+    id: str
+    name: str
+    company: str | None = None
+    category: str | None = None
 
 
 class SummaryFinding(Struct, kw_only=True):
@@ -145,6 +174,7 @@ class SummaryFinding(Struct, kw_only=True):
     severity: Severity
     title: str
     company_name: str | None = None
+    products: list[SummaryProduct] = []  # the trackers a site-wide finding names (no evidence: see the report)
 
 
 class CompanyTrackers(Struct, kw_only=True):
@@ -180,6 +210,9 @@ class SiteSummary(Struct, kw_only=True):
     declared_not_seen: list[DeclaredSentence] = []  # declared, never observed, with the policy sentence
     banner: str | None = None  # consent-banner outcome of the reject (else accept) visit
     partial: bool = False
+    # Issue 13: a clean grade must be earned. "not verified: …" sentences, and whether a bot wall blocked the audit.
+    blocked: bool = False
+    not_verified: list[str] = []
 
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
@@ -196,7 +229,9 @@ def summary_of(report: Report, top: int = 5) -> SiteSummary:
         policy_found=report.policy.found,
         policy_url=report.policy.url,
         signals=report.signals,
-        top_findings=[SummaryFinding(code=f.code, severity=f.severity, title=f.title, company_name=f.company_name)
+        top_findings=[SummaryFinding(code=f.code, severity=f.severity, title=f.title, company_name=f.company_name,
+                                     products=[SummaryProduct(id=p.id, name=p.name, company=p.company, category=p.category)
+                                               for p in f.products])
                       for f in findings[:top]],
         undeclared=[t.name for t in report.trackers
                     if t.declared in ("none", "negated") and t.source != "unattributed"],
@@ -207,6 +242,8 @@ def summary_of(report: Report, top: int = 5) -> SiteSummary:
         declared_not_seen=[DeclaredSentence(name=d.name, sentence=d.sentence) for d in report.declared_not_seen],
         banner=_banner_outcome(report),
         partial=report.partial,
+        blocked=report.blocked,
+        not_verified=[u.text for u in report.unverified],
     )
 
 

@@ -18,6 +18,7 @@ class Rules:
     penalties: dict[str, int]
     letters: list[tuple[int, str]]
     no_policy_cap: int
+    unverified_cap: int = 89  # highest score when something could not be verified (never an A)
 
     def severity(self, code: str, category: str | None = None) -> str:
         fixed = self.codes[code].get("severity")
@@ -47,4 +48,5 @@ def load_rules() -> Rules:
         penalties=raw["grade"]["penalties"],
         letters=[(int(a), b) for a, b in raw["grade"]["letters"]],
         no_policy_cap=int(raw["grade"]["no_policy_cap"]),
+        unverified_cap=int(raw["grade"].get("unverified_cap", 89)),
     )

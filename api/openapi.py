@@ -72,6 +72,9 @@ SITE_FILTERS = [
     _param("company", "query", {"type": "string", "minLength": 1, "maxLength": 100},
            "Only sites with trackers or findings of this company (id or name)."),
     _param("grade", "query", {"type": "string", "pattern": "^[A-Fa-f?]$"}, "Only sites with this grade."),
+    _param("product", "query", {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.:-]{0,63}$"},
+           "Only sites whose latest audit loads this tracker product (id, e.g. meta-pixel) or names it in a "
+           "finding (site-wide findings list their products)."),
     _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}, "Page size."),
     _param("offset", "query", {"type": "integer", "minimum": 0, "maximum": 10**9, "default": 0}, "Rows to skip."),
 ]

@@ -1,6 +1,11 @@
 """Cookie-banner handling on the fixture banners (prints a table; asserts nothing).
 
-    .venv/bin/python bench/consent.py [--rounds 3] [--concurrency 4]
+    .venv/bin/python bench/consent.py [--rounds 3] [--concurrency 4] [--only real|look-alike]
+
+Two sets: the look-alike fixtures (crawler/testing/sites/banners.yaml) and the real open-source CMPs
+from npm (real_cmps.yaml; `make setup` installs them). For the real CMPs it also audits each crawl and
+counts wrong consent findings (a consent code the fixture does not expect, or an expected one missing),
+and names every CMP it could not refuse, with the reason the handler gave.
 
 For every fixture in crawler/testing/sites/banners.yaml: the reject and accept outcomes over N rounds
 against the fixture's expected outcome, the method (autoconsent rule or heuristic), time from load to
@@ -22,7 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crawler import BrowserOptions, CrawlOptions, Crawler  # noqa: E402
 from crawler.testing import FakeInternet  # noqa: E402
+from crawler.testing.npm_files import require_packages  # noqa: E402
 from crawler.testing.sites import TEST_SITES_DIR, load_sites  # noqa: E402
+
+CONSENT_CODES = {"PRE_CONSENT_TRACKING", "TRACKING_AFTER_REJECT", "CONSENT_MODE_GRANTED_AFTER_REJECT",
+                 "CONSENT_MODE_DENIED_PINGS", "GPC_CONSENT_STRING_NOT_OPTED_OUT", "BANNER_WITHOUT_REJECT",
+                 "OPT_OUT_NOT_RECORDED", "GPC_NOT_IN_CONSENT_STRING"}
 
 
 def options(web: FakeInternet, concurrency: int) -> CrawlOptions:
@@ -35,7 +45,56 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--only", choices=("real", "look-alike"), default=None)
     args = parser.parse_args()
+    if args.only != "look-alike":
+        await real_cmps(args)
+    if args.only != "real":
+        await look_alikes(args)
+
+
+async def real_cmps(args) -> None:
+    from analyzer import analyze_capture
+
+    require_packages()
+    fixtures = {s.host: s.extra["real_cmp"] for s in load_sites(TEST_SITES_DIR) if "real_cmp" in s.extra}
+    rounds: dict[str, list] = defaultdict(list)
+    async with FakeInternet(demo=False) as web:
+        opts = CrawlOptions(browser=BrowserOptions(host_rules=web.host_rules, extra_args=tuple(web.trust_args)),
+                            max_concurrent_visits=args.concurrency, settle_s=1.5, timeout_s=30.0, find_policies=False)
+        async with Crawler(opts) as crawler:
+            for _ in range(args.rounds):
+                for capture in await asyncio.gather(*(crawler.crawl(h) for h in fixtures)):
+                    rounds[capture.domain].append((capture, analyze_capture(capture)))
+    print(f"{'real CMP (npm)':<24} {'package':<22} {'refusal':<8} {'reject':>7} {'accept':>7} {'wrong findings':<30}")
+    hits = total = wrong = 0
+    failures = []
+    for host, expected in fixtures.items():
+        ok = {"reject": 0, "accept": 0}
+        bad_codes: set[str] = set()
+        for capture, report in rounds[host]:
+            for action in ok:
+                record = capture.visit(action).consent
+                if record is not None and record.outcome == expected[action]:
+                    ok[action] += 1
+                else:
+                    why = f"{record.outcome}: {record.reason}" if record else "no consent record"
+                    verb = "refuse" if action == "reject" else "accept"
+                    failures.append(f"  could not {verb} {expected['package']} on {host}: {why}")
+            got = {f.code for f in report.findings if f.code in CONSENT_CODES}
+            diff = got ^ set(expected["findings"])
+            bad_codes |= diff
+            wrong += len(diff)
+        n = len(rounds[host])
+        hits, total = hits + ok["reject"], total + n
+        print(f"{host:<24} {expected['package']:<22} {expected['refusal']:<8} {ok['reject']:>3}/{n:<3} "
+              f"{ok['accept']:>3}/{n:<3} {', '.join(sorted(bad_codes)) or '-':<30}")
+    print("\n".join(failures))
+    print(f"\nreal-CMP reject success rate: {hits}/{total} = {hits / total:.0%} over {len(fixtures)} sites "
+          f"× {args.rounds} round(s); wrong consent findings: {wrong}\n")
+
+
+async def look_alikes(args) -> None:
     fixtures = {s.host: s.extra["banner_fixture"] for s in load_sites(TEST_SITES_DIR) if "banner_fixture" in s.extra}
     rows: dict[str, list] = defaultdict(list)
     async with FakeInternet(demo=False) as web:

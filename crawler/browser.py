@@ -14,8 +14,9 @@ import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playwright.async_api import Browser, BrowserContext, Playwright
+from playwright.async_api import Browser, BrowserContext, Page, Playwright
 
+from . import disguise
 from .capture import BlockedRequest
 from .errors import BrowserNotFoundError, CrawlError
 from .netguard import AddressPolicy, GuardProxy, HostRules, Resolve, dns_server_resolver, system_resolve
@@ -40,6 +41,8 @@ PROXY_BYPASS = "<-loopback>"
 # Flags that would route around the guard proxy or make it see the wrong names.
 GUARD_CONFLICTS = ("--host-resolver-rules", "--proxy-server", "--proxy-bypass-list", "--no-proxy-server",
                    "--proxy-pac-url", "--proxy-auto-detect")
+# Not an automated browser to the pages it audits (crawler/disguise.py).
+VISITOR_ARGS = disguise.DISGUISE_ARGS
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,7 @@ def _playwright_browser_present() -> bool:
 
 
 def launch_args(options: BrowserOptions) -> list[str]:
-    args = list(QUIET_ARGS)
+    args = list(QUIET_ARGS) + list(VISITOR_ARGS)
     if os.geteuid() == 0:
         args.append("--no-sandbox")  # Chromium refuses to run sandboxed as root
     args.extend(GUARD_ARGS)  # host rules are the guard proxy's job: Chromium resolves nothing itself
@@ -102,11 +105,7 @@ def launch_args(options: BrowserOptions) -> list[str]:
 
 def desktop_user_agent(version: str) -> str:
     # HeadlessChrome in the UA makes some consent managers serve bots differently.
-    major = version.split(".", 1)[0]
-    return (
-        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-        f"Chrome/{major}.0.0.0 Safari/537.36"
-    )
+    return disguise.desktop_user_agent(version)
 
 
 @dataclass(frozen=True)
@@ -140,6 +139,8 @@ class LaunchedBrowser:
     guard: NetworkGuard | None = None
     fallback_proxy: GuardProxy | None = None  # the browser-wide proxy, for anything outside our contexts
     profile: Profile | None = None
+    user_agent_in_flag: bool = False  # set browser-wide by --user-agent: contexts must not override it
+    brand_override: bool = False  # the build's client hints name HeadlessChrome: override them per page
     _closed: bool = field(default=False, repr=False)
     _proxies: "weakref.WeakKeyDictionary[BrowserContext, GuardProxy]" = field(
         default_factory=weakref.WeakKeyDictionary, repr=False)
@@ -158,8 +159,9 @@ class LaunchedBrowser:
         guard = self.guard or NetworkGuard.from_options(self.options)
         proxy = await guard.start_proxy()
         try:
+            if not self.user_agent_in_flag:
+                kwargs.setdefault("user_agent", self.user_agent)
             context = await self.browser.new_context(
-                user_agent=self.user_agent,
                 ignore_https_errors=self.options.ignore_https_errors,
                 locale=self.options.locale,
                 viewport={"width": self.options.viewport[0], "height": self.options.viewport[1]},
@@ -193,6 +195,13 @@ class LaunchedBrowser:
         proxy = self._proxies.get(context)
         return list(proxy.unreachable) if proxy is not None else []
 
+    async def new_page(self, context: BrowserContext) -> Page:
+        """A page that shows a desktop Chromium's client hints (crawler/disguise.py)."""
+        page = await context.new_page()
+        if self.brand_override:
+            await disguise.disguise_page(context, page, self.user_agent, self.version, self.options.locale)
+        return page
+
     async def close(self) -> None:
         if self._closed:
             return
@@ -217,12 +226,15 @@ async def launch(playwright: Playwright, options: BrowserOptions) -> LaunchedBro
     fallback = await guard.start_proxy()
     remove_stale_profiles()  # left behind by a process killed before it could clean up
     profile = Profile()
+    version = disguise.chromium_version(executable or playwright.chromium.executable_path)
+    flag_agent = options.user_agent or (desktop_user_agent(version) if version else None)
+    args = launch_args(options) + ([f"--user-agent={flag_agent}"] if flag_agent else [])
     try:
         context = await playwright.chromium.launch_persistent_context(
             profile.path,
             executable_path=executable,
             headless=options.headless,
-            args=launch_args(options),
+            args=args,
             proxy={"server": fallback.server, "bypass": PROXY_BYPASS},
         )
     except Exception:
@@ -231,5 +243,7 @@ async def launch(playwright: Playwright, options: BrowserOptions) -> LaunchedBro
         raise
     browser = context.browser
     assert browser is not None  # Playwright gives persistent contexts a Browser since 1.4x
-    user_agent = options.user_agent or desktop_user_agent(browser.version)
-    return LaunchedBrowser(context, browser, profile.path, user_agent, options, executable, guard, fallback, profile)
+    user_agent = flag_agent or desktop_user_agent(browser.version)
+    return LaunchedBrowser(context, browser, profile.path, user_agent, options, executable, guard, fallback, profile,
+                           user_agent_in_flag=flag_agent is not None,
+                           brand_override=disguise.needs_brand_override(executable, options.headless))

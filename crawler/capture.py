@@ -123,6 +123,7 @@ class ConsentRecord(Struct):
     click_ms: float | None = None
     self_test: bool | None = None
     reason: str | None = None
+    refusal: str | None = None  # how a reject was expressed: "reject" (GDPR-style) or "opt_out" (US sale/sharing)
     timeline: list["TimelineEvent"] = []
     state: dict = {}  # decoded consent signals (TCF, consent mode, USP, GPP, OneTrust groups)
 
@@ -168,6 +169,8 @@ class Visit(Struct):
     canaries: list[CanaryInput] = []  # values typed into the page's fields after load
     collector_errors: list[CollectorError] = []
     blocked: list[BlockedRequest] = []  # connections refused by the address policy
+    text_chars: int | None = None  # visible text of the final page (None: not measured)
+    bot_wall_markers: list[str] = []  # "Vendor: marker" of crawler/data/bot_walls.yaml found on the final page
 
 
 class PolicyDocument(Struct):

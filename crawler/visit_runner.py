@@ -54,7 +54,7 @@ async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_do
     collectors = [cls(state) for cls in COLLECTORS]
     try:
         await _prepare(context, spec, state, collectors, visit, options)
-        page = await asyncio.wait_for(context.new_page(), STAGE_TIMEOUT_S)
+        page = await asyncio.wait_for(browser.new_page(context), STAGE_TIMEOUT_S)
         page.on("dialog", _dismiss)
         await _stage(collectors, "attach", visit, page)
         state.t0 = time.monotonic()

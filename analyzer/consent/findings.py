@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from crawler.capture import CookieRecord, RequestRecord, Visit
 
-from ..findings import AuditContext, _finding, gpc_claim, producer
+from ..findings import AuditContext, _finding, finding_product, gpc_claim, producer
 from ..observed import Sighting, TrackerObservation
 from ..report_model import Evidence, Finding
 from .consent_mode import google_hit
@@ -191,6 +191,11 @@ def state_evidence(consent: VisitConsent, what: str) -> Evidence:
                     text="; ".join([banner, *lines]), detail=what)
 
 
+def _products(groups: dict) -> list:
+    return [finding_product(obs.tracker, [_evidence(w, s) for w, s in seen[:PER_TRACKER_EVIDENCE]])
+            for obs, seen in groups.values()]
+
+
 def _names(groups: dict) -> str:
     return ", ".join(f"{o.tracker.name} ({o.tracker.company_name})" for o, _ in groups.values())
 
@@ -203,17 +208,24 @@ def _first_banner(ctx: AuditContext) -> VisitConsent | None:
 # ---------------------------------------------------------------------------- rules
 
 
+def _us_opt_out_notice(ctx: AuditContext) -> bool:
+    """The banner's only refusal is a US opt-out of sale/sharing: an opt-out regime, where tracking
+    before the choice is the lawful default and the opt-out itself is what must take effect."""
+    reject = _consent(ctx).get("reject")
+    return reject is not None and reject.refusal == "opt_out"
+
+
 @producer
 def pre_consent_tracking(ctx: AuditContext) -> list[Finding]:
     banner = _first_banner(ctx)
-    if banner is None:
+    if banner is None or _us_opt_out_notice(ctx):
         return []
     tracking, _ = _split(ctx, _pre_answer_windows(ctx))
     if not tracking:
         return []
     evidence = [state_evidence(banner, "the banner asking for consent")] + _tracker_evidence(tracking)
     return [_finding(ctx, "PRE_CONSENT_TRACKING", visit="baseline", count=len(tracking), products=_names(tracking),
-                     cmp=banner.cmp or "a cookie banner", evidence=evidence)]
+                     cmp=banner.cmp or "a cookie banner", evidence=evidence, product_list=_products(tracking))]
 
 
 @producer
@@ -230,7 +242,7 @@ def tracking_after_reject(ctx: AuditContext) -> list[Finding]:
     names = _names(tracking) or "no known tracker"
     cookies = ", ".join(f"{c.name} @ {c.domain}" for c in strangers) or "none"
     return [_finding(ctx, "TRACKING_AFTER_REJECT", visit="reject", count=len(tracking), products=names,
-                     cookies=cookies, evidence=evidence)]
+                     cookies=cookies, evidence=evidence, product_list=_products(tracking))]
 
 
 @producer
@@ -245,7 +257,18 @@ def consent_mode_granted_after_reject(ctx: AuditContext) -> list[Finding]:
     evidence = [state_evidence(window.consent, "the reject answer the hits contradict")]
     evidence += [_evidence(window, Sighting("reject", request=r)) for r in granted[:MAX_EVIDENCE]]
     return [_finding(ctx, "CONSENT_MODE_GRANTED_AFTER_REJECT", visit="reject", count=len(granted),
-                     evidence=evidence)]
+                     evidence=evidence, product_list=_granted_products(ctx, window, granted))]
+
+
+def _granted_products(ctx: AuditContext, window: Window, granted: list) -> list:
+    """The Google products whose hits declared granted storage, each with its own hits."""
+    urls = {r.url for r in granted}
+    out = []
+    for obs in ctx.known():
+        hits = [s for s in obs.sightings if s.request is not None and s.request.url in urls and window.contains(s)]
+        if hits:
+            out.append(finding_product(obs.tracker, [_evidence(window, s) for s in hits[:PER_TRACKER_EVIDENCE]]))
+    return out
 
 
 @producer
@@ -281,7 +304,7 @@ def gpc_consent_strings(ctx: AuditContext) -> list[Finding]:
     claim = gpc_claim(ctx)
     if consent is None or claim is None:
         return []
-    failures = _gpc_failures(consent)
+    failures = us_string_failures(consent)
     if not failures:
         return []
     source, claim_evidence = claim
@@ -291,15 +314,49 @@ def gpc_consent_strings(ctx: AuditContext) -> list[Finding]:
                      strings=", ".join(d for _, d in failures), evidence=evidence)]
 
 
-def _gpc_failures(consent: VisitConsent) -> list[tuple[str, str]]:
-    """(decoded state, which string) for every US consent string that does not opt out under GPC."""
+def us_string_failures(consent: VisitConsent) -> list[tuple[str, str]]:
+    """(decoded state, which string) for every US consent string that says "not opted out"."""
     out = []
     if consent.usp is not None and consent.usp.opted_out_of_sale is False:
         out.append((consent.usp.summary(), "US Privacy string"))
     usnat = consent.gpp.usnat if consent.gpp is not None else None
     if usnat is not None and 2 in (usnat.sale_opt_out, usnat.sharing_opt_out, usnat.targeted_advertising_opt_out):
         out.append((usnat.summary(), "GPP usnat section"))
+    for state in consent.gpp.us_states if consent.gpp is not None else []:
+        if state.not_opted_out():
+            out.append((state.summary(), f"GPP {state.name} section"))
     return out
+
+
+@producer
+def gpc_not_in_consent_strings(ctx: AuditContext) -> list[Finding]:
+    """GPC on, and the site's own US consent strings (it runs a US privacy CMP) say "not opted out".
+    Without a GPC claim: GPC is a legal opt-out of sale/sharing in California, Colorado and other
+    states, and a CMP that writes US strings is the site saying those laws apply."""
+    consent = _consent(ctx).get("gpc")
+    if consent is None or gpc_claim(ctx) is not None:
+        return []  # with a claim, GPC_CONSENT_STRING_NOT_OPTED_OUT says it, with the claim
+    failures = us_string_failures(consent)
+    if not failures:
+        return []
+    evidence = [Evidence(kind="consent_state", visit="gpc", text=text, detail=detail) for text, detail in failures]
+    return [_finding(ctx, "GPC_NOT_IN_CONSENT_STRING", visit="gpc", strings=", ".join(d for _, d in failures),
+                     evidence=evidence)]
+
+
+@producer
+def opt_out_not_recorded(ctx: AuditContext) -> list[Finding]:
+    """A "Do Not Sell or Share" control was used, but the US consent strings still say "not opted out"."""
+    consent = _consent(ctx).get("reject")
+    if consent is None or consent.refusal != "opt_out" or not consent.answered:
+        return []
+    failures = us_string_failures(consent)
+    if not failures:
+        return []
+    evidence = [state_evidence(consent, "the opt-out answer")]
+    evidence += [Evidence(kind="consent_state", visit="reject", text=text, detail=detail) for text, detail in failures]
+    return [_finding(ctx, "OPT_OUT_NOT_RECORDED", visit="reject", strings=", ".join(d for _, d in failures),
+                     evidence=evidence)]
 
 
 @producer

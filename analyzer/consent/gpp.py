@@ -1,13 +1,18 @@
 """IAB Global Privacy Platform strings: header (section ids, Fibonacci-coded) and the sections the
-findings read: ``usnat`` (id 7; v1 and v2), ``uspv1`` (6) and ``tcfeuv2`` (2). US state sections
-(8–22) share usnat's opt-out fields' meaning; they are listed by name, not decoded.
+findings read: ``usnat`` (id 7; v1 and v2), ``uspv1`` (6), ``tcfeuv2`` (2) and the US state sections
+(8–27: usca, usva, usco, …), whose core layouts are data (``gpp_us_states.yaml``, generated from the
+IAB's reference implementation) and whose opt-out fields mean what usnat's do.
 
 usnat opt-out fields: 0 = not applicable, 1 = opted out, 2 = did not opt out.
 """
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 import msgspec
+import yaml
 
 from .bits import BitReader, DecodeError
 from .tcf import TCString, decode_tc_string
@@ -16,8 +21,9 @@ from .usp import USPrivacy, decode_usp
 SECTION_NAMES = {
     2: "tcfeuv2", 5: "tcfcav1", 6: "uspv1", 7: "usnat", 8: "usca", 9: "usva", 10: "usco", 11: "usut", 12: "usct",
     13: "usfl", 14: "usmt", 15: "usor", 16: "ustx", 17: "usde", 18: "usia", 19: "usne", 20: "usnh", 21: "usnj",
-    22: "ustn", 23: "usmn",
+    22: "ustn", 23: "usmn", 24: "usmd", 25: "usin", 26: "usky", 27: "usri",
 }
+US_STATES_FILE = Path(__file__).with_name("gpp_us_states.yaml")
 OPT_OUT = {0: "not applicable", 1: "opted out", 2: "did not opt out"}
 
 
@@ -47,6 +53,27 @@ class UsNat(msgspec.Struct, kw_only=True):
                 + ("" if self.gpc is None else f", GPC flag {'set' if self.gpc else 'not set'}"))
 
 
+class UsState(msgspec.Struct, kw_only=True):
+    """A US state section: its name and the 2-bit opt-out fields it has (None: the state has no such field)."""
+
+    name: str
+    sale_opt_out: int | None = None
+    sharing_opt_out: int | None = None
+    targeted_advertising_opt_out: int | None = None
+    gpc: bool | None = None
+    fields: dict[str, int | list[int]] = {}  # every core field, as decoded
+
+    def not_opted_out(self) -> bool:
+        return 2 in (self.sale_opt_out, self.sharing_opt_out, self.targeted_advertising_opt_out)
+
+    def summary(self) -> str:
+        parts = [f"{what} {OPT_OUT.get(value, '?')}" for what, value in (
+            ("sale", self.sale_opt_out), ("sharing", self.sharing_opt_out),
+            ("targeted advertising", self.targeted_advertising_opt_out)) if value is not None]
+        return (f"GPP {self.name}: " + ", ".join(parts)
+                + ("" if self.gpc is None else f", GPC flag {'set' if self.gpc else 'not set'}"))
+
+
 class GPPString(msgspec.Struct, kw_only=True):
     string: str
     version: int
@@ -55,6 +82,7 @@ class GPPString(msgspec.Struct, kw_only=True):
     usnat: UsNat | None = None
     uspv1: USPrivacy | None = None
     tcfeuv2: TCString | None = None
+    us_states: list[UsState] = []
     errors: list[str] = []  # sections present but not decodable
 
 
@@ -77,6 +105,38 @@ def decode_usnat(text: str) -> UsNat:
         sr = BitReader(sub)
         if sr.int(2) == 1:  # subsection type 1: GPC
             out.gpc = sr.bool()
+    return out
+
+
+@functools.cache
+def us_state_layouts(path: Path = US_STATES_FILE) -> dict[int, dict]:
+    raw = yaml.safe_load(path.read_text("utf-8"))
+    out = {}
+    for section in raw["sections"]:
+        for f in section["core"]:
+            if not isinstance(f.get("bits"), int) or not f.get("name"):
+                raise ValueError(f"{path}: {section.get('name')}: bad field {f!r}")
+        out[int(section["id"])] = section
+    return out
+
+
+def decode_us_state(section_id: int, text: str) -> UsState:
+    layout = us_state_layouts().get(section_id)
+    if layout is None:
+        raise DecodeError(f"GPP section {section_id} is not a known US state section")
+    parts = text.split(".")
+    r = BitReader(parts[0])
+    fields: dict[str, int | list[int]] = {}
+    for f in layout["core"]:
+        fields[f["name"]] = r.ints(f["count"], f["bits"]) if "count" in f else r.int(f["bits"])
+    out = UsState(name=layout["name"], fields=fields, sale_opt_out=fields.get("sale_opt_out"),
+                  sharing_opt_out=fields.get("sharing_opt_out"),
+                  targeted_advertising_opt_out=fields.get("targeted_advertising_opt_out"))
+    if layout.get("gpc_subsection"):
+        for sub in parts[1:]:
+            sr = BitReader(sub)
+            if sr.int(2) == 1:
+                out.gpc = sr.bool()
     return out
 
 
@@ -108,6 +168,12 @@ def decode_gpp(text: str) -> GPPString:
                     sections=[SECTION_NAMES.get(i, f"section {i}") for i in ids])
     decoders = {7: ("usnat", decode_usnat), 6: ("uspv1", decode_usp), 2: ("tcfeuv2", decode_tc_string)}
     for section_id, body in zip(ids, parts[1:]):
+        if section_id in us_state_layouts():
+            try:
+                out.us_states.append(decode_us_state(section_id, body))
+            except DecodeError as exc:
+                out.errors.append(f"{SECTION_NAMES.get(section_id, section_id)}: {exc}")
+            continue
         if section_id not in decoders:
             continue
         name, decode = decoders[section_id]

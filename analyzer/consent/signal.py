@@ -7,7 +7,7 @@ from ..report_model import Signal
 from .findings import _consent
 
 CONTRADICTING = frozenset({"PRE_CONSENT_TRACKING", "TRACKING_AFTER_REJECT", "CONSENT_MODE_GRANTED_AFTER_REJECT",
-                           "BANNER_WITHOUT_REJECT"})
+                           "BANNER_WITHOUT_REJECT", "OPT_OUT_NOT_RECORDED"})
 
 
 def banner_signal(ctx: AuditContext, codes: set[str]) -> Signal:

@@ -69,6 +69,7 @@ class VisitConsent(msgspec.Struct, kw_only=True):
     click_ms: float | None = None
     self_test: bool | None = None
     reason: str | None = None
+    refusal: str | None = None  # "reject" (GDPR-style) or "opt_out" (US "Do Not Sell or Share")
     tcf: TCString | None = None
     tcf_source: str | None = None  # "api" or "cookie"
     usp: USPrivacy | None = None
@@ -88,7 +89,8 @@ class VisitConsent(msgspec.Struct, kw_only=True):
         out = [x.summary() for x in (self.tcf, self.usp, self.onetrust) if x is not None]
         if self.gpp is not None:
             out.append(f"GPP sections {', '.join(self.gpp.sections) or 'none'}"
-                       + (f"; {self.gpp.usnat.summary()}" if self.gpp.usnat else ""))
+                       + (f"; {self.gpp.usnat.summary()}" if self.gpp.usnat else "")
+                       + "".join(f"; {s.summary()}" for s in self.gpp.us_states))
         if self.cookiebot:
             granted = [k for k in ("preferences", "statistics", "marketing") if self.cookiebot.get(k)]
             out.append(f"Cookiebot consent: {', '.join(granted) or 'necessary only'}")
@@ -137,6 +139,7 @@ def decode_visit_consent(visit: Visit) -> VisitConsent | None:
         if record.outcome != "not_attempted":
             out.outcome, out.cmp, out.method, out.reason = record.outcome, record.cmp, record.method, record.reason
             out.banner_shown_ms, out.click_ms, out.self_test = record.banner_shown_ms, record.click_ms, record.self_test
+            out.refusal = getattr(record, "refusal", None)
             if record.click_ms is not None:
                 out.split = answer_split(visit, record.click_ms)
         _decode_signals(record.state or {}, out)

@@ -79,6 +79,7 @@ class AuditRef(Row, kw_only=True):
 class SiteQuery(Row, kw_only=True):
     finding: str | None = None  # finding code
     company: str | None = None  # company id or name (case-insensitive)
+    product: str | None = None  # tracker product id (e.g. meta-pixel): loaded, or named by a finding
     grade: str | None = None
     limit: int = 50
     offset: int = 0

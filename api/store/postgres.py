@@ -276,6 +276,11 @@ class PostgresStore:
                          " OR EXISTS (SELECT 1 FROM findings f WHERE f.report_id = s.latest_report_id"
                          " AND (lower(f.company_id) = lower(%s) OR lower(f.company_name) = lower(%s))))")
             params.extend([query.company] * 4)
+        if query.product:  # loads it, or a per-tracker finding names it (as in the SQLite store)
+            where.append("(EXISTS (SELECT 1 FROM trackers t WHERE t.report_id = s.latest_report_id AND t.key = %s)"
+                         " OR EXISTS (SELECT 1 FROM findings f WHERE f.report_id = s.latest_report_id"
+                         " AND f.product_id = %s))")
+            params.extend([query.product] * 2)
         clause = " AND ".join(where)
         async with self._conn() as conn:
             total = (await (await conn.execute(f"SELECT count(*) AS n FROM sites s WHERE {clause}", params)).fetchone())

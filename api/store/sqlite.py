@@ -267,6 +267,13 @@ class SqliteStore:
                          " AND (t.company_id = ? OR t.company_name = ?)) OR EXISTS (SELECT 1 FROM findings f"
                          " WHERE f.report_id = s.latest_report_id AND (f.company_id = ? OR f.company_name = ?)))")
             params.extend([query.company] * 4)
+        if query.product:
+            # Site-wide findings name only trackers the audit observed, so "loads it or a finding names it"
+            # is the trackers table (key = product id) plus the per-tracker findings' product_id.
+            where.append("(EXISTS (SELECT 1 FROM trackers t WHERE t.report_id = s.latest_report_id AND t.key = ?)"
+                         " OR EXISTS (SELECT 1 FROM findings f WHERE f.report_id = s.latest_report_id"
+                         " AND f.product_id = ?))")
+            params.extend([query.product] * 2)
         clause = " AND ".join(where)
 
         def fetch(conn: sqlite3.Connection) -> tuple[list[SiteRow], int]:

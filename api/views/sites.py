@@ -21,6 +21,7 @@ from .common import etag_matches, int_param, json_response, link
 
 _decode_summary = msgspec.json.Decoder(SiteSummary).decode
 _CODE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_PRODUCT = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,63}$")
 SUMMARY_CACHE = "public, max-age=60"
 
 
@@ -123,7 +124,10 @@ def site_query(request: web.Request) -> SiteQuery:
     company = request.query.get("company")
     if company is not None and not 0 < len(company) <= 100:
         raise BadRequestError("company must be 1 … 100 characters")
-    return SiteQuery(grade=grade, finding=finding, company=company,
+    product = request.query.get("product")
+    if product is not None and not _PRODUCT.match(product):
+        raise BadRequestError("product must be a tracker product id such as meta-pixel")
+    return SiteQuery(grade=grade, finding=finding, company=company, product=product,
                      limit=int_param(request, "limit", 50, 1, 200), offset=int_param(request, "offset", 0, 0, 10**9))
 
 

@@ -18,7 +18,7 @@ from ..collectors.base import VisitState
 from . import heuristic
 from .autoconsent import AutoconsentSession, EngineEvent, RuleSet, load_rules
 from .heuristic import HeuristicBanner
-from .vocabulary import Vocabulary, load_vocabulary
+from .vocabulary import REFUSALS, Vocabulary, load_vocabulary
 
 SESSION_KEY = "consent_session"
 
@@ -32,6 +32,7 @@ class ConsentOptions:
     action_timeout_s: float = 8.0  # one opt-out/opt-in, including multi-step settings dialogs
     self_test_timeout_s: float = 3.0
     close_timeout_s: float = 2.0  # a heuristic click must close the banner within this
+    retry_after_s: float = 2.0  # an answer with no visible effect is given once more after this (late handlers)
     budget_s: float = 12.0  # all of it; keep below the visit's timeout_s so the timeline survives
 
 
@@ -138,6 +139,7 @@ class ConsentOperator:
                                  record: ConsentRecord, timeline: Timeline) -> ConsentRecord:
         record.method, record.cmp, record.banner_shown_ms = "autoconsent", popup.cmp, popup.t_ms
         frame = popup.frame
+        before = await _consent_snapshot(page)
         armed = session.arm()
         timeline.add("answer", f"autoconsent {'optOut' if action == 'reject' else 'optIn'} ({popup.cmp})", armed)
         if frame is None or not await session.send(frame, {"type": "optOut" if action == "reject" else "optIn"}):
@@ -150,10 +152,32 @@ class ConsentOperator:
             timeline.add(result_type, f"{popup.cmp}: {why}")
             return await self._rules_failed(page, session, action, record, timeline, f"the {popup.cmp} rule {why}")
         timeline.add(result_type, f"{popup.cmp}: true", result.t_ms)
+        if not await self._took_effect(page, before):
+            # Clicked too early (handlers attached after the banner was drawn, as tarteaucitron does):
+            # nothing changed, so answer once more.
+            timeline.add("retry", f"{popup.cmp}: no effect seen (banner still shown, no cookie changed); answering again")
+            await asyncio.sleep(self.options.retry_after_s)
+            again = session.arm()
+            if not await session.send(frame, {"type": "optOut" if action == "reject" else "optIn"}):
+                return _fail(record, timeline, f"the {popup.cmp} frame went away before the second answer")
+            result = await session.wait_for(result_type, self.options.action_timeout_s, since_ms=again, frame=frame)
+            _mark_click(session, record, timeline, again, result.t_ms if result else None)
+            if result is None or not result.message.get("result") or not await self._took_effect(page, before):
+                return _fail(record, timeline, f"the {popup.cmp} answer had no effect, twice (banner still shown, "
+                                               "no consent cookie changed)")
+            timeline.add(result_type, f"{popup.cmp}: true (second answer)", result.t_ms)
         record.outcome = "done"
+        if action == "reject":
+            record.refusal = "reject"
         if result.message.get("scheduleSelfTest"):
             await self._self_test(session, frame, record, timeline)
         return record
+
+    async def _took_effect(self, page: Page, before: frozenset | None) -> bool:
+        """The answer changed something a CMP changes: a cookie was written, or the banner is gone."""
+        if before is not None and await _consent_snapshot(page) != before:
+            return True
+        return await heuristic.scan_page(page, self.vocabulary) is None
 
     async def _self_test(self, session: AutoconsentSession, frame, record: ConsentRecord, timeline: Timeline) -> None:
         asked = session.state.now_ms()
@@ -183,7 +207,7 @@ class ConsentOperator:
         record.method = "heuristic"
         if not keep_shown:
             record.banner_shown_ms = timeline.add("banner_shown", banner.describe(), banner.seen_ms)
-        button = banner.first("reject" if action == "reject" else "accept")
+        button = banner.refusal() if action == "reject" else banner.first("accept")
         if button is None and action == "reject":
             return await self._reject_in_settings(session, banner, record, timeline)
         if button is None:
@@ -208,6 +232,8 @@ class ConsentOperator:
         if not record.self_test:
             return _fail(record, timeline, f"banner still visible after clicking {button.label!r}")
         record.outcome = "done"
+        if button.kind in REFUSALS:
+            record.refusal = button.kind
         return record
 
     async def _reject_in_settings(self, session: AutoconsentSession, banner: HeuristicBanner, record: ConsentRecord,
@@ -220,8 +246,8 @@ class ConsentOperator:
             if await heuristic.click(banner, settings):
                 await asyncio.sleep(0.7)
                 layer = await heuristic.scan_page(banner.frame.page, self.vocabulary)
-                if layer is not None and layer.first("reject") is not None:
-                    return await self._click_and_check(session, layer, layer.first("reject"), record, timeline)
+                if layer is not None and layer.refusal() is not None:
+                    return await self._click_and_check(session, layer, layer.refusal(), record, timeline)
                 if layer is not None and layer.first("save") is not None:
                     unticked = await heuristic.uncheck_all(layer)
                     timeline.add("untick", f"{unticked} optional purpose(s) switched off")
@@ -230,6 +256,14 @@ class ConsentOperator:
         record.reason = f"the banner offers {', '.join(banner.kinds()) or 'no classified buttons'} but no way to reject"
         timeline.add("no_reject_option", record.reason)
         return record
+
+
+async def _consent_snapshot(page: Page) -> frozenset | None:
+    """Every cookie of the visit (name, domain, value): a CMP's answer writes at least one."""
+    try:
+        return frozenset((c["name"], c["domain"], c["value"]) for c in await page.context.cookies())
+    except Exception:  # noqa: BLE001 - a closed context has nothing to compare
+        return None
 
 
 def _mark_click(session: AutoconsentSession, record: ConsentRecord, timeline: Timeline, armed: float,

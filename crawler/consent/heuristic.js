@@ -1,13 +1,17 @@
 /* The heuristic banner finder, run in one frame: a visible fixed/sticky element (or dialog) that
-   talks about cookies and holds reject/accept-like buttons. Vocabulary comes from vocabulary.yaml;
+   talks about cookies and holds reject/accept-like buttons, or, whatever its words, offers a choice
+   (accept next to reject / US opt-out) or sits in a frame with a consent API. Vocabulary comes from vocabulary.yaml;
    `norm` and `classify` must agree with vocabulary.py. One function, dispatching on args.op. */
 (args) => {
   const EDGE = /^[\s.,;:!?…"'«»“”‘’()\[\]{}<>→›\-–—*·|\/]+|[\s.,;:!?…"'«»“”‘’()\[\]{}<>→›\-–—*·|\/]+$/g;
   const norm = (s) => (s || '').normalize('NFC').toLowerCase().replace(/\u2019/g, "'")
     .replace(/\u00a0/g, ' ').replace(/\s+/g, ' ').replace(EDGE, '');
   const v = args.vocab || {};
-  const KINDS = ['reject', 'accept', 'settings', 'save'];
-  const CONTAINED = ['reject', 'settings', 'save', 'accept'];
+  const KINDS = ['opt_out', 'reject', 'accept', 'settings', 'save'];
+  const CONTAINED = ['opt_out', 'reject', 'settings', 'save', 'accept'];
+  /* globals of consent APIs and CMPs: a floating element with classified controls in such a frame is a banner */
+  const CMP_GLOBALS = ['__tcfapi', '__gpp', '__uspapi', '__cmp', 'Cookiebot', 'OneTrust', 'Didomi', 'klaro', 'orejime',
+    'tarteaucitron', 'CookieConsent', 'cookieconsent', 'UC_UI', 'Osano'];
   const classify = (label) => {
     const text = norm(label);
     if (!text || text.length > v.max_label_chars) return null;
@@ -68,9 +72,10 @@
       if (floating && visible(el)) candidates.push(el);
     }
     let best = null;
+    const cmpGlobal = CMP_GLOBALS.some((g) => { try { return window[g] !== undefined; } catch (e) { return false; } });
     for (const el of candidates) {
       const text = norm(el.innerText || el.textContent || '').slice(0, 4000);
-      if (!v.banner_words.some((w) => text.includes(w))) continue;
+      const worded = v.banner_words.some((w) => text.includes(w));
       const buttons = [];
       for (const b of within(el, BUTTONS)) {
         if (!visible(b)) continue;
@@ -79,10 +84,16 @@
       }
       const kinds = new Set(buttons.filter((b) => b.kind).map((b) => b.kind));
       if (!kinds.size) continue;
+      /* by structure: a choice between yes and no, or a US opt-out link, or a CMP on the page */
+      const choice = kinds.has('accept') && (kinds.has('reject') || kinds.has('opt_out'));
+      if (!worded && !choice && !kinds.has('opt_out') && !(cmpGlobal && (kinds.has('accept') || kinds.has('reject')))) continue;
       const r = el.getBoundingClientRect();
-      const score = [kinds.has('reject') || kinds.has('accept') ? 1 : 0, kinds.size, -(r.width * r.height)];
-      const better = !best || score[0] > best.score[0] || (score[0] === best.score[0] &&
-        (score[1] > best.score[1] || (score[1] === best.score[1] && score[2] > best.score[2])));
+      const score = [worded || cmpGlobal ? 1 : 0, kinds.has('reject') || kinds.has('accept') || kinds.has('opt_out') ? 1 : 0,
+        kinds.size, -(r.width * r.height)];
+      let better = !best;
+      for (let i = 0; !better && i < score.length; i++) {
+        if (score[i] !== best.score[i]) { better = score[i] > best.score[i]; break; }
+      }
       if (better) best = { el, text, buttons, score };
     }
     if (!best) return null;

@@ -41,6 +41,10 @@ class HeuristicBanner:
     def first(self, kind: str) -> Button | None:
         return next((b for b in self.buttons if b.kind == kind), None)
 
+    def refusal(self) -> Button | None:
+        """The way to say no: a reject button, else a US opt-out of sale/sharing."""
+        return self.first("reject") or self.first("opt_out")
+
     def kinds(self) -> list[str]:
         return sorted({b.kind for b in self.buttons if b.kind})
 

@@ -11,7 +11,9 @@ from pathlib import Path
 import yaml
 
 VOCABULARY_FILE = Path(__file__).with_name("vocabulary.yaml")
-BUTTON_KINDS = ("reject", "accept", "settings", "save")
+BUTTON_KINDS = ("opt_out", "reject", "accept", "settings", "save")
+CONTAINED_ORDER = ("opt_out", "reject", "settings", "save", "accept")  # must agree with heuristic.js
+REFUSALS = ("reject", "opt_out")  # kinds that say no (GDPR-style refusal, US opt-out of sale/sharing)
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class Vocabulary:
             if text in self.buttons[kind]:
                 return kind
         padded = f" {text} "
-        for kind in ("reject", "settings", "save", "accept"):
+        for kind in CONTAINED_ORDER:
             if any(f" {p} " in padded for p in self.buttons[kind]):
                 return kind
         return None

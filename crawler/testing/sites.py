@@ -219,6 +219,10 @@ def install_site(web_: "FakeInternet", site: SiteSpec) -> None:
         web_.https_only.add(site.host)
     for container_id, tags in site.gtm_containers.items():
         web_.registries["gtm_containers"][container_id] = container_config(tags)
+    if site.extra.get("serves_npm"):
+        from .npm_files import PREFIX, handler
+
+        web_.add_route(site.host, PREFIX, handler(), prefix=True)
     if site.role:
         web_.sites[site.role] = site.host
 

@@ -110,6 +110,12 @@ async def test_site_list_filters_and_pages(store):
     assert [r.domain for r in rows] == ["a-shop.com"]
     rows, _ = await store.list_sites(SiteQuery(company="google"))  # by id
     assert [r.domain for r in rows] == ["a-shop.com", "b-news.com"]
+    rows, _ = await store.list_sites(SiteQuery(product="meta-pixel"))  # loaded (trackers table)
+    assert [r.domain for r in rows] == ["a-shop.com"]
+    rows, _ = await store.list_sites(SiteQuery(product="hotjar"))
+    assert [r.domain for r in rows] == ["c-blog.com"]
+    rows, _ = await store.list_sites(SiteQuery(product="tiktok-pixel"))
+    assert rows == []
     rows, total = await store.list_sites(SiteQuery(limit=2, offset=2))
     assert total == 3 and [r.domain for r in rows] == ["c-blog.com"]
     rows, total = await store.list_sites(SiteQuery(grade="B"))

@@ -4,6 +4,11 @@
    reject button opts out. */
 (function () {
   var optedOut = false;
+  /* data-late-handlers on the script tag: the banner is drawn before its button handlers exist (real CMPs
+     do this: tarteaucitron loads its services and language first). Modelled deterministically: handlers
+     are attached only after the first click, which is lost, whenever it comes. */
+  var me = document.currentScript;
+  var late = !!(me && me.dataset.lateHandlers);
   function strings() {
     return { ids: [7], string: cwCmp.gppString([[7, cwCmp.usnat({ notice: true, saleOptOut: optedOut, sharingOptOut: optedOut,
                                                                 targetedAdvertisingOptOut: optedOut, gpc: false })]]) };
@@ -26,7 +31,11 @@
   cwCmp.onReady(function () {
     var box = cwCmp.render('cookieyes-markup');
     if (!box) return;
-    box.querySelector('[data-cky-tag=accept-button]').addEventListener('click', function () { answer(true); });
-    box.querySelector('[data-cky-tag=reject-button]').addEventListener('click', function () { answer(false); });
+    function attach() {
+      box.querySelector('[data-cky-tag=accept-button]').addEventListener('click', function () { answer(true); });
+      box.querySelector('[data-cky-tag=reject-button]').addEventListener('click', function () { answer(false); });
+    }
+    if (!late) return attach();
+    box.addEventListener('click', function lost() { box.removeEventListener('click', lost, true); setTimeout(attach, 300); }, true);
   });
 })();
