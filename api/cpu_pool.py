@@ -12,6 +12,8 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -27,6 +29,24 @@ WORKER_MEMORY_BYTES = 2 * 1024**3  # address space per worker: a hostile input f
 
 class WorkerCrashedError(RuntimeError):
     """A worker process died while running a job's work (the pool is replaced for the next job)."""
+
+
+def _init_worker(max_bytes: int | None) -> None:
+    _exit_with_parent()
+    if max_bytes:
+        _limit_memory(max_bytes)
+
+
+def _exit_with_parent() -> None:
+    # A service killed by a signal never calls close(): without this its idle workers would live on.
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _limit_memory(max_bytes: int) -> None:
@@ -49,8 +69,7 @@ class CpuPool:
             # spawn, not fork: the service has threads (aiohttp, Playwright) a fork would copy mid-lock.
             self._executor = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_limit_memory if self.memory_bytes else None,
-                initargs=(self.memory_bytes,) if self.memory_bytes else ())
+                initializer=_init_worker, initargs=(self.memory_bytes,))
         return self._executor
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:

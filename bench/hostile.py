@@ -94,7 +94,7 @@ async def bench(args: argparse.Namespace) -> None:
     db = str(Path(tempfile.mkdtemp(prefix="cw-hostile-")) / "cw.db")
     token = await prepare(db)
     port = free_port()
-    service = mp.get_context("spawn").Process(target=run_service, args=(db, port), daemon=True)
+    service = mp.get_context("spawn").Process(target=run_service, args=(db, port))  # not daemonic: it starts a CPU pool
     service.start()
     paths = ["/v1/health", f"/v1/sites/{SUMMARY_DOMAIN}/summary"]
     try:
