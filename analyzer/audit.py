@@ -82,8 +82,18 @@ def _policy_part(privacy, cookie, analysis) -> PolicyPart:
         cookie_policy_url=(cookie.final_url or cookie.url) if cookie else None,
         language=privacy.language,
         text_sha256=hashlib.sha256(privacy.text.encode()).hexdigest(),
+        truncated=_truncation(privacy),
         analysis=msgspec.to_builtins(analysis),
     )
+
+
+def _truncation(policy: PolicyDocument) -> str | None:
+    cuts = []
+    if policy.html_truncated_from:
+        cuts.append(f"page HTML read to {len(policy.html):,} of {policy.html_truncated_from:,} characters")
+    if policy.text_truncated_from:
+        cuts.append(f"text analysed to {len(policy.text):,} of {policy.text_truncated_from:,} characters")
+    return "; ".join(cuts) or None
 
 
 def _counts(ctx: AuditContext, analysis, not_seen) -> Counts:

@@ -97,6 +97,7 @@ class PolicyPart(Struct, kw_only=True):
     cookie_policy_url: str | None = None
     language: str | None = None
     text_sha256: str | None = None
+    truncated: str | None = None  # set when a size cap cut the policy page: what was read of how much
     analysis: dict | None = None  # analyzer.policy.PolicyAnalysis as JSON (see docs/report-schema.md)
 
 

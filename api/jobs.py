@@ -14,8 +14,10 @@ import time
 from typing import Any
 
 from crawler import BrowserNotFoundError, Crawler, InvalidDomainError
+from crawler.offload import release_runner, use_runner
 
 from .config import ServiceConfig
+from .cpu_pool import CpuPool
 from .errors import TargetRefusedError, disk_full
 from .records import prepare_audit
 from .store.base import Job, Store
@@ -48,9 +50,11 @@ class JobRunner:
         self._workers: list[asyncio.Task] = []
         self._crawler: Crawler | None = None
         self._crawler_lock = asyncio.Lock()
+        self._cpu = CpuPool()  # extraction and analysis: never on the loop that answers requests
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
+        use_runner(self._cpu.run)  # the crawler's policy text extraction, too
         await self.recover_stale()
         self._workers = [asyncio.create_task(self._worker(), name=f"crawl-worker-{i}")
                          for i in range(self.config.concurrency)]
@@ -74,6 +78,8 @@ class JobRunner:
         if self._crawler is not None:
             await self._crawler.__aexit__(None, None, None)
             self._crawler = None
+        release_runner(self._cpu.run)
+        self._cpu.close()
 
     def wake(self) -> None:
         self._wake.set()
@@ -149,7 +155,7 @@ class JobRunner:
             crawler = await self._shared_crawler()
             capture = await crawler.crawl(job.domain)
             await self.store.set_progress(job.id, "analyzing")
-            report = await asyncio.to_thread(_analyze, capture)
+            report = await self._cpu.run(_analyze, capture)
             audit = await asyncio.to_thread(prepare_audit, capture, report)
             await self.store.save_audit(audit, job.id)
             log.info("crawl job %d (%s) done", job.id, job.domain)

@@ -20,7 +20,8 @@ def render_capture_summary(console: Console, capture: Capture) -> None:
     console.print(f"start URL: {capture.start_url}")
     for policy in capture.policies:
         console.print(f"{policy.kind} policy: {policy.final_url or policy.url} (via {policy.found_via}"
-                      f"{', “' + policy.link_text + '”' if policy.link_text else ''}; {len(policy.text)} chars)")
+                      f"{', “' + policy.link_text + '”' if policy.link_text else ''}; {len(policy.text)} chars"
+                      f"{f' of {policy.text_truncated_from}' if policy.text_truncated_from else ''})")
     if not any(p.kind == "privacy" for p in capture.policies):
         console.print("[yellow]no privacy policy found[/yellow]")
     table = Table("visit", "status", "requests", "third-party hosts", "cookies (3rd-party)", "storage", "notes")
@@ -52,6 +53,8 @@ def render_report(console: Console, report, *, show_info: bool = False) -> None:
     policy = report.policy
     console.print(f"privacy policy: {policy.url or '[yellow]not found[/yellow]'}"
                   + (f" · cookie policy: {policy.cookie_policy_url}" if policy.cookie_policy_url else ""))
+    if policy.truncated:
+        console.print(f"[yellow]privacy policy cut by size caps: {policy.truncated}[/yellow]")
     _render_findings(console, report, show_info)
     signals = Table("signal", "policy says", "observed", "verdict", title="Signals")
     for name, signal in report.signals.items():

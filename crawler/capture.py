@@ -186,6 +186,10 @@ class PolicyDocument(Struct):
     title: str | None = None
     html: str = ""
     text: str = ""
+    # Set when a cap cut the page: the DOM's full length (html keeps the first MAX_PAGE_HTML_CHARS) and
+    # the main text's full length (text keeps the first MAX_POLICY_TEXT_CHARS), both in characters.
+    html_truncated_from: int | None = None
+    text_truncated_from: int | None = None
 
 
 class WellKnown(Struct):

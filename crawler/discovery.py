@@ -18,7 +18,9 @@ from .browser import LaunchedBrowser
 from .capture import BlockedRequest, PolicyDocument, WellKnown
 from .errors import CrawlError
 from .policy_links import Anchor, find_policy_links, looks_like_policy, vocabulary
-from .text_extract import extract_main_text, page_language
+from .offload import run_off_loop
+from .page_html import cut_length, read_page_html
+from .text_extract import extract_main_text, page_language, policy_text
 
 WELL_KNOWN_FILES = ("/.well-known/gpc.json", "/.well-known/dnt-policy.txt")
 MAX_BODY = 200_000
@@ -28,7 +30,7 @@ ANCHORS_JS = """
   const inFooter = !!a.closest('footer, [role=contentinfo], #footer, .footer, [class*=footer], [id*=footer]');
   const inNav = !!a.closest('nav, header, [role=navigation], [role=banner]');
   const text = (a.innerText || a.textContent || '').trim() || a.getAttribute('aria-label') || a.getAttribute('title') || '';
-  return [a.getAttribute('href'), text.slice(0, 200), inFooter, inNav];
+  return [(a.getAttribute('href') || '').slice(0, 4000), text.slice(0, 200), inFooter, inNav];
 })
 """
 
@@ -179,8 +181,8 @@ async def _open_policy(page: Page, kind: str, url: str, found_via: str, link_tex
     status = response.status if response else None
     if status is None or status >= 400:
         return None
-    html = await page.content()
-    text = extract_main_text(html)
+    html, html_length = await read_page_html(page)
+    text, text_length = await run_off_loop(policy_text, html)
     # A linked privacy page is kept even when thin (the site calls it its policy); anything else
     # must read like a policy: "Cookie settings" links often lead to a preferences widget.
     if not (kind == "privacy" and found_via == "link") and not looks_like_policy(text):
@@ -188,6 +190,7 @@ async def _open_policy(page: Page, kind: str, url: str, found_via: str, link_tex
     return PolicyDocument(
         kind=kind, url=url, found_via=found_via, link_text=link_text, status=status, final_url=page.url,
         language=page_language(html), title=await page.title(), html=html, text=text,
+        html_truncated_from=cut_length(html, html_length), text_truncated_from=text_length,
     )
 
 
@@ -209,6 +212,7 @@ async def fetch_policy_text(browser: LaunchedBrowser, url: str, timeout_s: float
             raise CrawlError(f"{url}: {str(exc).splitlines()[0]}") from None
         if response is None or response.status >= 400:
             raise CrawlError(f"{url}: HTTP {response.status if response else 'no response'}")
-        return extract_main_text(await page.content())
+        html, _ = await read_page_html(page)
+        return await run_off_loop(extract_main_text, html)
     finally:
         await context.close()

@@ -182,8 +182,11 @@ class AutoconsentSession:
     # ------------------------------------------------------------------ to the page
     async def send(self, frame: Frame, message: dict) -> bool:
         try:
+            # As one JSON string: Playwright validates an object argument field by field on the event loop,
+            # which for initResp (~800 rules) stalled the service's loop for seconds per frame.
             return bool(await frame.evaluate(
-                f"m => {{ const r = window.{RECEIVE}; if (!r) return false; r(m); return true; }}", message))
+                f"m => {{ const r = window.{RECEIVE}; if (!r) return false; r(JSON.parse(m)); return true; }}",
+                json.dumps(message)))
         except Exception:  # noqa: BLE001 - the frame may be gone
             return False
 

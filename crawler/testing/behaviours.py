@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Callable
 
 from aiohttp import WSMsgType, web
 
+from . import hostile_pages
 from .routes import Handler
 
 if TYPE_CHECKING:
@@ -51,4 +52,6 @@ HANDLERS: dict[str, Callable[..., Handler]] = {
     "websocket_echo": websocket_echo,
     "hang": hang,
     "delay": delay,
+    "tiny_blocks_policy": hostile_pages.tiny_blocks_policy,
+    "script_built_policy": hostile_pages.script_built_policy,
 }
