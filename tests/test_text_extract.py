@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup, Tag
 
-from crawler.testing import hostile, seeds, sites
+from crawler.testing import hostile_pages, seeds, sites
 from crawler.text_extract import BLOCKS, BOILERPLATE, DROP_ROLES, DROP_TAGS, MIN_MAIN_CHARS, extract_main_text, policy_text
 
 SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
@@ -165,7 +165,7 @@ def test_one_huge_text_node_is_kept_whole():
 
 
 def test_the_hostile_fixture_page_is_read():
-    text = extract_main_text(hostile.tiny_blocks_page(1_000_000))
+    text = extract_main_text(hostile_pages.tiny_blocks_page(1_000_000))
     lines = [line for line in text.splitlines() if line]
     assert lines[0] == "Privacy Policy" and "Google Analytics" in lines[1]
     assert len(lines) > 40_000 and set(lines[2:]) == {"Data."}
