@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench clean chromium chromium-headless-shell
 
 setup: $(STAMP) chromium node_modules/.installed
 
@@ -20,14 +20,24 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-# System Chromium when none can be found (Playwright cannot download browsers on these machines).
-chromium:
+# System Chromium when none can be found (Playwright cannot download browsers on these machines), and
+# Chromium's headless shell next to it: crawls prefer the shell (about twice the visits per core); the
+# extension tests need the full browser (the shell cannot load extensions).
+chromium: chromium-headless-shell
 	@if [ -n "$$CONSENTWATCH_CHROMIUM" ] || command -v chromium >/dev/null || command -v chromium-browser >/dev/null \
 	    || command -v google-chrome >/dev/null; then :; \
 	else \
 	    echo "installing Debian chromium"; \
 	    if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+chromium-headless-shell:
+	@if command -v chromium-headless-shell >/dev/null || [ -x /usr/lib/chromium/chromium-headless-shell ]; then :; \
+	else \
+	    echo "installing Debian chromium-headless-shell"; \
+	    if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium-headless-shell >/dev/null; \
 	fi
 
 demo: setup

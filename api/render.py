@@ -18,6 +18,8 @@ def render_capture_summary(console: Console, capture: Capture) -> None:
         console.print(f"[red]✗ unreachable:[/red] {capture.error}")
         return
     console.print(f"start URL: {capture.start_url}")
+    if capture.browser_version:
+        console.print(f"browser: {capture.browser_build or 'chromium'} {capture.browser_version}")
     for policy in capture.policies:
         console.print(f"{policy.kind} policy: {policy.final_url or policy.url} (via {policy.found_via}"
                       f"{', “' + policy.link_text + '”' if policy.link_text else ''}; {len(policy.text)} chars)")

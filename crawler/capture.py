@@ -159,6 +159,7 @@ class Capture(Struct):
     started_at: float = 0.0
     finished_at: float = 0.0
     browser_version: str | None = None
+    browser_build: str | None = None  # "chromium-headless-shell", "chromium", "playwright-chromium"
     user_agent: str | None = None
     reachable: bool = True
     error: str | None = None

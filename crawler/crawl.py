@@ -86,7 +86,7 @@ class Crawler:
         host = normalize_domain(domain)
         browser = await self._ensure_browser()
         capture = Capture(domain=host, start_url=f"https://{host}/", started_at=time.time(),
-                          browser_version=browser.version, user_agent=browser.user_agent)
+                          browser_version=browser.version, browser_build=browser.build, user_agent=browser.user_agent)
         async with self._slots:
             found = await discover(browser, host, self.options.timeout_s, self.options.find_policies)
         capture.policies = found.policies
