@@ -18,6 +18,9 @@ def crawl_options(func: Callable) -> Callable:
         click.option("--ignore-https-errors", is_flag=True, help="Accept invalid TLS certificates."),
         click.option("--timeout", "timeout_s", type=click.FloatRange(1, 600), default=30.0, show_default=True,
                      help="Seconds a page may take to load."),
+        click.option("--deadline", "deadline_s", type=click.FloatRange(5, 3600), envvar="CONSENTWATCH_DEADLINE",
+                     default=None, help="Seconds one domain's whole crawl may take; then it ends with a partial "
+                                        "capture naming what was cut (default: 4 × --timeout; env CONSENTWATCH_DEADLINE)."),
         click.option("--settle", "settle_s", type=click.FloatRange(0, 120), default=3.0, show_default=True,
                      help="Idle seconds after load, to catch late requests."),
         click.option("--chromium", type=click.Path(dir_okay=False), envvar="CONSENTWATCH_CHROMIUM", default=None,
@@ -49,6 +52,7 @@ def build_crawl_options(params: dict, extra_args: tuple[str, ...] = (), host_rul
         settle_s=params.get("settle_s", 3.0),
         keep_values=bool(params.get("keep_values")),
         max_concurrent_visits=params.get("concurrency", 6),
+        deadline_s=params.get("deadline_s"),
     )
     if visits:
         kwargs["visits"] = tuple(v.strip() for v in visits.split(",") if v.strip())

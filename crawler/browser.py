@@ -21,7 +21,8 @@ from playwright.async_api import Browser, BrowserContext, Playwright
 
 from .errors import BrowserNotFoundError
 
-HEADLESS_SHELL_CANDIDATES = ("chromium-headless-shell", "/usr/lib/chromium/chromium-headless-shell")
+HEADLESS_SHELL_CANDIDATES = ("chromium-headless-shell",)
+HEADLESS_SHELL_PATHS = ("/usr/lib/chromium/chromium-headless-shell",)  # Debian's binary, when not on PATH
 SYSTEM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 # Quiet flags measured on these machines (../shared/PLATFORM.md): no background chatter, no QUIC.
@@ -59,7 +60,8 @@ def find_chromium(explicit: str | None = None, headless_shell: bool = True) -> s
         if found:
             return found
         raise BrowserNotFoundError(f"Chromium not found at {explicit!r} (from --chromium / CONSENTWATCH_CHROMIUM)")
-    for name in (HEADLESS_SHELL_CANDIDATES if headless_shell else ()) + SYSTEM_CANDIDATES:
+    shells = HEADLESS_SHELL_CANDIDATES + HEADLESS_SHELL_PATHS if headless_shell else ()
+    for name in shells + SYSTEM_CANDIDATES:
         found = shutil.which(name)
         if found:
             return found

@@ -125,6 +125,10 @@ class Visit(Struct):
     js_globals: list[str] = []  # tracker-relevant globals present after settle (e.g. "fbq", "gtag")
     consent: ConsentRecord | None = None
     collector_errors: list[CollectorError] = []
+    cut: list[str] = []  # what this visit did not get to do and why (a deadline, a budget)
+    popups_closed: int = 0  # opened by the site, closed at once
+    popups_blocked: int = 0  # window.open without a user gesture (main frame), blocked as a browser would
+    downloads_cancelled: int = 0  # started by the site, cancelled at once
 
 
 class PolicyDocument(Struct):
@@ -167,6 +171,8 @@ class Capture(Struct):
     visits: list[Visit] = []
     policies: list[PolicyDocument] = []
     well_known: list[WellKnown] = []
+    deadline_s: float | None = None  # the crawl's overall time limit
+    cut: list[str] = []  # what the crawl did not get to do within its deadline or budgets, and why
 
     def visit(self, name: str) -> Visit | None:
         return next((v for v in self.visits if v.name == name), None)
