@@ -126,6 +126,7 @@ class Visit(Struct):
     consent: ConsentRecord | None = None
     collector_errors: list[CollectorError] = []
     cut: list[str] = []  # what this visit did not get to do and why (a deadline, a budget)
+    plan: list[str] = []  # how the audit plan shortened or merged this visit, and why
     popups_closed: int = 0  # opened by the site, closed at once
     popups_blocked: int = 0  # window.open without a user gesture (main frame), blocked as a browser would
     downloads_cancelled: int = 0  # started by the site, cancelled at once

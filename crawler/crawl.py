@@ -119,7 +119,7 @@ class Crawler:
             capture.error = found.error
         else:
             capture.start_url = found.start_url
-            capture.visits = await self._run_visits(browser, capture.start_url, host, deadline)
+            capture.visits = await self._run_visits(browser, capture.start_url, host, deadline.remaining())
             capture.partial = any(v.partial or not v.ok for v in capture.visits)
             failed = [v for v in capture.visits if v.error]
             if failed and all(not v.ok for v in capture.visits):
@@ -129,12 +129,12 @@ class Crawler:
         capture.finished_at = time.time()
         return capture
 
-    async def _run_visits(self, browser: LaunchedBrowser, url: str, host: str, deadline: Deadline) -> list[Visit]:
-        options = self.options.visit_options(deadline)
-
+    async def _run_visits(self, browser: LaunchedBrowser, url: str, host: str, left_s: float) -> list[Visit]:
         async def one(spec) -> Visit:
             async with self._slots:
-                return await run_visit(browser, spec, url, host, options)
+                # The visits run side by side: each gets what discovery left of the deadline, counted
+                # from its own slot, so waiting behind other domains' visits is not charged to this site.
+                return await run_visit(browser, spec, url, host, self.options.visit_options(Deadline.after(left_s)))
 
         specs = visit_specs(self.options.visits)
         results = await asyncio.gather(*(one(s) for s in specs), return_exceptions=True)

@@ -67,9 +67,10 @@ async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_do
             await _stage(collectors, "attach", visit, page)
             state.t0 = time.monotonic()
             await _navigate(page, url, visit, options)
+            loaded = time.monotonic()
             if spec.consent_action and visit.status is not None:
                 visit.consent = await _operate_consent(page, state, spec.consent_action, options)
-            await _settle(visit, options)
+            await _settle(visit, options, _settled_while_waiting(visit, loaded))
             await _stage(collectors, "after_load", visit, page)
     except (PlaywrightError, asyncio.TimeoutError) as exc:
         visit.partial = True
@@ -145,12 +146,25 @@ async def _operate_consent(page: Page, state: VisitState, action: str, options: 
         return ConsentRecord(outcome="failed", reason=f"banner handling exceeded {limit:.3g} s")
 
 
-async def _settle(visit: Visit, options: VisitOptions) -> None:
-    """Idle after load to catch late requests; other contexts use the CPU meanwhile."""
-    settle = options.deadline.bound(options.settle_s) if options.settle_s > 0 else 0.0
-    if settle < options.settle_s:
-        visit.cut.append(f"settle shortened from {options.settle_s:g} s to {settle:.1f} s by the crawl deadline")
-    visit.settle_ms = settle * 1000.0
+def _settled_while_waiting(visit: Visit, loaded: float) -> float:
+    """Idle time already spent after load: a banner wait that found nothing to click (or a click
+    that never happened) is settle time too, so it is not paid twice."""
+    consent = visit.consent
+    if consent is None or consent.click_ms is not None:
+        return 0.0  # no banner visit, or something was clicked: the after-consent phase needs its own settle
+    waited = time.monotonic() - loaded
+    visit.plan.append(f"settle overlapped with the banner wait ({waited:.1f} s, {consent.outcome}): "
+                      "nothing was clicked, so the page had been idle since load")
+    return waited
+
+
+async def _settle(visit: Visit, options: VisitOptions, already_s: float = 0.0) -> None:
+    """Idle after load (or after the consent click) to catch late requests; other contexts use the CPU."""
+    wanted = max(0.0, options.settle_s - already_s)
+    settle = options.deadline.bound(wanted) if wanted > 0 else 0.0
+    if settle < wanted:
+        visit.cut.append(f"settle shortened from {wanted:.1f} s to {settle:.1f} s by the crawl deadline")
+    visit.settle_ms = (settle + min(already_s, options.settle_s)) * 1000.0
     await asyncio.sleep(settle)
 
 
