@@ -8,6 +8,7 @@ from typing import AsyncIterator, Callable
 import click
 
 from crawler import BrowserOptions, CrawlOptions
+from crawler.crawl import DEFAULT_CONCURRENT_VISITS
 
 
 def crawl_options(func: Callable) -> Callable:
@@ -27,7 +28,7 @@ def crawl_options(func: Callable) -> Callable:
                      help="Chromium executable (env CONSENTWATCH_CHROMIUM)."),
         click.option("--keep-values", is_flag=True, help="Store cookie values in clear (default: length + hash)."),
         click.option("--visits", default=None, help="Comma-separated visits, e.g. baseline,gpc."),
-        click.option("--concurrency", type=click.IntRange(1, 32), default=6, show_default=True,
+        click.option("--concurrency", type=click.IntRange(1, 64), default=DEFAULT_CONCURRENT_VISITS, show_default=True,
                      help="Visits running at once."),
         click.option("--demo-web", is_flag=True,
                      help="Serve the bundled fake internet on loopback and route the browser to it."),
@@ -51,7 +52,7 @@ def build_crawl_options(params: dict, extra_args: tuple[str, ...] = (), host_rul
         timeout_s=params.get("timeout_s", 30.0),
         settle_s=params.get("settle_s", 3.0),
         keep_values=bool(params.get("keep_values")),
-        max_concurrent_visits=params.get("concurrency", 6),
+        max_concurrent_visits=params.get("concurrency", DEFAULT_CONCURRENT_VISITS),
         deadline_s=params.get("deadline_s"),
     )
     if visits:
