@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench clean chromium firefox postgresql extension
+.PHONY: setup demo test bench clean chromium chromium-headless-shell firefox postgresql extension
 
 setup: $(STAMP) chromium firefox postgresql node_modules/.installed node_modules/.cmp-fixtures/.built
 
@@ -27,39 +27,38 @@ node_modules/.cmp-fixtures/.built: node_modules/.installed $(wildcard crawler/te
 	npm run --silent build:cmp-fixtures
 	touch $@
 
-# System Chromium when none can be found (Playwright cannot download browsers on these machines).
-chromium:
-	@if [ -n "$$CONSENTWATCH_CHROMIUM" ] || command -v chromium >/dev/null || command -v chromium-browser >/dev/null \
-	    || command -v google-chrome >/dev/null; then :; \
-	else \
-	    echo "installing Debian chromium"; \
+# Debian packages the project needs, each installed only when missing (as root, or with sudo):
+# $(call apt_need,CHECK,PACKAGE) runs CHECK and installs PACKAGE when it fails.
+define apt_need
+	@if $(1); then :; else \
+	    echo "installing Debian $(2)"; \
 	    if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(2) >/dev/null; \
 	fi
+endef
 
-# Debian's Firefox ESR when no Firefox can be found (the extension's Firefox tests drive it over WebDriver BiDi).
+# System Chromium (Playwright cannot download browsers on these machines), and Chromium's headless shell
+# next to it: crawls prefer the shell (about twice the visits per core); the extension tests need the full
+# browser (the shell cannot load extensions).
+chromium: chromium-headless-shell
+	$(call apt_need,[ -n "$$CONSENTWATCH_CHROMIUM" ] || command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null,chromium)
+
+chromium-headless-shell:
+	$(call apt_need,command -v chromium-headless-shell >/dev/null || [ -x /usr/lib/chromium/chromium-headless-shell ],chromium-headless-shell)
+
+# Firefox ESR: the extension's Firefox tests drive it over WebDriver BiDi.
 firefox:
-	@if command -v firefox-esr >/dev/null || command -v firefox >/dev/null; then :; \
-	else \
-	    echo "installing Debian firefox-esr"; \
-	    if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq firefox-esr >/dev/null; \
-	fi
+	$(call apt_need,command -v firefox-esr >/dev/null || command -v firefox >/dev/null,firefox-esr)
+
+# PostgreSQL server binaries: the store tests start a throwaway cluster of their own (tests/pg_cluster.py),
+# and `--db postgresql://…` needs a server somewhere. Nothing is started here.
+postgresql:
+	$(call apt_need,command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1,postgresql)
 
 # The store packages in dist/: Chrome Web Store zip and Firefox package (web-ext build), each linted;
 # the version is extension/manifest.json's.
 extension: node_modules/.installed
 	node extension/tools/package.mjs
-
-# PostgreSQL server binaries when none can be found: the store tests start a throwaway cluster of their own
-# (tests/pg_cluster.py), and `--db postgresql://…` needs a server somewhere. Nothing is started here.
-postgresql:
-	@if command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then :; \
-	else \
-	    echo "installing Debian postgresql"; \
-	    if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
-	fi
 
 demo: setup
 	$(VENV)/bin/consentwatch demo

@@ -147,4 +147,5 @@ def _visit_summary(visit, site: str, observations) -> VisitSummary:
         trackers=[k for k, o in observations.items() if is_known_tracker(o.tracker) and o.in_visit(visit.name)],
         consent_outcome=visit.consent.outcome if visit.consent else None,
         consent=consent_summary(visit),
+        plan=list(visit.plan), cut=list(visit.cut),
     )

@@ -140,6 +140,8 @@ class VisitSummary(Struct, kw_only=True):
     trackers: list[str] = []  # ObservedTracker keys seen in this visit
     consent_outcome: str | None = None
     consent: dict | None = None  # decoded consent state: banner, TCF, GPP, USP, Consent Mode (analyzer/consent/state.py)
+    plan: list[str] = []  # how the audit plan shortened or merged this visit, and why (crawler Visit.plan)
+    cut: list[str] = []  # what a deadline or budget cut from this visit (crawler Visit.cut)
 
 
 class Report(Struct, kw_only=True):

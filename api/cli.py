@@ -19,8 +19,26 @@ console = Console(stderr=False)
 errors = Console(stderr=True)
 
 
+def _show_version(ctx: click.Context, _param, value: bool) -> None:
+    """``--version`` also names the browser build crawls would run."""
+    if not value or ctx.resilient_parsing:
+        return
+    from importlib.metadata import version
+
+    from crawler.browser import browser_build, find_chromium
+
+    try:
+        executable = find_chromium()
+        browser = f"{browser_build(executable)} ({executable or 'Playwright download'})"
+    except BrowserNotFoundError as exc:
+        browser = f"none found: {exc}"
+    click.echo(f"{ctx.find_root().info_name}, version {version('consentwatch')}\nbrowser: {browser}")
+    ctx.exit()
+
+
 @click.group()
-@click.version_option(package_name="consentwatch")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
+              help="Show the version and the browser build, then exit.")
 def main() -> None:
     """Check whether websites do what their privacy policies say."""
 

@@ -8,6 +8,7 @@ from typing import AsyncIterator, Callable
 import click
 
 from crawler import BrowserOptions, CrawlOptions
+from crawler.crawl import DEFAULT_CONCURRENT_VISITS
 
 
 def crawl_options(func: Callable) -> Callable:
@@ -23,13 +24,16 @@ def crawl_options(func: Callable) -> Callable:
         click.option("--ignore-https-errors", is_flag=True, help="Accept invalid TLS certificates."),
         click.option("--timeout", "timeout_s", type=click.FloatRange(1, 600), default=30.0, show_default=True,
                      help="Seconds a page may take to load."),
+        click.option("--deadline", "deadline_s", type=click.FloatRange(5, 3600), envvar="CONSENTWATCH_DEADLINE",
+                     default=None, help="Seconds one domain's whole crawl may take; then it ends with a partial "
+                                        "capture naming what was cut (default: 4 × --timeout; env CONSENTWATCH_DEADLINE)."),
         click.option("--settle", "settle_s", type=click.FloatRange(0, 120), default=3.0, show_default=True,
                      help="Idle seconds after load, to catch late requests."),
         click.option("--chromium", type=click.Path(dir_okay=False), envvar="CONSENTWATCH_CHROMIUM", default=None,
                      help="Chromium executable (env CONSENTWATCH_CHROMIUM)."),
         click.option("--keep-values", is_flag=True, help="Store cookie values in clear (default: length + hash)."),
         click.option("--visits", default=None, help="Comma-separated visits, e.g. baseline,gpc."),
-        click.option("--concurrency", type=click.IntRange(1, 32), default=6, show_default=True,
+        click.option("--concurrency", type=click.IntRange(1, 64), default=DEFAULT_CONCURRENT_VISITS, show_default=True,
                      help="Visits running at once."),
         click.option("--demo-web", is_flag=True,
                      help="Serve the bundled fake internet on loopback and route the browser to it."),
@@ -55,7 +59,8 @@ def build_crawl_options(params: dict, extra_args: tuple[str, ...] = (), host_rul
         timeout_s=params.get("timeout_s", 30.0),
         settle_s=params.get("settle_s", 3.0),
         keep_values=bool(params.get("keep_values")),
-        max_concurrent_visits=params.get("concurrency", 6),
+        max_concurrent_visits=params.get("concurrency", DEFAULT_CONCURRENT_VISITS),
+        deadline_s=params.get("deadline_s"),
     )
     if visits:
         kwargs["visits"] = tuple(v.strip() for v in visits.split(",") if v.strip())

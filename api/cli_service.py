@@ -13,6 +13,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from crawler.crawl import DEFAULT_CONCURRENT_VISITS
 from crawler.errors import InvalidDomainError
 
 from .cli_options import build_crawl_options, crawl_options
@@ -63,7 +64,7 @@ def _when(t: float | None) -> str:
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8787, show_default=True)
-@click.option("--visits-at-once", type=click.IntRange(1, 64), default=6, show_default=True,
+@click.option("--visits-at-once", type=click.IntRange(1, 64), default=DEFAULT_CONCURRENT_VISITS, show_default=True,
               help="Browser visits running at once across all crawl jobs.")
 @click.option("--cors-origin", multiple=True, help="A web origin allowed to call the API (extensions always are).")
 @click.option("--rate-limit", type=click.FloatRange(0.1), default=20.0, show_default=True,

@@ -18,6 +18,8 @@ def render_capture_summary(console: Console, capture: Capture) -> None:
         console.print(f"[red]✗ unreachable:[/red] {capture.error}")
         return
     console.print(f"start URL: {capture.start_url}")
+    if capture.browser_version:
+        console.print(f"browser: {capture.browser_build or 'chromium'} {capture.browser_version}")
     for policy in capture.policies:
         console.print(f"{policy.kind} policy: {policy.final_url or policy.url} (via {policy.found_via}"
                       f"{', “' + policy.link_text + '”' if policy.link_text else ''}; {len(policy.text)} chars"
@@ -30,7 +32,7 @@ def render_capture_summary(console: Console, capture: Capture) -> None:
         hosts = Counter(host_of(r.url) for r in visit.requests)
         third = sorted({h for h in hosts if h and registrable_domain(h) != site})
         third_cookies = sum(1 for c in visit.cookies if c.first_party is False)
-        notes = visit.error or ("partial" if visit.partial else "")
+        notes = "; ".join(filter(None, [visit.error or ("partial" if visit.partial else ""), *visit.cut, *visit.plan]))
         table.add_row(visit.name, str(visit.status), str(len(visit.requests)), str(len(third)),
                       f"{len(visit.cookies)} ({third_cookies})", str(len(visit.storage)), notes)
     console.print(table)

@@ -1,13 +1,15 @@
-"""Crawl throughput and memory on the bundled demo web (prints a table; asserts nothing).
+"""Crawl throughput, memory and CPU on the bundled fake internet (prints a table; asserts nothing).
 
-    .venv/bin/python bench/crawl.py [--visits 24] [--concurrency 1,2,4,8] [--audits 5]
+    .venv/bin/python bench/crawl.py [--visits 24] [--concurrency 6,12] [--rounds 2] [--audits 14]
 
-- visits/min at each concurrency: homepage visits in fresh contexts with the default settle time
-  (3 s idle after load, overlapped across contexts), each checked to have caught the request the
-  bench page fires 3 s after load;
-- bare page.goto time of the same pages (no collectors, no settle) for comparison;
-- peak PSS of the whole process tree, and per concurrent visit above the idle browser;
-- full audits/min: discovery + every visit + analysis per domain, on the demo companies.
+Side by side in one run (configurations interleaved round by round, so a noisy machine bills them alike):
+- both browser builds (Chromium's headless shell, full Chromium) × bare Playwright and our crawler:
+  homepage visits in fresh contexts, 3.5 s settle, each checked to have caught the request the bench
+  page fires 3 s after load; visits/min, peak PSS per concurrent visit, CPU per visit split into
+  browser, renderer, helper processes and Python (+ Playwright's driver);
+- full audits/min on a mix of demo companies and banner fixtures (discovery, every visit, analysis);
+- one audit of a banner site alone, wall time.
+Targets (issue 12) are printed with the margin by which each is met or missed.
 """
 
 from __future__ import annotations
@@ -22,13 +24,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from memory import PeakMemory, tree_pss_mib  # noqa: E402
+from memory import CpuSplit, PeakMemory, tree_pss_mib  # noqa: E402
 
 from crawler import BrowserOptions, CrawlOptions, Crawler  # noqa: E402
+from crawler.browser import find_chromium  # noqa: E402
 from crawler.testing import FakeInternet  # noqa: E402
 from crawler.visit_runner import VisitOptions, run_visit  # noqa: E402
 from crawler.visits import VISITS  # noqa: E402
 
+TARGETS = {"visits_per_min": 150.0, "audits_per_min": 30.0, "banner_audit_s": 10.0, "pss_per_visit_mib": 100.0}
+SETTLE_S = 3.5
 LATE_PATH = "/late-3s"
 BENCH_PAGE = """<!doctype html><html lang=en><head><title>bench {n}</title>
 <script async src="https://www.googletagmanager.com/gtag/js?id=G-BENCH{n}"></script>
@@ -53,59 +58,91 @@ def bench_hosts(web: FakeInternet, count: int) -> list[str]:
     return hosts
 
 
-def options_for(web: FakeInternet, concurrency: int) -> CrawlOptions:
+def options_for(web: FakeInternet, concurrency: int | None = None, chromium: str | None = None) -> CrawlOptions:
     extra = tuple(web.trust_args)
-    return CrawlOptions(browser=BrowserOptions(host_rules=web.host_rules, extra_args=extra),
-                        max_concurrent_visits=concurrency, settle_s=3.5, timeout_s=20)
+    kwargs = {} if concurrency is None else {"max_concurrent_visits": concurrency}
+    return CrawlOptions(browser=BrowserOptions(chromium=chromium, host_rules=web.host_rules, extra_args=extra),
+                        settle_s=SETTLE_S, timeout_s=20, **kwargs)
 
 
-async def visits_per_minute(web: FakeInternet, hosts: list[str], concurrency: int, total: int) -> dict:
-    async with Crawler(options_for(web, concurrency)) as crawler:
-        browser = crawler.browser
-        idle = await asyncio.to_thread(tree_pss_mib)
-        slots = asyncio.Semaphore(concurrency)
-        spec = VISITS["baseline"]
-        options = VisitOptions(timeout_s=20, settle_s=3.5)
-
-        async def one(i: int):
-            host = hosts[i % len(hosts)]
-            async with slots:
-                return await run_visit(browser, spec, f"https://{host}/", host, options)
-
-        async with PeakMemory() as peak:
-            started = time.monotonic()
-            visits = await asyncio.gather(*(one(i) for i in range(total)))
-            elapsed = time.monotonic() - started
-    caught = sum(1 for v in visits if any(r.url.split("?")[0].endswith(LATE_PATH) for r in v.requests))
-    ok = sum(1 for v in visits if v.ok)
-    return {
-        "concurrency": concurrency, "visits": total, "ok": ok, "late_caught": caught,
-        "per_min": total / elapsed * 60, "peak_mib": peak.mib,
-        "per_visit_mib": max(0.0, peak.mib - idle) / concurrency, "idle_mib": idle,
-    }
+def _caught(urls) -> bool:
+    return any(u.split("?")[0].endswith(LATE_PATH) for u in urls)
 
 
-async def bare_goto(web: FakeInternet, hosts: list[str], total: int) -> dict:
-    async with Crawler(options_for(web, 1)) as crawler:
-        times = []
-        for i in range(total):
-            context = await crawler.browser.new_context()
-            page = await context.new_page()
-            started = time.monotonic()
-            await page.goto(f"https://{hosts[i % len(hosts)]}/", wait_until="load")
-            times.append(time.monotonic() - started)
-            await context.close()
-    return {"median_s": statistics.median(times), "per_min_sequential": 60 / statistics.mean(times)}
+async def _crawler_visit(browser, host: str) -> tuple[bool, bool]:
+    visit = await run_visit(browser, VISITS["baseline"], f"https://{host}/", host,
+                            VisitOptions(timeout_s=20, settle_s=SETTLE_S))
+    return visit.ok, _caught(r.url for r in visit.requests)
 
 
-async def audits_per_minute(web: FakeInternet, domains: list[str], concurrency: int) -> dict:
+async def _bare_visit(browser, host: str) -> tuple[bool, bool]:
+    """Bare Playwright: a fresh context, goto until load, the same settle, a request listener."""
+    context = await browser.new_context()
+    urls: list[str] = []
+    context.on("request", lambda r: urls.append(r.url))
+    try:
+        page = await context.new_page()
+        response = await page.goto(f"https://{host}/", wait_until="load", timeout=20_000)
+        await asyncio.sleep(SETTLE_S)
+        return response is not None and response.ok, _caught(urls)
+    finally:
+        await context.close()
+
+
+async def visit_batch(browser, kind: str, hosts: list[str], concurrency: int, total: int) -> dict:
+    one = _crawler_visit if kind == "crawler" else _bare_visit
+    slots = asyncio.Semaphore(concurrency)
+    idle = await asyncio.to_thread(tree_pss_mib)
+
+    async def run(i: int):
+        async with slots:
+            return await one(browser, hosts[i % len(hosts)])
+
+    async with PeakMemory() as peak, CpuSplit() as cpu:
+        started = time.monotonic()
+        results = await asyncio.gather(*(run(i) for i in range(total)), return_exceptions=True)
+        elapsed = time.monotonic() - started
+    done = [r for r in results if not isinstance(r, BaseException)]
+    return {"visits": total, "ok": sum(ok for ok, _ in done), "caught": sum(c for _, c in done), "seconds": elapsed,
+            "per_visit_mib": max(0.0, peak.mib - idle) / concurrency, "cpu": cpu.by_role()}
+
+
+def _merge(rows: list[dict]) -> dict:
+    cpu: dict[str, float] = {}
+    for r in rows:
+        for role, seconds in r["cpu"].items():
+            cpu[role] = cpu.get(role, 0.0) + seconds
+    visits = sum(r["visits"] for r in rows)
+    return {"visits": visits, "ok": sum(r["ok"] for r in rows), "caught": sum(r["caught"] for r in rows),
+            "per_min": visits / sum(r["seconds"] for r in rows) * 60,
+            "per_visit_mib": max(r["per_visit_mib"] for r in rows),
+            "cpu_per_visit": {role: s / visits for role, s in sorted(cpu.items())}}
+
+
+async def side_by_side(web: FakeInternet, hosts: list[str], builds: dict[str, str], concurrency: list[int],
+                       total: int, rounds: int) -> dict[tuple, dict]:
+    crawlers = {}
+    for build, path in builds.items():
+        crawlers[build] = Crawler(options_for(web, max(concurrency), path))
+        await crawlers[build].__aenter__()
+    rows: dict[tuple, list[dict]] = {}
+    try:
+        for _ in range(rounds):
+            for c in concurrency:
+                for build, crawler in crawlers.items():
+                    for kind in ("bare", "crawler"):
+                        row = await visit_batch(crawler.browser, kind, hosts, c, max(total, 2 * c))
+                        rows.setdefault((build, kind, c), []).append(row)
+    finally:
+        for crawler in crawlers.values():
+            await crawler.__aexit__(None, None, None)
+    return {key: _merge(r) for key, r in rows.items()}
+
+
+async def audits_per_minute(web: FakeInternet, domains: list[str]) -> dict:
     from analyzer import analyze_capture
 
-    visits = tuple(v for v in ("baseline", "gpc", "reject", "accept") if v in VISITS)
-    options = options_for(web, concurrency)
-    options = CrawlOptions(**{**options.__dict__, "visits": visits})
-    async with Crawler(options) as crawler:
-        started = time.monotonic()
+    async with Crawler(options_for(web)) as crawler:
         per_domain = []
 
         async def one(domain: str):
@@ -114,42 +151,78 @@ async def audits_per_minute(web: FakeInternet, domains: list[str], concurrency: 
             per_domain.append((domain, time.monotonic() - t0))
             return report
 
-        reports = await asyncio.gather(*(one(d) for d in domains))
-        elapsed = time.monotonic() - started
-    by_domain: dict[str, list[float]] = {}
-    for domain, seconds in per_domain:
-        by_domain.setdefault(domain, []).append(seconds)
-    return {"audits": len(reports), "visits_each": len(visits), "per_min": len(reports) / elapsed * 60,
+        async with CpuSplit() as cpu:
+            started = time.monotonic()
+            reports = await asyncio.gather(*(one(d) for d in domains))
+            elapsed = time.monotonic() - started
+        concurrency = crawler.options.max_concurrent_visits
+    return {"audits": len(reports), "per_min": len(reports) / elapsed * 60, "concurrency": concurrency,
             "median_audit_s": statistics.median(s for _, s in per_domain),
-            "by_domain": {d: statistics.median(v) for d, v in by_domain.items()},
-            "banners": {r.domain: r.signals["banner"].observed for r in reports if "banner" in r.signals}}
+            "cpu_per_audit": {role: s / len(reports) for role, s in sorted(cpu.by_role().items())}}
+
+
+async def single_audit(web: FakeInternet, domain: str) -> tuple[float, str]:
+    from analyzer import analyze_capture
+
+    async with Crawler(options_for(web)) as crawler:
+        started = time.monotonic()
+        report = analyze_capture(await crawler.crawl(domain))
+        return time.monotonic() - started, report.signals["banner"].observed
+
+
+def verdict(name: str, value: float, higher_is_better: bool = True) -> str:
+    goal = TARGETS[name]
+    met = value >= goal if higher_is_better else value <= goal
+    gap = abs(value - goal) / goal * 100
+    return f"target {goal:g}: {'met' if met else 'MISSED'} by {gap:.0f}%"
+
+
+def cpu_text(split: dict[str, float]) -> str:
+    return ", ".join(f"{role} {seconds:.2f}" for role, seconds in split.items())
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--visits", type=int, default=24)
-    parser.add_argument("--concurrency", default="1,2,4,8")
-    parser.add_argument("--audits", type=int, default=10, help="full audits (demo domains, repeated)")
+    parser.add_argument("--visits", type=int, default=24, help="visits per configuration and round")
+    parser.add_argument("--concurrency", default="6,12", help="visits at once, e.g. 6,12,16")
+    parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds (noise is billed alike)")
+    parser.add_argument("--audits", type=int, default=14, help="full audits (demo + banner fixtures, repeated)")
+    parser.add_argument("--builds", default="chromium-headless-shell,chromium")
     args = parser.parse_args()
+    builds = {b: find_chromium(b) for b in args.builds.split(",") if b}
+    concurrency = [int(x) for x in args.concurrency.split(",")]
+    default_c = CrawlOptions().max_concurrent_visits
     async with FakeInternet() as web:
         hosts = bench_hosts(web, 8)
-        print(f"bench pages: {len(hosts)} hosts, 3.5 s settle, late request at load+3 s")
-        bare = await bare_goto(web, hosts, 12)
-        print(f"bare page.goto: median {bare['median_s']*1000:.0f} ms "
-              f"(= {bare['per_min_sequential']:.0f} pages/min sequential, no settle)")
-        print(f"{'conc':>4} {'visits/min':>10} {'ok':>5} {'late caught':>11} {'peak PSS':>9} {'PSS/visit':>9}")
-        for c in (int(x) for x in args.concurrency.split(",")):
-            total = max(args.visits, c * 3)
-            r = await visits_per_minute(web, hosts, c, total)
-            print(f"{c:>4} {r['per_min']:>10.1f} {r['ok']:>2}/{r['visits']:<2} {r['late_caught']:>4}/{r['visits']:<6}"
-                  f" {r['peak_mib']:>6.0f} MiB {r['per_visit_mib']:>5.0f} MiB")
-        if args.audits and web.demo_domains:
-            domains = [web.demo_domains[i % len(web.demo_domains)] for i in range(args.audits)]
-            a = await audits_per_minute(web, domains, 8)
-            print(f"full audits: {a['audits']} × {a['visits_each']} visits → {a['per_min']:.1f} audits/min, "
-                  f"median {a['median_audit_s']:.1f} s per audit")
-            for domain, seconds in sorted(a["by_domain"].items()):  # the full four-visit audit, per domain
-                print(f"  {domain:<28} {seconds:5.1f} s   banner: {a['banners'].get(domain, '-')}")
+        print(f"bench pages: {len(hosts)} hosts, {SETTLE_S} s settle, late request at load+3 s; default "
+              f"concurrency {default_c}; figures taken on a shared 2-core machine (load average in /proc/loadavg: "
+              f"{Path('/proc/loadavg').read_text().split()[0]})")
+        if concurrency:
+            rows = await side_by_side(web, hosts, builds, concurrency, args.visits, args.rounds)
+            print(f"{'build':<24} {'kind':<8} {'conc':>4} {'visits/min':>10} {'ok':>7} {'late caught':>11} "
+                  f"{'PSS/visit':>9}  CPU s per visit")
+            for (build, kind, c), r in sorted(rows.items(), key=lambda kv: (kv[0][2], kv[0][0], kv[0][1])):
+                print(f"{build:<24} {kind:<8} {c:>4} {r['per_min']:>10.1f} {r['ok']:>3}/{r['visits']:<3} "
+                      f"{r['caught']:>4}/{r['visits']:<6} {r['per_visit_mib']:>5.0f} MiB  {cpu_text(r['cpu_per_visit'])}")
+            ours = rows.get(("chromium-headless-shell", "crawler", default_c)) or rows.get(
+                ("chromium-headless-shell", "crawler", max(concurrency)))
+            if ours:
+                print(f"visits/min (headless shell, crawler): {ours['per_min']:.1f} — "
+                      f"{verdict('visits_per_min', ours['per_min'])}; CPU/visit: {cpu_text(ours['cpu_per_visit'])}")
+                print(f"PSS per concurrent visit: {ours['per_visit_mib']:.0f} MiB — "
+                      f"{verdict('pss_per_visit_mib', ours['per_visit_mib'], higher_is_better=False)}")
+        banners = sorted(h for role, h in web.sites.items() if role.startswith("banner_"))
+        mix = web.demo_domains + banners
+        if args.audits and mix:
+            domains = [mix[i % len(mix)] for i in range(args.audits)]
+            a = await audits_per_minute(web, domains)
+            print(f"full audits (demo + banner fixtures, concurrency {a['concurrency']}): {a['audits']} → "
+                  f"{a['per_min']:.1f} audits/min, median {a['median_audit_s']:.1f} s — {verdict('audits_per_min', a['per_min'])}; "
+                  f"CPU s per audit: {cpu_text(a['cpu_per_audit'])}")
+        if banners:
+            seconds, banner = await single_audit(web, web.sites["banner_onetrust"])
+            print(f"single banner audit ({web.sites['banner_onetrust']}): {seconds:.1f} s wall — "
+                  f"{verdict('banner_audit_s', seconds, higher_is_better=False)} (banner: {banner})")
 
 
 if __name__ == "__main__":

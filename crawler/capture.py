@@ -171,6 +171,11 @@ class Visit(Struct):
     blocked: list[BlockedRequest] = []  # connections refused by the address policy
     text_chars: int | None = None  # visible text of the final page (None: not measured)
     bot_wall_markers: list[str] = []  # "Vendor: marker" of crawler/data/bot_walls.yaml found on the final page
+    cut: list[str] = []  # what this visit did not get to do and why (a deadline, a budget)
+    plan: list[str] = []  # how the audit plan shortened or merged this visit, and why
+    popups_closed: int = 0  # opened by the site, closed at once
+    popups_blocked: int = 0  # window.open without a user gesture (main frame), blocked as a browser would
+    downloads_cancelled: int = 0  # started by the site, cancelled at once
 
 
 class PolicyDocument(Struct):
@@ -209,6 +214,7 @@ class Capture(Struct):
     started_at: float = 0.0
     finished_at: float = 0.0
     browser_version: str | None = None
+    browser_build: str | None = None  # "chromium-headless-shell", "chromium", "playwright-chromium"
     user_agent: str | None = None
     reachable: bool = True
     error: str | None = None
@@ -217,6 +223,8 @@ class Capture(Struct):
     policies: list[PolicyDocument] = []
     well_known: list[WellKnown] = []
     blocked: list[BlockedRequest] = []  # refused during discovery (the visits list their own)
+    deadline_s: float | None = None  # the crawl's overall time limit
+    cut: list[str] = []  # what the crawl did not get to do within its deadline or budgets, and why
 
     def visit(self, name: str) -> Visit | None:
         return next((v for v in self.visits if v.name == name), None)

@@ -15,6 +15,7 @@ from playwright.async_api import Playwright, async_playwright
 from .browser import BrowserOptions, LaunchedBrowser, launch
 from .capture import Capture, Visit
 from .consent import default_consent_handler
+from .deadline import Deadline
 from .discovery import discover
 from .domains import normalize_domain
 from .errors import ConsentwatchError, CrawlError
@@ -22,19 +23,39 @@ from .visit_runner import ConsentHandler, VisitOptions, run_visit
 from .visits import DEFAULT_VISITS, visit_specs
 
 
+# Worst honest case: the homepage's load (https, then http) and discovery's budget, then the visits
+# (side by side): a load, the banner, the settle. Hostile sites are cut there.
+DEADLINE_TIMEOUTS = 6.0
+DISCOVERY_TIMEOUTS = 1.5
+DEFAULT_CONCURRENT_VISITS = 24
+
+
 @dataclass(frozen=True)
 class CrawlOptions:
     browser: BrowserOptions = field(default_factory=BrowserOptions)
     visits: tuple[str, ...] = DEFAULT_VISITS
-    timeout_s: float = 30.0
+    timeout_s: float = 30.0  # one page load
     settle_s: float = 3.0
     keep_values: bool = False
     find_policies: bool = True
-    max_concurrent_visits: int = 6
+    # Measured (bench/crawl.py, headless shell, 2 cores): a visit is mostly idle settle, ~0.3 CPU-s;
+    # 6 at once gave 57 visits/min, 12 gave 99, 24 gave 145 with every late request caught.
+    max_concurrent_visits: int = DEFAULT_CONCURRENT_VISITS
     consent_handler: ConsentHandler | None = field(default_factory=default_consent_handler)  # banner visits
+    deadline_s: float | None = None  # the whole crawl of a domain; None: DEADLINE_TIMEOUTS × timeout_s
+    discovery_budget_s: float | None = None  # policy discovery's share; None: DISCOVERY_TIMEOUTS × timeout_s
 
-    def visit_options(self) -> VisitOptions:
-        return VisitOptions(self.timeout_s, self.settle_s, self.keep_values, self.consent_handler)
+    @property
+    def crawl_deadline_s(self) -> float:
+        return self.deadline_s if self.deadline_s is not None else DEADLINE_TIMEOUTS * self.timeout_s
+
+    @property
+    def discovery_s(self) -> float:
+        budget = self.discovery_budget_s if self.discovery_budget_s is not None else DISCOVERY_TIMEOUTS * self.timeout_s
+        return min(budget, self.crawl_deadline_s)
+
+    def visit_options(self, deadline: Deadline = Deadline()) -> VisitOptions:
+        return VisitOptions(self.timeout_s, self.settle_s, self.keep_values, self.consent_handler, deadline)
 
 
 class Crawler:
@@ -86,31 +107,38 @@ class Crawler:
         host = normalize_domain(domain)
         browser = await self._ensure_browser()
         capture = Capture(domain=host, start_url=f"https://{host}/", started_at=time.time(),
-                          browser_version=browser.version, user_agent=browser.user_agent)
+                          browser_version=browser.version, browser_build=browser.build, user_agent=browser.user_agent,
+                          deadline_s=self.options.crawl_deadline_s)
         async with self._slots:
-            found = await discover(browser, host, self.options.timeout_s, self.options.find_policies)
+            # The clock starts with the crawl's first slot: waiting behind other domains is not its fault.
+            deadline = Deadline.after(self.options.crawl_deadline_s)
+            found = await discover(browser, host, self.options.timeout_s, self.options.find_policies,
+                                   deadline, self.options.discovery_s)
         capture.policies = found.policies
         capture.well_known = found.well_known
         capture.blocked = found.blocked
+        capture.cut.extend(found.cut)
         if found.start_url is None:
             capture.reachable = False
             capture.error = found.error
         else:
             capture.start_url = found.start_url
-            capture.visits = await self._run_visits(browser, capture.start_url, host)
+            capture.visits = await self._run_visits(browser, capture.start_url, host, deadline.remaining())
             capture.partial = any(v.partial or not v.ok for v in capture.visits)
             failed = [v for v in capture.visits if v.error]
             if failed and all(not v.ok for v in capture.visits):
                 capture.error = "; ".join(f"{v.name}: {v.error}" for v in failed)
+        capture.cut.extend(f"{v.name}: {c}" for v in capture.visits for c in v.cut)
+        capture.partial = capture.partial or bool(capture.cut)
         capture.finished_at = time.time()
         return capture
 
-    async def _run_visits(self, browser: LaunchedBrowser, url: str, host: str) -> list[Visit]:
-        options = self.options.visit_options()
-
+    async def _run_visits(self, browser: LaunchedBrowser, url: str, host: str, left_s: float) -> list[Visit]:
         async def one(spec) -> Visit:
             async with self._slots:
-                return await run_visit(browser, spec, url, host, options)
+                # The visits run side by side: each gets what discovery left of the deadline, counted
+                # from its own slot, so waiting behind other domains' visits is not charged to this site.
+                return await run_visit(browser, spec, url, host, self.options.visit_options(Deadline.after(left_s)))
 
         specs = visit_specs(self.options.visits)
         results = await asyncio.gather(*(one(s) for s in specs), return_exceptions=True)

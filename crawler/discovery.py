@@ -3,6 +3,10 @@ privacy and cookie policies; what do its /.well-known/ GPC and DNT files say.
 
 Nothing here is recorded as a visit: discovery may click nothing and its cookies never mix with
 the visits' fresh contexts.
+
+Discovery has a budget (a ``Deadline``): the linked policies get a navigation each; the fallback
+well-known paths are first probed with a short in-page fetch from the homepage (status only) and only
+those that answer are navigated to. Whatever the budget cut is listed in ``Discovery.cut``.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from .browser import LaunchedBrowser
 from .capture import BlockedRequest, PolicyDocument, WellKnown
+from .deadline import Deadline
 from .errors import CrawlError
+from .page_guard import PageGuard
 from .policy_links import Anchor, find_policy_links, looks_like_policy, vocabulary
 from .offload import run_off_loop
 from .page_html import cut_length, read_page_html
@@ -24,6 +30,8 @@ from .text_extract import extract_main_text, page_language, policy_text
 
 WELL_KNOWN_FILES = ("/.well-known/gpc.json", "/.well-known/dnt-policy.txt")
 MAX_BODY = 200_000
+FETCH_TIMEOUT_S = 10.0  # one /.well-known/ file
+PROBE_TIMEOUT_S = 3.0  # one fallback path's status (headers only)
 
 ANCHORS_JS = """
 () => Array.from(document.querySelectorAll('a[href]')).slice(0, 3000).map(a => {
@@ -35,14 +43,28 @@ ANCHORS_JS = """
 """
 
 FETCH_JS = """
-async (path) => {
+async ([path, ms]) => {
   try {
-    const r = await fetch(path, {credentials: 'omit', redirect: 'follow'});
+    const r = await fetch(path, {credentials: 'omit', redirect: 'follow', signal: AbortSignal.timeout(ms)});
     const body = await r.text();
     return [r.status, body.slice(0, %d), null];
   } catch (e) { return [null, null, String(e)]; }
 }
 """ % MAX_BODY
+
+# Status of a same-origin path without its body: fetch resolves at the headers, then we abort. A
+# redirect comes back as status 0 ("opaqueredirect"): worth a navigation, the browser follows it.
+PROBE_JS = """
+async ([path, ms]) => {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), ms);
+  try {
+    const r = await fetch(path, {credentials: 'omit', redirect: 'manual', signal: abort.signal});
+    return [r.status, null];
+  } catch (e) { return [null, String(e)]; }
+  finally { clearTimeout(timer); abort.abort(); }
+}
+"""
 
 
 @dataclass
@@ -54,25 +76,66 @@ class Discovery:
     well_known: list[WellKnown] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     blocked: list[BlockedRequest] = field(default_factory=list)  # refused by the address policy
+    cut: list[str] = field(default_factory=list)  # what the budget left undone
 
 
-async def discover(browser: LaunchedBrowser, domain: str, timeout_s: float, find_policies: bool = True) -> Discovery:
+@dataclass
+class _Search:
+    """One discovery's moving parts: its pages, its limits, what it found so far."""
+
+    guard: PageGuard
+    timeout_s: float
+    budget: Deadline
+    result: Discovery
+    homepage: Page | None = None
+    policy_page: Page | None = None
+
+    def limit(self) -> float:
+        return self.budget.bound(self.timeout_s)
+
+    async def page_for_policies(self) -> Page:
+        if self.policy_page is None:
+            self.policy_page = await self.guard.new_page()
+            self.policy_page.on("dialog", lambda d: asyncio.ensure_future(_quiet(d.dismiss())))
+        return self.policy_page
+
+
+async def discover(browser: LaunchedBrowser, domain: str, timeout_s: float, find_policies: bool = True,
+                   deadline: Deadline | None = None, budget_s: float | None = None) -> Discovery:
+    """Open the homepage (each attempt bounded by ``timeout_s`` and the crawl's ``deadline``), then read
+    well-known files and find policies within ``budget_s`` (never past the deadline)."""
     result = Discovery()
+    deadline = deadline or Deadline()
     context = await browser.new_context()
+    search = _Search(PageGuard(context), timeout_s, deadline, result)
+    cut = None
     try:
-        page = await _open_homepage(context, domain, timeout_s, result)
-        if page is None:
+        await search.guard.install()
+        async with deadline.scope() as cut:
+            search.homepage = await _open_homepage(search, domain)
+        if search.homepage is None:
             _explain_unreachable(browser, context, result)
             return result
-        result.well_known = await _fetch_well_known(page, result.start_url)
-        if find_policies:
-            await _find_policies(page, result, timeout_s)
+        search.budget = deadline.within(budget_s)
+        async with search.budget.scope() as cut:
+            result.well_known = await _fetch_well_known(search.homepage, result.start_url, search.budget)
+            if find_policies:
+                await _find_policies(search)
     except (PlaywrightError, asyncio.TimeoutError) as exc:
-        message = f"discovery interrupted: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-        result.notes.append(message)
-        if result.start_url is None:
-            result.error = message
+        expired = cut is not None and cut.expired()
+        if expired and result.start_url is None:
+            result.error = f"site did not answer before the crawl deadline ({deadline.describe()})"
+        elif expired:
+            result.cut.append(f"discovery stopped at its budget ({search.budget.describe()})"
+                              + ("" if any(p.kind == "privacy" for p in result.policies)
+                                 else " before a privacy policy was found"))
+        else:
+            message = f"discovery interrupted: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+            result.notes.append(message)
+            if result.start_url is None:
+                result.error = message
     finally:
+        result.notes.extend(search.guard.notes())
         try:
             await asyncio.wait_for(context.close(), 5)
         except Exception:  # noqa: BLE001
@@ -95,12 +158,14 @@ def _note_blocked(browser: LaunchedBrowser, context, result: Discovery) -> None:
         result.notes.append(f"refused by the address policy: {target}")
 
 
-async def _open_homepage(context, domain: str, timeout_s: float, result: Discovery) -> Page | None:
+async def _open_homepage(search: _Search, domain: str) -> Page | None:
     errors = []
+    result = search.result
     for url in (f"https://{domain}/", f"http://{domain}/"):
         # A fresh page per attempt: leaving a network-error page can be interrupted by Chromium.
-        page = await context.new_page()
+        page = await search.guard.new_page()
         page.on("dialog", lambda d: asyncio.ensure_future(_quiet(d.dismiss())))
+        timeout_s = search.limit()
         try:
             # "commit": a response proves reachability even when a blocking script stalls the parse.
             response = await page.goto(url, wait_until="commit", timeout=timeout_s * 1000)
@@ -112,52 +177,57 @@ async def _open_homepage(context, domain: str, timeout_s: float, result: Discove
             continue
         result.start_url = url
         result.homepage_status = response.status if response else None
+        timeout_s = search.limit()
         try:
             await page.wait_for_load_state("domcontentloaded", timeout=timeout_s * 1000)
         except PlaywrightError:
-            result.notes.append(f"{url}: the page did not finish parsing within {timeout_s:g} s")
+            result.notes.append(f"{url}: the page did not finish parsing within {timeout_s:.3g} s")
         return page
     result.error = "site unreachable: " + "; ".join(errors)
     return None
 
 
-async def _fetch_well_known(page: Page, start_url: str) -> list[WellKnown]:
+async def _fetch_well_known(page: Page, start_url: str, budget: Deadline) -> list[WellKnown]:
     out = []
     for path in WELL_KNOWN_FILES:
         url = start_url.rstrip("/") + path
+        limit = budget.bound(FETCH_TIMEOUT_S)
         try:
-            status, body, error = await asyncio.wait_for(page.evaluate(FETCH_JS, path), 10)
+            status, body, error = await asyncio.wait_for(page.evaluate(FETCH_JS, [path, limit * 1000]), limit + 1)
         except (PlaywrightError, asyncio.TimeoutError) as exc:
             status, body, error = None, None, str(exc).splitlines()[0] if str(exc) else "timeout"
         out.append(WellKnown(path=path, url=url, status=status, body=body if status == 200 else None, error=error))
     return out
 
 
-async def _anchors(page: Page) -> list[Anchor]:
+async def _anchors(page: Page, budget: Deadline) -> list[Anchor]:
     try:
-        await page.wait_for_load_state("load", timeout=5000)
+        await page.wait_for_load_state("load", timeout=budget.bound(5.0) * 1000)
     except PlaywrightError:
         pass
-    raw = await asyncio.wait_for(page.evaluate(ANCHORS_JS), 10)
+    raw = await asyncio.wait_for(page.evaluate(ANCHORS_JS), budget.bound(10.0))
     return [Anchor(href or "", text or "", bool(footer), bool(nav)) for href, text, footer, nav in raw]
 
 
-async def _find_policies(page: Page, result: Discovery, timeout_s: float) -> None:
+async def _find_policies(search: _Search) -> None:
+    page = search.homepage
     homepage = page.url
-    links = find_policy_links(await _anchors(page), homepage)
-    privacy = await _load_policy(page, "privacy", links.get("privacy"), homepage, timeout_s, result)
+    links = find_policy_links(await _anchors(page, search.budget), homepage)
+    privacy = await _load_policy(search, "privacy", links.get("privacy"), homepage)
     cookie_link = links.get("cookie")
     if cookie_link is None and privacy is not None:
         # A privacy policy often links the separate cookie policy it refers to.
-        cookie_link = find_policy_links(await _anchors(page), page.url).get("cookie")
+        policy_page = await search.page_for_policies()
+        cookie_link = find_policy_links(await _anchors(policy_page, search.budget), policy_page.url).get("cookie")
         if cookie_link is not None and cookie_link.url.split("#")[0] == privacy.final_url:
             cookie_link = None
-    await _load_policy(page, "cookie", cookie_link, homepage, timeout_s, result)
+    await _load_policy(search, "cookie", cookie_link, homepage)
 
 
-async def _load_policy(page: Page, kind: str, link, homepage: str, timeout_s: float, result: Discovery) -> PolicyDocument | None:
+async def _load_policy(search: _Search, kind: str, link, homepage: str) -> PolicyDocument | None:
+    result = search.result
     if link is not None:
-        doc = await _open_policy(page, kind, link.url, "link", link.text, timeout_s)
+        doc = await _open_policy(search, kind, link.url, "link", link.text)
         if doc is not None:
             result.policies.append(doc)
             return doc
@@ -165,23 +235,41 @@ async def _load_policy(page: Page, kind: str, link, homepage: str, timeout_s: fl
     base = homepage.split("/", 3)
     origin = "/".join(base[:3])
     for path in vocabulary().well_known_paths.get(kind, ()):
-        doc = await _open_policy(page, kind, origin + path, "well_known_path", None, timeout_s)
+        if not await _answers(search, path):
+            continue
+        doc = await _open_policy(search, kind, origin + path, "well_known_path", None)
         if doc is not None:
             result.policies.append(doc)
             return doc
     return None
 
 
-async def _open_policy(page: Page, kind: str, url: str, found_via: str, link_text: str | None,
-                       timeout_s: float) -> PolicyDocument | None:
+async def _answers(search: _Search, path: str) -> bool:
+    """Does the homepage's origin serve ``path`` (status < 400, or a redirect)? Asked from the
+    homepage with a short in-page fetch, so a missing path costs milliseconds, a hanging one seconds."""
+    limit = search.budget.bound(PROBE_TIMEOUT_S)
+    try:
+        status, _error = await asyncio.wait_for(search.homepage.evaluate(PROBE_JS, [path, limit * 1000]), limit + 1)
+    except (PlaywrightError, asyncio.TimeoutError):
+        return True  # the homepage cannot ask (a busy script): let the navigation decide
+    return status is not None and status < 400
+
+
+async def _open_policy(search: _Search, kind: str, url: str, found_via: str,
+                       link_text: str | None) -> PolicyDocument | None:
+    page = await search.page_for_policies()
+    timeout_s = search.limit()
     try:
         response = await page.goto(url, wait_until="load", timeout=timeout_s * 1000)
+    except PlaywrightTimeoutError:
+        search.result.cut.append(f"{kind} policy candidate {url} did not finish loading within {timeout_s:.3g} s")
+        return None
     except PlaywrightError:
         return None
     status = response.status if response else None
     if status is None or status >= 400:
         return None
-    html, html_length = await read_page_html(page)
+    html, html_length = await asyncio.wait_for(read_page_html(page), search.budget.bound(search.timeout_s))
     text, text_length = await run_off_loop(policy_text, html)
     # A linked privacy page is kept even when thin (the site calls it its policy); anything else
     # must read like a policy: "Cookie settings" links often lead to a preferences widget.
@@ -189,7 +277,8 @@ async def _open_policy(page: Page, kind: str, url: str, found_via: str, link_tex
         return None
     return PolicyDocument(
         kind=kind, url=url, found_via=found_via, link_text=link_text, status=status, final_url=page.url,
-        language=page_language(html), title=await page.title(), html=html, text=text,
+        language=page_language(html), title=await asyncio.wait_for(page.title(), search.budget.bound(5.0)),
+        html=html, text=text,
         html_truncated_from=cut_length(html, html_length), text_truncated_from=text_length,
     )
 

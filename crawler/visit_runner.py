@@ -19,10 +19,13 @@ from .browser import LaunchedBrowser
 from .capture import CollectorError, ConsentRecord, Visit
 from .collectors import COLLECTORS, Collector, VisitState
 from .collectors.network import mark_blocked
+from .deadline import Deadline
+from .page_guard import PageGuard
 from .visits import VisitSpec
 
 STAGE_TIMEOUT_S = 8.0
 CLOSE_TIMEOUT_S = 5.0
+MIN_STEP_S = 0.5  # a wrap-up step past the deadline still gets this long
 
 
 class ConsentHandler(Protocol):
@@ -39,6 +42,7 @@ class VisitOptions:
     settle_s: float = 3.0  # idle time after load to catch late requests
     keep_values: bool = False
     consent_handler: ConsentHandler | None = None
+    deadline: Deadline = Deadline()  # the crawl's: every wait below is bounded by it
 
 
 async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_domain: str,
@@ -52,26 +56,45 @@ async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_do
         return visit
     state = VisitState(context=context, site_domain=site_domain, keep_values=options.keep_values)
     collectors = [cls(state) for cls in COLLECTORS]
+    guard: PageGuard | None = None
+    page: Page | None = None
+    deadline = options.deadline
     try:
-        await _prepare(context, spec, state, collectors, visit, options)
-        page = await asyncio.wait_for(browser.new_page(context), STAGE_TIMEOUT_S)
-        page.on("dialog", _dismiss)
-        await _stage(collectors, "attach", visit, page)
-        state.t0 = time.monotonic()
-        await _navigate(page, url, visit, options)
-        if spec.consent_action and visit.status is not None:
-            visit.consent = await _operate_consent(page, state, spec.consent_action, options)
-        visit.settle_ms = options.settle_s * 1000.0
-        await asyncio.sleep(options.settle_s)  # idle: other contexts use the CPU meanwhile
-        await _stage(collectors, "after_load", visit, page)
+        async with deadline.scope() as cut:
+            guard = await PageGuard(context).install()
+            await _prepare(context, spec, state, collectors, visit, options)
+            page = await asyncio.wait_for(guard.new_page(lambda: browser.new_page(context)), STAGE_TIMEOUT_S)
+            page.on("dialog", _dismiss)
+            await _stage(collectors, "attach", visit, page)
+            state.t0 = time.monotonic()
+            await _navigate(page, url, visit, options)
+            loaded = time.monotonic()
+            if spec.consent_action and visit.status is not None:
+                visit.consent = await _operate_consent(page, state, spec.consent_action, options)
+            await _settle(visit, options, _settled_while_waiting(visit, loaded))
+            await _stage(collectors, "after_load", visit, page)
     except (PlaywrightError, asyncio.TimeoutError) as exc:
         visit.partial = True
-        visit.error = visit.error or f"visit interrupted: {_first_line(exc) or type(exc).__name__}"
+        if cut.expired():
+            visit.cut.append(f"stopped at the crawl deadline ({deadline.describe()}) "
+                             f"{(time.monotonic() - started):.1f} s into the visit")
+        else:
+            visit.error = visit.error or f"visit interrupted: {_first_line(exc) or type(exc).__name__}"
     finally:
-        await _stage(collectors, "collect", visit, visit)
-        await _close(context)
+        # Wrap-up: work stopped WRAP_UP_S before the deadline; collecting (from memory) and closing
+        # use that reserve, each step at least MIN_STEP_S, so a cut crawl ends just past its deadline.
+        await _stage(collectors, "collect", visit, visit, deadline=deadline)
+        if guard is not None and page is not None:
+            visit.popups_blocked = await guard.blocked_popups(page, max(MIN_STEP_S, deadline.bound(2.0)))
+        await _close(context, max(MIN_STEP_S, deadline.bound(CLOSE_TIMEOUT_S)))
         visit.blocked = browser.blocked_requests(context)
         mark_blocked(visit.requests, visit.blocked)
+    if guard is not None:
+        visit.popups_closed, visit.downloads_cancelled = guard.popups_closed, guard.downloads_cancelled
+    visit.partial = visit.partial or bool(visit.cut)
+    if not browser.connected:  # its events stopped mid-visit: say so rather than leave a quiet gap
+        visit.partial = True
+        visit.error = visit.error or "the browser crashed or was killed during the visit"
     visit.duration_ms = round((time.monotonic() - started) * 1000.0, 1)
     visit.ok = visit.status is not None and visit.error is None
     return visit
@@ -93,13 +116,17 @@ async def _navigate(page: Page, url: str, visit: Visit, options: VisitOptions) -
     def on_response(response) -> None:
         if response.request.is_navigation_request() and response.frame == page.main_frame:
             documents.append(response.status)
+            visit.status = response.status  # kept even when the crawl deadline cuts the wait short
 
     page.on("response", on_response)
+    limit = options.deadline.bound(options.timeout_s)
     try:
-        response = await page.goto(url, wait_until="load", timeout=options.timeout_s * 1000.0)
+        response = await page.goto(url, wait_until="load", timeout=limit * 1000.0)
     except PlaywrightTimeoutError:
         visit.partial = True
-        visit.error = f"page did not finish loading within {options.timeout_s:g} s"
+        visit.error = f"page did not finish loading within {limit:g} s"
+        if limit < options.timeout_s:
+            visit.cut.append(f"load wait shortened from {options.timeout_s:g} s to {limit:.1f} s by the crawl deadline")
         visit.final_url = page.url
         visit.status = documents[-1] if documents else None
         return
@@ -115,28 +142,53 @@ async def _navigate(page: Page, url: str, visit: Visit, options: VisitOptions) -
 async def _operate_consent(page: Page, state: VisitState, action: str, options: VisitOptions) -> ConsentRecord:
     if options.consent_handler is None:
         return ConsentRecord(outcome="failed", reason="no consent handler installed")
+    limit = options.deadline.bound(options.timeout_s)
     try:
-        return await asyncio.wait_for(options.consent_handler.operate(page, state, action), options.timeout_s)
+        return await asyncio.wait_for(options.consent_handler.operate(page, state, action), limit)
     except asyncio.TimeoutError:
-        return ConsentRecord(outcome="failed", reason=f"banner handling exceeded {options.timeout_s:g} s")
+        return ConsentRecord(outcome="failed", reason=f"banner handling exceeded {limit:.3g} s")
 
 
-async def _stage(collectors: list[Collector], stage: str, visit: Visit, *args) -> None:
+def _settled_while_waiting(visit: Visit, loaded: float) -> float:
+    """Idle time already spent after load: a banner wait that found nothing to click (or a click
+    that never happened) is settle time too, so it is not paid twice."""
+    consent = visit.consent
+    if consent is None or consent.click_ms is not None:
+        return 0.0  # no banner visit, or something was clicked: the after-consent phase needs its own settle
+    waited = time.monotonic() - loaded
+    visit.plan.append(f"settle overlapped with the banner wait ({waited:.1f} s, {consent.outcome}): "
+                      "nothing was clicked, so the page had been idle since load")
+    return waited
+
+
+async def _settle(visit: Visit, options: VisitOptions, already_s: float = 0.0) -> None:
+    """Idle after load (or after the consent click) to catch late requests; other contexts use the CPU."""
+    wanted = max(0.0, options.settle_s - already_s)
+    settle = options.deadline.bound(wanted) if wanted > 0 else 0.0
+    if settle < wanted:
+        visit.cut.append(f"settle shortened from {wanted:.1f} s to {settle:.1f} s by the crawl deadline")
+    visit.settle_ms = (settle + min(already_s, options.settle_s)) * 1000.0
+    await asyncio.sleep(settle)
+
+
+async def _stage(collectors: list[Collector], stage: str, visit: Visit, *args,
+                 deadline: Deadline = Deadline()) -> None:
     for collector in collectors:
         method = getattr(collector, stage)
+        timeout_s = max(MIN_STEP_S, deadline.bound(STAGE_TIMEOUT_S))
         try:
-            await asyncio.wait_for(method(*args), STAGE_TIMEOUT_S)
+            await asyncio.wait_for(method(*args), timeout_s)
         except Exception as exc:  # noqa: BLE001 - isolation is the point
             visit.partial = True
             message = _first_line(exc) or type(exc).__name__
             if isinstance(exc, asyncio.TimeoutError):
-                message = f"timed out after {STAGE_TIMEOUT_S:g} s"
+                message = f"timed out after {timeout_s:g} s"
             visit.collector_errors.append(CollectorError(collector=collector.name, stage=stage, message=message))
 
 
-async def _close(context) -> None:
+async def _close(context, timeout_s: float = CLOSE_TIMEOUT_S) -> None:
     try:
-        await asyncio.wait_for(context.close(), CLOSE_TIMEOUT_S)
+        await asyncio.wait_for(context.close(), timeout_s)
     except Exception:  # noqa: BLE001 - a crashed browser has nothing left to close
         pass
 

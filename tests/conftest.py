@@ -29,6 +29,8 @@ async def fake_web(shared_dir: Path):
 
 
 def crawl_options_for(web: FakeInternet, **overrides) -> CrawlOptions:
+    # chromium=None: find_chromium() picks Chromium's headless shell when installed (make setup does),
+    # about half the CPU per visit of full Chromium; only tests/test_extension.py needs the full browser.
     browser = BrowserOptions(host_rules=web.host_rules, extra_args=tuple(web.trust_args))
     defaults = dict(browser=browser, settle_s=3.5, timeout_s=30.0, max_concurrent_visits=6)
     defaults.update(overrides)

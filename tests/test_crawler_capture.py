@@ -163,3 +163,10 @@ async def test_policy_discovery(fake_web, web_crawler, role):
 async def test_no_policy_site_reports_none(fake_web, web_crawler):
     capture = await web_crawler.crawl(fake_web.sites["discovery_none"])
     assert capture.reachable and not capture.policies
+
+
+def test_capture_names_the_browser_build_that_ran(lab):
+    from crawler.browser import browser_build, find_chromium
+
+    assert lab.browser_version
+    assert lab.browser_build == browser_build(find_chromium())

@@ -53,6 +53,7 @@ def test_chromium_discovery_error_names_all_three_ways(monkeypatch, tmp_path):
     monkeypatch.delenv("CONSENTWATCH_CHROMIUM", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setenv("PLAYWRIGHT_BROWSERS_PATH", str(tmp_path))
+    monkeypatch.setattr("crawler.browser.HEADLESS_SHELL_PATHS", ())  # Debian's fixed path, outside PATH
     with pytest.raises(BrowserNotFoundError) as info:
         find_chromium()
     message = str(info.value)
@@ -164,6 +165,13 @@ async def test_one_broken_collector_never_sinks_the_others(fake_web, web_crawler
         assert visit.title == "ok"
 
 
+async def _until(condition, within_s: float) -> None:
+    deadline = time.monotonic() + within_s
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never came true"
+        await asyncio.sleep(0.05)
+
+
 def _browser_pids(profile_dir: str) -> list[int]:
     pids = []
     for entry in Path("/proc").iterdir():
@@ -182,8 +190,10 @@ async def test_crashed_browser_is_replaced_and_the_crawl_reports_it(fake_web, op
     async with Crawler(options_for(fake_web, settle_s=4.0, visits=("baseline",))) as crawler:
         pids = _browser_pids(crawler.browser.profile_dir)
         assert pids, "could not find the browser process"
+        served = len(fake_web.requests("crash-victim.com", "/"))
         crawl = asyncio.ensure_future(crawler.crawl("crash-victim.com"))
-        await asyncio.sleep(2.5)
+        # Kill it mid-visit: once discovery and the visit have both loaded the page (4 s settle follows).
+        await _until(lambda: len(fake_web.requests("crash-victim.com", "/")) >= served + 2, within_s=60)
         for pid in pids:
             os.kill(pid, signal.SIGKILL)
         capture = await asyncio.wait_for(crawl, 60)

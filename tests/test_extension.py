@@ -130,7 +130,7 @@ async def shot(page: Page, name: str) -> None:
 
 
 def chromium_launch_kwargs() -> dict:
-    executable = find_chromium()
+    executable = find_chromium(headless_shell=False)  # the headless shell cannot load extensions
     return {"executable_path": executable} if executable else {"channel": "chromium"}
 
 

@@ -1,0 +1,96 @@
+"""One hostile site must not stall the queue (issue 9 §3): every crawl of a site built to waste time
+(a never-ending response, a download trap, a popup storm, slowly dripping policy pages, a 50 MB DOM)
+ends within its configured deadline, measured, with a capture that says what was cut."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import pytest_asyncio
+
+from crawler import Crawler
+from crawler.collectors import COLLECTORS
+from crawler.deadline import WRAP_UP_S
+from crawler.visit_runner import MIN_STEP_S
+
+pytestmark = pytest.mark.browser
+
+TIMEOUT_S = 5.0
+DEADLINE_S = 20.0
+# Work stops WRAP_UP_S before the deadline; past it only the wrap-up runs: each collector's collect,
+# the popup count and the context close, each at most MIN_STEP_S; plus the event loop's own lag on a
+# loaded 2-core machine.
+MARGIN_S = (len(COLLECTORS) + 2) * MIN_STEP_S + 4.0
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def hostile_crawler(fake_web, options_for):
+    # A browser per test: what one hostile site leaves running must not bill the next one.
+    options = options_for(fake_web, timeout_s=TIMEOUT_S, settle_s=1.0, deadline_s=DEADLINE_S)
+    async with Crawler(options) as crawler:
+        yield crawler
+
+
+async def _timed_crawl(crawler, host: str):
+    started = time.monotonic()
+    capture = await crawler.crawl(host)
+    elapsed = time.monotonic() - started
+    assert capture.deadline_s == DEADLINE_S
+    assert elapsed <= DEADLINE_S + MARGIN_S, f"{host}: {elapsed:.1f} s for a {DEADLINE_S:g} s deadline; cut: {capture.cut}"
+    return capture, elapsed
+
+
+def test_default_deadline_is_a_small_multiple_of_the_page_timeout(fake_web, options_for):
+    options = options_for(fake_web, timeout_s=10.0)
+    assert 3 * 10.0 <= options.crawl_deadline_s <= 8 * 10.0
+    assert options.discovery_s < options.crawl_deadline_s
+    assert options_for(fake_web, timeout_s=10.0, deadline_s=33.0).crawl_deadline_s == 33.0
+    assert WRAP_UP_S < MARGIN_S
+
+
+async def test_never_ending_response_is_cut_at_the_deadline(fake_web, hostile_crawler):
+    capture, _ = await _timed_crawl(hostile_crawler, fake_web.sites["hostile_endless"])
+    assert capture.reachable, "the server answered: the site is reachable, only its page never ends"
+    assert capture.partial
+    for visit in capture.visits:
+        assert visit.status == 200 and visit.partial
+        assert "did not finish loading" in (visit.error or "") or visit.cut, visit
+    assert capture.cut, "the capture must say what was cut"
+
+
+async def test_download_trap_is_cancelled_at_once(fake_web, hostile_crawler):
+    capture, elapsed = await _timed_crawl(hostile_crawler, fake_web.sites["hostile_download"])
+    assert capture.reachable
+    assert all(v.downloads_cancelled >= 1 for v in capture.visits), [v.downloads_cancelled for v in capture.visits]
+    assert not any(p.kind == "privacy" for p in capture.policies), "a download is not a policy"
+    assert all(v.status == 200 for v in capture.visits)
+
+
+async def test_popup_storm_is_blocked_or_closed_at_once(fake_web, hostile_crawler):
+    host = fake_web.sites["hostile_popups"]
+    capture, _ = await _timed_crawl(hostile_crawler, host)
+    # Blocked in the page (window.open, scripted link clicks) or, when a window did open, closed at once.
+    counts = [(v.popups_blocked, v.popups_closed) for v in capture.visits]
+    assert sum(b + c for b, c in counts) >= 10 and any(c for _, c in counts), counts
+    assert all(v.status == 200 for v in capture.visits)
+    assert capture.partial == bool(capture.cut or any(v.error or v.collector_errors for v in capture.visits))
+
+
+async def test_slow_drip_policies_spend_only_the_discovery_budget(fake_web, hostile_crawler):
+    host = fake_web.sites["hostile_drip"]
+    before = len(fake_web.requests(host))
+    capture, _ = await _timed_crawl(hostile_crawler, host)
+    assert all(v.ok for v in capture.visits), "the homepage itself is fine"
+    assert not capture.policies
+    assert capture.partial and any("privacy policy" in c or "discovery" in c for c in capture.cut), capture.cut
+    served = [r.path for r in fake_web.requests(host)[before:]]
+    assert "/privacy-policy" in served, "the linked policy was tried"
+
+
+async def test_fifty_megabyte_dom_ends_within_the_deadline(fake_web, hostile_crawler):
+    capture, _ = await _timed_crawl(hostile_crawler, fake_web.sites["hostile_huge_dom"])
+    assert capture.reachable and capture.visits
+    for visit in capture.visits:  # answered, or the capture says it was cut before it could be
+        assert visit.status == 200 or any(c.startswith(visit.name) for c in capture.cut), (visit.name, capture.cut)
+    assert capture.partial == bool(capture.cut or any(v.error or v.collector_errors for v in capture.visits))
