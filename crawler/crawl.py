@@ -44,6 +44,9 @@ class CrawlOptions:
     consent_handler: ConsentHandler | None = field(default_factory=default_consent_handler)  # banner visits
     deadline_s: float | None = None  # the whole crawl of a domain; None: DEADLINE_TIMEOUTS × timeout_s
     discovery_budget_s: float | None = None  # policy discovery's share; None: DISCOVERY_TIMEOUTS × timeout_s
+    # A banner wait that clicked nothing counts as settle time (False: the five-load plan, which
+    # settled again after it; tests/plan_findings.py records that plan's findings with it).
+    overlap_banner_wait: bool = True
 
     @property
     def crawl_deadline_s(self) -> float:
@@ -55,7 +58,8 @@ class CrawlOptions:
         return min(budget, self.crawl_deadline_s)
 
     def visit_options(self, deadline: Deadline = Deadline()) -> VisitOptions:
-        return VisitOptions(self.timeout_s, self.settle_s, self.keep_values, self.consent_handler, deadline)
+        return VisitOptions(self.timeout_s, self.settle_s, self.keep_values, self.consent_handler, deadline,
+                            self.overlap_banner_wait)
 
 
 class Crawler:

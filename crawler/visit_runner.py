@@ -43,6 +43,7 @@ class VisitOptions:
     keep_values: bool = False
     consent_handler: ConsentHandler | None = None
     deadline: Deadline = Deadline()  # the crawl's: every wait below is bounded by it
+    overlap_banner_wait: bool = True  # a banner wait that clicked nothing counts as settle time
 
 
 async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_domain: str,
@@ -71,7 +72,7 @@ async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_do
             loaded = time.monotonic()
             if spec.consent_action and visit.status is not None:
                 visit.consent = await _operate_consent(page, state, spec.consent_action, options)
-            await _settle(visit, options, _settled_while_waiting(visit, loaded))
+            await _settle(visit, options, _settled_while_waiting(visit, loaded) if options.overlap_banner_wait else 0.0)
             await _stage(collectors, "after_load", visit, page)
     except (PlaywrightError, asyncio.TimeoutError) as exc:
         visit.partial = True
