@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench clean chromium chromium-headless-shell firefox postgresql extension
+.PHONY: setup demo test test-fast bench clean chromium chromium-headless-shell firefox postgresql extension
 
 setup: $(STAMP) chromium firefox postgresql node_modules/.installed node_modules/.cmp-fixtures/.built
 
@@ -65,6 +65,11 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest -q -p no:cacheprovider
+
+# The tier with no browser (tests marked `browser` deselected): layering, data, analyzer, store contract
+# (a throwaway PostgreSQL cluster), API, extension units (web-ext lint). No browser is installed or started.
+test-fast: $(STAMP) postgresql node_modules/.installed
+	$(PY) -m pytest -q -p no:cacheprovider -m "not browser"
 
 bench: setup
 	$(PY) bench/crawl.py

@@ -25,15 +25,24 @@ class Rules:
         return fixed or self.severity_by_category.get(category, self.severity_by_category.get(None, "low"))
 
     def title(self, code: str, **fields) -> str:
-        return self.codes[code]["title"].format_map(_Fields(fields))
+        return self._render(code, "title", fields)
 
     def explanation(self, code: str, **fields) -> str:
-        return self.codes[code]["explanation"].format_map(_Fields(fields))
+        return self._render(code, "explanation", fields)
+
+    def _render(self, code: str, part: str, fields: dict) -> str:
+        # A missing field is a producer bug: fail loudly rather than publish a text with a hole in it.
+        template = self.codes[code][part]
+        try:
+            return template.format_map(fields)
+        except KeyError as missing:
+            raise FindingTemplateError(
+                f"findings.yaml {code}.{part} needs field {missing.args[0]!r}; the producer gave {sorted(fields)}"
+            ) from None
 
 
-class _Fields(dict):
-    def __missing__(self, key: str) -> str:
-        return "?"
+class FindingTemplateError(Exception):
+    """A finding text in data/findings.yaml names a field its producer did not supply."""
 
 
 @functools.cache

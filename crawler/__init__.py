@@ -1,12 +1,40 @@
-"""consentwatch crawler: what a website really loads, captured in real Chromium."""
+"""consentwatch crawler: what a website really loads, captured in real Chromium.
 
-from .browser import BrowserOptions, find_chromium
-from .capture import Capture, Visit, decode_capture, encode_capture
-from .crawl import CrawlOptions, Crawler, crawl_domain
-from .errors import BrowserNotFoundError, ConsentwatchError, CrawlError, InvalidDomainError
+The names below load on first use (PEP 562), so importing a light module such as ``crawler.capture``
+(the capture contract the analyzer reads) does not start Playwright through this package.
+"""
 
-__all__ = [
-    "BrowserOptions", "Capture", "CrawlError", "CrawlOptions", "Crawler", "BrowserNotFoundError",
-    "ConsentwatchError", "InvalidDomainError", "Visit", "crawl_domain", "decode_capture",
-    "encode_capture", "find_chromium",
-]
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .browser import BrowserOptions, find_chromium
+    from .capture import Capture, Visit, decode_capture, encode_capture
+    from .crawl import CrawlOptions, Crawler, crawl_domain
+    from .errors import BrowserNotFoundError, ConsentwatchError, CrawlError, InvalidDomainError
+
+# public name → the module that defines it
+_EXPORTS: dict[str, str] = {
+    "BrowserOptions": ".browser", "find_chromium": ".browser",
+    "Capture": ".capture", "Visit": ".capture", "decode_capture": ".capture", "encode_capture": ".capture",
+    "CrawlOptions": ".crawl", "Crawler": ".crawl", "crawl_domain": ".crawl",
+    "BrowserNotFoundError": ".errors", "ConsentwatchError": ".errors", "CrawlError": ".errors",
+    "InvalidDomainError": ".errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value  # later look-ups skip this hook
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -20,6 +20,9 @@ FIXTURES = {s.role: (s.host, s.extra["banner_fixture"]) for s in load_sites(TEST
 NO_BANNER_ROLE = "consent_mode"  # consent-mode-lab.com: Google tags, no banner at all
 
 
+pytestmark = pytest.mark.browser  # real Chromium crawls of the fake internet
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def audits(fake_web, web_crawler):
     """One full four-visit crawl and analysis of every banner fixture (and one site without a banner)."""

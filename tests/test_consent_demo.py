@@ -16,6 +16,9 @@ CONSENT_CODES = {"PRE_CONSENT_TRACKING", "TRACKING_AFTER_REJECT", "CONSENT_MODE_
 WITH_BANNER = {d: s["banner"] for d, s in demo_expectations()["sites"].items() if s.get("banner")}
 
 
+pytestmark = pytest.mark.browser  # real Chromium crawls of the fake internet
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def demo_audits(web_crawler):
     captures = await asyncio.gather(*(web_crawler.crawl(d) for d in WITH_BANNER))

@@ -19,6 +19,9 @@ fetch('/probe?where=frame&gpc=' + navigator.globalPrivacyControl + '&dnt=' + nav
 </script></body></html>"""
 
 
+pytestmark = pytest.mark.browser  # real Chromium crawls of the fake internet
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def lab(fake_web, web_crawler):
     """One crawl of the behaviours lab, shared by the tests below."""

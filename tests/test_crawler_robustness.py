@@ -74,6 +74,7 @@ def test_chromium_discovery_prefers_explicit_then_system(monkeypatch, tmp_path):
     assert find_chromium() is not None and Path(find_chromium()).name.startswith(("chromium", "google-chrome"))
 
 
+@pytest.mark.browser
 async def test_unreachable_domain_is_a_capture_not_an_exception(web_crawler):
     capture = await web_crawler.crawl(NXDOMAIN_HOST)
     assert capture.reachable is False
@@ -81,6 +82,7 @@ async def test_unreachable_domain_is_a_capture_not_an_exception(web_crawler):
     assert capture.visits == []
 
 
+@pytest.mark.browser
 async def test_hanging_homepage_ends_with_a_clear_error(fake_web, options_for):
     async def never(request):
         await fake_web.hang()
@@ -95,6 +97,7 @@ async def test_hanging_homepage_ends_with_a_clear_error(fake_web, options_for):
     assert "no response within 3 s" in capture.error
 
 
+@pytest.mark.browser
 async def test_hanging_subresource_gives_partial_visits_with_what_was_seen(fake_web, web_crawler, options_for):
     async def never(request):
         await fake_web.hang()
@@ -111,6 +114,7 @@ async def test_hanging_subresource_gives_partial_visits_with_what_was_seen(fake_
     assert "https://slow-assets.com/" in urls and "https://slow-assets.com/never.js" in urls
 
 
+@pytest.mark.browser
 async def test_redirect_loop_is_reported(fake_web, web_crawler):
     async def bounce(request):
         target = "/b" if request.path == "/a" else "/a"
@@ -123,6 +127,7 @@ async def test_redirect_loop_is_reported(fake_web, web_crawler):
     assert "ERR_TOO_MANY_REDIRECTS" in capture.error
 
 
+@pytest.mark.browser
 async def test_busy_page_and_dialogs_yield_partial_results(fake_web, options_for):
     page = SIMPLE.replace("</body>", "<script>alert('hi'); confirm('sure?');"
                           "addEventListener('load', () => setTimeout(() => { for(;;){} }, 300));</script></body>")
@@ -150,6 +155,7 @@ class BrokenCollector(Collector):
         raise RuntimeError("collect exploded")
 
 
+@pytest.mark.browser
 async def test_one_broken_collector_never_sinks_the_others(fake_web, web_crawler):
     fake_web.add_page("isolation-check.com", "/", SIMPLE)
     COLLECTORS.insert(0, BrokenCollector)
@@ -185,6 +191,7 @@ def _browser_pids(profile_dir: str) -> list[int]:
     return pids
 
 
+@pytest.mark.browser
 async def test_crashed_browser_is_replaced_and_the_crawl_reports_it(fake_web, options_for):
     fake_web.add_page("crash-victim.com", "/", SIMPLE)
     async with Crawler(options_for(fake_web, settle_s=4.0, visits=("baseline",))) as crawler:
@@ -212,6 +219,7 @@ def test_cli_bad_domain_exits_2_with_a_message():
     assert "not a valid domain name" in result.stderr
 
 
+@pytest.mark.browser
 def test_cli_unreachable_site_exits_nonzero_and_still_writes_the_capture(tmp_path):
     out = tmp_path / "capture.json"
     result = _cli("crawl", NXDOMAIN_HOST, "--demo-web", "--settle", "0", "--out", str(out))

@@ -26,7 +26,7 @@ from analyzer.external import (
 from analyzer.external.sources import find_file
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="needs ../shared/data snapshots")
+pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"needs the tracker list snapshots at {SHARED_DATA} (../shared/data)")
 
 
 @pytest.fixture(scope="module")

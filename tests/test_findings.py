@@ -35,6 +35,9 @@ NEGATING_POLICY = """<h1>Privacy Policy</h1><p>Effective 2 February 2025.</p>
 <p>You can reach us at privacy@honest-kettles.com.</p>"""
 
 
+pytestmark = pytest.mark.browser  # real Chromium crawls of the fake internet
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def reports(fake_web, web_crawler):
     fake_web.add_page("clean-bakery.com", "/", f"<html><head><title>Clean Bakery</title>{GTAG.format(id='G-CLEAN0001')}"

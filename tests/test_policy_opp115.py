@@ -22,7 +22,7 @@ from analyzer.policy.evaluation import Evaluation, evaluate, label_companies
 
 OPP115 = Path(__file__).resolve().parents[1].parent / "shared" / "opp115-dev"
 
-pytestmark = pytest.mark.skipif(not OPP115.is_dir(), reason="shared/opp115-dev not present next to the repository")
+pytestmark = pytest.mark.skipif(not OPP115.is_dir(), reason=f"needs the OPP-115 dev split at {OPP115} (../shared/opp115-dev)")
 
 
 @pytest.fixture(scope="module")

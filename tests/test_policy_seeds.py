@@ -24,7 +24,7 @@ from analyzer.policy import PolicyAnalysis, analyze_policy
 
 SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
 
-pytestmark = pytest.mark.skipif(not SEEDS.is_dir(), reason="shared/seeds not present next to the repository")
+pytestmark = pytest.mark.skipif(not SEEDS.is_dir(), reason=f"needs the seed policies at {SEEDS} (../shared/seeds)")
 
 
 def _analysis(prefix: str) -> PolicyAnalysis:

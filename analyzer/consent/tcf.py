@@ -14,14 +14,6 @@ import msgspec
 
 from .bits import BitReader, DecodeError
 
-PURPOSES = {
-    1: "Store and/or access information on a device", 2: "Use limited data to select advertising",
-    3: "Create profiles for personalised advertising", 4: "Use profiles to select personalised advertising",
-    5: "Create profiles to personalise content", 6: "Use profiles to select personalised content",
-    7: "Measure advertising performance", 8: "Measure content performance",
-    9: "Understand audiences through statistics", 10: "Develop and improve services",
-    11: "Use limited data to select content",
-}
 SEGMENT_DISCLOSED, SEGMENT_ALLOWED, SEGMENT_PUBLISHER = 1, 2, 3
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable
 
 from playwright.async_api import BrowserContext, Page
 
@@ -56,7 +55,6 @@ class Collector:
         pass
 
 
-CollectorFactory = Callable[[VisitState], Collector]
 COLLECTORS: list[type[Collector]] = []
 
 
