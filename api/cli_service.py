@@ -16,6 +16,7 @@ from rich.table import Table
 from crawler.errors import InvalidDomainError
 
 from .cli_options import build_crawl_options, crawl_options
+from .cli_worker import worker
 from .config import ServiceConfig, default_workers
 from .errors import ServiceError
 from .store import DB_ENV, Store, describe_db, open_store, resolve_db
@@ -35,6 +36,7 @@ def register(group: click.Group) -> None:
     group.add_command(serve)
     group.add_command(schedule)
     group.add_command(token)
+    group.add_command(worker)
 
 
 def run_with_store(db: str | None, action: Callable[[Store], Awaitable[T]]) -> T:
@@ -89,7 +91,10 @@ def serve(db: str | None, host: str, port: int, visits_at_once: int, allow_hosts
     allow = tuple(h.strip() for entry in allow_hosts for h in entry.split(",") if h.strip())
     # The same allow-list for the queue-time guard and for every connection the browser makes.
     crawl = build_crawl_options({**params, "concurrency": visits_at_once, "allow_hosts": allow})
-    config = ServiceConfig(db=resolve_db(db), host=host, port=port, concurrency=jobs, crawl_options=crawl,
+    location = resolve_db(db)
+    # On PostgreSQL `serve` is the API only (any number of replicas); `consentwatch worker` runs the crawls.
+    embedded = not location.startswith(("postgres://", "postgresql://"))
+    config = ServiceConfig(db=location, host=host, port=port, concurrency=jobs, crawl_options=crawl, run_jobs=embedded,
                            allow_hosts=allow, cors_origins=cors_origin, rate_limit=rate_limit,
                            rate_burst=max(10, int(rate_limit * 5)), max_attempts=max_attempts, public_url=public_url,
                            stale_after_s=stale_after, heartbeat_s=stale_after / 6,

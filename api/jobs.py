@@ -142,12 +142,21 @@ class JobRunner:
         return recovered
 
     # ------------------------------------------------------------------ one job
+    async def run_one(self, job: Job) -> None:
+        """Work one claimed job: guard → crawl → analyze → store (its failure recorded on the job). Shared by
+        the in-process workers and ``consentwatch worker`` (procrastinate), which claims jobs its own way."""
+        await self._run(job)
+
+    async def _crawl(self, domain: str) -> Any:
+        """The capture of ``domain`` by the shared Chromium (a subclass may swap in a fake, for tests/benches)."""
+        crawler = await self._shared_crawler()
+        return await crawler.crawl(domain)
+
     async def _run(self, job: Job) -> None:
         try:
             await self.guard.check(job.domain)  # again: DNS may have changed since it was queued
             await self.store.set_progress(job.id, "crawling")
-            crawler = await self._shared_crawler()
-            capture = await crawler.crawl(job.domain)
+            capture = await self._crawl(job.domain)
             await self.store.set_progress(job.id, "analyzing")
             report = await asyncio.to_thread(_analyze, capture)
             audit = await asyncio.to_thread(prepare_audit, capture, report)

@@ -39,6 +39,7 @@ class Job(Row, kw_only=True):
     error: str | None = None
     report_id: int | None = None
     token_id: int | None = None  # the bearer token that asked for it (None: CLI or schedule)
+    worker: str | None = None  # the `consentwatch worker` (host:pid) running or last running it; PostgreSQL only
 
 
 class QueueLimits(Row, kw_only=True):

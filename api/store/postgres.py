@@ -38,7 +38,7 @@ ENQUEUE_LOCK = 0x636F6E73656E7402
 UNAVAILABLE_RETRY_S = 5.0
 FULL_RETRY_S = 300.0
 JOB_COLUMNS = ("id, domain, state, source, attempts, max_attempts, created_at, not_before, started_at, finished_at,"
-               " heartbeat_at, progress, error, report_id, token_id")
+               " heartbeat_at, progress, error, report_id, token_id, worker")
 TOKEN_COLUMNS = "id, name, created_at, last_used_at, revoked_at"
 
 
@@ -332,6 +332,15 @@ class PostgresStore:
             f" RETURNING {JOB_COLUMNS}", dict(now=now))
         return Job(**row) if row else None
 
+    async def claim_job(self, job_id: int, now: float, worker: str) -> Job | None:
+        """Move queued job ``job_id`` to running for ``worker`` (attempts + 1); None if it is not queued (done,
+        cancelled, failed for good, or running elsewhere): a procrastinate job run twice works it once."""
+        row = await self._fetchone(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = %(now)s, heartbeat_at = %(now)s,"
+            " progress = 'starting', finished_at = NULL, worker = %(worker)s WHERE id = %(id)s AND state = 'queued'"
+            f" RETURNING {JOB_COLUMNS}", dict(now=now, worker=worker, id=job_id))
+        return Job(**row) if row else None
+
     async def heartbeat(self, job_ids: list[int], now: float) -> None:
         if job_ids:
             await self._execute("UPDATE jobs SET heartbeat_at = %s WHERE id = ANY(%s) AND state = 'running'",
@@ -421,6 +430,12 @@ class PostgresStore:
             raise ConflictError(f"no active token named {name!r}")
 
 
+def procrastinate_schema() -> str:
+    from procrastinate.schema import SchemaManager  # late: only migrating needs it
+
+    return SchemaManager.get_schema()
+
+
 async def migrate(conn: psycopg.AsyncConnection[Any]) -> list[int]:
     """Apply every migration the database lacks, all in one transaction (PostgreSQL's DDL is transactional).
 
@@ -440,6 +455,8 @@ async def migrate(conn: psycopg.AsyncConnection[Any]) -> list[int]:
                 continue
             try:
                 async with conn.transaction():  # a savepoint: the error names the file that failed
+                    if migration.name == "procrastinate":  # the queue engine's own tables, then ours on them
+                        await conn.execute(procrastinate_schema().encode())
                     await conn.execute(migration.sql.encode())  # no parameters: several statements at once
             except psycopg.Error as exc:
                 raise StoreError(f"migration {migration.version} ({migration.name}) failed: {exc}") from exc

@@ -1,0 +1,101 @@
+"""`consentwatch worker` on real PostgreSQL (tests/pg_cluster.py) and real procrastinate: worker processes
+killed with -9 lose no job and run none twice; queueing defers the procrastinate job atomically. The crawl
+step is the fake capture (CONSENTWATCH_FAKE_CRAWL), not one Chromium per worker process; analyze and store
+are the real ones."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from api.store import open_store
+
+REPO = Path(__file__).resolve().parents[1]
+FAST = ["--heartbeat", "0.3", "--stalled-after", "1.5", "--reap-every", "0.3"]
+
+
+@pytest.fixture
+def location(pg_cluster) -> str:
+    return pg_cluster.new_database()
+
+
+def start_worker(location: str, jobs: int, fake_crawl_s: float) -> subprocess.Popen:
+    env = {**os.environ, "CONSENTWATCH_FAKE_CRAWL": str(fake_crawl_s), "PYTHONPATH": str(REPO)}
+    return subprocess.Popen([sys.executable, "-m", "api.cli", "worker", "--db", location, "--jobs", str(jobs), *FAST],
+                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def poll(condition, timeout_s: float, what: str):
+    deadline = time.monotonic() + timeout_s
+    while not (result := condition()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+    return result
+
+
+def query(location: str, sql: str, params=None) -> list[tuple]:
+    with psycopg.connect(location, autocommit=True) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+async def queue(location: str, domains: list[str]) -> None:
+    store = open_store(location)
+    await store.open()
+    try:
+        await store.enqueue(domains, "cli", 3, time.time())
+    finally:
+        await store.close()
+
+
+def stop(procs: list[subprocess.Popen]) -> list[str]:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    return [proc.communicate(timeout=30)[1] for proc in procs]
+
+
+async def test_queueing_defers_one_procrastinate_job_in_the_same_transaction(location):
+    await queue(location, ["a.com", "b.com"])
+    await queue(location, ["a.com"])  # already active: no second job, no second procrastinate job
+    rows = query(location, "SELECT j.id, p.task_name, p.queue_name, p.status::text FROM jobs j JOIN procrastinate_jobs p"
+                           " ON (p.args->>'job_id')::bigint = j.id ORDER BY j.id")
+    assert [r[1:] for r in rows] == [("consentwatch.crawl", "crawl", "todo")] * 2
+    with psycopg.connect(location) as conn:  # rolled back: neither our row nor its procrastinate job stays
+        conn.execute("INSERT INTO jobs (domain, state, created_at, not_before) VALUES ('c.com', 'queued', 0, 0)")
+        conn.rollback()
+    assert query(location, "SELECT count(*) FROM procrastinate_jobs")[0][0] == 2
+
+
+async def test_a_killed_worker_loses_no_job_and_none_runs_twice(location):
+    domains = [f"site{i}.com" for i in range(12)]
+    await queue(location, domains)
+    workers = [start_worker(location, jobs=2, fake_crawl_s=1.5) for _ in range(3)]
+    victim = workers[0]
+    host = socket.gethostname()
+    try:
+        held = poll(lambda: query(location, "SELECT id FROM jobs WHERE state = 'running' AND worker = %s",
+                                  (f"{host}:{victim.pid}",)), 30, "the victim worker to hold jobs")
+        victim.kill()  # SIGKILL: no cleanup, its jobs stay running / doing
+        victim.wait()
+        poll(lambda: query(location, "SELECT count(*) FROM jobs WHERE state = 'done'")[0][0] == len(domains),
+             40, "every job done")
+    finally:
+        logs = stop(workers[1:])
+    jobs = query(location, "SELECT id, domain, state, attempts, report_id, worker FROM jobs ORDER BY id")
+    assert sorted(j[1] for j in jobs) == sorted(domains) and {j[2] for j in jobs} == {"done"}
+    reports = query(location, "SELECT domain, count(*) FROM reports GROUP BY domain")
+    assert dict(reports) == {d: 1 for d in domains}, "one report per job, none twice"
+    assert len({j[4] for j in jobs}) == len(domains)
+    for job_id, *_, attempts, _, worker in jobs:  # the victim's jobs were re-run elsewhere, the attempt counted
+        if job_id in {h[0] for h in held}:
+            assert attempts == 2 and worker != f"{host}:{victim.pid}", logs
+    assert query(location, "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')")[0][0] == 0
+    assert all(w.returncode == 0 for w in workers[1:]), logs
