@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 import time
 from typing import Any
 
@@ -48,6 +50,7 @@ class JobRunner:
         self._workers: list[asyncio.Task] = []
         self._crawler: Crawler | None = None
         self._crawler_lock = asyncio.Lock()
+        self.name = f"{socket.gethostname()}:{os.getpid()}"  # shown on the jobs it claims
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -89,7 +92,7 @@ class JobRunner:
     async def _worker(self) -> None:
         while True:
             try:
-                job = await self.store.claim(time.time())
+                job = await self.store.claim(time.time(), self.name)
             except Exception:  # noqa: BLE001 - e.g. the file locked by another process: try again later
                 log.exception("could not claim a crawl job")
                 job = None

@@ -324,12 +324,12 @@ class PostgresStore:
     async def job_counts(self) -> dict[str, int]:
         return {r["state"]: r["n"] for r in await self._fetchall("SELECT state, count(*) AS n FROM jobs GROUP BY state")}
 
-    async def claim(self, now: float) -> Job | None:
+    async def claim(self, now: float, worker: str | None = None) -> Job | None:
         row = await self._fetchone(
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = %(now)s, heartbeat_at = %(now)s,"
-            " progress = 'starting', finished_at = NULL WHERE id = (SELECT id FROM jobs WHERE state = 'queued'"
-            " AND not_before <= %(now)s ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)"
-            f" RETURNING {JOB_COLUMNS}", dict(now=now))
+            " progress = 'starting', finished_at = NULL, worker = %(worker)s WHERE id = (SELECT id FROM jobs"
+            " WHERE state = 'queued' AND not_before <= %(now)s ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+            f" RETURNING {JOB_COLUMNS}", dict(now=now, worker=worker))
         return Job(**row) if row else None
 
     async def claim_job(self, job_id: int, now: float, worker: str) -> Job | None:

@@ -9,7 +9,9 @@ ALTER TABLE jobs ADD COLUMN worker text;  -- which worker process runs (or last 
 CREATE FUNCTION consentwatch_defer_crawl() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM procrastinate_defer_jobs_v1(ARRAY[ROW('crawl', 'consentwatch.crawl', 0, NULL, NULL,
-        jsonb_build_object('job_id', NEW.id), NULL)::procrastinate_job_to_defer_v1]);
+        jsonb_build_object('job_id', NEW.id),
+        CASE WHEN NEW.not_before > extract(epoch FROM now()) THEN to_timestamp(NEW.not_before) END
+    )::procrastinate_job_to_defer_v1]);
     RETURN NULL;
 END $$;
 CREATE TRIGGER jobs_defer_crawl AFTER INSERT ON jobs
