@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import re
 import sys
 import time
 from typing import Any, Awaitable, Callable, TypeVar
@@ -151,6 +152,35 @@ def read_domains(path: str) -> list[str]:
     return list(dict.fromkeys(domains))
 
 
+# Lower-case ASCII labels, a letter-led top label (not an IP address), at most 253 characters.
+_PLAIN_HOST = re.compile(r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
+def read_many_domains(path: str) -> list[str]:
+    """``read_domains`` for lists of a million lines: an already plain ASCII host skips the general parser
+    (URLs, IDNs, odd case still go through it), leaving only the registrable-domain lookup per line."""
+    from crawler.domains import registrable_domain
+
+    stream = sys.stdin if path == "-" else open(path, encoding="utf-8")
+    domains: dict[str, None] = {}
+    bad = []
+    with stream:
+        for number, line in enumerate(stream, 1):
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            try:
+                domain = registrable_domain(line) if _PLAIN_HOST.fullmatch(line) else canonical_domain(line)
+            except InvalidDomainError as exc:
+                bad.append(f"line {number}: {exc}")
+                continue
+            domains[domain] = None
+    if bad:
+        raise click.UsageError(f"{len(bad)} invalid domain(s) in {path} (nothing was stored):\n  "
+                               + "\n  ".join(bad[:20]))
+    return list(domains)
+
+
 @schedule.command("add")
 @click.argument("name")
 @click.argument("domains_file", type=click.Path(dir_okay=False, allow_dash=True))
@@ -159,8 +189,24 @@ def read_domains(path: str) -> list[str]:
 @db_option
 def schedule_add(name: str, domains_file: str, every: str | None, cron: str | None, db: str | None) -> None:
     """Crawl the domains listed in DOMAINS_FILE (one a line, '-' for stdin) as schedule NAME."""
-    from .scheduler import new_schedule
+    from .scheduler import new_schedule, parse_every
 
+    location = resolve_db(db)
+    if every and location.startswith(("postgres://", "postgresql://")):
+        # A list of any size: one row per domain with its own due time, fed to the workers gradually.
+        try:
+            every_s = parse_every(every)
+        except ServiceError as exc:
+            raise click.UsageError(str(exc)) from None
+        if cron:
+            raise click.UsageError("give exactly one of an interval (--every) or a cron expression (--cron)")
+        many = read_many_domains(domains_file)
+        if not many:
+            raise click.UsageError("a schedule needs at least one domain")
+        added = run_with_store(location, lambda store: store.add_target_schedule(name, every_s, many, time.time()))
+        console.print(f"schedule {name}: {added} domain(s) every {every}, spread over the period"
+                      " (queued by `consentwatch worker`)")
+        return
     domains = read_domains(domains_file)
     try:
         item = new_schedule(name, domains, every, cron, time.time())

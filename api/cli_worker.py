@@ -29,8 +29,12 @@ from .store.postgres import is_postgres_url
               help="Seconds without a heartbeat after which a worker counts as dead and its jobs are re-run.")
 @click.option("--reap-every", "reap_every_s", type=click.FloatRange(0.1), default=15.0, show_default=True,
               help="Seconds between looks for jobs of dead workers.")
+@click.option("--high-water", type=click.IntRange(1), default=1000, show_default=True,
+              help="Schedules are fed into the queue only while fewer jobs than this wait (cluster-wide).")
+@click.option("--feed-every", "feed_every_s", type=click.FloatRange(0.1), default=5.0, show_default=True,
+              help="Seconds between feeding due schedule targets into the queue.")
 def worker(db: str, jobs: int | None, visits_at_once: int, allow_hosts: tuple[str, ...], heartbeat_s: float,
-           stalled_after_s: float, reap_every_s: float, **params: Any) -> None:
+           stalled_after_s: float, reap_every_s: float, high_water: int, feed_every_s: float, **params: Any) -> None:
     """Run crawl jobs from a PostgreSQL store (one worker per machine, one shared Chromium)."""
     from .worker import Worker, WorkerTiming
 
@@ -44,7 +48,7 @@ def worker(db: str, jobs: int | None, visits_at_once: int, allow_hosts: tuple[st
     crawl = build_crawl_options({**params, "concurrency": visits_at_once, "allow_hosts": allow})
     config = ServiceConfig(db=location, concurrency=jobs or default_workers(), crawl_options=crawl, allow_hosts=allow)
     timing = WorkerTiming(heartbeat_s=heartbeat_s, stalled_after_s=stalled_after_s, reap_every_s=reap_every_s,
-                          poll_s=min(5.0, reap_every_s))
+                          poll_s=min(5.0, reap_every_s), feed_every_s=feed_every_s, high_water=high_water)
 
     async def main() -> None:
         if params.get("demo_web"):

@@ -7,6 +7,10 @@ the same pipeline as the embedded mode (``JobRunner.run_one``: guard â†’ crawl â
 marked done in the transaction that stores the report). Concurrency is the number of jobs (browser
 contexts) at once; all share one Chromium.
 
+Every worker also feeds big-list schedules into the queue (``feed_due_targets``: due targets, only below a
+high-water mark, so the queue stays short) and runs the small cron/interval schedules (``queue_due``), as the
+embedded service does; both are safe to run on every machine at once.
+
 A worker killed with -9 leaves its procrastinate jobs ``doing``: every worker runs a reaper that finds jobs of
 workers whose heartbeat stopped (``get_stalled_jobs``), puts our job back in the queue (the attempt counts)
 and retries the procrastinate job (``retry_job``), so another worker re-runs it.
@@ -44,6 +48,8 @@ class WorkerTiming:
     stalled_after_s: float = 60.0  # a worker silent this long is dead: its jobs are re-run
     reap_every_s: float = 15.0
     poll_s: float = 5.0  # fetch fallback when a NOTIFY is missed
+    feed_every_s: float = 5.0  # how often big-list schedules are fed into the queue
+    high_water: int = 1000  # the feeder adds jobs only while fewer wait (cluster-wide)
 
 
 def worker_name() -> str:
@@ -129,6 +135,20 @@ class Worker:
                 log.exception("reaping stalled crawl jobs failed")
             await asyncio.sleep(self.timing.reap_every_s)
 
+    async def _feeder(self) -> None:
+        from .scheduler import queue_due
+
+        while True:
+            try:
+                now = time.time()
+                fed = await self.store.feed_due_targets(now, self.timing.high_water, self.config.max_attempts)
+                if fed:
+                    log.info("queued %d due schedule target(s)", fed)
+                await queue_due(self.store, now, self.config.max_attempts)
+            except Exception:  # noqa: BLE001 - the next round tries again
+                log.exception("feeding schedules failed")
+            await asyncio.sleep(self.timing.feed_every_s)
+
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(self.timing.heartbeat_s)
@@ -139,7 +159,8 @@ class Worker:
         """Work jobs until cancelled or signalled (SIGINT/SIGTERM: finish the running jobs, then stop)."""
         await self.store.open()  # migrates, procrastinate's schema included
         helpers = [asyncio.create_task(self._reaper(), name="reaper"),
-                   asyncio.create_task(self._heartbeat(), name="job-heartbeat")]
+                   asyncio.create_task(self._heartbeat(), name="job-heartbeat"),
+                   asyncio.create_task(self._feeder(), name="feeder")]
         try:
             async with self.app.open_async():
                 log.info("worker %s: %d job(s) at once", self.name, self.config.concurrency)

@@ -15,7 +15,7 @@ import contextlib
 import itertools
 import logging
 import time
-from typing import Any, AsyncIterator, Hashable
+from typing import Any, AsyncIterator, Hashable, Iterable
 
 import psycopg
 import psycopg_pool
@@ -404,6 +404,60 @@ class PostgresStore:
     async def mark_schedule_run(self, name: str, ran_at: float, next_run_at: float) -> None:
         await self._execute("UPDATE schedules SET last_run_at = %s, next_run_at = %s WHERE name = %s",
                             (ran_at, next_run_at, name))
+
+    async def add_target_schedule(self, name: str, every_s: float, domains: Iterable[str], now: float) -> int:
+        """An interval schedule over a big list (``schedule_targets``, migration 0004), its domains loaded with
+        COPY and each due first at ``now`` + its hash share of the period. Returns how many targets it has."""
+        try:
+            async with self._conn() as conn, conn.transaction():
+                await conn.execute("INSERT INTO schedules (name, domains, every_s, created_at, next_run_at)"
+                                   " VALUES (%s, '{}', %s, %s, 'Infinity')", (name, every_s, now))
+                await conn.execute("CREATE TEMP TABLE incoming (domain text) ON COMMIT DROP")
+                async with conn.cursor() as cur, cur.copy("COPY incoming (domain) FROM STDIN") as copy:
+                    batch: list[str] = []
+                    for domain in domains:
+                        batch.append(domain)
+                        if len(batch) == 50_000:
+                            await copy.write("\n".join(batch) + "\n")
+                            batch.clear()
+                    if batch:
+                        await copy.write("\n".join(batch) + "\n")
+                return (await conn.execute(
+                    "INSERT INTO schedule_targets (schedule, domain, next_due_at) SELECT %(name)s, domain,"
+                    " %(now)s + consentwatch_spread(domain) * %(every)s FROM incoming ON CONFLICT DO NOTHING",
+                    dict(name=name, now=now, every=every_s))).rowcount
+        except pg_errors.UniqueViolation:
+            raise ConflictError(f"a schedule named {name!r} exists already") from None
+
+    async def feed_due_targets(self, now: float, high_water: int, max_attempts: int) -> int:
+        """Queue due schedule targets while fewer than ``high_water`` jobs wait; move each one period on.
+
+        Feeders take turns on the enqueue lock (the same as limited API requests), so together they never fill
+        the queue past the mark; SKIP LOCKED leaves targets another transaction holds (e.g. a removal)."""
+        async with self._conn() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (ENQUEUE_LOCK,))
+            depth = (await (await conn.execute("SELECT count(*) AS n FROM jobs WHERE state = 'queued'")).fetchone())["n"]
+            room = high_water - depth
+            if room <= 0:
+                return 0
+            row = await (await conn.execute(
+                "WITH due AS (SELECT t.schedule, t.domain, s.every_s FROM schedule_targets t"
+                "   JOIN schedules s ON s.name = t.schedule WHERE t.next_due_at <= %(now)s"
+                "   ORDER BY t.next_due_at LIMIT %(room)s FOR UPDATE OF t SKIP LOCKED),"
+                " moved AS (UPDATE schedule_targets t SET next_due_at = t.next_due_at"
+                "   + due.every_s * (floor((%(now)s - t.next_due_at) / due.every_s) + 1)"
+                "   FROM due WHERE t.schedule = due.schedule AND t.domain = due.domain RETURNING t.schedule, t.domain),"
+                " queued AS (INSERT INTO jobs (domain, state, source, max_attempts, created_at, not_before, progress)"
+                "   SELECT DISTINCT ON (domain) domain, 'queued', 'schedule:' || schedule, %(max)s, %(now)s, %(now)s,"
+                "   'queued' FROM moved ON CONFLICT (domain) WHERE state IN ('queued', 'running') DO NOTHING"
+                "   RETURNING id)"
+                " SELECT count(*) AS n FROM queued", dict(now=now, room=room, max=max_attempts))).fetchone()
+            return row["n"]
+
+    async def target_counts(self) -> dict[str, int]:
+        """Targets per big-list schedule."""
+        return {r["schedule"]: r["n"] for r in await self._fetchall(
+            "SELECT schedule, count(*) AS n FROM schedule_targets GROUP BY schedule")}
 
     # ------------------------------------------------------------------ tokens
     async def add_token(self, name: str, token_sha256: str, now: float) -> TokenInfo:
