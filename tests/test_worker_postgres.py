@@ -20,6 +20,7 @@ from api.store import open_store
 
 REPO = Path(__file__).resolve().parents[1]
 FAST = ["--heartbeat", "0.3", "--stalled-after", "1.5", "--reap-every", "0.3"]
+NO_DNS = ["--allow-hosts", "*.com"]  # the guard would ask the system's DNS about site<N>.com: stay on loopback
 
 
 @pytest.fixture
@@ -29,7 +30,8 @@ def location(pg_cluster) -> str:
 
 def start_worker(location: str, jobs: int, fake_crawl_s: float) -> subprocess.Popen:
     env = {**os.environ, "CONSENTWATCH_FAKE_CRAWL": str(fake_crawl_s), "PYTHONPATH": str(REPO)}
-    return subprocess.Popen([sys.executable, "-m", "api.cli", "worker", "--db", location, "--jobs", str(jobs), *FAST],
+    return subprocess.Popen([sys.executable, "-m", "api.cli", "worker", "--db", location, "--jobs", str(jobs), *FAST,
+                             *NO_DNS],
                             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
