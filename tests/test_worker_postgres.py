@@ -101,3 +101,22 @@ async def test_a_killed_worker_loses_no_job_and_none_runs_twice(location):
             assert attempts == 2 and worker != f"{host}:{victim.pid}", logs
     assert query(location, "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')")[0][0] == 0
     assert all(w.returncode == 0 for w in workers[1:]), logs
+
+
+@pytest.mark.browser
+async def test_a_worker_audits_a_site_of_the_fake_internet_with_real_chromium(location):
+    await queue(location, ["quiet-ledger.com"])
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("CONSENTWATCH_FAKE_CRAWL", None)
+    worker = subprocess.Popen([sys.executable, "-m", "api.cli", "worker", "--db", location, "--jobs", "1",
+                               "--demo-web", "--settle", "1"],
+                              cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        state = poll(lambda: next(iter(r[0] for r in query(location, "SELECT state FROM jobs")
+                                  if r[0] in ("done", "failed")), None), 120, "the audit to finish")
+    finally:
+        logs = stop([worker])
+    assert state == "done", logs
+    (reachable, grade), = query(location, "SELECT reachable, grade FROM sites WHERE domain = 'quiet-ledger.com'")
+    assert reachable and grade in "ABCDEF"
+    assert query(location, "SELECT count(*) FROM captures")[0][0] == 1
