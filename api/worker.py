@@ -123,7 +123,11 @@ class Worker:
                 # The worker died, not the crawl: retry at once, but the attempt counts.
                 retry_at = now if job.attempts < job.max_attempts else None
                 await self.store.fail_job(job_id, "interrupted: the worker stopped without finishing", retry_at, now)
-            await self.app.job_manager.retry_job(pjob)  # the task finds our job queued again, or finished: no-op
+            try:  # the task finds our job queued again, or finished: then it does nothing
+                await self.app.job_manager.retry_job(pjob)
+            except Exception as exc:  # noqa: BLE001 - e.g. another worker's reaper retried it first
+                log.info("procrastinate job %s of crawl job %d not retried here: %s", pjob.id, job_id, exc)
+                continue
             log.info("re-queued crawl job %d of a stalled worker", job_id)
         return len(stalled)
 

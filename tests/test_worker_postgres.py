@@ -120,3 +120,35 @@ async def test_a_worker_audits_a_site_of_the_fake_internet_with_real_chromium(lo
     (reachable, grade), = query(location, "SELECT reachable, grade FROM sites WHERE domain = 'quiet-ledger.com'")
     assert reachable and grade in "ABCDEF"
     assert query(location, "SELECT count(*) FROM captures")[0][0] == 1
+
+
+async def test_a_failed_crawl_is_retried_after_back_off_through_a_new_procrastinate_job(location):
+    from api.config import ServiceConfig
+    from api.targets import TargetGuard
+    from api.worker import FakeCrawlRunner, Worker
+
+    class FailingCrawl(FakeCrawlRunner):
+        async def _crawl(self, domain: str):
+            raise RuntimeError("the page crashed")
+
+    config = ServiceConfig(db=location, concurrency=1, allow_hosts=("*.com",), retry_base_s=600)
+    worker = Worker(config, name="test:1")
+    worker.runner = FailingCrawl(worker.store, config, TargetGuard(config.allow_hosts), delay_s=0)
+    await queue(location, ["flaky.com"])
+    (job_id,), = query(location, "SELECT id FROM jobs")
+    await worker.store.open()
+    try:
+        async with worker.app.open_async():
+            before = time.time()
+            await worker.work(job_id)  # what the procrastinate task runs
+            await worker.work(job_id + 1000)  # no such job: nothing happens
+    finally:
+        await worker.store.close()
+    (state, attempts, error, not_before, name), = query(
+        location, "SELECT state, attempts, error, not_before, worker FROM jobs")
+    assert (state, attempts, name) == ("queued", 1, "test:1") and "the page crashed" in error
+    assert before + 600 <= not_before <= time.time() + 600
+    deferred = query(location, "SELECT extract(epoch FROM scheduled_at) FROM procrastinate_jobs"
+                               " WHERE (args->>'job_id')::bigint = %s ORDER BY id", (job_id,))
+    assert len(deferred) == 2 and deferred[0][0] is None  # the first, then the retry at the back-off time
+    assert abs(float(deferred[1][0]) - not_before) < 0.01
