@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import math
 import re
 import sys
 import time
@@ -231,10 +232,17 @@ def schedule_add(name: str, domains_file: str, every: str | None, cron: str | No
 @db_option
 def schedule_list(db: str | None) -> None:
     """Show the schedules."""
-    items = run_with_store(db, lambda store: store.schedules())
+    async def load(store: Store) -> tuple[list, dict[str, int]]:
+        targets = getattr(store, "target_counts", None)  # big-list schedules (PostgreSQL)
+        return await store.schedules(), (await targets() if targets else {})
+
+    items, targets = run_with_store(db, load)
     table = Table("name", "domains", "when", "last run", "next run")
     for s in items:
         when = f"every {s.every_s / 3600:g}h" if s.every_s else f"cron {s.cron}"
+        if s.name in targets or math.isinf(s.next_run_at):  # each domain has its own due time
+            table.add_row(s.name, str(targets.get(s.name, 0)), when, "—", "spread over the period")
+            continue
         table.add_row(s.name, str(len(s.domains)), when, _when(s.last_run_at), _when(s.next_run_at))
     console.print(table)
 

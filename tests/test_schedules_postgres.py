@@ -94,3 +94,12 @@ def test_schedule_add_loads_a_list_and_refuses_a_bad_one_whole(location, tmp_pat
     refused = run_cli("schedule", "add", "bad", str(bad), "--every", "24h", "--db", location)
     assert refused.returncode != 0 and "line 2" in refused.stderr
     assert query(location, "SELECT count(*) FROM schedules WHERE name = 'bad'")[0][0] == 0
+
+
+def test_schedule_list_shows_a_big_list_by_its_target_count(location, tmp_path):
+    listing = tmp_path / "list.txt"
+    listing.write_text("a.com\nb.com\nc.com\n")
+    assert run_cli("schedule", "add", "three", str(listing), "--every", "1h", "--db", location).returncode == 0
+    shown = run_cli("schedule", "list", "--db", location)
+    assert shown.returncode == 0, shown.stderr
+    assert "three" in shown.stdout and " 3 " in shown.stdout and "spread" in shown.stdout
