@@ -13,7 +13,6 @@ from .cli_options import build_crawl_options, crawl_options
 from .config import ServiceConfig, default_workers
 from .errors import ServiceError
 from .store import DB_ENV, describe_db, resolve_db
-from .store.postgres import is_postgres_url
 
 
 @click.command()
@@ -39,7 +38,7 @@ def worker(db: str, jobs: int | None, visits_at_once: int, allow_hosts: tuple[st
     from .worker import Worker, WorkerTiming
 
     location = resolve_db(db)
-    if not is_postgres_url(location):
+    if not location.startswith(("postgres://", "postgresql://")):
         raise click.UsageError("the worker needs --db postgresql://… (the embedded SQLite mode runs its workers"
                                " inside `consentwatch serve`)")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
