@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import math
+import re
 import sys
 import time
 from typing import Any, Awaitable, Callable, TypeVar
@@ -17,6 +19,7 @@ from crawler.crawl import DEFAULT_CONCURRENT_VISITS
 from crawler.errors import InvalidDomainError
 
 from .cli_options import build_crawl_options, crawl_options
+from .cli_worker import worker
 from .config import ServiceConfig, default_workers
 from .errors import ServiceError
 from .store import DB_ENV, Store, describe_db, open_store, resolve_db
@@ -36,6 +39,7 @@ def register(group: click.Group) -> None:
     group.add_command(serve)
     group.add_command(schedule)
     group.add_command(token)
+    group.add_command(worker)
 
 
 def run_with_store(db: str | None, action: Callable[[Store], Awaitable[T]]) -> T:
@@ -90,7 +94,10 @@ def serve(db: str | None, host: str, port: int, visits_at_once: int, allow_hosts
     allow = tuple(h.strip() for entry in allow_hosts for h in entry.split(",") if h.strip())
     # The same allow-list for the queue-time guard and for every connection the browser makes.
     crawl = build_crawl_options({**params, "concurrency": visits_at_once, "allow_hosts": allow})
-    config = ServiceConfig(db=resolve_db(db), host=host, port=port, concurrency=jobs, crawl_options=crawl,
+    location = resolve_db(db)
+    # On PostgreSQL `serve` is the API only (any number of replicas); `consentwatch worker` runs the crawls.
+    embedded = not location.startswith(("postgres://", "postgresql://"))
+    config = ServiceConfig(db=location, host=host, port=port, concurrency=jobs, crawl_options=crawl, run_jobs=embedded,
                            allow_hosts=allow, cors_origins=cors_origin, rate_limit=rate_limit,
                            rate_burst=max(10, int(rate_limit * 5)), max_attempts=max_attempts, public_url=public_url,
                            stale_after_s=stale_after, heartbeat_s=stale_after / 6,
@@ -147,6 +154,45 @@ def read_domains(path: str) -> list[str]:
     return list(dict.fromkeys(domains))
 
 
+# Lower-case ASCII labels and a letter-led top label (not an IP address); lengths are checked apart (cheaper).
+_PLAIN_HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z](?:[a-z0-9-]*[a-z0-9])?")
+
+
+def _plain_host(line: str) -> bool:
+    return (len(line) <= 63 or (len(line) <= 253 and max(map(len, line.split("."))) <= 63)) \
+        and _PLAIN_HOST.fullmatch(line) is not None
+
+
+def read_many_domains(path: str) -> list[str]:
+    """``read_domains`` for lists of a million lines: an already plain ASCII host skips the general parser
+    (URLs, IDNs, odd case still go through it), and a two-label one needs no public-suffix lookup either."""
+    from crawler.domains import registrable_domain
+
+    stream = sys.stdin if path == "-" else open(path, encoding="utf-8")
+    domains: dict[str, None] = {}
+    bad = []
+    with stream:
+        for number, line in enumerate(stream, 1):
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            try:
+                if not _plain_host(line):
+                    domain = canonical_domain(line)
+                elif line.count(".") == 1:  # label.tld is its own registrable domain (or itself a suffix, kept)
+                    domain = line
+                else:
+                    domain = registrable_domain(line)
+            except InvalidDomainError as exc:
+                bad.append(f"line {number}: {exc}")
+                continue
+            domains[domain] = None
+    if bad:
+        raise click.UsageError(f"{len(bad)} invalid domain(s) in {path} (nothing was stored):\n  "
+                               + "\n  ".join(bad[:20]))
+    return list(domains)
+
+
 @schedule.command("add")
 @click.argument("name")
 @click.argument("domains_file", type=click.Path(dir_okay=False, allow_dash=True))
@@ -155,8 +201,24 @@ def read_domains(path: str) -> list[str]:
 @db_option
 def schedule_add(name: str, domains_file: str, every: str | None, cron: str | None, db: str | None) -> None:
     """Crawl the domains listed in DOMAINS_FILE (one a line, '-' for stdin) as schedule NAME."""
-    from .scheduler import new_schedule
+    from .scheduler import new_schedule, parse_every
 
+    location = resolve_db(db)
+    if every and location.startswith(("postgres://", "postgresql://")):
+        # A list of any size: one row per domain with its own due time, fed to the workers gradually.
+        try:
+            every_s = parse_every(every)
+        except ServiceError as exc:
+            raise click.UsageError(str(exc)) from None
+        if cron:
+            raise click.UsageError("give exactly one of an interval (--every) or a cron expression (--cron)")
+        many = read_many_domains(domains_file)
+        if not many:
+            raise click.UsageError("a schedule needs at least one domain")
+        added = run_with_store(location, lambda store: store.add_target_schedule(name, every_s, many, time.time()))
+        console.print(f"schedule {name}: {added} domain(s) every {every}, spread over the period"
+                      " (queued by `consentwatch worker`)")
+        return
     domains = read_domains(domains_file)
     try:
         item = new_schedule(name, domains, every, cron, time.time())
@@ -171,10 +233,17 @@ def schedule_add(name: str, domains_file: str, every: str | None, cron: str | No
 @db_option
 def schedule_list(db: str | None) -> None:
     """Show the schedules."""
-    items = run_with_store(db, lambda store: store.schedules())
+    async def load(store: Store) -> tuple[list, dict[str, int]]:
+        targets = getattr(store, "target_counts", None)  # big-list schedules (PostgreSQL)
+        return await store.schedules(), (await targets() if targets else {})
+
+    items, targets = run_with_store(db, load)
     table = Table("name", "domains", "when", "last run", "next run")
     for s in items:
         when = f"every {s.every_s / 3600:g}h" if s.every_s else f"cron {s.cron}"
+        if s.name in targets or math.isinf(s.next_run_at):  # each domain has its own due time
+            table.add_row(s.name, str(targets.get(s.name, 0)), when, "—", "spread over the period")
+            continue
         table.add_row(s.name, str(len(s.domains)), when, _when(s.last_run_at), _when(s.next_run_at))
     console.print(table)
 

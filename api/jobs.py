@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 import time
 from typing import Any
 
@@ -51,6 +53,7 @@ class JobRunner:
         self._crawler: Crawler | None = None
         self._crawler_lock = asyncio.Lock()
         self._cpu = CpuPool()  # extraction and analysis: never on the loop that answers requests
+        self.name = f"{socket.gethostname()}:{os.getpid()}"  # shown on the jobs it claims
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -95,7 +98,7 @@ class JobRunner:
     async def _worker(self) -> None:
         while True:
             try:
-                job = await self.store.claim(time.time())
+                job = await self.store.claim(time.time(), self.name)
             except Exception:  # noqa: BLE001 - e.g. the file locked by another process: try again later
                 log.exception("could not claim a crawl job")
                 job = None
@@ -148,12 +151,21 @@ class JobRunner:
         return recovered
 
     # ------------------------------------------------------------------ one job
+    async def run_one(self, job: Job) -> None:
+        """Work one claimed job: guard → crawl → analyze → store (its failure recorded on the job). Shared by
+        the in-process workers and ``consentwatch worker`` (procrastinate), which claims jobs its own way."""
+        await self._run(job)
+
+    async def _crawl(self, domain: str) -> Any:
+        """The capture of ``domain`` by the shared Chromium (a subclass may swap in a fake, for tests/benches)."""
+        crawler = await self._shared_crawler()
+        return await crawler.crawl(domain)
+
     async def _run(self, job: Job) -> None:
         try:
             await self.guard.check(job.domain)  # again: DNS may have changed since it was queued
             await self.store.set_progress(job.id, "crawling")
-            crawler = await self._shared_crawler()
-            capture = await crawler.crawl(job.domain)
+            capture = await self._crawl(job.domain)
             await self.store.set_progress(job.id, "analyzing")
             report = await self._cpu.run(_analyze, capture)
             audit = await asyncio.to_thread(prepare_audit, capture, report)

@@ -50,6 +50,7 @@ class JobView(Body, kw_only=True):
     started_at: float | None = None
     finished_at: float | None = None
     error: str | None = None
+    worker: str | None = None  # the process (host:pid) running or last running the job
     report_url: str | None = None
     summary_url: str | None = None
 
@@ -102,5 +103,7 @@ class Health(Body, kw_only=True):
     version: str
     store: str = "ok"  # or the store's error code: store_busy, store_full, store_corrupt, …
     error: str | None = None  # what is wrong with the store, when it is not ok
-    queued: int | None = None
+    queued: int | None = None  # the queue depth: jobs waiting (due now or retrying later)
     running: int | None = None
+    done: int | None = None
+    failed: int | None = None

@@ -39,6 +39,7 @@ class Job(Row, kw_only=True):
     error: str | None = None
     report_id: int | None = None
     token_id: int | None = None  # the bearer token that asked for it (None: CLI or schedule)
+    worker: str | None = None  # the process (host:pid) running or last running it
 
 
 class QueueLimits(Row, kw_only=True):
@@ -153,8 +154,9 @@ class JobStore(Protocol):
     async def jobs(self, state: JobState | None = None, limit: int = 100) -> list[Job]: ...
     async def queue_position(self, job_id: int) -> int | None: ...
     async def job_counts(self) -> dict[str, int]: ...
-    async def claim(self, now: float) -> Job | None:
-        """Move the next due queued job to running (attempts + 1) and return it; never one job twice."""
+    async def claim(self, now: float, worker: str | None = None) -> Job | None:
+        """Move the next due queued job to running (attempts + 1) for ``worker`` and return it; never one job
+        twice."""
 
     async def heartbeat(self, job_ids: list[int], now: float) -> None: ...
     async def set_progress(self, job_id: int, progress: str) -> None: ...

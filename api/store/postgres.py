@@ -15,7 +15,7 @@ import contextlib
 import itertools
 import logging
 import time
-from typing import Any, AsyncIterator, Hashable
+from typing import Any, AsyncIterator, Hashable, Iterable
 
 import psycopg
 import psycopg_pool
@@ -38,7 +38,7 @@ ENQUEUE_LOCK = 0x636F6E73656E7402
 UNAVAILABLE_RETRY_S = 5.0
 FULL_RETRY_S = 300.0
 JOB_COLUMNS = ("id, domain, state, source, attempts, max_attempts, created_at, not_before, started_at, finished_at,"
-               " heartbeat_at, progress, error, report_id, token_id")
+               " heartbeat_at, progress, error, report_id, token_id, worker")
 TOKEN_COLUMNS = "id, name, created_at, last_used_at, revoked_at"
 
 
@@ -324,12 +324,21 @@ class PostgresStore:
     async def job_counts(self) -> dict[str, int]:
         return {r["state"]: r["n"] for r in await self._fetchall("SELECT state, count(*) AS n FROM jobs GROUP BY state")}
 
-    async def claim(self, now: float) -> Job | None:
+    async def claim(self, now: float, worker: str | None = None) -> Job | None:
         row = await self._fetchone(
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = %(now)s, heartbeat_at = %(now)s,"
-            " progress = 'starting', finished_at = NULL WHERE id = (SELECT id FROM jobs WHERE state = 'queued'"
-            " AND not_before <= %(now)s ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)"
-            f" RETURNING {JOB_COLUMNS}", dict(now=now))
+            " progress = 'starting', finished_at = NULL, worker = %(worker)s WHERE id = (SELECT id FROM jobs"
+            " WHERE state = 'queued' AND not_before <= %(now)s ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+            f" RETURNING {JOB_COLUMNS}", dict(now=now, worker=worker))
+        return Job(**row) if row else None
+
+    async def claim_job(self, job_id: int, now: float, worker: str) -> Job | None:
+        """Move queued job ``job_id`` to running for ``worker`` (attempts + 1); None if it is not queued (done,
+        cancelled, failed for good, or running elsewhere): a procrastinate job run twice works it once."""
+        row = await self._fetchone(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = %(now)s, heartbeat_at = %(now)s,"
+            " progress = 'starting', finished_at = NULL, worker = %(worker)s WHERE id = %(id)s AND state = 'queued'"
+            f" RETURNING {JOB_COLUMNS}", dict(now=now, worker=worker, id=job_id))
         return Job(**row) if row else None
 
     async def heartbeat(self, job_ids: list[int], now: float) -> None:
@@ -396,6 +405,60 @@ class PostgresStore:
         await self._execute("UPDATE schedules SET last_run_at = %s, next_run_at = %s WHERE name = %s",
                             (ran_at, next_run_at, name))
 
+    async def add_target_schedule(self, name: str, every_s: float, domains: Iterable[str], now: float) -> int:
+        """An interval schedule over a big list (``schedule_targets``, migration 0004), its domains loaded with
+        COPY and each due first at ``now`` + its hash share of the period. Returns how many targets it has."""
+        try:
+            async with self._conn() as conn, conn.transaction():
+                await conn.execute("INSERT INTO schedules (name, domains, every_s, created_at, next_run_at)"
+                                   " VALUES (%s, '{}', %s, %s, 'Infinity')", (name, every_s, now))
+                await conn.execute("CREATE TEMP TABLE incoming (domain text) ON COMMIT DROP")
+                async with conn.cursor() as cur, cur.copy("COPY incoming (domain) FROM STDIN") as copy:
+                    batch: list[str] = []
+                    for domain in domains:
+                        batch.append(domain)
+                        if len(batch) == 50_000:
+                            await copy.write("\n".join(batch) + "\n")
+                            batch.clear()
+                    if batch:
+                        await copy.write("\n".join(batch) + "\n")
+                return (await conn.execute(
+                    "INSERT INTO schedule_targets (schedule, domain, next_due_at) SELECT %(name)s, domain,"
+                    " %(now)s + consentwatch_spread(domain) * %(every)s FROM incoming ON CONFLICT DO NOTHING",
+                    dict(name=name, now=now, every=every_s))).rowcount
+        except pg_errors.UniqueViolation:
+            raise ConflictError(f"a schedule named {name!r} exists already") from None
+
+    async def feed_due_targets(self, now: float, high_water: int, max_attempts: int) -> int:
+        """Queue due schedule targets while fewer than ``high_water`` jobs wait; move each one period on.
+
+        Feeders take turns on the enqueue lock (the same as limited API requests), so together they never fill
+        the queue past the mark; SKIP LOCKED leaves targets another transaction holds (e.g. a removal)."""
+        async with self._conn() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (ENQUEUE_LOCK,))
+            depth = (await (await conn.execute("SELECT count(*) AS n FROM jobs WHERE state = 'queued'")).fetchone())["n"]
+            room = high_water - depth
+            if room <= 0:
+                return 0
+            row = await (await conn.execute(
+                "WITH due AS (SELECT t.schedule, t.domain, s.every_s FROM schedule_targets t"
+                "   JOIN schedules s ON s.name = t.schedule WHERE t.next_due_at <= %(now)s"
+                "   ORDER BY t.next_due_at LIMIT %(room)s FOR UPDATE OF t SKIP LOCKED),"
+                " moved AS (UPDATE schedule_targets t SET next_due_at = t.next_due_at"
+                "   + due.every_s * (floor((%(now)s - t.next_due_at) / due.every_s) + 1)"
+                "   FROM due WHERE t.schedule = due.schedule AND t.domain = due.domain RETURNING t.schedule, t.domain),"
+                " queued AS (INSERT INTO jobs (domain, state, source, max_attempts, created_at, not_before, progress)"
+                "   SELECT DISTINCT ON (domain) domain, 'queued', 'schedule:' || schedule, %(max)s, %(now)s, %(now)s,"
+                "   'queued' FROM moved ON CONFLICT (domain) WHERE state IN ('queued', 'running') DO NOTHING"
+                "   RETURNING id)"
+                " SELECT count(*) AS n FROM queued", dict(now=now, room=room, max=max_attempts))).fetchone()
+            return row["n"]
+
+    async def target_counts(self) -> dict[str, int]:
+        """Targets per big-list schedule."""
+        return {r["schedule"]: r["n"] for r in await self._fetchall(
+            "SELECT schedule, count(*) AS n FROM schedule_targets GROUP BY schedule")}
+
     # ------------------------------------------------------------------ tokens
     async def add_token(self, name: str, token_sha256: str, now: float) -> TokenInfo:
         try:
@@ -421,6 +484,12 @@ class PostgresStore:
             raise ConflictError(f"no active token named {name!r}")
 
 
+def procrastinate_schema() -> str:
+    from procrastinate.schema import SchemaManager  # late: only migrating needs it
+
+    return SchemaManager.get_schema()
+
+
 async def migrate(conn: psycopg.AsyncConnection[Any]) -> list[int]:
     """Apply every migration the database lacks, all in one transaction (PostgreSQL's DDL is transactional).
 
@@ -440,6 +509,8 @@ async def migrate(conn: psycopg.AsyncConnection[Any]) -> list[int]:
                 continue
             try:
                 async with conn.transaction():  # a savepoint: the error names the file that failed
+                    if migration.name == "procrastinate":  # the queue engine's own tables, then ours on them
+                        await conn.execute(procrastinate_schema().encode())
                     await conn.execute(migration.sql.encode())  # no parameters: several statements at once
             except psycopg.Error as exc:
                 raise StoreError(f"migration {migration.version} ({migration.name}) failed: {exc}") from exc

@@ -336,13 +336,13 @@ class SqliteStore:
         return await self._read(lambda conn: dict(conn.execute(
             "SELECT state, count(*) FROM jobs GROUP BY state").fetchall()))
 
-    async def claim(self, now: float) -> Job | None:
+    async def claim(self, now: float, worker: str | None = None) -> Job | None:
         def update(conn: sqlite3.Connection) -> Job | None:
             row = conn.execute(
                 "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = :now,"
-                " heartbeat_at = :now, progress = 'starting', finished_at = NULL WHERE id = (SELECT id FROM jobs"
-                " WHERE state = 'queued' AND not_before <= :now ORDER BY id LIMIT 1) RETURNING *",
-                dict(now=now)).fetchone()
+                " heartbeat_at = :now, progress = 'starting', finished_at = NULL, worker = :worker WHERE id = (SELECT"
+                " id FROM jobs WHERE state = 'queued' AND not_before <= :now ORDER BY id LIMIT 1) RETURNING *",
+                dict(now=now, worker=worker)).fetchone()
             return _job(row) if row else None
 
         return await self._write(update)

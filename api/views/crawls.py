@@ -26,7 +26,7 @@ async def job_view(request: web.Request, job: Job) -> JobView:
         id=job.id, url=link(request, f"/v1/crawls/{job.id}"), domain=job.domain, state=job.state,
         progress=job.progress, queue_position=position, attempts=job.attempts, max_attempts=job.max_attempts,
         source=job.source, created_at=job.created_at, not_before=job.not_before, started_at=job.started_at,
-        finished_at=job.finished_at, error=job.error,
+        finished_at=job.finished_at, error=job.error, worker=job.worker,
         report_url=link(request, f"/v1/sites/{job.domain}/report?report_id={job.report_id}") if done else None,
         summary_url=link(request, f"/v1/sites/{job.domain}/summary") if done else None,
     )

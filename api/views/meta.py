@@ -24,7 +24,8 @@ async def health(request: web.Request) -> web.Response:
         return json_response(Health(status="unavailable", version=package_version(), store=exc.code, error=str(exc)),
                              status=503, headers=headers)
     return json_response(Health(version=package_version(), queued=counts.get("queued", 0),
-                                running=counts.get("running", 0)))
+                                running=counts.get("running", 0), done=counts.get("done", 0),
+                                failed=counts.get("failed", 0)))
 
 
 async def openapi_json(request: web.Request) -> web.Response:
