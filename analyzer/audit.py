@@ -14,6 +14,7 @@ from . import behaviour  # noqa: F401  (registers the script-behaviour finding p
 from .consent import banner_signal, consent_summary
 from .findings import AuditContext, coverage_note, coverage_of, declared_not_seen, gpc_claim, run_producers
 from .grading import grade, summary_sentence
+from .legal import legal_data
 from .observed import is_known_tracker, observe
 from .report_model import Counts, PolicyPart, Report, Signal, VisitSummary
 from .rules import load_rules
@@ -64,6 +65,7 @@ def analyze_capture(capture: Capture, *, attributor=None, knowledge=None) -> Rep
     )
     report.unverified = gaps
     report.blocked = blocked
+    report.legal_notice = legal_data().wording if any(f.references for f in findings) else None
     report.grade = grade(findings, privacy is not None or not capture.reachable, ctx.rules, gaps)
     report.summary = summary_sentence(findings, counts, privacy is not None, capture.reachable, gaps)
     return report

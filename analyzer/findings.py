@@ -14,7 +14,8 @@ from typing import Callable
 from crawler.capture import Capture
 
 from .observed import Sighting, TrackerObservation, is_known_tracker
-from .report_model import DeclaredNotSeen, Evidence, Finding, FindingProduct, ObservedTracker
+from .legal import references_for
+from .report_model import DeclaredNotSeen, Evidence, Finding, FindingProduct, ObservedTracker, RuleReference
 from .rules import Rules
 
 MAX_EVIDENCE = 6
@@ -186,7 +187,14 @@ def _finding(ctx: AuditContext, code: str, tracker: ObservedTracker | None = Non
         visit=visit,
         evidence=evidence,
         products=list(product_list),
+        references=rule_references(code),
     )
+
+
+def rule_references(code: str) -> list[RuleReference]:
+    """The rules ``code`` may touch, copied from analyzer/data/legal_references.yaml into the report."""
+    return [RuleReference(id=r.id, jurisdiction=r.jurisdiction, instrument=r.instrument, article=r.article,
+                          url=r.url, summary=r.summary) for r in references_for(code)]
 
 
 def _policy_url(ctx: AuditContext) -> str | None:

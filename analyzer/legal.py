@@ -1,8 +1,8 @@
 """Rules a finding may touch, from ``data/legal_references.yaml`` (validated on load).
 
-Data only for now: ``references_for(code)`` gives each code's references with their official
-URLs and the "may" wording; the report page, popup and ``/v1/sites?rule=`` filter do not use them
-yet.
+``references_for(code)`` gives each code's references with their official URLs (the analyzer copies
+them into each finding); ``codes_for_rule(id)`` the finding codes a reference covers, for the
+``/v1/sites?rule=`` filter. The "may" wording goes into the report as ``legal_notice``.
 """
 
 from __future__ import annotations
@@ -47,3 +47,11 @@ def legal_data() -> LegalData:
 def references_for(code: str) -> list[LegalReference]:
     data = legal_data()
     return [data.references[i] for i in data.codes.get(code, [])]
+
+
+def codes_for_rule(rule_id: str) -> list[str] | None:
+    """The finding codes that cite reference ``rule_id`` (sorted), or None if there is no such reference."""
+    data = legal_data()
+    if rule_id not in data.references:
+        return None
+    return sorted(code for code, ids in data.codes.items() if rule_id in ids)

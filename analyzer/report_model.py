@@ -45,6 +45,17 @@ class FindingProduct(Struct, kw_only=True):
     evidence: list[Evidence] = []
 
 
+class RuleReference(Struct, kw_only=True, omit_defaults=True):
+    """A rule a finding may touch (analyzer/data/legal_references.yaml): a pointer, never a verdict or legal advice."""
+
+    id: str  # the instrument id, e.g. "eprivacy-5-3": the value of `/v1/sites?rule=`
+    jurisdiction: str  # EU, FR, US, US-CA, US-CO …
+    instrument: str
+    article: str
+    url: str  # official text, always https
+    summary: str | None = None  # what the rule asks, in a line (absent in the summary payload)
+
+
 class Finding(Struct, kw_only=True):
     code: str  # stable: see docs/findings.md
     severity: Severity
@@ -60,6 +71,7 @@ class Finding(Struct, kw_only=True):
     operating_company_id: str | None = None  # the company that runs it (YouTube), when known
     operating_company_name: str | None = None
     products: list[FindingProduct] = []  # site-wide findings: every tracker they name, with its evidence
+    references: list[RuleReference] = []  # rules this finding may touch (issue 14 §5): "may breach", not advice
 
 
 class ObservedTracker(Struct, kw_only=True):
@@ -163,6 +175,7 @@ class Report(Struct, kw_only=True):
     grade: Grade = msgspec.field(default_factory=lambda: Grade(letter="?", score=0))
     blocked: bool = False  # a bot wall answered instead of the homepage: not audited
     unverified: list[Unverified] = []
+    legal_notice: str | None = None  # the "may … not legal advice" wording, set when a finding has references
 
 
 class SummaryProduct(Struct, kw_only=True):
@@ -178,6 +191,7 @@ class SummaryFinding(Struct, kw_only=True):
     title: str
     company_name: str | None = None
     products: list[SummaryProduct] = []  # the trackers a site-wide finding names (no evidence: see the report)
+    references: list[RuleReference] = []  # rules it may touch, without their summaries (the popup's one line)
 
 
 class CompanyTrackers(Struct, kw_only=True):
@@ -216,6 +230,7 @@ class SiteSummary(Struct, kw_only=True):
     # Issue 13: a clean grade must be earned. "not verified: …" sentences, and whether a bot wall blocked the audit.
     blocked: bool = False
     not_verified: list[str] = []
+    legal_notice: str | None = None  # issue 14 §5: the report's "may … not legal advice" wording
 
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
@@ -234,7 +249,8 @@ def summary_of(report: Report, top: int = 5) -> SiteSummary:
         signals=report.signals,
         top_findings=[SummaryFinding(code=f.code, severity=f.severity, title=f.title, company_name=f.company_name,
                                      products=[SummaryProduct(id=p.id, name=p.name, company=p.company, category=p.category)
-                                               for p in f.products])
+                                               for p in f.products],
+                                     references=[msgspec.structs.replace(r, summary=None) for r in f.references])
                       for f in findings[:top]],
         undeclared=[t.name for t in report.trackers
                     if t.declared in ("none", "negated") and t.source != "unattributed"],
@@ -247,6 +263,7 @@ def summary_of(report: Report, top: int = 5) -> SiteSummary:
         partial=report.partial,
         blocked=report.blocked,
         not_verified=[u.text for u in report.unverified],
+        legal_notice=report.legal_notice if any(f.references for f in findings[:top]) else None,
     )
 
 

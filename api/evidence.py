@@ -1,8 +1,9 @@
 """Evidence bundles: one audit's files in a zip, with a manifest of SHA-256s signed with Ed25519.
 
 A bundle holds the report, the raw capture, a HAR per visit (built from the capture's requests:
-URLs, methods, statuses, times, initiators and the bodies the crawler kept; size-capped) and the
-policy snapshots (HTML + extracted text). ``manifest.json`` lists every other file with its
+URLs, methods, statuses, times, initiators and the bodies the crawler kept; size-capped), the
+screenshots of banner visits just before the answer and after it settled (JPEG, from the capture) and
+the policy snapshots (HTML + extracted text). ``manifest.json`` lists every other file with its
 SHA-256 and size, plus the tool version, browser build, visit settings and audit id;
 ``manifest.sig`` is the Ed25519 signature of ``manifest.json``'s exact bytes. The zip is
 deterministic (fixed timestamps, sorted entries), so rebuilding an audit's bundle gives the same
@@ -25,12 +26,13 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+import msgspec
 import platformdirs
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from crawler.capture import Capture, RequestRecord, Visit, encode_capture
+from crawler.capture import Capture, RequestRecord, Screenshot, Visit, encode_capture
 
 KEY_ENV = "CONSENTWATCH_EVIDENCE_KEY"
 MANIFEST = "manifest.json"
@@ -151,10 +153,29 @@ def _iso(epoch: float) -> str:
     return dt.datetime.fromtimestamp(epoch or 0.0, dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
+def screenshot_path(visit: Visit, shot: Screenshot) -> str:
+    return f"screenshots/{visit.name}-{shot.moment}.jpg"
+
+
+def _screenshots(capture: Capture) -> list[tuple[Visit, Screenshot]]:
+    return [(v, shot) for v in capture.visits if v.consent is not None for shot in v.consent.screenshots]
+
+
+def _without_images(capture: Capture) -> Capture:
+    """The capture as the bundle's capture.json: screenshot bytes live in their own files instead."""
+    visits = [msgspec.structs.replace(v, consent=msgspec.structs.replace(
+        v.consent, screenshots=[msgspec.structs.replace(s, jpeg=b"") for s in v.consent.screenshots]))
+        if v.consent is not None and v.consent.screenshots else v for v in capture.visits]
+    return msgspec.structs.replace(capture, visits=visits)
+
+
 def bundle_files(capture: Capture, report_json: bytes) -> dict[str, bytes]:
-    files = {"report.json": report_json, "capture.json": encode_capture(capture)}
+    files = {"report.json": report_json, "capture.json": encode_capture(_without_images(capture))}
     for visit in capture.visits:
         files[f"visits/{visit.name}.har"] = json.dumps(har_of(visit, capture), indent=1).encode()
+    for visit, shot in _screenshots(capture):
+        if shot.jpeg:
+            files[screenshot_path(visit, shot)] = shot.jpeg
     for policy in capture.policies:
         files[f"policies/{policy.kind}.html"] = policy.html.encode()
         files[f"policies/{policy.kind}.txt"] = policy.text.encode()
@@ -187,6 +208,8 @@ def build_bundle(capture: Capture, report_json: bytes, audit_id: int | str, key:
         "policies_fetched_at": capture.started_at,  # discovery runs first in every crawl
         "visit_settings": [{"name": v.name, "url": v.url, "signals": v.signals, "settle_ms": v.settle_ms,
                             "started_at": v.started_at} for v in capture.visits],
+        "screenshots": [{"visit": v.name, "moment": shot.moment, "t_ms": shot.t_ms, "note": shot.note,
+                         "path": screenshot_path(v, shot) if shot.jpeg else None} for v, shot in _screenshots(capture)],
         "key_id": key_id(public),
         "public_key": public,
         "files": [{"path": p, "sha256": hashlib.sha256(b).hexdigest(), "size": len(b)} for p, b in sorted(files.items())],

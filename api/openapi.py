@@ -13,6 +13,7 @@ from typing import Any, Awaitable, Callable
 import msgspec
 from aiohttp import web
 
+from analyzer.legal import legal_data
 from analyzer.report_model import Report, SiteSummary
 
 from .history import Change
@@ -75,6 +76,9 @@ SITE_FILTERS = [
     _param("product", "query", {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.:-]{0,63}$"},
            "Only sites whose latest audit loads this tracker product (id, e.g. meta-pixel) or names it in a "
            "finding (site-wide findings list their products)."),
+    _param("rule", "query", {"type": "string", "enum": sorted(legal_data().references)},
+           "Only sites whose latest audit has a finding that may touch this rule (a legal reference id from "
+           "analyzer/data/legal_references.yaml, e.g. eprivacy-5-3). An unknown id is a 400."),
     _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}, "Page size."),
     _param("offset", "query", {"type": "integer", "minimum": 0, "maximum": 10**9, "default": 0}, "Rows to skip."),
 ]

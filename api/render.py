@@ -93,6 +93,9 @@ def _render_findings(console: Console, report, show_info: bool) -> None:
                 where = first.url or first.cookie or (first.text or "")[:140]
             console.print(f"      evidence ({first.kind}{', ' + first.visit if first.visit else ''}): {where}",
                           highlight=False)
+            if f.references:
+                rules = "; ".join(f"{r.instrument} {r.article}" for r in f.references)
+                console.print(f"      may breach (not legal advice): {rules}", highlight=False)
 
 
 def render_policy_analysis(console: Console, source: str, analysis) -> None:

@@ -126,6 +126,16 @@ class ConsentRecord(Struct):
     refusal: str | None = None  # how a reject was expressed: "reject" (GDPR-style) or "opt_out" (US sale/sharing)
     timeline: list["TimelineEvent"] = []
     state: dict = {}  # decoded consent signals (TCF, consent mode, USP, GPP, OneTrust groups)
+    screenshots: list["Screenshot"] = []  # the page just before the answer and after it (banner visits only)
+
+
+class Screenshot(Struct):
+    """The viewport as a small JPEG around the banner answer (issue 14 §4): evidence, size-capped."""
+
+    moment: str  # "before_click" | "after_click"
+    t_ms: float
+    jpeg: bytes = b""  # base64 in JSON; empty when it could not be taken within its time or size cap
+    note: str | None = None  # why it is empty, or how it was shrunk to fit
 
 
 class TimelineEvent(Struct):

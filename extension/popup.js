@@ -366,6 +366,7 @@ function renderResult(summary, job) {
     job ? h("p", { class: "callout", role: "status", id: "reaudit-running" }, "A new audit is running: ",
       progressText(job)) : null,
     counts(summary),
+    topFindings(summary),
     signalsTable(summary, null),
     h("div", { id: "sections" }, h("p", { class: "loading" }, "Loading details…")),
     liveSection(),
@@ -376,6 +377,28 @@ function renderResult(summary, job) {
   }
   loadLive();
   return content;
+}
+
+// The most severe findings, each with one line of the rules it may touch (issue 14 §5): pointers to the
+// official texts, never legal advice (the report's own wording rides along as summary.legal_notice).
+function topFindings(summary) {
+  const findings = summary.top_findings || [];
+  if (!findings.length) return null;
+  return h("section", { class: "top-findings", id: "top-findings", "aria-labelledby": "top-findings-title" },
+    h("h3", { id: "top-findings-title" }, "Top findings"),
+    h("ul", {}, findings.map((f) => h("li", { class: "top-finding", "data-code": f.code },
+      h("p", { class: "finding" }, h("span", { class: `severity severity-${f.severity}` }, f.severity), " ", f.title),
+      (f.references || []).length ? h("p", { class: "rules", title: summary.legal_notice || null },
+        "Rules this may touch: ", f.references.map((r, i) => [i ? "; " : "", ruleLink(r)])) : null))),
+    findings.some((f) => (f.references || []).length) && summary.legal_notice ?
+      h("p", { class: "rules-notice" }, summary.legal_notice) : null);
+}
+
+function ruleLink(rule) {
+  const label = `${rule.instrument} ${rule.article}`;
+  return /^https:\/\//.test(rule.url) ?
+    h("a", { href: rule.url, target: "_blank", rel: "noreferrer", "data-rule": rule.id }, label) :
+    h("span", { "data-rule": rule.id }, label);
 }
 
 function pollReaudit(job) {

@@ -390,6 +390,29 @@ async def test_audited_site_result_and_live_requests(env: Env):
     await tab.close()
 
 
+async def test_top_findings_name_the_rules_they_may_touch(env: Env):
+    # Issue 14 §5: one "Rules this may touch" line per top finding, only official https texts as links,
+    # and the report's "not legal advice" wording beside them.
+    await (await env.settings(env.base, env.token)).close()
+    summary, _ = await env.audited(AUDITED)
+    with_rules = [f for f in summary["top_findings"] if f["references"]]
+    assert with_rules and "not legal advice" in summary["legal_notice"]
+    popup = await env.popup(domain=AUDITED)
+    await expect_state(popup, "result")
+    items = popup.locator("#top-findings li.top-finding")
+    await expect(items).to_have_count(len(summary["top_findings"]))
+    for finding in with_rules:
+        line = popup.locator(f'#top-findings li[data-code="{finding["code"]}"] .rules').first
+        await expect(line).to_contain_text("Rules this may touch: ")
+        for ref in finding["references"]:
+            link = line.locator(f'a[data-rule="{ref["id"]}"]')
+            await expect(link).to_have_text(f'{ref["instrument"]} {ref["article"]}')
+            await expect(link).to_have_attribute("href", ref["url"])
+    await expect(popup.locator("#top-findings .rules-notice")).to_have_text(summary["legal_notice"])
+    await shot(popup, "top-findings-rules")
+    await popup.close()
+
+
 async def test_no_policy_found(env: Env):
     summary, _ = await env.audited(NO_POLICY)
     assert summary["policy_found"] is False

@@ -82,6 +82,7 @@ class SiteQuery(Row, kw_only=True):
     company: str | None = None  # company id or name (case-insensitive)
     product: str | None = None  # tracker product id (e.g. meta-pixel): loaded, or named by a finding
     grade: str | None = None
+    rule_codes: list[str] | None = None  # ?rule=: a finding with one of these codes (analyzer.legal.codes_for_rule)
     limit: int = 50
     offset: int = 0
 

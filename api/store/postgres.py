@@ -281,6 +281,10 @@ class PostgresStore:
                          " OR EXISTS (SELECT 1 FROM findings f WHERE f.report_id = s.latest_report_id"
                          " AND f.product_id = %s))")
             params.extend([query.product] * 2)
+        if query.rule_codes is not None:  # as in the SQLite store: the codes that cite the rule
+            where.append("EXISTS (SELECT 1 FROM findings f WHERE f.report_id = s.latest_report_id"
+                         " AND f.code = ANY(%s))")
+            params.append(list(query.rule_codes))
         clause = " AND ".join(where)
         async with self._conn() as conn:
             total = (await (await conn.execute(f"SELECT count(*) AS n FROM sites s WHERE {clause}", params)).fetchone())

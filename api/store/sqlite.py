@@ -274,6 +274,11 @@ class SqliteStore:
                          " OR EXISTS (SELECT 1 FROM findings f WHERE f.report_id = s.latest_report_id"
                          " AND f.product_id = ?))")
             params.extend([query.product] * 2)
+        if query.rule_codes is not None:  # a rule no finding code cites matches nothing
+            marks = ", ".join("?" * len(query.rule_codes)) or "NULL"
+            where.append("EXISTS (SELECT 1 FROM findings f WHERE f.report_id = s.latest_report_id"
+                         f" AND f.code IN ({marks}))")
+            params.extend(query.rule_codes)
         clause = " AND ".join(where)
 
         def fetch(conn: sqlite3.Connection) -> tuple[list[SiteRow], int]:

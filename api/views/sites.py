@@ -7,6 +7,7 @@ import re
 import msgspec
 from aiohttp import web
 
+from analyzer.legal import codes_for_rule
 from analyzer.report_model import SiteSummary, decode_report
 
 from ..errors import BadRequestError, NotFoundError, SiteNotFoundError
@@ -21,6 +22,7 @@ from .common import etag_matches, int_param, json_response, link
 
 _decode_summary = msgspec.json.Decoder(SiteSummary).decode
 _CODE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_RULE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _PRODUCT = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,63}$")
 SUMMARY_CACHE = "public, max-age=60"
 
@@ -127,7 +129,11 @@ def site_query(request: web.Request) -> SiteQuery:
     product = request.query.get("product")
     if product is not None and not _PRODUCT.match(product):
         raise BadRequestError("product must be a tracker product id such as meta-pixel")
-    return SiteQuery(grade=grade, finding=finding, company=company, product=product,
+    rule = request.query.get("rule")
+    rule_codes = codes_for_rule(rule) if rule is not None and _RULE.match(rule) else None
+    if rule is not None and rule_codes is None:
+        raise BadRequestError("rule must be a legal reference id such as eprivacy-5-3 (see docs/api.md)")
+    return SiteQuery(grade=grade, finding=finding, company=company, product=product, rule_codes=rule_codes,
                      limit=int_param(request, "limit", 50, 1, 200), offset=int_param(request, "offset", 0, 0, 10**9))
 
 

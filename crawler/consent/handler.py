@@ -15,7 +15,7 @@ from playwright.async_api import Page
 
 from ..capture import ConsentRecord, TimelineEvent
 from ..collectors.base import VisitState
-from . import heuristic
+from . import heuristic, screenshots
 from .autoconsent import AutoconsentSession, EngineEvent, RuleSet, load_rules
 from .heuristic import HeuristicBanner
 from .vocabulary import REFUSALS, Vocabulary, load_vocabulary
@@ -34,6 +34,7 @@ class ConsentOptions:
     close_timeout_s: float = 2.0  # a heuristic click must close the banner within this
     retry_after_s: float = 2.0  # an answer with no visible effect is given once more after this (late handlers)
     budget_s: float = 12.0  # all of it; keep below the visit's timeout_s so the timeline survives
+    shots: screenshots.ScreenshotOptions = screenshots.ScreenshotOptions()  # before/after the answer
 
 
 class Timeline:
@@ -71,6 +72,9 @@ class ConsentOperator:
                 timeline.add("self_test", "no result in time")
             else:
                 _fail(record, timeline, f"banner handling took longer than {self.options.budget_s:g} s")
+        if record.screenshots:  # a banner was seen and shot: the page once the answer settled
+            await screenshots.settled(page, self.options.shots)
+            record.screenshots.append(await screenshots.take(page, state, "after_click", self.options.shots))
         record.timeline.sort(key=lambda e: e.t_ms)
         return record
 
@@ -81,6 +85,8 @@ class ConsentOperator:
             return _fail(record, timeline, "consent handler was not set up for this visit")
         found = await self._find_banner(page, session)
         _copy_engine_events(session, timeline)
+        if found is not None and self.options.shots.enabled:  # the banner as shown, before any click
+            record.screenshots.append(await screenshots.take(page, state, "before_click", self.options.shots))
         if isinstance(found, EngineEvent):
             return await self._answer_with_rules(page, session, found, action, record, timeline)
         if isinstance(found, HeuristicBanner):

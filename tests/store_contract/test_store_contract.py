@@ -10,7 +10,8 @@ import time
 import msgspec
 import pytest
 
-from analyzer.report_model import SiteSummary
+from analyzer.legal import codes_for_rule
+from analyzer.report_model import Finding, SiteSummary
 from api.errors import ConflictError, JobNotFoundError, QueueFullError, ScheduleNotFoundError
 from api.records import FindingRow, prepare_audit
 from api.samples import make_capture, make_report
@@ -22,9 +23,10 @@ T0 = 1_700_000_000.0
 
 
 def audit(domain: str, at: float, loaded: list[int], declared: list[int], policy: str = "We use Google Analytics.",
-          grade=("C", 68), reachable: bool = True):
+          grade=("C", 68), reachable: bool = True, codes: tuple[str, ...] = ()):
     report = make_report(domain, at, loaded, declared, policy_text=policy, grade=grade)
     report.reachable = reachable
+    report.findings += [Finding(code=c, severity="high", title=c, explanation=c) for c in codes]
     return report, prepare_audit(make_capture(report, policy), report)
 
 
@@ -96,8 +98,8 @@ async def test_a_failing_save_leaves_nothing_half_written(store, integrity_error
 
 async def test_site_list_filters_and_pages(store):
     await store.save_audit(audit("a-shop.com", T0, [0, 2], [0], grade=("D", 50))[1])
-    await store.save_audit(audit("b-news.com", T0, [0], [0], grade=("A", 95))[1])
-    await store.save_audit(audit("c-blog.com", T0, [3], [], grade=("D", 45))[1])
+    await store.save_audit(audit("b-news.com", T0, [0], [0], grade=("A", 95), codes=("PRE_CONSENT_TRACKING",))[1])
+    await store.save_audit(audit("c-blog.com", T0, [3], [], grade=("D", 45), codes=("GPC_NOT_HONORED",))[1])
     rows, total = await store.list_sites(SiteQuery())
     assert total == 3 and [r.domain for r in rows] == ["a-shop.com", "b-news.com", "c-blog.com"]
     assert rows[0].grade == "D" and rows[0].score == 50 and rows[0].audited_at == T0
@@ -116,6 +118,15 @@ async def test_site_list_filters_and_pages(store):
     assert [r.domain for r in rows] == ["c-blog.com"]
     rows, _ = await store.list_sites(SiteQuery(product="tiktok-pixel"))
     assert rows == []
+    # ?rule=: the finding codes that cite a legal reference (issue 14 §5)
+    rows, _ = await store.list_sites(SiteQuery(rule_codes=codes_for_rule("eprivacy-5-3")))
+    assert [r.domain for r in rows] == ["b-news.com"]
+    rows, _ = await store.list_sites(SiteQuery(rule_codes=codes_for_rule("gdpr-13")))  # UNDECLARED_TRACKER
+    assert [r.domain for r in rows] == ["a-shop.com", "c-blog.com"]
+    rows, total = await store.list_sites(SiteQuery(rule_codes=codes_for_rule("cpa-rule-5"), grade="D"))
+    assert [r.domain for r in rows] == ["c-blog.com"] and total == 1
+    rows, total = await store.list_sites(SiteQuery(rule_codes=[]))  # a rule no code cites: nothing
+    assert rows == [] and total == 0
     rows, total = await store.list_sites(SiteQuery(limit=2, offset=2))
     assert total == 3 and [r.domain for r in rows] == ["c-blog.com"]
     rows, total = await store.list_sites(SiteQuery(grade="B"))
