@@ -279,7 +279,7 @@ async def test_request_audit_then_result_and_live_parties_not_in_audit(ff: Firef
     assert "This tab contacted 2 third parties." == await popup.text("#live-sentence")
     # Never audited: the companies behind them, from the service's knowledge map.
     await popup.wait_for("() => !!document.getElementById('live-companies')", what="the companies named")
-        # Segment is reported under its parent Twilio, as an audit of the site would name it.
+    # Segment is reported under its parent Twilio, as an audit of the site would name it.
     assert await popup.text("#live-companies") == "Companies behind them: Outbrain, Twilio."
     await ff.expect_badge(tab_id, "?")
     await shot(popup, "not-audited")
