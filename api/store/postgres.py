@@ -28,7 +28,16 @@ from ..records import PreparedAudit, decompress
 from .base import (AuditRef, Job, JobState, QueueLimits, Schedule, SiteQuery, SiteRow, StoredReport, SummaryBlob,
                    TokenInfo, counts_of)
 from .migrate import migrations, refuse_newer
+from .site_filters import Dialect, site_filters
 from .summary_cache import SummaryCache
+
+
+# How this backend spells the shared site filters (api/store/site_filters.py).
+POSTGRES = Dialect(
+    mark="%s",
+    equals_ignoring_case=lambda column: f"lower({column}) = lower(%s)",
+    one_of=lambda column, values: (f"{column} = ANY(%s)", [list(values)]),
+)
 
 log = logging.getLogger(__name__)
 
@@ -263,29 +272,7 @@ class PostgresStore:
                          counts=counts_of(r["summary_json"])) for r in rows]
 
     async def list_sites(self, query: SiteQuery) -> tuple[list[SiteRow], int]:
-        where, params = ["s.latest_report_id IS NOT NULL"], []
-        if query.grade:
-            where.append("s.grade = %s")
-            params.append(query.grade.upper())
-        if query.finding:
-            where.append("EXISTS (SELECT 1 FROM findings f WHERE f.report_id = s.latest_report_id AND f.code = %s)")
-            params.append(query.finding)
-        if query.company:
-            where.append("(EXISTS (SELECT 1 FROM trackers t WHERE t.report_id = s.latest_report_id"
-                         " AND (lower(t.company_id) = lower(%s) OR lower(t.company_name) = lower(%s)))"
-                         " OR EXISTS (SELECT 1 FROM findings f WHERE f.report_id = s.latest_report_id"
-                         " AND (lower(f.company_id) = lower(%s) OR lower(f.company_name) = lower(%s))))")
-            params.extend([query.company] * 4)
-        if query.product:  # loads it, or a per-tracker finding names it (as in the SQLite store)
-            where.append("(EXISTS (SELECT 1 FROM trackers t WHERE t.report_id = s.latest_report_id AND t.key = %s)"
-                         " OR EXISTS (SELECT 1 FROM findings f WHERE f.report_id = s.latest_report_id"
-                         " AND f.product_id = %s))")
-            params.extend([query.product] * 2)
-        if query.rule_codes is not None:  # as in the SQLite store: the codes that cite the rule
-            where.append("EXISTS (SELECT 1 FROM findings f WHERE f.report_id = s.latest_report_id"
-                         " AND f.code = ANY(%s))")
-            params.append(list(query.rule_codes))
-        clause = " AND ".join(where)
+        clause, params = site_filters(query, POSTGRES)
         async with self._conn() as conn:
             total = (await (await conn.execute(f"SELECT count(*) AS n FROM sites s WHERE {clause}", params)).fetchone())
             rows = await (await conn.execute(

@@ -26,7 +26,16 @@ from ..records import PreparedAudit, decompress
 from .base import (AuditRef, Job, JobState, QueueLimits, Schedule, SiteQuery, SiteRow, StoredReport, SummaryBlob,
                    TokenInfo, counts_of)
 from .migrate import migrate
+from .site_filters import Dialect, site_filters
 from .summary_cache import SummaryCache
+
+
+# How this backend spells the shared site filters (api/store/site_filters.py).
+SQLITE = Dialect(
+    mark="?",
+    equals_ignoring_case=lambda column: f"{column} = ? COLLATE NOCASE",
+    one_of=lambda column, values: (f"{column} IN ({', '.join('?' * len(values)) or 'NULL'})", list(values)),
+)
 
 T = TypeVar("T")
 
@@ -255,31 +264,7 @@ class SqliteStore:
         return await self._read(fetch)
 
     async def list_sites(self, query: SiteQuery) -> tuple[list[SiteRow], int]:
-        where, params = ["s.latest_report_id IS NOT NULL"], []
-        if query.grade:
-            where.append("s.grade = ?")
-            params.append(query.grade.upper())
-        if query.finding:
-            where.append("EXISTS (SELECT 1 FROM findings f WHERE f.report_id = s.latest_report_id AND f.code = ?)")
-            params.append(query.finding)
-        if query.company:
-            where.append("(EXISTS (SELECT 1 FROM trackers t WHERE t.report_id = s.latest_report_id"
-                         " AND (t.company_id = ? OR t.company_name = ?)) OR EXISTS (SELECT 1 FROM findings f"
-                         " WHERE f.report_id = s.latest_report_id AND (f.company_id = ? OR f.company_name = ?)))")
-            params.extend([query.company] * 4)
-        if query.product:
-            # Site-wide findings name only trackers the audit observed, so "loads it or a finding names it"
-            # is the trackers table (key = product id) plus the per-tracker findings' product_id.
-            where.append("(EXISTS (SELECT 1 FROM trackers t WHERE t.report_id = s.latest_report_id AND t.key = ?)"
-                         " OR EXISTS (SELECT 1 FROM findings f WHERE f.report_id = s.latest_report_id"
-                         " AND f.product_id = ?))")
-            params.extend([query.product] * 2)
-        if query.rule_codes is not None:  # a rule no finding code cites matches nothing
-            marks = ", ".join("?" * len(query.rule_codes)) or "NULL"
-            where.append("EXISTS (SELECT 1 FROM findings f WHERE f.report_id = s.latest_report_id"
-                         f" AND f.code IN ({marks}))")
-            params.extend(query.rule_codes)
-        clause = " AND ".join(where)
+        clause, params = site_filters(query, SQLITE)
 
         def fetch(conn: sqlite3.Connection) -> tuple[list[SiteRow], int]:
             total = conn.execute(f"SELECT count(*) FROM sites s WHERE {clause}", params).fetchone()[0]
