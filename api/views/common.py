@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import msgspec
 from aiohttp import web
@@ -41,3 +41,16 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
     if if_none_match.strip() == "*":
         return True
     return any(tag.strip().removeprefix("W/") == etag for tag in if_none_match.split(","))
+
+
+def path_id(request: web.Request, not_found: Callable[[str], Exception]) -> int:
+    """The route's ``{id}`` as a database id; anything else is that resource not found (not a 400:
+    no such id can exist), said by ``not_found(message)``."""
+    raw = request.match_info["id"]
+    try:
+        value = int(raw)
+    except ValueError:
+        raise not_found(repr(raw)) from None
+    if not 0 < value < 2**62:
+        raise not_found(str(value))
+    return value

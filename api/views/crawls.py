@@ -13,7 +13,7 @@ from ..keys import CONFIG, GUARD, RUNNER, STORE, TOKEN
 from ..schemas import CrawlAccepted, CrawlRequest, JobList, JobView
 from ..store.base import Job, QueueLimits
 from ..targets import canonical_domain
-from .common import int_param, json_response, link
+from .common import int_param, json_response, link, path_id
 
 _decode_request = msgspec.json.Decoder(CrawlRequest).decode
 STATES = ("queued", "running", "done", "failed", "cancelled")
@@ -65,13 +65,7 @@ async def create_crawls(request: web.Request) -> web.Response:
 
 
 def _job_id(request: web.Request) -> int:
-    try:
-        job_id = int(request.match_info["id"])
-    except ValueError:
-        raise JobNotFoundError(f"no crawl job {request.match_info['id']!r}") from None
-    if not 0 < job_id < 2**62:
-        raise JobNotFoundError(f"no crawl job {job_id}")
-    return job_id
+    return path_id(request, lambda shown: JobNotFoundError(f"no crawl job {shown}"))
 
 
 async def get_crawl(request: web.Request) -> web.Response:

@@ -10,7 +10,7 @@ from ..errors import ServiceError, SiteNotFoundError
 from ..evidence import EvidenceError, build_bundle, key_id, load_private_key, public_key_b64
 from ..keys import STORE
 from ..targets import canonical_domain
-from .common import json_response
+from .common import json_response, path_id
 
 
 class NoSigningKeyError(ServiceError):
@@ -35,14 +35,7 @@ async def list_keys(request: web.Request) -> web.Response:
 
 
 def _audit_id(request: web.Request, domain: str) -> int:
-    raw = request.match_info["id"]
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SiteNotFoundError(f"no audit {raw!r} of {domain}") from None
-    if not 0 < value < 2**62:
-        raise SiteNotFoundError(f"no audit {value} of {domain}")
-    return value
+    return path_id(request, lambda shown: SiteNotFoundError(f"no audit {shown} of {domain}"))
 
 
 async def audit_evidence(request: web.Request) -> web.Response:
