@@ -3,16 +3,11 @@ summary payload carrying site-wide findings' products and the "not verified" cav
 
 from __future__ import annotations
 
-import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
 
 from analyzer.report_model import Evidence, Finding, FindingProduct, Unverified
-from api.app import create_app
-from api.config import ServiceConfig
-from api.records import prepare_audit
-from api.samples import TRACKERS, make_capture, make_report
-from api.store import SqliteStore
+from api_served import listed_domains as _domains, serving
+from api.samples import TRACKERS, make_report
 
 T0 = 1_700_000_000.0
 
@@ -33,29 +28,15 @@ def _with_site_wide_finding(report, index: int):
 @pytest.fixture(scope="module")
 async def http(tmp_path_factory):
     path = tmp_path_factory.mktemp("products") / "cw.db"
-    store = SqliteStore(path)
-    await store.open()
     tracking = _with_site_wide_finding(make_report("tracks.com", T0, [0, 1], [0, 1]), 1)
     plain = make_report("plain.com", T0, [0], [0])
     plain.unverified = [Unverified(code="BANNER_NOT_SEEN", text="not verified: consent — no cookie banner was seen")]
     blocked = make_report("walled.com", T0, [], [])
     blocked.blocked = True
     blocked.unverified = [Unverified(code="BLOCKED", text="not verified: anything — the homepage answered 403")]
-    for report in (tracking, plain, blocked):
-        await store.save_audit(prepare_audit(make_capture(report, "We use Google Analytics."), report))
-    await store.close()
-    server = TestServer(create_app(ServiceConfig(db=str(path), run_jobs=False, rate_limit=1000, rate_burst=1000)),
-                        host="127.0.0.1")
-    await server.start_server()
-    async with aiohttp.ClientSession(base_url=str(server.make_url("/"))) as session:
+    async with serving(str(path), (tracking, plain, blocked)) as session:
         yield session
-    await server.close()
 
-
-async def _domains(http, query: str) -> list[str]:
-    async with http.get(f"/v1/sites?{query}") as r:
-        assert r.status == 200, await r.text()
-        return [s["domain"] for s in (await r.json())["sites"]]
 
 
 async def test_product_filter(http):

@@ -4,19 +4,14 @@ summary, a compact list on the report page (https links only, "may breach", neve
 
 from __future__ import annotations
 
-import aiohttp
 import msgspec
 import pytest
-from aiohttp.test_utils import TestServer
 
 from analyzer.findings import rule_references
 from analyzer.legal import codes_for_rule, legal_data
 from analyzer.report_model import Evidence, Finding, RuleReference, summary_of
-from api.app import create_app
-from api.config import ServiceConfig
-from api.records import prepare_audit
-from api.samples import make_capture, make_report
-from api.store import open_store
+from api_served import listed_domains as _domains, serving
+from api.samples import make_report
 
 T0 = 1_700_000_000.0
 EVIDENCE = [Evidence(kind="request", visit="baseline", url="https://analytics.tiktok.com/i18n/pixel/events.js")]
@@ -50,23 +45,9 @@ async def http(request, tmp_path_factory):
         location = str(tmp_path_factory.mktemp("legal") / "cw.db")
     else:
         location = request.getfixturevalue("pg_cluster").new_database()
-    store = open_store(location)
-    await store.open()
-    for report in _reports():
-        await store.save_audit(prepare_audit(make_capture(report), report))
-    await store.close()
-    server = TestServer(create_app(ServiceConfig(db=location, run_jobs=False, rate_limit=1000, rate_burst=1000)),
-                        host="127.0.0.1")
-    await server.start_server()
-    async with aiohttp.ClientSession(base_url=str(server.make_url("/"))) as session:
+    async with serving(location, _reports()) as session:
         yield session
-    await server.close()
 
-
-async def _domains(http, query: str) -> list[str]:
-    async with http.get(f"/v1/sites?{query}") as r:
-        assert r.status == 200, await r.text()
-        return [s["domain"] for s in (await r.json())["sites"]]
 
 
 def test_finding_references_come_from_the_yaml():
