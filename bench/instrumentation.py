@@ -25,7 +25,7 @@ from crawl import BENCH_PAGE, LATE_PATH, options_for  # noqa: E402
 from memory import descendants  # noqa: E402
 
 from crawler import Crawler  # noqa: E402
-from crawler.collectors import COLLECTORS  # noqa: E402
+from crawler.collectors import DEFAULT_COLLECTORS  # noqa: E402
 from crawler.collectors.instrumentation import InstrumentationCollector  # noqa: E402
 from crawler.testing import FakeInternet  # noqa: E402
 from crawler.visit_runner import VisitOptions, run_visit  # noqa: E402
@@ -65,23 +65,18 @@ def bench_hosts(web: FakeInternet, count: int, form: bool) -> list[str]:
 
 
 async def one_round(crawler: Crawler, hosts: list[str], concurrency: int, total: int, instrumented: bool) -> dict:
-    if not instrumented:
-        COLLECTORS.remove(InstrumentationCollector)
-    try:
-        slots = asyncio.Semaphore(concurrency)
-        options = VisitOptions(timeout_s=20, settle_s=3.5)
+    collectors = tuple(c for c in DEFAULT_COLLECTORS if instrumented or c is not InstrumentationCollector)
+    slots = asyncio.Semaphore(concurrency)
+    options = VisitOptions(timeout_s=20, settle_s=3.5, collectors=collectors)
 
-        async def one(i: int):
-            host = hosts[i % len(hosts)]
-            async with slots:
-                return await run_visit(crawler.browser, VISITS["baseline"], f"https://{host}/", host, options)
+    async def one(i: int):
+        host = hosts[i % len(hosts)]
+        async with slots:
+            return await run_visit(crawler.browser, VISITS["baseline"], f"https://{host}/", host, options)
 
-        started, cpu = time.monotonic(), await asyncio.to_thread(tree_cpu_s)
-        visits = await asyncio.gather(*(one(i) for i in range(total)))
-        elapsed, cpu = time.monotonic() - started, await asyncio.to_thread(tree_cpu_s) - cpu
-    finally:
-        if InstrumentationCollector not in COLLECTORS:
-            COLLECTORS.append(InstrumentationCollector)
+    started, cpu = time.monotonic(), await asyncio.to_thread(tree_cpu_s)
+    visits = await asyncio.gather(*(one(i) for i in range(total)))
+    elapsed, cpu = time.monotonic() - started, await asyncio.to_thread(tree_cpu_s) - cpu
     return {"per_min": total / elapsed * 60, "cpu_per_visit": cpu / total, "ok": sum(v.ok for v in visits),
             "errors": sum(len(v.collector_errors) for v in visits),
             "api_calls": sum(len(v.api_calls) for v in visits)}

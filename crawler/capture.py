@@ -8,6 +8,8 @@ keep them: ``value_len`` + ``value_sha256`` identify a value without revealing i
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 CAPTURE_SCHEMA_VERSION = 1
@@ -178,6 +180,7 @@ class Visit(Struct):
     api_calls: list[ApiCall] = []  # JS API instrumentation (fingerprinting, listeners, recorders)
     canaries: list[CanaryInput] = []  # values typed into the page's fields after load
     collector_errors: list[CollectorError] = []
+    collected: dict[str, Any] = {}  # output of collectors with no field here, by collector name (Collector.keep)
     blocked: list[BlockedRequest] = []  # connections refused by the address policy
     text_chars: int | None = None  # visible text of the final page (None: not measured)
     bot_wall_markers: list[str] = []  # "Vendor: marker" of crawler/data/bot_walls.yaml found on the final page

@@ -14,6 +14,7 @@ from playwright.async_api import Playwright, async_playwright
 
 from .browser import BrowserOptions, LaunchedBrowser, launch
 from .capture import Capture, Visit
+from .collectors import DEFAULT_COLLECTORS, CollectorClass, check_lineup
 from .consent import default_consent_handler
 from .deadline import Deadline
 from .discovery import discover
@@ -47,6 +48,7 @@ class CrawlOptions:
     # A banner wait that clicked nothing counts as settle time (False: the five-load plan, which
     # settled again after it; tests/plan_findings.py records that plan's findings with it).
     overlap_banner_wait: bool = True
+    collectors: tuple[CollectorClass, ...] = DEFAULT_COLLECTORS  # run in this order in every visit
 
     @property
     def crawl_deadline_s(self) -> float:
@@ -59,7 +61,7 @@ class CrawlOptions:
 
     def visit_options(self, deadline: Deadline = Deadline()) -> VisitOptions:
         return VisitOptions(self.timeout_s, self.settle_s, self.keep_values, self.consent_handler, deadline,
-                            self.overlap_banner_wait)
+                            self.overlap_banner_wait, self.collectors)
 
 
 class Crawler:
@@ -73,6 +75,7 @@ class Crawler:
         self._launch_lock = asyncio.Lock()
         self._slots = asyncio.Semaphore(max(1, self.options.max_concurrent_visits))
         visit_specs(self.options.visits)  # fail early on unknown visit names
+        check_lineup(self.options.collectors)  # and on a collector before one it needs
 
     async def __aenter__(self) -> "Crawler":
         self._playwright_cm = async_playwright()

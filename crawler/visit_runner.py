@@ -16,8 +16,8 @@ from playwright.async_api import Page
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from .browser import LaunchedBrowser
-from .capture import CollectorError, ConsentRecord, Visit
-from .collectors import COLLECTORS, Collector, VisitState
+from .capture import ConsentRecord, Visit
+from .collectors import DEFAULT_COLLECTORS, CollectorClass, VisitCollectors, VisitState
 from .collectors.network import mark_blocked
 from .deadline import Deadline
 from .page_guard import PageGuard
@@ -44,6 +44,7 @@ class VisitOptions:
     consent_handler: ConsentHandler | None = None
     deadline: Deadline = Deadline()  # the crawl's: every wait below is bounded by it
     overlap_banner_wait: bool = True  # a banner wait that clicked nothing counts as settle time
+    collectors: tuple[CollectorClass, ...] = DEFAULT_COLLECTORS  # in run order
 
 
 async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_domain: str,
@@ -56,7 +57,7 @@ async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_do
         visit.error = f"could not open a browser context: {_first_line(exc)}"
         return visit
     state = VisitState(context=context, site_domain=site_domain, keep_values=options.keep_values)
-    collectors = [cls(state) for cls in COLLECTORS]
+    collectors = VisitCollectors(options.collectors, state)
     guard: PageGuard | None = None
     page: Page | None = None
     deadline = options.deadline
@@ -101,7 +102,7 @@ async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_do
     return visit
 
 
-async def _prepare(context, spec: VisitSpec, state: VisitState, collectors: list[Collector], visit: Visit,
+async def _prepare(context, spec: VisitSpec, state: VisitState, collectors: VisitCollectors, visit: Visit,
                    options: VisitOptions) -> None:
     for script in spec.init_scripts:
         await context.add_init_script(script)
@@ -172,19 +173,17 @@ async def _settle(visit: Visit, options: VisitOptions, already_s: float = 0.0) -
     await asyncio.sleep(settle)
 
 
-async def _stage(collectors: list[Collector], stage: str, visit: Visit, *args,
+async def _stage(collectors: VisitCollectors, stage: str, visit: Visit, *args,
                  deadline: Deadline = Deadline()) -> None:
     for collector in collectors:
-        method = getattr(collector, stage)
         timeout_s = max(MIN_STEP_S, deadline.bound(STAGE_TIMEOUT_S))
         try:
-            await asyncio.wait_for(method(*args), timeout_s)
+            await asyncio.wait_for(collectors.run(collector, stage, visit, *args), timeout_s)
         except Exception as exc:  # noqa: BLE001 - isolation is the point
-            visit.partial = True
             message = _first_line(exc) or type(exc).__name__
             if isinstance(exc, asyncio.TimeoutError):
                 message = f"timed out after {timeout_s:g} s"
-            visit.collector_errors.append(CollectorError(collector=collector.name, stage=stage, message=message))
+            collectors.failed(collector, stage, message, visit)
 
 
 async def _close(context, timeout_s: float = CLOSE_TIMEOUT_S) -> None:

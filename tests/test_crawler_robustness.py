@@ -15,7 +15,7 @@ from aiohttp import web
 
 from crawler import Crawler, InvalidDomainError, crawl_domain
 from crawler.browser import BrowserNotFoundError, find_chromium
-from crawler.collectors import COLLECTORS, Collector
+from crawler.collectors import DEFAULT_COLLECTORS, Collector
 from crawler.domains import normalize_domain
 from crawler.testing import NXDOMAIN_HOST
 
@@ -151,18 +151,15 @@ class BrokenCollector(Collector):
     async def after_load(self, page):
         raise RuntimeError("after_load exploded")
 
-    async def collect(self, visit):
+    async def collect(self, visit, inputs):
         raise RuntimeError("collect exploded")
 
 
 @pytest.mark.browser
-async def test_one_broken_collector_never_sinks_the_others(fake_web, web_crawler):
+async def test_one_broken_collector_never_sinks_the_others(fake_web, options_for):
     fake_web.add_page("isolation-check.com", "/", SIMPLE)
-    COLLECTORS.insert(0, BrokenCollector)
-    try:
-        capture = await web_crawler.crawl("isolation-check.com")
-    finally:
-        COLLECTORS.remove(BrokenCollector)
+    async with Crawler(options_for(fake_web, collectors=(BrokenCollector, *DEFAULT_COLLECTORS))) as crawler:
+        capture = await crawler.crawl("isolation-check.com")
     for visit in capture.visits:
         stages = {e.stage for e in visit.collector_errors if e.collector == "broken"}
         assert stages == {"setup", "after_load", "collect"}

@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 
 from crawler import Crawler
-from crawler.collectors import COLLECTORS
+from crawler.collectors import DEFAULT_COLLECTORS
 from crawler.deadline import WRAP_UP_S
 from crawler.visit_runner import MIN_STEP_S
 
@@ -21,7 +21,7 @@ DEADLINE_S = 20.0
 # Work stops WRAP_UP_S before the deadline; past it only the wrap-up runs: each collector's collect,
 # the popup count and the context close, each at most MIN_STEP_S; plus the event loop's own lag on a
 # loaded 2-core machine.
-MARGIN_S = (len(COLLECTORS) + 2) * MIN_STEP_S + 4.0
+MARGIN_S = (len(DEFAULT_COLLECTORS) + 2) * MIN_STEP_S + 4.0
 
 
 @pytest_asyncio.fixture(loop_scope="session")

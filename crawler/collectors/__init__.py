@@ -1,6 +1,27 @@
-"""Importing this package registers the built-in collectors (order = run order)."""
+"""The collectors of a visit. ``DEFAULT_COLLECTORS`` is the list ``CrawlOptions.collectors`` starts
+from, in run order: a collector that reads another's result (``needs``) comes after it."""
 
-from . import network, storage, cookies, page_info, instrumentation, bot_wall  # noqa: F401  (registration side effects)
-from .base import COLLECTORS, Collector, VisitState, register_collector
+from __future__ import annotations
 
-__all__ = ["COLLECTORS", "Collector", "VisitState", "register_collector"]
+from ..consent.state_collector import ConsentStateCollector
+from .base import Collector, Inputs, VisitState
+from .bot_wall import BotWallCollector
+from .cookies import CookieCollector
+from .instrumentation import InstrumentationCollector
+from .lineup import CollectorClass, VisitCollectors, check_lineup
+from .network import NetworkCollector
+from .page_info import PageInfoCollector
+from .storage import StorageCollector
+
+DEFAULT_COLLECTORS: tuple[CollectorClass, ...] = (
+    NetworkCollector,
+    StorageCollector,
+    CookieCollector,  # needs network (Set-Cookie times) and storage (document.cookie write times)
+    PageInfoCollector,
+    InstrumentationCollector,
+    BotWallCollector,
+    ConsentStateCollector,
+)
+
+__all__ = ["DEFAULT_COLLECTORS", "CollectorClass", "Collector", "Inputs", "VisitCollectors", "VisitState",
+           "check_lineup"]

@@ -10,7 +10,7 @@ import yaml
 from playwright.async_api import Page
 
 from ..capture import Visit
-from .base import Collector, register_collector
+from .base import Collector, Inputs
 
 MARKERS_FILE = Path(__file__).resolve().parents[1] / "data" / "bot_walls.yaml"
 KINDS = ("title", "text", "html", "global")
@@ -48,8 +48,7 @@ def load_markers(path: Path = MARKERS_FILE) -> tuple[dict, ...]:
     return tuple(out)
 
 
-@register_collector
-class BotWallCollector(Collector):
+class BotWallCollector(Collector[None]):
     name = "bot_wall"
 
     def __init__(self, state) -> None:
@@ -59,7 +58,7 @@ class BotWallCollector(Collector):
     async def after_load(self, page: Page) -> None:
         self._probe = await page.evaluate(PROBE, list(load_markers()))
 
-    async def collect(self, visit: Visit) -> None:
+    async def collect(self, visit: Visit, inputs: Inputs) -> None:
         if self._probe is not None:
             visit.text_chars = int(self._probe.get("textChars") or 0)
             visit.bot_wall_markers = list(self._probe.get("markers") or [])[:10]

@@ -1,20 +1,26 @@
-"""Every cookie in the browser's cookie store at the end of the visit (third-party and HttpOnly too)."""
+"""Every cookie in the browser's cookie store at the end of the visit (third-party and HttpOnly too).
+
+A cookie's ``first_seen_ms`` is the earliest Set-Cookie header (the network collector's result) or
+``document.cookie`` write (the storage collector's) that named it: both run before this one. When one
+of them failed, its times are missing and the visit's ``collector_errors`` says so."""
 
 from __future__ import annotations
 
 from ..capture import CookieRecord, Visit
 from ..domains import registrable_domain
 from ..redact import value_fingerprint
-from .base import Collector, register_collector
+from .base import Collector, Inputs
+from .network import NetworkCollector, NetworkResult
+from .storage import StorageCollector, StorageResult
 
 
-@register_collector
-class CookieCollector(Collector):
+class CookieCollector(Collector[None]):
     name = "cookies"
+    needs = (NetworkCollector, StorageCollector)
 
-    async def collect(self, visit: Visit) -> None:
+    async def collect(self, visit: Visit, inputs: Inputs) -> None:
         site = registrable_domain(self.state.site_domain)
-        first_seen = self._first_seen_times()
+        first_seen = first_seen_times(inputs.of(NetworkCollector), inputs.of(StorageCollector))
         records = []
         for c in await self.state.context.cookies():
             length, digest = value_fingerprint(c.get("value", ""))
@@ -37,11 +43,12 @@ class CookieCollector(Collector):
             )
         visit.cookies = records
 
-    def _first_seen_times(self) -> dict[str, float]:
-        """Earliest Set-Cookie header or document.cookie write per cookie name."""
-        seen: dict[str, float] = {}
-        for header in self.state.extras.get("set_cookie_headers", []):
-            seen[header.name] = min(seen.get(header.name, header.t_ms), header.t_ms)
-        for name, t_ms in self.state.extras.get("cookie_writes", []):
-            seen[name] = min(seen.get(name, t_ms), t_ms)
-        return seen
+
+def first_seen_times(network: NetworkResult | None, storage: StorageResult | None) -> dict[str, float]:
+    """Earliest Set-Cookie header or document.cookie write per cookie name (None: that input is missing)."""
+    times = [(h.name, h.t_ms) for h in network.set_cookie_headers] if network else []
+    times += [(w.key, w.t_ms) for w in storage.cookie_writes] if storage else []
+    seen: dict[str, float] = {}
+    for name, t_ms in times:
+        seen[name] = min(seen.get(name, t_ms), t_ms)
+    return seen

@@ -20,7 +20,7 @@ from importlib import resources
 from playwright.async_api import Frame, Page
 
 from ..capture import ApiCall, Visit
-from .base import Collector, register_collector
+from .base import Collector, Inputs
 from .instrumentation_canaries import type_canaries
 
 MAX_ENTRIES = 3000  # (api, script, frame) rows per visit
@@ -52,8 +52,7 @@ def instrumentation_script(binding: str, flush_event: str) -> str:
     return source.replace("__CW_CONFIG__", json.dumps(config))
 
 
-@register_collector
-class InstrumentationCollector(Collector):
+class InstrumentationCollector(Collector[None]):
     name = "instrumentation"
 
     def __init__(self, state) -> None:
@@ -119,7 +118,7 @@ class InstrumentationCollector(Collector):
             except asyncio.TimeoutError:
                 break
 
-    async def collect(self, visit: Visit) -> None:
+    async def collect(self, visit: Visit, inputs: Inputs) -> None:
         visit.api_calls = sorted(self._rows.values(), key=lambda r: (r.first_ms or 0.0, r.api))
         visit.canaries = self._canaries
 

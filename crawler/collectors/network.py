@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from dataclasses import dataclass
 
 from playwright.async_api import Page, Request, Response, WebSocket
 
 from ..capture import BlockedRequest, RequestRecord, SetCookieHeader, Visit
 from ..netguard import url_host_port
 from ..redact import split_set_cookie, value_fingerprint
-from .base import Collector, register_collector
+from .base import Collector, Inputs
 
 # Chromium's own background traffic, which no site caused.
 BROWSER_NOISE_HOSTS = (
@@ -60,8 +61,14 @@ def initiator_script(initiator: dict) -> str | None:
     return initiator.get("url")
 
 
-@register_collector
-class NetworkCollector(Collector):
+@dataclass(frozen=True)
+class NetworkResult:
+    """What the network collector hands on: every Set-Cookie header it read, with its time."""
+
+    set_cookie_headers: tuple[SetCookieHeader, ...]
+
+
+class NetworkCollector(Collector[NetworkResult]):
     name = "network"
 
     def __init__(self, state) -> None:
@@ -211,7 +218,7 @@ class NetworkCollector(Collector):
         ws.on("socketerror", lambda error: setattr(record, "failure", str(error)))
         self._sockets.append(record)
 
-    async def collect(self, visit: Visit) -> None:
+    async def collect(self, visit: Visit, inputs: Inputs) -> NetworkResult:
         if self._pending:
             await asyncio.wait(list(self._pending), timeout=2.0)
         records = list(self._records.values()) + self._sockets
@@ -221,7 +228,7 @@ class NetworkCollector(Collector):
             if found is not None:
                 record.initiator_script, record.initiator_type = found
         visit.requests = records
-        self.state.extras["set_cookie_headers"] = [h for r in records for h in r.set_cookie_headers]
+        return NetworkResult(tuple(h for r in records for h in r.set_cookie_headers))
 
 
 def mark_blocked(records: list[RequestRecord], blocked: list[BlockedRequest]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.async_api import Page
 
 from ..capture import Visit
-from .base import Collector, register_collector
+from .base import Collector, Inputs
 
 # Compare the page's window with a pristine one: what remains was added by the page's scripts.
 ADDED_GLOBALS = """
@@ -20,8 +20,7 @@ ADDED_GLOBALS = """
 """
 
 
-@register_collector
-class PageInfoCollector(Collector):
+class PageInfoCollector(Collector[None]):
     name = "page_info"
 
     def __init__(self, state) -> None:
@@ -35,7 +34,7 @@ class PageInfoCollector(Collector):
         self._title = await page.title()
         self._globals = sorted(await page.evaluate(ADDED_GLOBALS))
 
-    async def collect(self, visit: Visit) -> None:
+    async def collect(self, visit: Visit, inputs: Inputs) -> None:
         visit.final_url = self._url or visit.final_url
         visit.title = self._title
         visit.js_globals = self._globals

@@ -7,12 +7,13 @@ frame's origin even when the frame is gone by the end of the visit.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from playwright.async_api import Page
 
 from ..capture import StorageRecord, Visit
-from .base import Collector, register_collector
+from .base import Collector, Inputs
 
 BINDING = "__consentwatchStorageWrite"
 MAX_WRITES = 2000
@@ -75,8 +76,14 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else url
 
 
-@register_collector
-class StorageCollector(Collector):
+@dataclass(frozen=True)
+class StorageResult:
+    """What the storage collector hands on: the ``document.cookie`` writes, each with its time."""
+
+    cookie_writes: tuple[StorageRecord, ...]
+
+
+class StorageCollector(Collector[StorageResult]):
     name = "storage"
 
     def __init__(self, state) -> None:
@@ -104,11 +111,11 @@ class StorageCollector(Collector):
             origin = origin_of(frame.url)
             self._final.extend(StorageRecord(origin=origin, kind=k, key=key, value_len=n) for k, key, n in entries)
 
-    async def collect(self, visit: Visit) -> None:
+    async def collect(self, visit: Visit, inputs: Inputs) -> StorageResult:
         written = {(w.origin, w.kind, w.key) for w in self._writes}
         leftovers = [r for r in self._final if (r.origin, r.kind, r.key) not in written]
         visit.storage = self._writes + _dedupe(leftovers)
-        self.state.extras["cookie_writes"] = [(w.key, w.t_ms) for w in self._writes if w.kind == "cookie_write"]
+        return StorageResult(tuple(w for w in self._writes if w.kind == "cookie_write"))
 
 
 def _dedupe(records: list[StorageRecord]) -> list[StorageRecord]:

@@ -1,10 +1,9 @@
 """Cookie banners: autoconsent in every frame with a heuristic fallback, and the consent state readers.
 
-``default_consent_handler()`` is what ``CrawlOptions`` installs for the ``reject`` and ``accept`` visits.
-Importing this package registers the consent-state collector (it runs in every visit).
+``default_consent_handler()`` is what ``CrawlOptions`` installs for the ``reject`` and ``accept`` visits;
+the consent-state collector (``state_collector``) is in ``DEFAULT_COLLECTORS`` and runs in every visit.
 """
 
-from . import state_collector  # noqa: F401  (registers the collector)
 from .handler import ConsentOperator, ConsentOptions, default_consent_handler
 from .vocabulary import Vocabulary, load_vocabulary
 

@@ -20,9 +20,6 @@ from .autoconsent import AutoconsentSession, EngineEvent, RuleSet, load_rules
 from .heuristic import HeuristicBanner
 from .vocabulary import REFUSALS, Vocabulary, load_vocabulary
 
-SESSION_KEY = "consent_session"
-
-
 @dataclass(frozen=True)
 class ConsentOptions:
     detect_timeout_s: float = 4.0  # after load, how long a banner may take to appear
@@ -59,7 +56,7 @@ class ConsentOperator:
     async def setup(self, state: VisitState) -> None:
         session = AutoconsentSession(state, self.rules)
         await session.install(state.context)
-        state.extras[SESSION_KEY] = session
+        state.consent_session = session
 
     async def operate(self, page: Page, state: VisitState, action: str) -> ConsentRecord:
         record = ConsentRecord(outcome="no_banner")
@@ -80,7 +77,7 @@ class ConsentOperator:
 
     async def _operate(self, page: Page, state: VisitState, action: str, record: ConsentRecord,
                        timeline: Timeline) -> ConsentRecord:
-        session: AutoconsentSession | None = state.extras.get(SESSION_KEY)
+        session = state.consent_session
         if session is None:
             return _fail(record, timeline, "consent handler was not set up for this visit")
         found = await self._find_banner(page, session)

@@ -13,15 +13,14 @@ from pathlib import Path
 from playwright.async_api import Page
 
 from ..capture import ConsentRecord, TimelineEvent, Visit
-from ..collectors.base import Collector, register_collector
+from ..collectors.base import Collector, Inputs
 from .vocabulary import load_vocabulary
 
 SCRIPT = Path(__file__).with_name("readers.js").read_text("utf-8")
 API_TIMEOUT_MS = 1500
 
 
-@register_collector
-class ConsentStateCollector(Collector):
+class ConsentStateCollector(Collector[None]):
     name = "consent_state"
 
     def __init__(self, state) -> None:
@@ -48,7 +47,7 @@ class ConsentStateCollector(Collector):
                 out[c["name"]] = str(c.get("value", ""))[:vocab.max_cookie_chars]
         return out
 
-    async def collect(self, visit: Visit) -> None:
+    async def collect(self, visit: Visit, inputs: Inputs) -> None:
         if not self._has_signal():
             return
         if visit.consent is None:
