@@ -10,12 +10,12 @@ import msgspec
 from crawler.capture import Capture, PolicyDocument
 from crawler.domains import registrable_domain, host_of
 
-from . import behaviour  # noqa: F401  (registers the script-behaviour finding producers)
 from .consent import banner_signal, consent_summary
-from .findings import AuditContext, coverage_note, coverage_of, declared_not_seen, gpc_claim, run_producers
+from .findings import AuditContext, coverage_note, coverage_of, declared_not_seen, gpc_claim
 from .grading import grade, summary_sentence
 from .legal import legal_data
 from .observed import is_known_tracker, observe
+from .producers import run_producers
 from .report_model import Counts, PolicyPart, Report, Signal, VisitSummary
 from .rules import load_rules
 from .verification import unverified

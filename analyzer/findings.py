@@ -1,15 +1,16 @@
 """The comparison: what the policy declares vs what the visits observed, as findings with evidence.
 
-Each rule is a producer registered in ``PRODUCERS``; a producer reads the shared ``AuditContext``
-and returns findings. Rules never emit a finding without evidence. Severities, titles and
-category sets are data (``data/findings.yaml``).
+Each rule is a producer: a function that reads the shared ``AuditContext`` and returns findings,
+built with ``build_finding``. The producers of this module and of ``behaviour``/``consent`` run in
+the order of ``analyzer/producers.py``'s ``PRODUCERS``. Rules never emit a finding without evidence.
+Severities, titles and category sets are data (``data/findings.yaml``).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from crawler.capture import Capture
 
@@ -17,6 +18,11 @@ from .observed import Sighting, TrackerObservation, is_known_tracker
 from .legal import references_for
 from .report_model import DeclaredNotSeen, Evidence, Finding, FindingProduct, ObservedTracker, RuleReference
 from .rules import Rules
+
+if TYPE_CHECKING:
+    from .behaviour.detect import BehaviourReport
+    from .behaviour.practices import Declared
+    from .consent.state import VisitConsent
 
 MAX_EVIDENCE = 6
 
@@ -38,6 +44,9 @@ class AuditContext:
     knowledge: object
     rules: Rules
     coverage: dict[str, Coverage] = field(default_factory=dict)
+    # Decoded on first use by the producers that read them (consent.findings, behaviour.findings):
+    consents: dict[str, VisitConsent] | None = None  # visit name → its decoded consent state
+    behaviour: tuple[BehaviourReport, dict[str, Declared]] | None = None  # what scripts did, what is declared
 
     @property
     def policy_found(self) -> bool:
@@ -48,19 +57,6 @@ class AuditContext:
 
 
 Producer = Callable[[AuditContext], list[Finding]]
-PRODUCERS: list[Producer] = []
-
-
-def producer(func: Producer) -> Producer:
-    PRODUCERS.append(func)
-    return func
-
-
-def run_producers(ctx: AuditContext) -> list[Finding]:
-    findings: list[Finding] = []
-    for produce in PRODUCERS:
-        findings.extend(f for f in produce(ctx) if f.evidence)  # no finding without evidence
-    return findings
 
 
 # ---------------------------------------------------------------------------- coverage
@@ -162,9 +158,11 @@ def finding_product(tracker: ObservedTracker, evidence: list[Evidence]) -> Findi
                           evidence=evidence)
 
 
-def _finding(ctx: AuditContext, code: str, tracker: ObservedTracker | None = None, *, category: str | None = None,
-             visit: str | None = None, evidence: list[Evidence], product_list: list[FindingProduct] = (),
-             **fields) -> Finding:
+def build_finding(ctx: AuditContext, code: str, tracker: ObservedTracker | None = None, *,
+                  category: str | None = None, visit: str | None = None, evidence: list[Evidence],
+                  product_list: list[FindingProduct] = (), **fields) -> Finding:
+    """A finding of ``code``: severity and texts from data/findings.yaml, filled with ``fields`` (and the
+    tracker's name, company, category and visits when one is given), with its legal references."""
     rules = ctx.rules
     if tracker is not None:
         fields.setdefault("product", tracker.name)
@@ -205,17 +203,15 @@ def _policy_url(ctx: AuditContext) -> str | None:
 # ---------------------------------------------------------------------------- rules
 
 
-@producer
 def no_policy(ctx: AuditContext) -> list[Finding]:
     if ctx.policy_found or not ctx.capture.reachable:
         return []
     baseline = ctx.capture.visit("baseline") or (ctx.capture.visits[0] if ctx.capture.visits else None)
     evidence = [Evidence(kind="request", url=ctx.capture.start_url, visit=baseline.name if baseline else None,
                          detail="homepage links no privacy policy; well-known policy paths answered none")]
-    return [_finding(ctx, "NO_POLICY_FOUND", evidence=evidence)]
+    return [build_finding(ctx, "NO_POLICY_FOUND", evidence=evidence)]
 
 
-@producer
 def declaration_findings(ctx: AuditContext) -> list[Finding]:
     if not ctx.policy_found:
         return []
@@ -225,19 +221,18 @@ def declaration_findings(ctx: AuditContext) -> list[Finding]:
         seen = sighting_evidence(obs.sightings)
         url = _policy_url(ctx)
         if cov.level == "none":
-            out.append(_finding(ctx, "UNDECLARED_TRACKER", tracker, evidence=seen))
+            out.append(build_finding(ctx, "UNDECLARED_TRACKER", tracker, evidence=seen))
         elif cov.level == "negated":
             d = cov.declaration
-            out.append(_finding(ctx, "NEGATED_BUT_OBSERVED", tracker, name_in_text=d.name_in_text,
-                                evidence=sentence_evidence(d.sentence, d.source, url) + seen))
+            out.append(build_finding(ctx, "NEGATED_BUT_OBSERVED", tracker, name_in_text=d.name_in_text,
+                                     evidence=sentence_evidence(d.sentence, d.source, url) + seen))
         elif cov.level == "category":
             d = cov.declaration
-            out.append(_finding(ctx, "VAGUELY_DECLARED_TRACKER", tracker, phrase=d.name_in_text,
-                                evidence=sentence_evidence(d.sentence, d.source, url) + seen))
+            out.append(build_finding(ctx, "VAGUELY_DECLARED_TRACKER", tracker, phrase=d.name_in_text,
+                                     evidence=sentence_evidence(d.sentence, d.source, url) + seen))
     return out
 
 
-@producer
 def declared_not_observed(ctx: AuditContext) -> list[Finding]:
     out = []
     for item in declared_not_seen(ctx):
@@ -248,8 +243,8 @@ def declared_not_observed(ctx: AuditContext) -> list[Finding]:
                                   company_name=_company_name(ctx.knowledge, reported),
                                   operating_company_id=item.company_id,
                                   operating_company_name=_company_name(ctx.knowledge, item.company_id))
-        out.append(_finding(ctx, "DECLARED_NOT_OBSERVED", subject, name=item.name,
-                            evidence=sentence_evidence(item.sentence, "privacy_policy", _policy_url(ctx))))
+        out.append(build_finding(ctx, "DECLARED_NOT_OBSERVED", subject, name=item.name,
+                                 evidence=sentence_evidence(item.sentence, "privacy_policy", _policy_url(ctx))))
     return out
 
 
@@ -287,7 +282,8 @@ def _in_visit(ctx: AuditContext, visit: str, categories: frozenset[str]) -> list
     return [o for o in ctx.known() if o.tracker.category in categories and o.in_visit(visit)]
 
 
-def _names(observations: list[TrackerObservation]) -> str:
+def product_names(observations: list[TrackerObservation]) -> str:
+    """The trackers as "Name (Company), …", for a finding's ``products`` field."""
     return ", ".join(f"{o.tracker.name} ({o.tracker.company_name})" for o in observations)
 
 
@@ -302,7 +298,6 @@ def _visit_evidence(observations: list[TrackerObservation], visit: str) -> list[
     return out
 
 
-@producer
 def dnt_contradicted(ctx: AuditContext) -> list[Finding]:
     claim = _dnt_claim(ctx)
     if claim is None or ctx.capture.visit("gpc") is None:
@@ -310,8 +305,8 @@ def dnt_contradicted(ctx: AuditContext) -> list[Finding]:
     loaded = _in_visit(ctx, "gpc", ctx.rules.tracking_categories)
     if not loaded:
         return []
-    return [_finding(ctx, "DNT_CLAIM_CONTRADICTED", visit="gpc", count=len(loaded), products=_names(loaded),
-                     evidence=claim + _visit_evidence(loaded, "gpc"), product_list=_products(loaded, "gpc"))]
+    return [build_finding(ctx, "DNT_CLAIM_CONTRADICTED", visit="gpc", count=len(loaded), products=product_names(loaded),
+                          evidence=claim + _visit_evidence(loaded, "gpc"), product_list=_products(loaded, "gpc"))]
 
 
 def _dnt_claim(ctx: AuditContext) -> list[Evidence] | None:
@@ -338,7 +333,6 @@ def gpc_claim(ctx: AuditContext) -> tuple[str, list[Evidence]] | None:
     return None
 
 
-@producer
 def gpc_findings(ctx: AuditContext) -> list[Finding]:
     if ctx.capture.visit("gpc") is None:
         return []
@@ -349,14 +343,13 @@ def gpc_findings(ctx: AuditContext) -> list[Finding]:
     claim = gpc_claim(ctx)
     if claim is not None:
         source, claim_evidence = claim
-        return [_finding(ctx, "GPC_CLAIM_CONTRADICTED", visit="gpc", claim_source=source, count=len(loaded),
-                         products=_names(loaded), evidence=claim_evidence + evidence,
-                         product_list=_products(loaded, "gpc"))]
-    return [_finding(ctx, "GPC_NOT_HONORED", visit="gpc", count=len(loaded), products=_names(loaded),
-                     evidence=evidence, product_list=_products(loaded, "gpc"))]
+        return [build_finding(ctx, "GPC_CLAIM_CONTRADICTED", visit="gpc", claim_source=source, count=len(loaded),
+                              products=product_names(loaded), evidence=claim_evidence + evidence,
+                              product_list=_products(loaded, "gpc"))]
+    return [build_finding(ctx, "GPC_NOT_HONORED", visit="gpc", count=len(loaded), products=product_names(loaded),
+                          evidence=evidence, product_list=_products(loaded, "gpc"))]
 
 
-@producer
 def sale_contradicted(ctx: AuditContext) -> list[Finding]:
     if ctx.analysis is None or ctx.analysis.sale.value != "does_not_sell":
         return []
@@ -367,6 +360,6 @@ def sale_contradicted(ctx: AuditContext) -> list[Finding]:
     visit = "baseline" if any(o.in_visit("baseline") for o in ads) else ads[0].tracker.visits[0]
     evidence = sentence_evidence(ctx.analysis.sale.evidence[0] if ctx.analysis.sale.evidence else None,
                                  url=_policy_url(ctx)) + _visit_evidence(ads, visit)
-    return [_finding(ctx, "SALE_CLAIM_CONTRADICTED", visit=visit, products=_names(ads), cookies=cookies,
-                     evidence=evidence, product_list=[finding_product(o.tracker, sighting_evidence(o.sightings, limit=2))
-                                                      for o in ads])]
+    products = [finding_product(o.tracker, sighting_evidence(o.sightings, limit=2)) for o in ads]
+    return [build_finding(ctx, "SALE_CLAIM_CONTRADICTED", visit=visit, products=product_names(ads), cookies=cookies,
+                          evidence=evidence, product_list=products)]

@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[1]
 FINDINGS_DOC = REPO / "docs" / "findings.md"
 CODE_PATTERN = re.compile(r"`([A-Z][A-Z0-9_]{3,})`")
 UNVERIFIED_CODE = re.compile(r"""Unverified\(code=["']([A-Z_]+)["']""")
-# fields _finding() fills in from the tracker it is given; keywords _finding() keeps for itself
+# fields build_finding() fills in from the tracker it is given; keywords build_finding() keeps for itself
 TRACKER_FIELDS = frozenset({"product", "company", "category", "visits"})
 NOT_TEMPLATE_FIELDS = frozenset({"evidence", "visit", "category", "product_list"})
 
@@ -51,11 +51,11 @@ def template_fields(template: str) -> set[str]:
 
 
 def producer_calls() -> list[tuple[str, int, str, set[str]]]:
-    """Every ``_finding(ctx, "CODE", tracker?, field=…)`` in analyzer/: (file, line, code, fields given)."""
+    """Every ``build_finding(ctx, "CODE", tracker?, field=…)`` in analyzer/: (file, line, code, fields given)."""
     calls = []
     for path in sorted((REPO / "analyzer").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_finding"):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "build_finding"):
                 continue
             code_arg = node.args[1]
             assert isinstance(code_arg, ast.Constant), f"{path}:{node.lineno}: finding code must be a literal"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from crawler.capture import RequestRecord, Visit
 from crawler.domains import host_of, registrable_domain
 
-from ..findings import MAX_EVIDENCE, AuditContext, _finding, producer, sighting_evidence
+from ..findings import MAX_EVIDENCE, AuditContext, build_finding, sighting_evidence
 from ..report_model import Evidence, Finding
 from .detect import BehaviourReport, detect_behaviour
 from .leaks import Leak
@@ -27,11 +27,9 @@ MAX_CHAIN = 4
 
 
 def _behaviour(ctx: AuditContext) -> tuple[BehaviourReport, dict[str, Declared]]:
-    cached = getattr(ctx, "_behaviour_cache", None)
-    if cached is None:
-        cached = (detect_behaviour(ctx.capture), declared_practices(ctx.capture))
-        ctx._behaviour_cache = cached  # type: ignore[attr-defined]
-    return cached
+    if ctx.behaviour is None:
+        ctx.behaviour = (detect_behaviour(ctx.capture), declared_practices(ctx.capture))
+    return ctx.behaviour
 
 
 def _visit(ctx: AuditContext, name: str) -> Visit | None:
@@ -67,7 +65,6 @@ def _party(ctx: AuditContext, url: str) -> str:
     return "the site's own script" if same else "a third party"
 
 
-@producer
 def fingerprinting(ctx: AuditContext) -> list[Finding]:
     report, declared = _behaviour(ctx)
     if "fingerprinting" in declared:
@@ -84,14 +81,13 @@ def fingerprinting(ctx: AuditContext) -> list[Finding]:
         visit = _visit(ctx, fp.visit)
         sent = [r for r in (visit.requests if visit else []) if r.initiator_script == fp.script_url][:2]
         evidence += [request_evidence(ctx, fp.visit, r, "a request this script made") for r in sent]
-        out.append(_finding(ctx, "FINGERPRINTING", category=f"fingerprinting:{fp.kind}", visit=fp.visit,
-                            kind=fp.kind, kind_words=KIND_WORDS[fp.kind], criteria=fp.criteria,
-                            script_host=host_of(fp.script_url), party=_party(ctx, fp.script_url),
-                            evidence=evidence))
+        out.append(build_finding(ctx, "FINGERPRINTING", category=f"fingerprinting:{fp.kind}", visit=fp.visit,
+                                 kind=fp.kind, kind_words=KIND_WORDS[fp.kind], criteria=fp.criteria,
+                                 script_host=host_of(fp.script_url), party=_party(ctx, fp.script_url),
+                                 evidence=evidence))
     return out
 
 
-@producer
 def session_recording(ctx: AuditContext) -> list[Finding]:
     report, declared = _behaviour(ctx)
     if "session-recording" in declared:
@@ -105,9 +101,9 @@ def session_recording(ctx: AuditContext) -> list[Finding]:
         known_hosts.update(registrable_domain(host_of(s.request.url)) for s in obs.sightings if s.request)
         recipient = ", ".join(sorted({registrable_domain(host_of(s.request.url)) for s in obs.sightings
                                       if s.request})) or obs.tracker.company_name or obs.tracker.name
-        out.append(_finding(ctx, "SESSION_RECORDING_UNDECLARED", obs.tracker, visit=obs.tracker.visits[0],
-                            recorder=obs.tracker.name, how="a known session-recording product",
-                            recipient=recipient, evidence=evidence))
+        out.append(build_finding(ctx, "SESSION_RECORDING_UNDECLARED", obs.tracker, visit=obs.tracker.visits[0],
+                                 recorder=obs.tracker.name, how="a known session-recording product",
+                                 recipient=recipient, evidence=evidence))
     seen: set[str] = set()
     for rec in report.recordings:
         host = registrable_domain(host_of(rec.script_url))
@@ -118,9 +114,9 @@ def session_recording(ctx: AuditContext) -> list[Finding]:
         evidence = [Evidence(kind="api_calls", visit=rec.visit, url=rec.script_url, text=rec.calls,
                              detail="observes the whole DOM and listens to typing and pointer movement")]
         evidence += [request_evidence(ctx, rec.visit, r, "recorded events sent") for r in rec.requests[:3]]
-        out.append(_finding(ctx, "SESSION_RECORDING_UNDECLARED", category="session-recording", visit=rec.visit,
-                            recorder=f"A script from {host}", how="recognised by what it does",
-                            recipient=", ".join(recipients), evidence=evidence))
+        out.append(build_finding(ctx, "SESSION_RECORDING_UNDECLARED", category="session-recording", visit=rec.visit,
+                                 recorder=f"A script from {host}", how="recognised by what it does",
+                                 recipient=", ".join(recipients), evidence=evidence))
     return out
 
 
@@ -131,7 +127,6 @@ def _by_recipient(leaks: list[Leak]) -> dict[str, list[Leak]]:
     return grouped
 
 
-@producer
 def keystrokes_before_submit(ctx: AuditContext) -> list[Finding]:
     report, _declared = _behaviour(ctx)
     leaks = [l for l in report.leaks if l.kind == "canary" and l.third_party]
@@ -141,13 +136,12 @@ def keystrokes_before_submit(ctx: AuditContext) -> list[Finding]:
         forms = "; ".join(sorted({l.what for l in items}))
         scripts = sorted({l.request.initiator_script for l in items if l.request.initiator_script})
         evidence = [request_evidence(ctx, l.visit, l.request, l.what) for l in items[:MAX_EVIDENCE]]
-        out.append(_finding(ctx, "KEYSTROKES_SENT_BEFORE_SUBMIT", category="key-logging", visit=items[0].visit,
-                            recipient=recipient, fields=fields, forms=forms,
-                            script=", ".join(scripts) or "an unidentified script", evidence=evidence))
+        out.append(build_finding(ctx, "KEYSTROKES_SENT_BEFORE_SUBMIT", category="key-logging", visit=items[0].visit,
+                                 recipient=recipient, fields=fields, forms=forms,
+                                 script=", ".join(scripts) or "an unidentified script", evidence=evidence))
     return out
 
 
-@producer
 def pii_to_third_party(ctx: AuditContext) -> list[Finding]:
     report, declared = _behaviour(ctx)
     if "hashed-email" in declared:
@@ -157,6 +151,6 @@ def pii_to_third_party(ctx: AuditContext) -> list[Finding]:
     for recipient, items in _by_recipient(leaks).items():
         what = "; ".join(sorted({l.what for l in items}))
         evidence = [request_evidence(ctx, l.visit, l.request, l.what) for l in items[:MAX_EVIDENCE]]
-        out.append(_finding(ctx, "PII_SENT_TO_THIRD_PARTY", category="pii", visit=items[0].visit,
-                            recipient=recipient, what=what, evidence=evidence))
+        out.append(build_finding(ctx, "PII_SENT_TO_THIRD_PARTY", category="pii", visit=items[0].visit,
+                                 recipient=recipient, what=what, evidence=evidence))
     return out

@@ -1,7 +1,6 @@
 """Consent state decoders (TCF v2, GPP, US Privacy, Google Consent Mode, OneTrust) and the consent
-findings. Importing this package registers the findings' producers."""
+findings (``findings``; they run from ``analyzer/producers.py``'s ``PRODUCERS``)."""
 
-from . import findings  # noqa: F401  (registers the producers)
 from .bits import DecodeError
 from .consent_mode import ConsentModeHit, google_hit
 from .gpp import GPPString, UsNat, decode_gpp, decode_usnat

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from crawler.capture import CookieRecord, RequestRecord, Visit
 
-from ..findings import AuditContext, _finding, finding_product, gpc_claim, producer
+from ..findings import AuditContext, build_finding, finding_product, gpc_claim, product_names
 from ..observed import Sighting, TrackerObservation
 from ..report_model import Evidence, Finding
 from .consent_mode import google_hit
@@ -80,17 +80,16 @@ class Window:
 # ---------------------------------------------------------------------------- context
 
 
-def _consent(ctx: AuditContext) -> dict[str, VisitConsent]:
-    cache = getattr(ctx, "_consent_cache", None)
-    if cache is None:
-        cache = {v.name: c for v in ctx.capture.visits if (c := decode_visit_consent(v)) is not None}
-        ctx._consent_cache = cache  # type: ignore[attr-defined]
-    return cache
+def visit_consents(ctx: AuditContext) -> dict[str, VisitConsent]:
+    """Each visit's decoded consent state, by visit name (decoded once per audit)."""
+    if ctx.consents is None:
+        ctx.consents = {v.name: c for v in ctx.capture.visits if (c := decode_visit_consent(v)) is not None}
+    return ctx.consents
 
 
 def banner_visits(ctx: AuditContext) -> list[VisitConsent]:
     """The reject/accept visits in which a banner was shown."""
-    return [c for name, c in _consent(ctx).items()
+    return [c for name, c in visit_consents(ctx).items()
             if name in ("reject", "accept") and c.outcome in BANNER_OUTCOMES and c.banner_shown_ms is not None]
 
 
@@ -103,7 +102,7 @@ def _is_google(ctx: AuditContext, obs: TrackerObservation) -> bool:
 
 
 def _pre_answer_windows(ctx: AuditContext) -> list[Window]:
-    consent = _consent(ctx)
+    consent = visit_consents(ctx)
     out = []
     for name in ("reject", "accept", "baseline"):  # evidence with a click to measure from first
         visit = ctx.capture.visit(name)
@@ -114,7 +113,7 @@ def _pre_answer_windows(ctx: AuditContext) -> list[Window]:
 
 def _after_reject_window(ctx: AuditContext) -> Window | None:
     visit = ctx.capture.visit("reject")
-    consent = _consent(ctx).get("reject")
+    consent = visit_consents(ctx).get("reject")
     if visit is None or consent is None or not consent.answered:
         return None
     return Window(visit, consent, after_click=True)
@@ -196,8 +195,8 @@ def _products(groups: dict) -> list:
             for obs, seen in groups.values()]
 
 
-def _names(groups: dict) -> str:
-    return ", ".join(f"{o.tracker.name} ({o.tracker.company_name})" for o, _ in groups.values())
+def _group_names(groups: dict) -> str:
+    return product_names([obs for obs, _ in groups.values()])
 
 
 def _first_banner(ctx: AuditContext) -> VisitConsent | None:
@@ -211,11 +210,10 @@ def _first_banner(ctx: AuditContext) -> VisitConsent | None:
 def _us_opt_out_notice(ctx: AuditContext) -> bool:
     """The banner's only refusal is a US opt-out of sale/sharing: an opt-out regime, where tracking
     before the choice is the lawful default and the opt-out itself is what must take effect."""
-    reject = _consent(ctx).get("reject")
+    reject = visit_consents(ctx).get("reject")
     return reject is not None and reject.refusal == "opt_out"
 
 
-@producer
 def pre_consent_tracking(ctx: AuditContext) -> list[Finding]:
     banner = _first_banner(ctx)
     if banner is None or _us_opt_out_notice(ctx):
@@ -224,11 +222,11 @@ def pre_consent_tracking(ctx: AuditContext) -> list[Finding]:
     if not tracking:
         return []
     evidence = [state_evidence(banner, "the banner asking for consent")] + _tracker_evidence(tracking)
-    return [_finding(ctx, "PRE_CONSENT_TRACKING", visit="baseline", count=len(tracking), products=_names(tracking),
-                     cmp=banner.cmp or "a cookie banner", evidence=evidence, product_list=_products(tracking))]
+    return [build_finding(ctx, "PRE_CONSENT_TRACKING", visit="baseline", count=len(tracking),
+                          products=_group_names(tracking), cmp=banner.cmp or "a cookie banner", evidence=evidence,
+                          product_list=_products(tracking))]
 
 
-@producer
 def tracking_after_reject(ctx: AuditContext) -> list[Finding]:
     window = _after_reject_window(ctx)
     if window is None:
@@ -239,13 +237,12 @@ def tracking_after_reject(ctx: AuditContext) -> list[Finding]:
         return []
     evidence = [state_evidence(window.consent, "the reject answer")] + _tracker_evidence(tracking)
     evidence += [_cookie_evidence(window, c, "unattributed identifier cookie") for c in strangers[:PER_TRACKER_EVIDENCE * 2]]
-    names = _names(tracking) or "no known tracker"
+    names = _group_names(tracking) or "no known tracker"
     cookies = ", ".join(f"{c.name} @ {c.domain}" for c in strangers) or "none"
-    return [_finding(ctx, "TRACKING_AFTER_REJECT", visit="reject", count=len(tracking), products=names,
-                     cookies=cookies, evidence=evidence, product_list=_products(tracking))]
+    return [build_finding(ctx, "TRACKING_AFTER_REJECT", visit="reject", count=len(tracking), products=names,
+                          cookies=cookies, evidence=evidence, product_list=_products(tracking))]
 
 
-@producer
 def consent_mode_granted_after_reject(ctx: AuditContext) -> list[Finding]:
     window = _after_reject_window(ctx)
     if window is None:
@@ -256,8 +253,8 @@ def consent_mode_granted_after_reject(ctx: AuditContext) -> list[Finding]:
         return []
     evidence = [state_evidence(window.consent, "the reject answer the hits contradict")]
     evidence += [_evidence(window, Sighting("reject", request=r)) for r in granted[:MAX_EVIDENCE]]
-    return [_finding(ctx, "CONSENT_MODE_GRANTED_AFTER_REJECT", visit="reject", count=len(granted),
-                     evidence=evidence, product_list=_granted_products(ctx, window, granted))]
+    return [build_finding(ctx, "CONSENT_MODE_GRANTED_AFTER_REJECT", visit="reject", count=len(granted),
+                          evidence=evidence, product_list=_granted_products(ctx, window, granted))]
 
 
 def _granted_products(ctx: AuditContext, window: Window, granted: list) -> list:
@@ -271,7 +268,6 @@ def _granted_products(ctx: AuditContext, window: Window, granted: list) -> list:
     return out
 
 
-@producer
 def consent_mode_denied_pings(ctx: AuditContext) -> list[Finding]:
     banner = _first_banner(ctx)
     if banner is None:
@@ -294,13 +290,12 @@ def consent_mode_denied_pings(ctx: AuditContext) -> list[Finding]:
         return []
     evidence = [state_evidence(banner, "the banner whose answer the pings precede or follow")]
     evidence += [_evidence(w, s) for w, s in pings[:MAX_EVIDENCE]]
-    return [_finding(ctx, "CONSENT_MODE_DENIED_PINGS", visit=banner.visit, count=len(pings),
-                     products=_names(products), evidence=evidence)]
+    return [build_finding(ctx, "CONSENT_MODE_DENIED_PINGS", visit=banner.visit, count=len(pings),
+                          products=_group_names(products), evidence=evidence)]
 
 
-@producer
 def gpc_consent_strings(ctx: AuditContext) -> list[Finding]:
-    consent = _consent(ctx).get("gpc")
+    consent = visit_consents(ctx).get("gpc")
     claim = gpc_claim(ctx)
     if consent is None or claim is None:
         return []
@@ -310,8 +305,8 @@ def gpc_consent_strings(ctx: AuditContext) -> list[Finding]:
     source, claim_evidence = claim
     evidence = claim_evidence + [Evidence(kind="consent_state", visit="gpc", text=text, detail=detail)
                                  for text, detail in failures]
-    return [_finding(ctx, "GPC_CONSENT_STRING_NOT_OPTED_OUT", visit="gpc", claim_source=source,
-                     strings=", ".join(d for _, d in failures), evidence=evidence)]
+    return [build_finding(ctx, "GPC_CONSENT_STRING_NOT_OPTED_OUT", visit="gpc", claim_source=source,
+                          strings=", ".join(d for _, d in failures), evidence=evidence)]
 
 
 def us_string_failures(consent: VisitConsent) -> list[tuple[str, str]]:
@@ -328,26 +323,24 @@ def us_string_failures(consent: VisitConsent) -> list[tuple[str, str]]:
     return out
 
 
-@producer
 def gpc_not_in_consent_strings(ctx: AuditContext) -> list[Finding]:
     """GPC on, and the site's own US consent strings (it runs a US privacy CMP) say "not opted out".
     Without a GPC claim: GPC is a legal opt-out of sale/sharing in California, Colorado and other
     states, and a CMP that writes US strings is the site saying those laws apply."""
-    consent = _consent(ctx).get("gpc")
+    consent = visit_consents(ctx).get("gpc")
     if consent is None or gpc_claim(ctx) is not None:
         return []  # with a claim, GPC_CONSENT_STRING_NOT_OPTED_OUT says it, with the claim
     failures = us_string_failures(consent)
     if not failures:
         return []
     evidence = [Evidence(kind="consent_state", visit="gpc", text=text, detail=detail) for text, detail in failures]
-    return [_finding(ctx, "GPC_NOT_IN_CONSENT_STRING", visit="gpc", strings=", ".join(d for _, d in failures),
-                     evidence=evidence)]
+    return [build_finding(ctx, "GPC_NOT_IN_CONSENT_STRING", visit="gpc", strings=", ".join(d for _, d in failures),
+                          evidence=evidence)]
 
 
-@producer
 def opt_out_not_recorded(ctx: AuditContext) -> list[Finding]:
     """A "Do Not Sell or Share" control was used, but the US consent strings still say "not opted out"."""
-    consent = _consent(ctx).get("reject")
+    consent = visit_consents(ctx).get("reject")
     if consent is None or consent.refusal != "opt_out" or not consent.answered:
         return []
     failures = us_string_failures(consent)
@@ -355,15 +348,14 @@ def opt_out_not_recorded(ctx: AuditContext) -> list[Finding]:
         return []
     evidence = [state_evidence(consent, "the opt-out answer")]
     evidence += [Evidence(kind="consent_state", visit="reject", text=text, detail=detail) for text, detail in failures]
-    return [_finding(ctx, "OPT_OUT_NOT_RECORDED", visit="reject", strings=", ".join(d for _, d in failures),
-                     evidence=evidence)]
+    return [build_finding(ctx, "OPT_OUT_NOT_RECORDED", visit="reject", strings=", ".join(d for _, d in failures),
+                          evidence=evidence)]
 
 
-@producer
 def banner_without_reject(ctx: AuditContext) -> list[Finding]:
-    consent = _consent(ctx).get("reject")
+    consent = visit_consents(ctx).get("reject")
     if consent is None or consent.outcome != "no_reject_option":
         return []
     evidence = Evidence(kind="consent_state", visit="reject", t_ms=consent.banner_shown_ms,
                         text=consent.reason or "no reject option", detail="the banner as the reject visit found it")
-    return [_finding(ctx, "BANNER_WITHOUT_REJECT", visit="reject", evidence=[evidence])]
+    return [build_finding(ctx, "BANNER_WITHOUT_REJECT", visit="reject", evidence=[evidence])]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from ..findings import AuditContext
 from ..report_model import Signal
-from .findings import _consent
+from .findings import visit_consents
 
 CONTRADICTING = frozenset({"PRE_CONSENT_TRACKING", "TRACKING_AFTER_REJECT", "CONSENT_MODE_GRANTED_AFTER_REJECT",
                            "BANNER_WITHOUT_REJECT", "OPT_OUT_NOT_RECORDED"})
 
 
 def banner_signal(ctx: AuditContext, codes: set[str]) -> Signal:
-    consent = _consent(ctx)
+    consent = visit_consents(ctx)
     tested = [consent[n] for n in ("reject", "accept") if n in consent and consent[n].outcome]
     if not tested:
         visited = any(ctx.capture.visit(n) is not None for n in ("reject", "accept"))
