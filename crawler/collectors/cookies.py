@@ -47,7 +47,7 @@ class CookieCollector(Collector[None]):
 def first_seen_times(network: NetworkResult | None, storage: StorageResult | None) -> dict[str, float]:
     """Earliest Set-Cookie header or document.cookie write per cookie name (None: that input is missing)."""
     times = [(h.name, h.t_ms) for h in network.set_cookie_headers] if network else []
-    times += [(w.key, w.t_ms) for w in storage.cookie_writes] if storage else []
+    times += [(w.key, w.t_ms) for w in storage.cookie_writes if w.t_ms is not None] if storage else []
     seen: dict[str, float] = {}
     for name, t_ms in times:
         seen[name] = min(seen.get(name, t_ms), t_ms)
