@@ -42,9 +42,6 @@ class VisitCollectors:
     def __iter__(self) -> Iterator[Collector[Any]]:
         return iter(self.collectors)
 
-    def __len__(self) -> int:
-        return len(self.collectors)
-
     async def run(self, collector: Collector[Any], stage: str, visit: Visit, *args: Any) -> None:
         """One stage of one collector; ``collect`` gets its inputs and its result is kept for later ones."""
         if stage != "collect":
@@ -66,9 +63,11 @@ class VisitCollectors:
             failures = self._failures.get(producer.name)
             if not failures:
                 continue
-            gap = ("missing input" if producer.name not in self._results else "input may be incomplete")
+            if producer.name in self._results:
+                gap, consequence = "input may be incomplete", "used what it handed on"
+            else:
+                gap, consequence = "missing input", "ran without its result"
             visit.partial = True
             visit.collector_errors.append(CollectorError(
                 collector=collector.name, stage="collect",
-                message=f"{gap}: {producer.name} failed ({'; '.join(failures)}); "
-                        f"{collector.name}'s output lacks what it would have given"))
+                message=f"{gap}: {producer.name} failed ({'; '.join(failures)}); {collector.name} {consequence}"))
