@@ -73,6 +73,7 @@ class Vocabulary:
     sale_disclosure_list: re.Pattern[str]
     sale_table_header_cell: re.Pattern[str]
     sale_table_yes_cell: re.Pattern[str]
+    sale_table_no_cell: re.Pattern[str]
     sale_share_for_ads: re.Pattern[str]
     sale_share_excluded_data: re.Pattern[str]
     sale_opt_out_link: re.Pattern[str]
@@ -200,6 +201,7 @@ def compile_vocabulary(data: dict[str, Any]) -> Vocabulary:
         sale_disclosure_list=_rx(sale["disclosure_list"]),
         sale_table_header_cell=_rx(sale["table_header_cell"]),
         sale_table_yes_cell=_rx(sale["table_yes_cell"]),
+        sale_table_no_cell=_rx(sale["table_no_cell"]),
         sale_share_for_ads=_rx(sale["share_for_ads"]),
         sale_share_excluded_data=_rx(sale["share_excluded_data"]),
         sale_opt_out_link=_rx(sale["opt_out_link"], _X if sale.get("opt_out_link_case_sensitive") else _I),
