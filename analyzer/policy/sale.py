@@ -19,6 +19,7 @@ is not a claim about data), or on a disclosure table answering "no"/"none"/"—"
 from __future__ import annotations
 
 
+from analyzer.policy.languages import languages, sale_affirms, sale_denies
 from analyzer.policy.model import Stance
 from analyzer.policy.sale_tables import table_answer
 from analyzer.policy.scan import Scan
@@ -56,6 +57,20 @@ def _not_negated(sentence: str, start: int, vocab: Vocabulary) -> bool:
 
 
 def _affirms(sentence: str, vocab: Vocabulary) -> bool:
+    as_english, others = languages().readers_for(sentence)
+    if as_english and _affirms_in_english(sentence, vocab):
+        return True
+    return any(sale_affirms(sentence, lang) for lang in others)  # analyzer/policy/languages.py
+
+
+def _denies(sentence: str, vocab: Vocabulary) -> bool:
+    as_english, others = languages().readers_for(sentence)
+    if as_english and vocab.sale_verb.search(sentence) and _denies_selling_data(sentence, vocab):
+        return True
+    return any(sale_denies(sentence, lang) for lang in others)
+
+
+def _affirms_in_english(sentence: str, vocab: Vocabulary) -> bool:
     if vocab.sale_opt_out_link.search(sentence):
         return True
     if sentence.rstrip(" \"”’'").endswith("?"):
@@ -87,7 +102,7 @@ def sale_stance(sentences: SentenceIndex, scan: Scan, vocab: Vocabulary) -> Stan
             affirm.extend(table.evidence())
         if table is not None and table.denies:
             denial.extend(table.evidence())
-        elif vocab.sale_verb.search(sentence) and _denies_selling_data(sentence, vocab):
+        elif _denies(sentence, vocab):
             denial.append(sentence)
     # A table with two sold/shared columns is read once per column: its rows are evidence once.
     affirm, denial = list(dict.fromkeys(affirm)), list(dict.fromkeys(denial))

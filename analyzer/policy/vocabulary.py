@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass
@@ -219,4 +220,11 @@ def compile_vocabulary(data: dict[str, Any]) -> Vocabulary:
 @functools.cache
 def vocabulary() -> Vocabulary:
     text = resources.files("analyzer.policy").joinpath("vocabulary.yaml").read_text(encoding="utf-8")
-    return compile_vocabulary(yaml.safe_load(text))
+    vocab = compile_vocabulary(yaml.safe_load(text))
+    # The other languages' stance wording (stance_languages.yaml) must pass the same trigger gate.
+    from analyzer.policy.languages import triggers as language_triggers
+
+    merged = {feature: list(words) for feature, words in vocab.triggers.items()}
+    for feature, words in language_triggers().items():
+        merged.setdefault(feature, []).extend(w for w in words if w not in merged[feature])
+    return dataclasses.replace(vocab, triggers=merged)
