@@ -129,6 +129,20 @@ def test_delimited_disclosure_tables(kb, text, expected):
 @pytest.mark.parametrize(
     "text, expected",
     [
+        ("Personal information we have sold in the preceding 12 months: None", "silent"),
+        ("Categories shared for cross-context behavioral advertising in the past twelve months: N/A.", "silent"),
+        ("Categories of personal information sold in the last 12 months: identifiers.", "sells_or_shares"),
+    ],
+)
+def test_a_disclosure_list_answering_none_affirms_nothing(kb, text, expected):
+    # Lists answering "none" stay silent (tests/test_policy_text.py pins that); only their label
+    # must not read as sharing for advertising.
+    assert sale(text, kb).value == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
         # A heading naming sale over prose is no table: the prose decides.
         ("Sale of personal information\nWe may share data with partners to improve our products.\nNo\n", "silent"),
         ("Sale of personal information\nWe do not sell your personal information.", "does_not_sell"),

@@ -14,7 +14,9 @@
   offered opt-out of sale/sharing (a site only needs them when it sells or shares).
 
 ``does_not_sell`` rests on a denial whose object is data ("we do not sell products to children"
-is not a claim about data), or on a disclosure table answering "no"/"none"/"—" in every row. An affirmation anywhere outweighs denials."""
+is not a claim about data), or on a disclosure table answering "no"/"none"/"—" in every row. A
+disclosure list answering "none" ("… sold in the last 12 months: none") affirms nothing, and is
+left silent as before. An affirmation anywhere outweighs denials."""
 
 from __future__ import annotations
 
@@ -75,6 +77,8 @@ def _affirms_in_english(sentence: str, vocab: Vocabulary) -> bool:
         return True
     if sentence.rstrip(" \"”’'").endswith("?"):
         return False  # a question ("Do we sell your personal information?") heads its answer
+    if vocab.sale_disclosure_none.search(sentence):
+        return False  # "… shared for cross-context behavioral advertising in the last 12 months: none"
     if vocab.sale_disclosure_list.search(sentence):
         return True
     if any(_not_negated(sentence, m.start(), vocab) for m in vocab.sale_affirm.finditer(sentence)):

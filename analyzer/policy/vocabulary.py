@@ -72,6 +72,7 @@ class Vocabulary:
     sale_affirm_negated_before: re.Pattern[str]
     sale_clause_break: re.Pattern[str]
     sale_disclosure_list: re.Pattern[str]
+    sale_disclosure_none: re.Pattern[str]
     sale_table_header_cell: re.Pattern[str]
     sale_table_yes_cell: re.Pattern[str]
     sale_table_no_cell: re.Pattern[str]
@@ -200,6 +201,7 @@ def compile_vocabulary(data: dict[str, Any]) -> Vocabulary:
         sale_affirm_negated_before=_rx(sale["affirm_negated_before"]),
         sale_clause_break=_rx(sale["clause_break"]),
         sale_disclosure_list=_rx(sale["disclosure_list"]),
+        sale_disclosure_none=_rx(sale["disclosure_none"]),
         sale_table_header_cell=_rx(sale["table_header_cell"]),
         sale_table_yes_cell=_rx(sale["table_yes_cell"]),
         sale_table_no_cell=_rx(sale["table_no_cell"]),
