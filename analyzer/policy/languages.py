@@ -97,9 +97,16 @@ class LanguageWording:
     protective_effect: re.Pattern[str]
     sale: SaleWording
     triggers: dict[str, list[str]]
+    trigger_gates: dict[str, re.Pattern[str]]  # per feature: any of its trigger words
 
     def clauses(self, sentence: str) -> list[str]:
         return [c for c in self.clause_break.split(sentence) if c and c.strip()]
+
+    def triggered(self, feature: str, lowered: str) -> bool:
+        """Whether the lower-cased sentence holds one of this language's trigger words for ``feature``
+        (its patterns cannot match without one: the same rule as the scan's triggers)."""
+        gate = self.trigger_gates.get(feature)
+        return gate is not None and gate.search(lowered) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,12 +115,17 @@ class Languages:
     wordings: tuple[LanguageWording, ...]  # in file order
     cues: dict[str, re.Pattern[str]]  # per signal: any language's cue
     followup: re.Pattern[str]  # any language's follow-up wording
+    marker_index: dict[str, tuple[int, ...]]  # function word -> positions in `wordings` it marks
 
     def readers_for(self, sentence: str) -> tuple[bool, list[LanguageWording]]:
         """Whether to read ``sentence`` as English first, and the other languages to try (in order)."""
-        words = _WORD.findall(sentence.lower())
-        english = sum(w in self.english_markers for w in words)
-        scores = [(sum(w in lang.markers for w in words), lang) for lang in self.wordings]
+        english = 0
+        counts = [0] * len(self.wordings)
+        for word in _WORD.findall(sentence.lower()):
+            english += word in self.english_markers
+            for position in self.marker_index.get(word, ()):
+                counts[position] += 1
+        scores = list(zip(counts, self.wordings))
         best_score, best = max(scores, key=lambda pair: pair[0], default=(0, None))
         if best is None or english > best_score:
             return True, []
@@ -158,6 +170,7 @@ def _wording(code: str, spec: _LanguageSpec) -> LanguageWording:
         cues={signal: rx(f"cues.{signal}", getattr(spec.cues, signal)) for signal in SIGNALS},
         sale=sale,
         triggers=triggers,
+        trigger_gates={f: re.compile("|".join(re.escape(w) for w in words)) for f, words in triggers.items()},
         **simple,
     )
 
@@ -180,6 +193,10 @@ def compile_languages(data: Any) -> Languages:
         wordings=wordings,
         cues={signal: union([w.cues[signal] for w in wordings]) for signal in SIGNALS},
         followup=union([w.followup for w in wordings]),
+        marker_index={
+            word: tuple(n for n, w in enumerate(wordings) if word in w.markers)
+            for word in set().union(*(w.markers for w in wordings))
+        },
     )
 
 

@@ -21,9 +21,9 @@ left silent as before. An affirmation anywhere outweighs denials."""
 from __future__ import annotations
 
 
-from analyzer.policy.languages import languages, sale_affirms, sale_denies
+from analyzer.policy.languages import LanguageWording, languages, sale_affirms, sale_denies
 from analyzer.policy.model import Stance
-from analyzer.policy.sale_tables import table_answer
+from analyzer.policy.sale_tables import TableReader
 from analyzer.policy.scan import Scan
 from analyzer.policy.sentences import SentenceIndex
 from analyzer.policy.vocabulary import Vocabulary
@@ -58,15 +58,22 @@ def _not_negated(sentence: str, start: int, vocab: Vocabulary) -> bool:
     return not vocab.sale_affirm_negated_before.search(prefix)
 
 
-def _affirms(sentence: str, vocab: Vocabulary) -> bool:
+def _readers(sentence: str) -> tuple[bool, list[LanguageWording]]:
+    """Read as English first?, and the other languages whose sale words the sentence holds."""
     as_english, others = languages().readers_for(sentence)
+    lowered = sentence.lower()
+    return as_english, [lang for lang in others if lang.triggered("sale", lowered)]
+
+
+def _affirms(sentence: str, vocab: Vocabulary, readers: tuple[bool, list[LanguageWording]]) -> bool:
+    as_english, others = readers
     if as_english and _affirms_in_english(sentence, vocab):
         return True
     return any(sale_affirms(sentence, lang) for lang in others)  # analyzer/policy/languages.py
 
 
-def _denies(sentence: str, vocab: Vocabulary) -> bool:
-    as_english, others = languages().readers_for(sentence)
+def _denies(sentence: str, vocab: Vocabulary, readers: tuple[bool, list[LanguageWording]]) -> bool:
+    as_english, others = readers
     if as_english and vocab.sale_verb.search(sentence) and _denies_selling_data(sentence, vocab):
         return True
     return any(sale_denies(sentence, lang) for lang in others)
@@ -97,16 +104,18 @@ def _shares_for_advertising(sentence: str, vocab: Vocabulary) -> bool:
 def sale_stance(sentences: SentenceIndex, scan: Scan, vocab: Vocabulary) -> Stance:
     affirm: list[str] = []
     denial: list[str] = []
+    tables = TableReader(sentences, vocab)
     for i in scan.gated.get("sale", []):
         sentence = sentences.text_of(i)
-        table = None if (affirmed := _affirms(sentence, vocab)) else table_answer(sentences, i, vocab)
+        readers = _readers(sentence)
+        table = None if (affirmed := _affirms(sentence, vocab, readers)) else tables.answer(i)
         if affirmed:
             affirm.append(sentence)
         elif table is not None and table.affirms:
             affirm.extend(table.evidence())
         if table is not None and table.denies:
             denial.extend(table.evidence())
-        elif _denies(sentence, vocab):
+        elif _denies(sentence, vocab, readers):
             denial.append(sentence)
     # A table with two sold/shared columns is read once per column: its rows are evidence once.
     affirm, denial = list(dict.fromkeys(affirm)), list(dict.fromkeys(denial))

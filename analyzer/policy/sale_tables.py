@@ -26,6 +26,8 @@ _MAX_COLUMNS = 8  # cell-per-line tables: column counts tried
 _MAX_HEADER_CELL = 120  # characters: longer lines are prose, not a header cell
 _MAX_HEADER_WORDS = 15
 _MAX_ROW_CELL = 600  # a row's cells may list examples, but not run for paragraphs
+_MAX_ROWS = 100  # rows read below one header
+_MAX_LINE_HEADERS = 40  # cell-per-line header candidates searched per policy
 _PROSE_END = (".", ":", ";")
 _CELL_TRIM = " \t\r\f\v\u00a0\u2022\u25cf\u25aa\u2023"  # bullets, not the dashes that answer "no"
 
@@ -50,12 +52,33 @@ class TableAnswer:
         return [*([self.header] if self.header else []), *(self.yes_rows if self.yes_rows else self.no_rows)]
 
 
-def table_answer(sentences: SentenceIndex, i: int, vocab: Vocabulary) -> TableAnswer | None:
-    """The answer of the disclosure table whose sold/shared label is in sentence ``i``, if any."""
-    line = sentences.text_of(i)
-    if _CELL_SPLIT.search(line.strip(" |\t")):
-        return _delimited(sentences, i, vocab)
-    return _cell_per_line(sentences, i, vocab)
+class TableReader:
+    """Reads the disclosure tables of one policy: its lines are split once, and the cell-per-line
+    search (a few dozen alignments per header) runs for at most ``_MAX_LINE_HEADERS`` headers, so a
+    page of thousands of short "Sold" lines costs time in proportion to its size."""
+
+    def __init__(self, sentences: SentenceIndex, vocab: Vocabulary) -> None:
+        self._sentences = sentences
+        self._vocab = vocab
+        self._lines: list[str] | None = None
+        self._line_searches_left = _MAX_LINE_HEADERS
+
+    def answer(self, i: int) -> TableAnswer | None:
+        """The answer of the disclosure table whose sold/shared label is in sentence ``i``, if any."""
+        line = self._sentences.text_of(i)
+        if _CELL_SPLIT.search(line.strip(" |\t")):
+            return _delimited(self._sentences, i, self._vocab)
+        if not _header_like(line, self._vocab) or not self._vocab.sale_table_header_cell.search(line):
+            return None
+        if self._line_searches_left <= 0:
+            return None
+        self._line_searches_left -= 1
+        if self._lines is None:
+            self._lines = _paragraph_texts(self._sentences)
+        p = self._sentences.sentences[i].paragraph
+        if self._lines[p] != line:
+            return None  # one sentence of a longer line: prose, not a cell
+        return _cell_per_line(self._lines, p, self._vocab)
 
 
 def _answer(cell: str, vocab: Vocabulary) -> bool | None:
@@ -99,14 +122,7 @@ def _delimited(sentences: SentenceIndex, i: int, vocab: Vocabulary) -> TableAnsw
     return result if result.yes_rows or result.no_rows else None
 
 
-def _cell_per_line(sentences: SentenceIndex, i: int, vocab: Vocabulary) -> TableAnswer | None:
-    line = sentences.text_of(i)
-    if not _header_like(line, vocab) or not vocab.sale_table_header_cell.search(line):
-        return None
-    lines = _paragraph_texts(sentences)
-    p = sentences.sentences[i].paragraph
-    if lines[p] != line:
-        return None  # one sentence of a longer line: prose, not a cell
+def _cell_per_line(lines: list[str], p: int, vocab: Vocabulary) -> TableAnswer | None:
     transposed = _transposed_lines(lines, p, vocab)
     if transposed is not None:
         return transposed
@@ -131,7 +147,7 @@ def _cell_per_line(sentences: SentenceIndex, i: int, vocab: Vocabulary) -> Table
 def _transposed_lines(lines: list[str], p: int, vocab: Vocabulary) -> TableAnswer | None:
     """The sold/shared label heads a row: the answer cells follow it directly."""
     answers: list[tuple[str, bool]] = []
-    for line in lines[p + 1 :]:
+    for line in lines[p + 1 : p + 1 + _MAX_ROWS]:
         answer = _answer(line, vocab)
         if answer is None:
             break
@@ -151,7 +167,7 @@ def _rows_answered(lines: list[str], first: int, columns: int, k: int, vocab: Vo
     if not all(_header_like(cell, vocab) for cell in lines[first : first + columns]):
         return 0
     rows = 0
-    while True:
+    while rows < _MAX_ROWS:
         start = first + columns * (rows + 1)
         row = lines[start : start + columns]
         if (
@@ -162,6 +178,7 @@ def _rows_answered(lines: list[str], first: int, columns: int, k: int, vocab: Vo
         ):
             return rows
         rows += 1
+    return rows
 
 
 def _header_like(line: str, vocab: Vocabulary) -> bool:
