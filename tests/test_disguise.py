@@ -117,7 +117,8 @@ async def test_pages_frames_and_workers_see_a_visitors_browser(disguise_site, bu
 # reaches service workers (never shared workers) but Playwright's own session resumes the paused worker
 # as soon as it attaches, so the override lands before the script starts only when it wins that race
 # (it lost every run with a 50 ms delay before sending it). Network.setUserAgentOverride on the page does
-# not reach the worker either; feature UACHOverrideBlank empties the brands instead of correcting them.
+# not reach the worker either; feature UACHOverrideBlank empties the brands instead of correcting them, and
+# so does a context-level user_agent (Playwright then overrides workers with metadata that has no brands).
 SHELL_GAP = ("shared_worker", "service_worker")
 
 
