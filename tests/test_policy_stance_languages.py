@@ -162,3 +162,18 @@ def test_a_broken_language_file_is_refused_with_the_reason(change, message):
     change(data)
     with pytest.raises(LanguageFileError, match=message.replace(".", r"\.")):
         compile_languages(data)
+
+
+@pytest.mark.parametrize(
+    "text, field, expected",
+    [
+        # Wording whose only sale words are the language's own (no English trigger in it).
+        ("Wir übermitteln Nutzungsdaten für zielgerichtete Werbung an Dritte.", "sale", "sells_or_shares"),
+        ("Ces échanges peuvent être considérés comme un « partage » de données.", "sale", "sells_or_shares"),
+        ("Nous ne louons pas vos données personnelles.", "sale", "does_not_sell"),
+        ("Condividiamo i dati con terzi per mostrare annunci personalizzati.", "sale", "sells_or_shares"),
+        ("Nasza strona ignoruje sygnał „Nie śledź”.", "dnt", "does_not_honor"),
+    ],
+)
+def test_language_words_pass_the_trigger_gate(kb, text, field, expected):
+    assert stance(text, field, kb) == expected
