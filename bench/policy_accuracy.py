@@ -1,5 +1,6 @@
 """Policy analyzer accuracy: the stance set (bench/data/policy_stances.yaml: DNT, GPC and sale
-sentences by class, dev and held-out) and the OPP-115 development split.
+sentences by class, dev and held-out), the same in the other languages policy discovery supports
+(bench/data/policy_stances_languages.yaml, per language and field) and the OPP-115 development split.
 
     .venv/bin/python bench/policy_accuracy.py [--errors]
 """
@@ -18,6 +19,8 @@ from analyzer.policy.evaluation import evaluate, load_stance_set, score_stances 
 
 OPP115 = ROOT.parent / "shared" / "opp115-dev"
 STANCE_SET = ROOT / "bench" / "data" / "policy_stances.yaml"
+LANGUAGE_SET = ROOT / "bench" / "data" / "policy_stances_languages.yaml"
+FIELDS = ("dnt", "gpc", "sale")
 
 
 def load_opp115(directory: Path = OPP115) -> tuple[list[dict], dict[str, str]]:
@@ -46,6 +49,36 @@ def stance_set(show_errors: bool) -> None:
     print()
 
 
+def language_set(show_errors: bool) -> None:
+    items = load_stance_set(LANGUAGE_SET)
+    scores = score_stances(items, load_knowledge())
+    codes = list(dict.fromkeys(i.lang for i in items))
+    print(f"Other languages: {len(items)} labelled sentences ({', '.join(codes)})\n")
+    print(f"{'lang':6} " + " ".join(f.rjust(13) for f in (*FIELDS, "all")))
+    for code in codes:
+        cells = [scores.by_lang.get((code, f)) for f in FIELDS]
+        print(f"{code:6} " + " ".join(_fraction(c).rjust(13) for c in cells) + _fraction(_merged(cells)).rjust(14))
+    by_split = [_merged([scores.by_split.get((f, split)) for f in FIELDS]) for split in ("dev", "heldout")]
+    print(f"\nall languages: dev {_fraction(by_split[0])}, held out {_fraction(by_split[1])}")
+    for name in FIELDS:
+        print(f"  {name:5} dev {_fraction(scores.by_split.get((name, 'dev')))}, "
+              f"held out {_fraction(scores.by_split.get((name, 'heldout')))}")
+    if show_errors and scores.errors:
+        print("\nerrors:")
+        print("\n".join("  " + line for line in scores.errors))
+    print()
+
+
+def _merged(confusions):
+    present = [c for c in confusions if c is not None]
+    if not present:
+        return None
+    merged = type(present[0])()
+    for c in present:
+        merged.counts.update(c.counts)
+    return merged
+
+
 def _fraction(confusion) -> str:
     if confusion is None or not confusion.total:
         return "-"
@@ -55,6 +88,7 @@ def _fraction(confusion) -> str:
 
 def main() -> None:
     stance_set("--errors" in sys.argv)
+    language_set("--errors" in sys.argv)
     rows, texts = load_opp115()
     result = evaluate(rows, texts, load_knowledge())
     print(f"OPP-115 dev: {len(rows)} policies\n")

@@ -39,7 +39,12 @@ Decisions the findings code can rely on:
   advertising partners ("we do not sell, but we share identifiers for cross-context behavioural
   advertising"; "no one pays us, however we disclose browsing data to ad networks") is
   ``sells_or_shares`` and outweighs a denial (kept as ``outweighed``); a denial counts only when
-  what is not sold is data.
+  what is not sold is data. A disclosure table answering "no"/"none"/"—" in every row of its
+  sold/shared column is a denial; tables are read delimited or one cell per line, as the crawler's
+  text extraction writes HTML tables, in either orientation (``sale_tables.py``).
+- Stances in German, French, Spanish, Italian, Dutch, Portuguese and Polish (the other languages
+  policy discovery supports) are read from ``stance_languages.yaml`` by ``languages.py``; a
+  sentence goes to the language whose function words it holds most, English keeping its own reader.
 """
 
 from analyzer.policy.analyze import analyze_policy

@@ -131,6 +131,7 @@ class StanceItem:
     split: str  # dev | heldout
     text: str
     source: str  # "own" or "opp115:<policy id>"
+    lang: str = "en"  # the policy language the sentence is written in
 
 
 @dataclass
@@ -138,6 +139,7 @@ class StanceScores:
     by_field: dict[str, Confusion] = field(default_factory=dict)
     by_split: dict[tuple[str, str], Confusion] = field(default_factory=dict)  # (field, split)
     by_class: dict[tuple[str, str], Confusion] = field(default_factory=dict)  # (field, class)
+    by_lang: dict[tuple[str, str], Confusion] = field(default_factory=dict)  # (language, field)
     errors: list[str] = field(default_factory=list)
 
 
@@ -169,7 +171,7 @@ def load_stance_set(path, opp115_dir=None) -> list[StanceItem]:
             text, label, source = entry["text"], entry["label"], "own"
         if entry["field"] not in ("dnt", "gpc", "sale"):
             raise ValueError(f"unknown field {entry['field']!r} in {entry}")
-        items.append(StanceItem(entry["field"], label, entry["class"], entry["split"], text, source))
+        items.append(StanceItem(entry["field"], label, entry["class"], entry["split"], text, source, entry.get("lang", "en")))
     return items
 
 
@@ -193,8 +195,10 @@ def score_stances(items: list[StanceItem], knowledge) -> StanceScores:
             (scores.by_field, item.field),
             (scores.by_split, (item.field, item.split)),
             (scores.by_class, (item.field, item.cls)),
+            (scores.by_lang, (item.lang, item.field)),
         ):
             table.setdefault(key, Confusion()).add(item.label, predicted)
         if predicted != item.label:
-            scores.errors.append(f"{item.field} {item.split} {item.cls}: want {item.label}, got {predicted}: {item.text!r}")
+            lang = "" if item.lang == "en" else f"{item.lang} "
+            scores.errors.append(f"{lang}{item.field} {item.split} {item.cls}: want {item.label}, got {predicted}: {item.text!r}")
     return scores

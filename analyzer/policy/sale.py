@@ -5,7 +5,8 @@
 - affirmative CCPA wording ("we may sell or share … for cross-context behavioral advertising",
   "… may be considered a sale", "we have \\"sold\\" …") not negated just before;
 - a CCPA disclosure that lists what was sold or shared ("Categories … sold or shared in the last
-  12 months: identifiers") or a disclosure table answering "yes" in its sold/shared column;
+  12 months: identifiers") or a disclosure table answering "yes" in its sold/shared column
+  (analyzer/policy/sale_tables.py: delimited or one cell per line, either orientation);
 - sharing for advertising, whatever the policy says about selling: "we do not sell, but we share
   identifiers with advertising partners", "no one pays us, however we disclose browsing data to
   ad networks" (unless only aggregate or de-identified data goes);
@@ -13,13 +14,16 @@
   offered opt-out of sale/sharing (a site only needs them when it sells or shares).
 
 ``does_not_sell`` rests on a denial whose object is data ("we do not sell products to children"
-is not a claim about data). An affirmation anywhere outweighs denials."""
+is not a claim about data), or on a disclosure table answering "no"/"none"/"—" in every row. A
+disclosure list answering "none" ("… sold in the last 12 months: none") affirms nothing, and is
+left silent as before. An affirmation anywhere outweighs denials."""
 
 from __future__ import annotations
 
-import re
 
+from analyzer.policy.languages import LanguageWording, languages, sale_affirms, sale_denies
 from analyzer.policy.model import Stance
+from analyzer.policy.sale_tables import TableReader
 from analyzer.policy.scan import Scan
 from analyzer.policy.sentences import SentenceIndex
 from analyzer.policy.vocabulary import Vocabulary
@@ -28,8 +32,6 @@ _OBJECT_AFTER = 120  # characters after the verb where the thing sold is named (
 _OBJECT_BEFORE = 90  # characters before a passive denial ("your data will never be sold")
 _READER = 25  # "you may not sell…" is a rule for the reader, not the site's claim
 _NEGATION_REACH = 30  # characters before an affirmation where "not" cancels it
-_TABLE_ROWS = 15  # rows read below a disclosure table's header
-_CELL = re.compile(r"\s*(?:\||\t)\s*")
 
 
 def _denies_selling_data(sentence: str, vocab: Vocabulary) -> bool:
@@ -56,8 +58,35 @@ def _not_negated(sentence: str, start: int, vocab: Vocabulary) -> bool:
     return not vocab.sale_affirm_negated_before.search(prefix)
 
 
-def _affirms(sentence: str, vocab: Vocabulary) -> bool:
-    if vocab.sale_opt_out_link.search(sentence) or vocab.sale_disclosure_list.search(sentence):
+def _readers(sentence: str) -> tuple[bool, list[LanguageWording]]:
+    """Read as English first?, and the other languages whose sale words the sentence holds."""
+    as_english, others = languages().readers_for(sentence)
+    lowered = sentence.lower()
+    return as_english, [lang for lang in others if lang.triggered("sale", lowered)]
+
+
+def _affirms(sentence: str, vocab: Vocabulary, readers: tuple[bool, list[LanguageWording]]) -> bool:
+    as_english, others = readers
+    if as_english and _affirms_in_english(sentence, vocab):
+        return True
+    return any(sale_affirms(sentence, lang) for lang in others)  # analyzer/policy/languages.py
+
+
+def _denies(sentence: str, vocab: Vocabulary, readers: tuple[bool, list[LanguageWording]]) -> bool:
+    as_english, others = readers
+    if as_english and vocab.sale_verb.search(sentence) and _denies_selling_data(sentence, vocab):
+        return True
+    return any(sale_denies(sentence, lang) for lang in others)
+
+
+def _affirms_in_english(sentence: str, vocab: Vocabulary) -> bool:
+    if vocab.sale_opt_out_link.search(sentence):
+        return True
+    if sentence.rstrip(" \"”’'").endswith("?"):
+        return False  # a question ("Do we sell your personal information?") heads its answer
+    if vocab.sale_disclosure_none.search(sentence):
+        return False  # "… shared for cross-context behavioral advertising in the last 12 months: none"
+    if vocab.sale_disclosure_list.search(sentence):
         return True
     if any(_not_negated(sentence, m.start(), vocab) for m in vocab.sale_affirm.finditer(sentence)):
         return True
@@ -72,34 +101,24 @@ def _shares_for_advertising(sentence: str, vocab: Vocabulary) -> bool:
     return False
 
 
-def _table_affirms(sentences: SentenceIndex, i: int, vocab: Vocabulary) -> list[str]:
-    """A header row with a sold/shared column and the rows below that answer yes in it."""
-    header = _CELL.split(sentences.text_of(i).strip(" |\t"))
-    columns = [k for k, cell in enumerate(header) if k > 0 and vocab.sale_table_header_cell.search(cell)]
-    if len(header) < 2 or not columns:
-        return []
-    rows: list[str] = []
-    for j in range(i + 1, min(i + 1 + _TABLE_ROWS, len(sentences.sentences))):
-        row = sentences.text_of(j)
-        cells = _CELL.split(row.strip(" |\t"))
-        if len(cells) != len(header):
-            break  # the table ended
-        if any(vocab.sale_table_yes_cell.match(cells[k]) for k in columns):
-            rows.append(row)
-    return [sentences.text_of(i), *rows] if rows else []
-
-
 def sale_stance(sentences: SentenceIndex, scan: Scan, vocab: Vocabulary) -> Stance:
     affirm: list[str] = []
     denial: list[str] = []
+    tables = TableReader(sentences, vocab)
     for i in scan.gated.get("sale", []):
         sentence = sentences.text_of(i)
-        if _affirms(sentence, vocab):
+        readers = _readers(sentence)
+        table = None if (affirmed := _affirms(sentence, vocab, readers)) else tables.answer(i)
+        if affirmed:
             affirm.append(sentence)
-        elif table := _table_affirms(sentences, i, vocab):
-            affirm.extend(table)
-        if vocab.sale_verb.search(sentence) and _denies_selling_data(sentence, vocab):
+        elif table is not None and table.affirms:
+            affirm.extend(table.evidence())
+        if table is not None and table.denies:
+            denial.extend(table.evidence())
+        elif _denies(sentence, vocab, readers):
             denial.append(sentence)
+    # A table with two sold/shared columns is read once per column: its rows are evidence once.
+    affirm, denial = list(dict.fromkeys(affirm)), list(dict.fromkeys(denial))
     if affirm:
         return Stance(value="sells_or_shares", evidence=affirm, outweighed=denial)
     if denial:

@@ -42,6 +42,11 @@ class Segmenter:
                     sentences.append(Sentence(s, e, index))
         return sentences
 
+    def paragraphs(self, text: str) -> list[tuple[int, int]]:
+        """Line spans as ``Sentence.paragraph`` numbers them, untrimmed: a table cell holding only
+        "—" is a paragraph here although no sentence is left of it."""
+        return self._paragraphs(text)
+
     def _paragraphs(self, text: str) -> list[tuple[int, int]]:
         """Line spans, with wrapped continuation lines merged into the line they continue."""
         spans: list[tuple[int, int]] = []

@@ -14,12 +14,16 @@ A signal's sentences are the ones naming it plus the ones right after that conti
    ("if your browser sends DNT, we treat your visit as if you declined …").
 
 A commitment that rests on effort or feasibility ("we try to respect … where technically
-possible") is a hedge, not a promise."""
+possible") is a hedge, not a promise.
+
+Sentences in the other languages policy discovery supports are read by their own, simpler rules
+(analyzer/policy/languages.py, wording in stance_languages.yaml)."""
 
 from __future__ import annotations
 
 from typing import Literal
 
+from analyzer.policy.languages import languages, read_signal
 from analyzer.policy.model import Stance
 from analyzer.policy.scan import Scan, gated_matches
 from analyzer.policy.sentences import SentenceIndex
@@ -37,7 +41,8 @@ def signal_sentences(sentences: SentenceIndex, cue_sentences: list[int], vocab: 
     for i in cue_sentences:
         chosen.add(i)
         for j in range(i + 1, min(i + 1 + _FOLLOWUPS, len(sentences.sentences))):
-            if vocab.stance_followup.search(sentences.text_of(j)):
+            text = sentences.text_of(j)
+            if vocab.stance_followup.search(text) or languages().followup.search(text):
                 chosen.add(j)
     return sorted(chosen)
 
@@ -52,6 +57,16 @@ def read_sentence(sentence: str, cue_spans: list[tuple[int, int]], vocab: Vocabu
     masked = sentence
     for start, end in sorted(cue_spans, reverse=True):
         masked = masked[:start] + _MASK + masked[end:]
+    as_english, others = languages().readers_for(masked)
+    reading: Reading = _read_english(masked, cue_spans, vocab) if as_english else "mention"
+    for lang in others:
+        if reading != "mention":
+            break
+        reading = read_signal(masked, lang)  # analyzer/policy/languages.py
+    return reading
+
+
+def _read_english(masked: str, cue_spans: list[tuple[int, int]], vocab: Vocabulary) -> Reading:
     if _refuses_outright(masked, vocab):
         return "negative"
     reading = _read_verbs(masked, cue_spans, vocab)
@@ -130,10 +145,12 @@ def _read_verb(masked: str, start: int, verb: str, vocab: Vocabulary) -> Reading
 
 
 def signal_stance(sentences: SentenceIndex, scan: Scan, vocab: Vocabulary, signal: str) -> Stance:
-    cue = vocab.signals[signal].cue
     cues: dict[int, list[tuple[int, int]]] = {}
-    for i, match in gated_matches(sentences, scan.gated.get(signal, []), cue):
-        cues.setdefault(i, []).append(match.span())
+    for cue in (vocab.signals[signal].cue, languages().cues[signal]):
+        for i, match in gated_matches(sentences, scan.gated.get(signal, []), cue):
+            spans = cues.setdefault(i, [])
+            if not any(match.start() < end and start < match.end() for start, end in spans):
+                spans.append(match.span())
     if not cues:
         return Stance(value="silent")
     by_reading: dict[str, list[str]] = {"negative": [], "hedged": [], "positive": [], "mention": []}

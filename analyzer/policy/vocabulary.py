@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass
@@ -71,8 +72,10 @@ class Vocabulary:
     sale_affirm_negated_before: re.Pattern[str]
     sale_clause_break: re.Pattern[str]
     sale_disclosure_list: re.Pattern[str]
+    sale_disclosure_none: re.Pattern[str]
     sale_table_header_cell: re.Pattern[str]
     sale_table_yes_cell: re.Pattern[str]
+    sale_table_no_cell: re.Pattern[str]
     sale_share_for_ads: re.Pattern[str]
     sale_share_excluded_data: re.Pattern[str]
     sale_opt_out_link: re.Pattern[str]
@@ -198,8 +201,10 @@ def compile_vocabulary(data: dict[str, Any]) -> Vocabulary:
         sale_affirm_negated_before=_rx(sale["affirm_negated_before"]),
         sale_clause_break=_rx(sale["clause_break"]),
         sale_disclosure_list=_rx(sale["disclosure_list"]),
+        sale_disclosure_none=_rx(sale["disclosure_none"]),
         sale_table_header_cell=_rx(sale["table_header_cell"]),
         sale_table_yes_cell=_rx(sale["table_yes_cell"]),
+        sale_table_no_cell=_rx(sale["table_no_cell"]),
         sale_share_for_ads=_rx(sale["share_for_ads"]),
         sale_share_excluded_data=_rx(sale["share_excluded_data"]),
         sale_opt_out_link=_rx(sale["opt_out_link"], _X if sale.get("opt_out_link_case_sensitive") else _I),
@@ -217,4 +222,11 @@ def compile_vocabulary(data: dict[str, Any]) -> Vocabulary:
 @functools.cache
 def vocabulary() -> Vocabulary:
     text = resources.files("analyzer.policy").joinpath("vocabulary.yaml").read_text(encoding="utf-8")
-    return compile_vocabulary(yaml.safe_load(text))
+    vocab = compile_vocabulary(yaml.safe_load(text))
+    # The other languages' stance wording (stance_languages.yaml) must pass the same trigger gate.
+    from analyzer.policy.languages import triggers as language_triggers
+
+    merged = {feature: list(words) for feature, words in vocab.triggers.items()}
+    for feature, words in language_triggers().items():
+        merged.setdefault(feature, []).extend(w for w in words if w not in merged[feature])
+    return dataclasses.replace(vocab, triggers=merged)
