@@ -18,11 +18,11 @@ from typing import Any
 from crawler import BrowserNotFoundError, Crawler, InvalidDomainError
 from crawler.offload import release_runner, use_runner
 
+from ..errors import TargetRefusedError, disk_full
+from ..store.base import Job, Store
+from ..store.records import prepare_audit
 from .config import ServiceConfig
 from .cpu_pool import CpuPool
-from .errors import TargetRefusedError, disk_full
-from .records import prepare_audit
-from .store.base import Job, Store
 from .targets import TargetGuard
 
 log = logging.getLogger(__name__)

@@ -18,12 +18,12 @@ from rich.table import Table
 from crawler.crawl import DEFAULT_CONCURRENT_VISITS
 from crawler.errors import InvalidDomainError
 
-from .cli_options import build_crawl_options, crawl_options
-from .cli_worker import worker
-from .config import ServiceConfig, default_workers
-from .errors import ServiceError
-from .store import DB_ENV, Store, describe_db, open_store, resolve_db
-from .targets import canonical_domain
+from ..errors import ServiceError
+from ..service.config import ServiceConfig, default_workers
+from ..service.targets import canonical_domain
+from ..store import DB_ENV, Store, describe_db, open_store, resolve_db
+from .options import build_crawl_options, crawl_options
+from .worker_command import worker
 
 T = TypeVar("T")
 console = Console()
@@ -87,7 +87,7 @@ def serve(db: str | None, host: str, port: int, visits_at_once: int, allow_hosts
           cors_origin: tuple[str, ...], rate_limit: float, max_attempts: int, stale_after: float, public_url: str | None,
           max_queued_per_token: int, max_queued: int, max_db_mb: int | None, **params: Any) -> None:
     """Run the API and the crawl workers (default http://127.0.0.1:8787)."""
-    from .server import serve as serve_forever, with_fake_internet
+    from ..http.server import serve as serve_forever, with_fake_internet
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     jobs = params.pop("concurrency")
@@ -201,7 +201,7 @@ def read_many_domains(path: str) -> list[str]:
 @db_option
 def schedule_add(name: str, domains_file: str, every: str | None, cron: str | None, db: str | None) -> None:
     """Crawl the domains listed in DOMAINS_FILE (one a line, '-' for stdin) as schedule NAME."""
-    from .scheduler import new_schedule, parse_every
+    from ..service.scheduler import new_schedule, parse_every
 
     location = resolve_db(db)
     if every and location.startswith(("postgres://", "postgresql://")):
@@ -268,7 +268,7 @@ def token() -> None:
 @db_option
 def token_create(name: str, db: str | None) -> None:
     """Create a token called NAME and print it (it is shown only once)."""
-    from .auth import create_token
+    from ..service.auth import create_token
 
     secret, _ = run_with_store(db, lambda store: create_token(store, name))
     errors.print(f"token {name!r} created; store it now, it is not shown again:")

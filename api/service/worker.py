@@ -30,9 +30,9 @@ from typing import Any
 
 from procrastinate import App, PsycopgConnector
 
+from ..store.postgres import PostgresStore
 from .config import ServiceConfig
 from .jobs import JobRunner
-from .store.postgres import PostgresStore
 from .targets import TargetGuard
 
 log = logging.getLogger(__name__)

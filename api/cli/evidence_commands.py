@@ -10,9 +10,9 @@ from rich.console import Console
 
 from crawler.capture import decode_capture
 
-from .cli_service import db_option, run_with_store
-from .evidence import (EvidenceError, build_bundle, create_key, default_key_path, load_private_key,
-                       parse_public_key, public_key_b64, verify_bundle)
+from ..service.evidence import (EvidenceError, build_bundle, create_key, default_key_path, load_private_key,
+                                parse_public_key, public_key_b64, verify_bundle)
+from .service_commands import db_option, run_with_store
 
 console = Console(stderr=False)
 errors = Console(stderr=True)

@@ -16,7 +16,7 @@ from aiohttp import web
 from analyzer.legal import legal_data
 from analyzer.report_model import Report, SiteSummary
 
-from .history import Change
+from ..service.history import Change
 from .schemas import CrawlAccepted, CrawlRequest, ErrorBody, Health, History, JobList, JobView, SiteList
 from .views import crawls, evidence, knowledge, meta, sites
 

@@ -12,7 +12,7 @@ from rich.console import Console
 from crawler import BrowserNotFoundError, ConsentwatchError, Crawler, InvalidDomainError, encode_capture
 from crawler.domains import normalize_domain
 
-from .cli_options import browser_environment, crawl_options
+from .options import browser_environment, crawl_options
 from .render import render_capture_summary, render_report
 
 console = Console(stderr=False)
@@ -148,7 +148,7 @@ async def _run_audits(domains: list[str], options, *, json_out: str | None, db: 
 
 
 async def _open_store(db: str | None):
-    from .store import open_store
+    from ..store import open_store
 
     store = open_store(db)
     await store.open()
@@ -156,7 +156,7 @@ async def _open_store(db: str | None):
 
 
 async def _store(store, capture, report) -> None:
-    from .records import prepare_audit
+    from ..store.records import prepare_audit
 
     await store.save_audit(prepare_audit(capture, report))
 
@@ -228,7 +228,7 @@ def demo(db: str | None, json_out: str | None, settle_s: float) -> None:
                           f"({', '.join(domains)})")
             params = {"host_rules": web.host_rules, "settle_s": settle_s, "timeout_s": 30.0, "concurrency": 8}
             extra = tuple(web.trust_args)
-            from .cli_options import build_crawl_options
+            from .options import build_crawl_options
 
             options = build_crawl_options(params, extra_args=extra)
             return await _run_audits(domains, options, json_out=json_out, db=db, always_store=True)
@@ -238,7 +238,7 @@ def demo(db: str | None, json_out: str | None, settle_s: float) -> None:
     except BrowserNotFoundError as exc:
         errors.print(f"[red]error:[/red] {exc}")
         sys.exit(3)
-    from .store import describe_db, resolve_db
+    from ..store import describe_db, resolve_db
 
     console.print(f"\nReports stored in {describe_db(resolve_db(db))}. To browse them: `.venv/bin/consentwatch serve`"
                   " and open http://127.0.0.1:8787/v1/sites/<domain>/report.html")
@@ -265,11 +265,11 @@ def data_update(data_dir: str | None) -> None:
     console.print(licence_notice(records))
 
 
-from .cli_service import register as _register_service_commands  # noqa: E402  (needs `main`)
+from .service_commands import register as _register_service_commands  # noqa: E402  (needs `main`)
 
 _register_service_commands(main)
 
-from .cli_evidence import register as _register_evidence_commands  # noqa: E402  (needs `main`)
+from .evidence_commands import register as _register_evidence_commands  # noqa: E402  (needs `main`)
 
 _register_evidence_commands(main)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..errors import StoreError
+from ...errors import StoreError
 from ..html import html_response
 from ..keys import OPENAPI, STORE, TEMPLATES
 from ..schemas import Health
