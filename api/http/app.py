@@ -22,7 +22,8 @@ from ..store import open_store
 from .html import template_env
 from .keys import CONFIG, GUARD, LIMITER, OPENAPI, RUNNER, STORE, TEMPLATES
 from .middleware import MIDDLEWARES
-from .openapi import ROUTES, spec
+from .openapi import spec
+from .routes import ROUTES
 
 
 def create_app(config: ServiceConfig) -> web.Application:
