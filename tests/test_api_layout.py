@@ -63,7 +63,7 @@ def test_the_module_map_sees_the_layers():
     assert {"api.http.routes", "api.http.openapi", "api.http.views.meta", "api.service.jobs", "api.cli.main",
             "api.store.base"} <= set(MODULES)
     assert "api.http.views.crawls" in imports_of("api.http.routes", top_level_only=True)
-    assert "api.store.records" in imports_of("api.service.jobs", top_level_only=True)
+    assert "api.store.records" in imports_of("api.service.pipeline", top_level_only=True)
 
 
 def test_no_import_cycle_among_api_modules_at_module_level():

@@ -116,22 +116,22 @@ def audit(domains: tuple[str, ...], json_out: str | None, db: str | None, show_i
 
 async def _run_audits(domains: list[str], options, *, json_out: str | None, db: str | None, show_info: bool = False,
                       always_store: bool = False) -> int:
-    """Audit, then print/store/write each report as it finishes. Returns how many failed."""
+    """Audit, then print/write each report as it finishes (stored first, with a store). Returns how many failed."""
     from analyzer.report_model import encode_report
 
+    from ..service.pipeline import AuditFailed
     from .audit_runner import audit_domains
 
     store = await _open_store(db) if (db or always_store) else None
     sink = sys.stdout.buffer if json_out == "-" else (open(json_out, "wb") if json_out else None)
     failed = 0
     try:
-        async for domain, capture, report, error in audit_domains(domains, options):
-            if report is None:
+        async for outcome in audit_domains(domains, options, store):
+            if isinstance(outcome, AuditFailed):
                 failed += 1
-                errors.print(f"[red]✗ {domain}:[/red] {error}")
+                errors.print(f"[red]✗ {outcome.domain}:[/red] {outcome.describe()}")
                 continue
-            if store is not None:
-                await _store(store, capture, report)
+            report = outcome.report
             if sink is not None:
                 sink.write(encode_report(report) + b"\n")
                 sink.flush()
@@ -153,12 +153,6 @@ async def _open_store(db: str | None):
     store = open_store(db)
     await store.open()
     return store
-
-
-async def _store(store, capture, report) -> None:
-    from ..store.records import prepare_audit
-
-    await store.save_audit(prepare_audit(capture, report))
 
 
 @main.command()
