@@ -12,7 +12,7 @@ from rich.console import Console
 from crawler import BrowserNotFoundError, ConsentwatchError, Crawler, InvalidDomainError, encode_capture
 from crawler.domains import normalize_domain
 
-from .options import browser_environment, crawl_options
+from .options import browser_environment, browser_required, crawl_options, db_option
 from .render import render_capture_summary, render_report
 
 console = Console(stderr=False)
@@ -56,10 +56,8 @@ def crawl(domain: str, out: str | None, **params) -> None:
         errors.print(f"[red]error:[/red] {exc}")
         sys.exit(2)
     try:
-        capture = asyncio.run(_crawl(domain, params))
-    except BrowserNotFoundError as exc:
-        errors.print(f"[red]error:[/red] {exc}")
-        sys.exit(3)
+        with browser_required():
+            capture = asyncio.run(_crawl(domain, params))
     except ConsentwatchError as exc:
         errors.print(f"[red]error:[/red] {exc}")
         sys.exit(1)
@@ -87,7 +85,7 @@ async def _crawl(domain: str, params: dict):
 @click.argument("domains", nargs=-1, required=True)
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               help="Write the report(s) as JSON here ('-' for stdout: one JSON document per line).")
-@click.option("--db", envvar="CONSENTWATCH_DB", default=None, help="Also store captures and reports in this database.")
+@db_option(help="Also store captures and reports in this database.")
 @click.option("--show-info", is_flag=True, help="Also list informational findings (declared but not seen).")
 @crawl_options
 def audit(domains: tuple[str, ...], json_out: str | None, db: str | None, show_info: bool, **params) -> None:
@@ -106,11 +104,8 @@ def audit(domains: tuple[str, ...], json_out: str | None, db: str | None, show_i
         async with browser_environment(params) as options:
             return await _run_audits(list(domains), options, json_out=json_out, db=db, show_info=show_info)
 
-    try:
+    with browser_required():
         failed = asyncio.run(run())
-    except BrowserNotFoundError as exc:
-        errors.print(f"[red]error:[/red] {exc}")
-        sys.exit(3)
     sys.exit(1 if failed else 0)
 
 
@@ -208,7 +203,7 @@ async def _fetch_policy(url: str, params: dict) -> str:
 
 
 @main.command()
-@click.option("--db", envvar="CONSENTWATCH_DB", default=None, help="Store the demo audits in this database.")
+@db_option(help="Store the demo audits in this database.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None, help="Also write the reports as JSON lines.")
 @click.option("--settle", "settle_s", type=click.FloatRange(0, 30), default=3.0, show_default=True)
 def demo(db: str | None, json_out: str | None, settle_s: float) -> None:
@@ -227,11 +222,8 @@ def demo(db: str | None, json_out: str | None, settle_s: float) -> None:
             options = build_crawl_options(params, extra_args=extra)
             return await _run_audits(domains, options, json_out=json_out, db=db, always_store=True)
 
-    try:
+    with browser_required():
         failed = asyncio.run(run())
-    except BrowserNotFoundError as exc:
-        errors.print(f"[red]error:[/red] {exc}")
-        sys.exit(3)
     from ..store import describe_db, resolve_db
 
     console.print(f"\nReports stored in {describe_db(resolve_db(db))}. To browse them: `.venv/bin/consentwatch serve`"

@@ -12,12 +12,12 @@ import click
 from ..errors import ServiceError
 from ..service.config import ServiceConfig, default_workers
 from ..store import DB_ENV, describe_db, resolve_db
-from .options import build_crawl_options, crawl_options
+from .options import build_crawl_options, crawl_options, db_option
 
 
 @click.command()
 @crawl_options
-@click.option("--db", envvar=DB_ENV, required=True, help=f"postgresql://… of the shared store (env {DB_ENV}).")
+@db_option(help=f"postgresql://… of the shared store (env {DB_ENV}).", required=True)
 @click.option("--jobs", "jobs", type=click.IntRange(1, 64), default=None,
               help="Crawl jobs (browser contexts) at once (default: one per core).")
 @click.option("--visits-at-once", type=click.IntRange(1, 64), default=6, show_default=True,
