@@ -4,9 +4,11 @@ failures per domain), exit code 3 when there is no Chromium, and one ``--db`` op
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import click
@@ -43,6 +45,12 @@ def test_every_browser_command_exits_3_naming_the_missing_chromium(args):
     assert done.returncode == EXIT_NO_BROWSER == 3, done.stderr
     assert "Chromium not found at '/nonexistent/chromium'" in " ".join(done.stderr.split())
     assert "Traceback" not in done.stderr
+
+
+def test_the_console_script_is_the_cli_group():
+    target = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]["consentwatch"]
+    module, _, attribute = target.partition(":")
+    assert getattr(importlib.import_module(module), attribute) is main
 
 
 def test_every_db_option_reads_consentwatch_db():
