@@ -1,6 +1,6 @@
 """consentwatch service: store, crawl jobs, schedules and the /v1 HTTP API (see docs/api.md).
 
-    from api.app import create_app
-    from api.config import ServiceConfig
+    from api.http.app import create_app
+    from api.service.config import ServiceConfig
     app = create_app(ServiceConfig(db="consentwatch.db"))
 """

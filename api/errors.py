@@ -20,7 +20,7 @@
                 └── StoreFullError      the database or its disk is full
 
 ``crawler.errors.InvalidDomainError`` (bad domain input) maps to 400 as well. Views map these to
-HTTP in one place (``api.middleware.edge_middleware``) so handlers only raise. An error with a
+HTTP in one place (``api.http.middleware.edge_middleware``) so handlers only raise. An error with a
 ``retry_after`` (seconds) is answered with a ``Retry-After`` header.
 """
 

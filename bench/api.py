@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 # ------------------------------------------------------------------------------------- data
 async def fill(db: str, count: int) -> list[str]:
-    from api.records import prepare_audit
-    from api.samples import make_capture, random_report
+    from api.store.records import prepare_audit
+    from api.service.samples import make_capture, random_report
     from api.store import open_store
 
     rng = random.Random(5)
@@ -47,8 +47,8 @@ async def fill(db: str, count: int) -> list[str]:
 def run_service(db: str, port: int) -> None:
     from aiohttp import web
 
-    from api.app import create_app
-    from api.config import ServiceConfig
+    from api.http.app import create_app
+    from api.service.config import ServiceConfig
 
     config = ServiceConfig(db=db, port=port, run_jobs=False, rate_limit=1e9, rate_burst=10**9)
     web.run_app(create_app(config), host="127.0.0.1", port=port, access_log=None, print=None)

@@ -3,7 +3,7 @@
     .venv/bin/python bench/evidence.py [--domains 2] [--domain tunnelmoss.com …]
 
 Full audits (every visit, policy discovery) of the demo companies, then the signed bundle of each:
-zip size, uncompressed size, the largest files, and the cap (api.evidence.MAX_BUNDLE_BYTES).
+zip size, uncompressed size, the largest files, and the cap (api.service.evidence.MAX_BUNDLE_BYTES).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import msgspec  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
 from analyzer.audit import analyze_capture  # noqa: E402
-from api.evidence import MAX_BUNDLE_BYTES, build_bundle  # noqa: E402
+from api.service.evidence import MAX_BUNDLE_BYTES, build_bundle  # noqa: E402
 from crawler import BrowserOptions, CrawlOptions, Crawler  # noqa: E402
 from crawler.testing import FakeInternet  # noqa: E402
 

@@ -34,9 +34,9 @@ def free_port() -> int:
 
 
 async def prepare(db: str) -> str:
-    from api.auth import create_token
-    from api.records import prepare_audit
-    from api.samples import make_capture, random_report
+    from api.service.auth import create_token
+    from api.store.records import prepare_audit
+    from api.service.samples import make_capture, random_report
     from api.store import SqliteStore
 
     store = SqliteStore(db)
@@ -51,9 +51,9 @@ async def prepare(db: str) -> str:
 def run_service(db: str, port: int) -> None:
     from aiohttp import web
 
-    from api.app import create_app
-    from api.config import ServiceConfig
-    from api.server import with_fake_internet
+    from api.http.app import create_app
+    from api.service.config import ServiceConfig
+    from api.http.server import with_fake_internet
     from crawler import CrawlOptions
     from crawler.testing import FakeInternet
 

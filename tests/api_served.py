@@ -9,10 +9,10 @@ import aiohttp
 from aiohttp.test_utils import TestServer
 
 from analyzer.report_model import Report
-from api.app import create_app
-from api.config import ServiceConfig
-from api.records import prepare_audit
-from api.samples import make_capture
+from api.http.app import create_app
+from api.service.config import ServiceConfig
+from api.store.records import prepare_audit
+from api.service.samples import make_capture
 from api.store import open_store
 
 

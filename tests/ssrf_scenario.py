@@ -22,7 +22,7 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this worktree's packages, not an install
 
-from api.targets import TargetGuard  # noqa: E402
+from api.service.targets import TargetGuard  # noqa: E402
 from crawler import BrowserOptions, CrawlOptions, Crawler  # noqa: E402
 from crawler.netguard import dns_server_resolver  # noqa: E402
 from crawler.testing import FakeInternet  # noqa: E402

@@ -24,17 +24,17 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from api.app import create_app
-from api.auth import create_token
-from api.config import ServiceConfig
+from api.http.app import create_app
+from api.service.auth import create_token
+from api.service.config import ServiceConfig
 from api.errors import StoreFullError, disk_full
-from api.export import FORMULA_STARTS
-from api.jobs import JobRunner
-from api.records import prepare_audit
-from api.samples import make_capture, make_report
-from api.server import ApiRunner
+from api.service.export import FORMULA_STARTS
+from api.service.jobs import JobRunner
+from api.store.records import prepare_audit
+from api.service.samples import make_capture, make_report
+from api.http.server import ApiRunner
 from api.store import SqliteStore
-from api.targets import TargetGuard
+from api.service.targets import TargetGuard
 
 T0 = 1_700_000_000.0
 ROOT = os.path.dirname(os.path.dirname(__file__))
@@ -401,7 +401,7 @@ async def test_a_failure_the_store_cannot_take_yet_is_recorded_once_it_can(tmp_p
 @pytest.mark.browser
 @pytest.mark.slow
 async def test_a_real_crawl_whose_audit_does_not_fit_the_database_fails_saying_so(tmp_path):
-    from api.server import with_fake_internet
+    from api.http.server import with_fake_internet
     from crawler import CrawlOptions
     from crawler.testing import FakeInternet
 

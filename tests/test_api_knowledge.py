@@ -9,9 +9,9 @@ from aiohttp.test_utils import TestServer
 
 from analyzer.attribution import Attributor
 from analyzer.knowledge import load_knowledge
-from api.app import create_app
-from api.config import ServiceConfig
-from api.openapi import spec
+from api.http.app import create_app
+from api.service.config import ServiceConfig
+from api.http.openapi import spec
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import pytest
 
 from analyzer.report_model import Evidence, Finding, FindingProduct, Unverified
 from api_served import listed_domains as _domains, serving
-from api.samples import TRACKERS, make_report
+from api.service.samples import TRACKERS, make_report
 
 T0 = 1_700_000_000.0
 

@@ -10,9 +10,9 @@ from typing import AsyncIterator
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from api.app import create_app
-from api.auth import create_token
-from api.config import ServiceConfig
+from api.http.app import create_app
+from api.service.auth import create_token
+from api.service.config import ServiceConfig
 from api.store import SqliteStore
 
 

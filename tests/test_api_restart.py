@@ -15,7 +15,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from api.auth import create_token
+from api.service.auth import create_token
 from api.store import SqliteStore
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

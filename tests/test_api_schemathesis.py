@@ -13,12 +13,12 @@ import schemathesis
 from aiohttp import web
 from hypothesis import HealthCheck, settings
 
-from api.app import create_app
-from api.auth import create_token
-from api.config import ServiceConfig
-from api.openapi import spec
-from api.records import prepare_audit
-from api.samples import make_capture, make_report
+from api.http.app import create_app
+from api.service.auth import create_token
+from api.service.config import ServiceConfig
+from api.http.openapi import spec
+from api.store.records import prepare_audit
+from api.service.samples import make_capture, make_report
 from api.store import SqliteStore
 
 

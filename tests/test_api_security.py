@@ -12,11 +12,11 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from api.app import create_app
-from api.config import ServiceConfig
+from api.http.app import create_app
+from api.service.config import ServiceConfig
 from api.errors import TargetRefusedError
-from api.server import with_fake_internet
-from api.targets import TargetGuard, refusal_reason
+from api.http.server import with_fake_internet
+from api.service.targets import TargetGuard, refusal_reason
 from crawler.testing import FakeInternet
 
 CLI = [sys.executable, "-m", "api.cli"]

@@ -11,12 +11,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from api.app import create_app
-from api.config import ServiceConfig
-from api.html import place_marks
-from api.openapi import spec
-from api.records import prepare_audit
-from api.samples import make_capture, make_report
+from api.http.app import create_app
+from api.service.config import ServiceConfig
+from api.http.html import place_marks
+from api.http.openapi import spec
+from api.store.records import prepare_audit
+from api.service.samples import make_capture, make_report
 from api.store import open_store
 
 T0 = 1_700_000_000.0

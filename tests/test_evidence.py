@@ -13,12 +13,12 @@ from aiohttp.test_utils import TestServer
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from api import evidence as ev
-from api.app import create_app
+from api.service import evidence as ev
+from api.http.app import create_app
 from api.cli import main
-from api.config import ServiceConfig
-from api.records import prepare_audit
-from api.samples import make_capture, make_report
+from api.service.config import ServiceConfig
+from api.store.records import prepare_audit
+from api.service.samples import make_capture, make_report
 from api.store import SqliteStore
 from crawler.capture import PolicyDocument, RequestRecord
 

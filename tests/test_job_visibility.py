@@ -17,11 +17,11 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from api.app import create_app
-from api.config import ServiceConfig
-from api.keys import GUARD, RUNNER, STORE
+from api.http.app import create_app
+from api.service.config import ServiceConfig
+from api.http.keys import GUARD, RUNNER, STORE
 from api.store import open_store
-from api.worker import FakeCrawlRunner
+from api.service.worker import FakeCrawlRunner
 
 REPO = Path(__file__).resolve().parents[1]
 CRAWL_S = 1.5

@@ -11,7 +11,7 @@ from analyzer.findings import rule_references
 from analyzer.legal import codes_for_rule, legal_data
 from analyzer.report_model import Evidence, Finding, RuleReference, summary_of
 from api_served import listed_domains as _domains, serving
-from api.samples import make_report
+from api.service.samples import make_report
 
 T0 = 1_700_000_000.0
 EVIDENCE = [Evidence(kind="request", visit="baseline", url="https://analytics.tiktok.com/i18n/pixel/events.js")]

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from api.errors import TargetRefusedError
-from api.targets import TargetGuard
+from api.service.targets import TargetGuard
 from crawler.netguard import (AddressPolicy, GuardProxy, HostRules, InvalidHost, dns_server_resolver, parse_host,
                               refusal_reason)
 from crawler.netguard.addresses import REFUSED_RANGES
@@ -320,7 +320,7 @@ async def test_an_allowed_target_that_does_not_answer_fails_the_tunnel_and_says_
 
 
 def test_cli_allow_list_and_dns_server_reach_the_browser_options():
-    from api.cli_options import build_crawl_options
+    from api.cli.options import build_crawl_options
 
     options = build_crawl_options({"allow_hosts": ("10.0.0.0/8, *.corp.example", "wiki.local"), "dns_server": "127.0.0.1:5353"})
     assert options.browser.allow_hosts == ("10.0.0.0/8", "*.corp.example", "wiki.local")

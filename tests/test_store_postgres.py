@@ -14,8 +14,8 @@ import psycopg
 import pytest
 
 from api.errors import StoreError, StoreUnavailableError
-from api.records import prepare_audit
-from api.samples import make_capture, make_report
+from api.store.records import prepare_audit
+from api.service.samples import make_capture, make_report
 from api.store import open_store
 from api.store.migrate import migrations
 from api.store.postgres import PostgresStore
@@ -160,9 +160,9 @@ def test_printed_locations_hide_the_password_and_a_size_cap_is_sqlite_only():
 async def test_two_job_runners_share_the_postgresql_queue(location):
     """Two service processes' runners on one database: a job left running by a dead process is recovered and
     worked once; targets the SSRF guard refuses fail for good, each exactly once (no browser is started)."""
-    from api.config import ServiceConfig
-    from api.jobs import JobRunner
-    from api.targets import TargetGuard
+    from api.service.config import ServiceConfig
+    from api.service.jobs import JobRunner
+    from api.service.targets import TargetGuard
 
     async def private_address(host: str) -> list[str]:
         return ["10.0.0.7"]  # refused by the guard: the job fails before any crawl

@@ -123,9 +123,9 @@ async def test_a_worker_audits_a_site_of_the_fake_internet_with_real_chromium(lo
 
 
 async def test_a_failed_crawl_is_retried_after_back_off_through_a_new_procrastinate_job(location):
-    from api.config import ServiceConfig
-    from api.targets import TargetGuard
-    from api.worker import FakeCrawlRunner, Worker
+    from api.service.config import ServiceConfig
+    from api.service.targets import TargetGuard
+    from api.service.worker import FakeCrawlRunner, Worker
 
     class FailingCrawl(FakeCrawlRunner):
         async def _crawl(self, domain: str):

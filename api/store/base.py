@@ -13,7 +13,7 @@ import msgspec
 
 from analyzer.report_model import Counts
 
-from ..records import PreparedAudit
+from .records import PreparedAudit
 
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
 ACTIVE_STATES: tuple[JobState, ...] = ("queued", "running")

@@ -24,10 +24,10 @@ from psycopg.rows import dict_row
 
 from ..errors import (ConflictError, JobNotFoundError, QueueFullError, ScheduleNotFoundError, StoreBusyError,
                       StoreCorruptError, StoreError, StoreFullError, StoreUnavailableError)
-from ..records import PreparedAudit, decompress
 from .base import (AuditRef, Job, JobState, QueueLimits, Schedule, SiteQuery, SiteRow, StoredReport, SummaryBlob,
                    TokenInfo, counts_of)
 from .migrate import migrations, refuse_newer
+from .records import PreparedAudit, decompress
 from .site_filters import Dialect, site_filters
 from .summary_cache import SummaryCache
 

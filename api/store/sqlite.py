@@ -22,10 +22,10 @@ from typing import Any, Callable, Iterator, TypeVar
 
 from ..errors import (ConflictError, JobNotFoundError, QueueFullError, ScheduleNotFoundError, StoreBusyError,
                       StoreCorruptError, StoreError, StoreFullError)
-from ..records import PreparedAudit, decompress
 from .base import (AuditRef, Job, JobState, QueueLimits, Schedule, SiteQuery, SiteRow, StoredReport, SummaryBlob,
                    TokenInfo, counts_of)
 from .migrate import migrate
+from .records import PreparedAudit, decompress
 from .site_filters import Dialect, site_filters
 from .summary_cache import SummaryCache
 

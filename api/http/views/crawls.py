@@ -8,11 +8,11 @@ import time
 import msgspec
 from aiohttp import web
 
-from ..errors import BadRequestError, JobNotFoundError
+from ...errors import BadRequestError, JobNotFoundError
+from ...service.targets import canonical_domain
+from ...store.base import Job, QueueLimits
 from ..keys import CONFIG, GUARD, RUNNER, STORE, TOKEN
 from ..schemas import CrawlAccepted, CrawlRequest, JobList, JobView
-from ..store.base import Job, QueueLimits
-from ..targets import canonical_domain
 from .common import int_param, json_response, link, path_id
 
 _decode_request = msgspec.json.Decoder(CrawlRequest).decode

@@ -12,7 +12,7 @@ from rich.console import Console
 from crawler import BrowserNotFoundError, ConsentwatchError, Crawler, InvalidDomainError, encode_capture
 from crawler.domains import normalize_domain
 
-from .cli_options import browser_environment, crawl_options
+from .options import browser_environment, browser_required, crawl_options, db_option
 from .render import render_capture_summary, render_report
 
 console = Console(stderr=False)
@@ -56,10 +56,8 @@ def crawl(domain: str, out: str | None, **params) -> None:
         errors.print(f"[red]error:[/red] {exc}")
         sys.exit(2)
     try:
-        capture = asyncio.run(_crawl(domain, params))
-    except BrowserNotFoundError as exc:
-        errors.print(f"[red]error:[/red] {exc}")
-        sys.exit(3)
+        with browser_required():
+            capture = asyncio.run(_crawl(domain, params))
     except ConsentwatchError as exc:
         errors.print(f"[red]error:[/red] {exc}")
         sys.exit(1)
@@ -87,7 +85,7 @@ async def _crawl(domain: str, params: dict):
 @click.argument("domains", nargs=-1, required=True)
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               help="Write the report(s) as JSON here ('-' for stdout: one JSON document per line).")
-@click.option("--db", envvar="CONSENTWATCH_DB", default=None, help="Also store captures and reports in this database.")
+@db_option(help="Also store captures and reports in this database.")
 @click.option("--show-info", is_flag=True, help="Also list informational findings (declared but not seen).")
 @crawl_options
 def audit(domains: tuple[str, ...], json_out: str | None, db: str | None, show_info: bool, **params) -> None:
@@ -106,32 +104,29 @@ def audit(domains: tuple[str, ...], json_out: str | None, db: str | None, show_i
         async with browser_environment(params) as options:
             return await _run_audits(list(domains), options, json_out=json_out, db=db, show_info=show_info)
 
-    try:
+    with browser_required():
         failed = asyncio.run(run())
-    except BrowserNotFoundError as exc:
-        errors.print(f"[red]error:[/red] {exc}")
-        sys.exit(3)
     sys.exit(1 if failed else 0)
 
 
 async def _run_audits(domains: list[str], options, *, json_out: str | None, db: str | None, show_info: bool = False,
                       always_store: bool = False) -> int:
-    """Audit, then print/store/write each report as it finishes. Returns how many failed."""
+    """Audit, then print/write each report as it finishes (stored first, with a store). Returns how many failed."""
     from analyzer.report_model import encode_report
 
+    from ..service.pipeline import AuditFailed
     from .audit_runner import audit_domains
 
     store = await _open_store(db) if (db or always_store) else None
     sink = sys.stdout.buffer if json_out == "-" else (open(json_out, "wb") if json_out else None)
     failed = 0
     try:
-        async for domain, capture, report, error in audit_domains(domains, options):
-            if report is None:
+        async for outcome in audit_domains(domains, options, store):
+            if isinstance(outcome, AuditFailed):
                 failed += 1
-                errors.print(f"[red]✗ {domain}:[/red] {error}")
+                errors.print(f"[red]✗ {outcome.domain}:[/red] {outcome.describe()}")
                 continue
-            if store is not None:
-                await _store(store, capture, report)
+            report = outcome.report
             if sink is not None:
                 sink.write(encode_report(report) + b"\n")
                 sink.flush()
@@ -148,17 +143,11 @@ async def _run_audits(domains: list[str], options, *, json_out: str | None, db: 
 
 
 async def _open_store(db: str | None):
-    from .store import open_store
+    from ..store import open_store
 
     store = open_store(db)
     await store.open()
     return store
-
-
-async def _store(store, capture, report) -> None:
-    from .records import prepare_audit
-
-    await store.save_audit(prepare_audit(capture, report))
 
 
 @main.command()
@@ -214,7 +203,7 @@ async def _fetch_policy(url: str, params: dict) -> str:
 
 
 @main.command()
-@click.option("--db", envvar="CONSENTWATCH_DB", default=None, help="Store the demo audits in this database.")
+@db_option(help="Store the demo audits in this database.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None, help="Also write the reports as JSON lines.")
 @click.option("--settle", "settle_s", type=click.FloatRange(0, 30), default=3.0, show_default=True)
 def demo(db: str | None, json_out: str | None, settle_s: float) -> None:
@@ -228,17 +217,14 @@ def demo(db: str | None, json_out: str | None, settle_s: float) -> None:
                           f"({', '.join(domains)})")
             params = {"host_rules": web.host_rules, "settle_s": settle_s, "timeout_s": 30.0, "concurrency": 8}
             extra = tuple(web.trust_args)
-            from .cli_options import build_crawl_options
+            from .options import build_crawl_options
 
             options = build_crawl_options(params, extra_args=extra)
             return await _run_audits(domains, options, json_out=json_out, db=db, always_store=True)
 
-    try:
+    with browser_required():
         failed = asyncio.run(run())
-    except BrowserNotFoundError as exc:
-        errors.print(f"[red]error:[/red] {exc}")
-        sys.exit(3)
-    from .store import describe_db, resolve_db
+    from ..store import describe_db, resolve_db
 
     console.print(f"\nReports stored in {describe_db(resolve_db(db))}. To browse them: `.venv/bin/consentwatch serve`"
                   " and open http://127.0.0.1:8787/v1/sites/<domain>/report.html")
@@ -265,11 +251,11 @@ def data_update(data_dir: str | None) -> None:
     console.print(licence_notice(records))
 
 
-from .cli_service import register as _register_service_commands  # noqa: E402  (needs `main`)
+from .service_commands import register as _register_service_commands  # noqa: E402  (needs `main`)
 
 _register_service_commands(main)
 
-from .cli_evidence import register as _register_evidence_commands  # noqa: E402  (needs `main`)
+from .evidence_commands import register as _register_evidence_commands  # noqa: E402  (needs `main`)
 
 _register_evidence_commands(main)
 

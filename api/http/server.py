@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
+from ..service.config import ServiceConfig
 from .app import create_app
-from .config import ServiceConfig
 from .middleware import error_response
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ from .keys import TEMPLATES
 
 
 def template_env() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.PackageLoader("api", "templates"),
+    env = jinja2.Environment(loader=jinja2.PackageLoader("api.http", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined)
     env.filters["when"] = lambda t: dt.datetime.fromtimestamp(t, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     env.filters["web_url"] = web_url
@@ -51,7 +51,7 @@ def web_url(url: str | None) -> str | None:
 
 def _inline_style_hash() -> str:
     """CSP source for the one inline <style> block of base.html.j2 (pages carry no scripts at all)."""
-    source, _, _ = jinja2.PackageLoader("api", "templates").get_source(jinja2.Environment(), "base.html.j2")
+    source, _, _ = jinja2.PackageLoader("api.http", "templates").get_source(jinja2.Environment(), "base.html.j2")
     style = re.search(r"<style>(.*?)</style>", source, re.S)
     assert style is not None, "base.html.j2 has no <style> block"
     return "'sha256-" + base64.b64encode(hashlib.sha256(style[1].encode()).digest()).decode() + "'"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import msgspec
 from aiohttp import web
 
-from ..errors import StoreError
+from ...errors import StoreError
+from ...version import package_version
 from ..html import html_response
 from ..keys import OPENAPI, STORE, TEMPLATES
 from ..schemas import Health
@@ -13,8 +15,6 @@ from .common import json_response
 
 async def health(request: web.Request) -> web.Response:
     """200 while the store answers; 503 saying what is wrong with it (locked, full, damaged) otherwise."""
-    from ..openapi import package_version  # late: openapi imports the views
-
     store = request.app[STORE]
     try:
         await store.check()
@@ -33,6 +33,5 @@ async def openapi_json(request: web.Request) -> web.Response:
 
 
 async def docs_page(request: web.Request) -> web.Response:
-    from ..openapi import spec
-
-    return html_response(request.app[TEMPLATES].get_template("docs.html.j2").render(spec=spec()))
+    spec = msgspec.json.decode(request.app[OPENAPI])  # the description the app serves, built once at start
+    return html_response(request.app[TEMPLATES].get_template("docs.html.j2").render(spec=spec))

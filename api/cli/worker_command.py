@@ -9,15 +9,15 @@ from typing import Any
 
 import click
 
-from .cli_options import build_crawl_options, crawl_options
-from .config import ServiceConfig, default_workers
-from .errors import ServiceError
-from .store import DB_ENV, describe_db, resolve_db
+from ..errors import ServiceError
+from ..service.config import ServiceConfig, default_workers
+from ..store import DB_ENV, describe_db, resolve_db
+from .options import build_crawl_options, crawl_options, db_option
 
 
 @click.command()
 @crawl_options
-@click.option("--db", envvar=DB_ENV, required=True, help=f"postgresql://… of the shared store (env {DB_ENV}).")
+@db_option(help=f"postgresql://… of the shared store (env {DB_ENV}).", required=True)
 @click.option("--jobs", "jobs", type=click.IntRange(1, 64), default=None,
               help="Crawl jobs (browser contexts) at once (default: one per core).")
 @click.option("--visits-at-once", type=click.IntRange(1, 64), default=6, show_default=True,
@@ -35,7 +35,7 @@ from .store import DB_ENV, describe_db, resolve_db
 def worker(db: str, jobs: int | None, visits_at_once: int, allow_hosts: tuple[str, ...], heartbeat_s: float,
            stalled_after_s: float, reap_every_s: float, high_water: int, feed_every_s: float, **params: Any) -> None:
     """Run crawl jobs from a PostgreSQL store (one worker per machine, one shared Chromium)."""
-    from .worker import Worker, WorkerTiming
+    from ..service.worker import Worker, WorkerTiming
 
     location = resolve_db(db)
     if not location.startswith(("postgres://", "postgresql://")):
@@ -53,7 +53,7 @@ def worker(db: str, jobs: int | None, visits_at_once: int, allow_hosts: tuple[st
         if params.get("demo_web"):
             from crawler.testing import FakeInternet
 
-            from .server import with_fake_internet
+            from ..http.server import with_fake_internet
 
             async with FakeInternet() as web_:
                 await Worker(with_fake_internet(config, web_), timing).run()

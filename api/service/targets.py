@@ -17,7 +17,7 @@ from crawler.domains import normalize_domain, registrable_domain
 from crawler.netguard import METADATA_ADDRESSES, AddressPolicy, IPAddress
 from crawler.netguard import refusal_reason as _policy_refusal
 
-from .errors import TargetRefusedError
+from ..errors import TargetRefusedError
 
 Resolve = Callable[[str], Awaitable[list[str]]]
 

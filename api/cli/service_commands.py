@@ -18,20 +18,17 @@ from rich.table import Table
 from crawler.crawl import DEFAULT_CONCURRENT_VISITS
 from crawler.errors import InvalidDomainError
 
-from .cli_options import build_crawl_options, crawl_options
-from .cli_worker import worker
-from .config import ServiceConfig, default_workers
-from .errors import ServiceError
-from .store import DB_ENV, Store, describe_db, open_store, resolve_db
-from .targets import canonical_domain
+from ..errors import ServiceError
+from ..service.config import ServiceConfig, default_workers
+from ..service.targets import canonical_domain
+from ..store import Store, describe_db, open_store, resolve_db
+from .options import build_crawl_options, crawl_options, db_option
+from .worker_command import worker
 
 T = TypeVar("T")
 console = Console()
 errors = Console(stderr=True)
 
-db_option = click.option("--db", envvar=DB_ENV, default=None,
-                         help=f"SQLite database file, or postgresql://… for PostgreSQL (env {DB_ENV}; default: a"
-                              " SQLite file in the user data dir).")
 
 
 def register(group: click.Group) -> None:
@@ -65,7 +62,7 @@ def _when(t: float | None) -> str:
 # ---------------------------------------------------------------------------------------- serve
 @click.command()
 @crawl_options
-@db_option
+@db_option()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8787, show_default=True)
 @click.option("--visits-at-once", type=click.IntRange(1, 64), default=DEFAULT_CONCURRENT_VISITS, show_default=True,
@@ -87,7 +84,7 @@ def serve(db: str | None, host: str, port: int, visits_at_once: int, allow_hosts
           cors_origin: tuple[str, ...], rate_limit: float, max_attempts: int, stale_after: float, public_url: str | None,
           max_queued_per_token: int, max_queued: int, max_db_mb: int | None, **params: Any) -> None:
     """Run the API and the crawl workers (default http://127.0.0.1:8787)."""
-    from .server import serve as serve_forever, with_fake_internet
+    from ..http.server import serve as serve_forever, with_fake_internet
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     jobs = params.pop("concurrency")
@@ -198,10 +195,10 @@ def read_many_domains(path: str) -> list[str]:
 @click.argument("domains_file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--every", default=None, help="Interval, e.g. 24h, 30m, 7d, 1h30m.")
 @click.option("--cron", default=None, help="Cron expression (UTC), e.g. '0 3 * * *'.")
-@db_option
+@db_option()
 def schedule_add(name: str, domains_file: str, every: str | None, cron: str | None, db: str | None) -> None:
     """Crawl the domains listed in DOMAINS_FILE (one a line, '-' for stdin) as schedule NAME."""
-    from .scheduler import new_schedule, parse_every
+    from ..service.scheduler import new_schedule, parse_every
 
     location = resolve_db(db)
     if every and location.startswith(("postgres://", "postgresql://")):
@@ -230,7 +227,7 @@ def schedule_add(name: str, domains_file: str, every: str | None, cron: str | No
 
 
 @schedule.command("list")
-@db_option
+@db_option()
 def schedule_list(db: str | None) -> None:
     """Show the schedules."""
     async def load(store: Store) -> tuple[list, dict[str, int]]:
@@ -250,7 +247,7 @@ def schedule_list(db: str | None) -> None:
 
 @schedule.command("remove")
 @click.argument("name")
-@db_option
+@db_option()
 def schedule_remove(name: str, db: str | None) -> None:
     """Delete schedule NAME (queued crawls stay queued)."""
     run_with_store(db, lambda store: store.remove_schedule(name))
@@ -265,10 +262,10 @@ def token() -> None:
 
 @token.command("create")
 @click.argument("name")
-@db_option
+@db_option()
 def token_create(name: str, db: str | None) -> None:
     """Create a token called NAME and print it (it is shown only once)."""
-    from .auth import create_token
+    from ..service.auth import create_token
 
     secret, _ = run_with_store(db, lambda store: create_token(store, name))
     errors.print(f"token {name!r} created; store it now, it is not shown again:")
@@ -276,7 +273,7 @@ def token_create(name: str, db: str | None) -> None:
 
 
 @token.command("list")
-@db_option
+@db_option()
 def token_list(db: str | None) -> None:
     """Show tokens (names and use, never the secrets)."""
     items = run_with_store(db, lambda store: store.tokens())
@@ -288,7 +285,7 @@ def token_list(db: str | None) -> None:
 
 @token.command("revoke")
 @click.argument("name")
-@db_option
+@db_option()
 def token_revoke(name: str, db: str | None) -> None:
     """Revoke token NAME at once."""
     run_with_store(db, lambda store: store.revoke_token(name, time.time()))

@@ -5,11 +5,11 @@ from __future__ import annotations
 import jinja2
 from aiohttp import web
 
-from .config import ServiceConfig
-from .jobs import JobRunner
-from .ratelimit import RateLimiter
-from .store.base import Store, TokenInfo
-from .targets import TargetGuard
+from ..service.config import ServiceConfig
+from ..service.jobs import JobRunner
+from ..service.ratelimit import RateLimiter
+from ..service.targets import TargetGuard
+from ..store.base import Store, TokenInfo
 
 CONFIG = web.AppKey("config", ServiceConfig)
 STORE = web.AppKey("store", Store)

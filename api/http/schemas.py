@@ -12,7 +12,7 @@ import msgspec
 
 from analyzer.report_model import Counts
 
-from .history import ChangeBrief
+from ..service.history import ChangeBrief
 
 
 class Body(msgspec.Struct, kw_only=True):

@@ -13,16 +13,17 @@ from typing import AsyncIterator
 import msgspec
 from aiohttp import web
 
-from .config import ServiceConfig
+from ..service.config import ServiceConfig
+from ..service.jobs import JobRunner
+from ..service.ratelimit import RateLimiter
+from ..service.scheduler import run_scheduler
+from ..service.targets import TargetGuard
+from ..store import open_store
 from .html import template_env
-from .jobs import JobRunner
 from .keys import CONFIG, GUARD, LIMITER, OPENAPI, RUNNER, STORE, TEMPLATES
 from .middleware import MIDDLEWARES
-from .openapi import ROUTES, spec
-from .ratelimit import RateLimiter
-from .scheduler import run_scheduler
-from .store import open_store
-from .targets import TargetGuard
+from .openapi import spec
+from .routes import ROUTES
 
 
 def create_app(config: ServiceConfig) -> web.Application:

@@ -6,8 +6,8 @@ import hashlib
 import secrets
 import time
 
-from .errors import AuthError
-from .store.base import Store, TokenInfo
+from ..errors import AuthError
+from ..store.base import Store, TokenInfo
 
 PREFIX = "cw_"
 

@@ -10,14 +10,14 @@ from aiohttp import web
 from analyzer.legal import codes_for_rule
 from analyzer.report_model import SiteSummary, decode_report
 
-from ..errors import BadRequestError, NotFoundError, SiteNotFoundError
-from ..export import build_csv
-from ..history import brief, compare
+from ...errors import BadRequestError, NotFoundError, SiteNotFoundError
+from ...service.export import build_csv
+from ...service.history import brief, compare
+from ...service.targets import canonical_domain
+from ...store.base import SiteQuery, SiteRow
 from ..html import html_response, render_report_page
 from ..keys import STORE
 from ..schemas import History, HistoryEntry, SiteList, SiteListItem
-from ..store.base import SiteQuery, SiteRow
-from ..targets import canonical_domain
 from .common import etag_matches, int_param, json_response, link
 
 _decode_summary = msgspec.json.Decoder(SiteSummary).decode

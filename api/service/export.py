@@ -17,7 +17,7 @@ import msgspec
 
 from analyzer.report_model import SiteSummary
 
-from .store.base import SiteQuery, SiteRow, Store
+from ..store.base import SiteQuery, SiteRow, Store
 
 COLUMNS = ["domain", "audited_at", "grade", "score", "declared", "loaded", "undeclared", "declared_not_seen",
            "policy_url", "top_findings", "undeclared_trackers", "summary"]

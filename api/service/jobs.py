@@ -2,7 +2,8 @@
 
 The queue lives in the store, so it survives restarts: a running job whose heartbeat goes stale
 (the process died) is retried with back-off up to its max attempts, by whichever service sees it.
-Each job: SSRF check → crawl → analyze → store capture + report in one transaction.
+Each job runs the audit pipeline (``pipeline.py``: SSRF check → crawl → analyze → store capture + report in one
+transaction); a failure is recorded on the job and retried unless no attempt can fix it.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from typing import Any
 from crawler import BrowserNotFoundError, Crawler, InvalidDomainError
 from crawler.offload import release_runner, use_runner
 
+from ..errors import TargetRefusedError, disk_full
+from ..store.base import Job, Store
 from .config import ServiceConfig
 from .cpu_pool import CpuPool
-from .errors import TargetRefusedError, disk_full
-from .records import prepare_audit
-from .store.base import Job, Store
+from .pipeline import AuditFailed, AuditPipeline, analyze
 from .targets import TargetGuard
 
 log = logging.getLogger(__name__)
@@ -33,12 +34,6 @@ PERMANENT = (TargetRefusedError, InvalidDomainError, BrowserNotFoundError)
 
 def backoff(config: ServiceConfig, attempts: int) -> float:
     return min(config.retry_cap_s, config.retry_base_s * 2 ** max(0, attempts - 1))
-
-
-def _analyze(capture: Any) -> Any:
-    from analyzer import analyze_capture  # late: the analyzer is heavy and the API runs without it
-
-    return analyze_capture(capture)
 
 
 class JobRunner:
@@ -53,6 +48,7 @@ class JobRunner:
         self._crawler: Crawler | None = None
         self._crawler_lock = asyncio.Lock()
         self._cpu = CpuPool()  # extraction and analysis: never on the loop that answers requests
+        self.pipeline = AuditPipeline(crawl=self._crawl, analyze=self._analyze, guard=guard.check)
         self.name = f"{socket.gethostname()}:{os.getpid()}"  # shown on the jobs it claims
 
     # ------------------------------------------------------------------ lifecycle
@@ -152,8 +148,8 @@ class JobRunner:
 
     # ------------------------------------------------------------------ one job
     async def run_one(self, job: Job) -> None:
-        """Work one claimed job: guard → crawl → analyze → store (its failure recorded on the job). Shared by
-        the in-process workers and ``consentwatch worker`` (procrastinate), which claims jobs its own way."""
+        """Work one claimed job through the audit pipeline (its failure recorded on the job). Shared by the
+        in-process workers and ``consentwatch worker`` (procrastinate), which claims jobs its own way."""
         await self._run(job)
 
     async def _crawl(self, domain: str) -> Any:
@@ -161,20 +157,17 @@ class JobRunner:
         crawler = await self._shared_crawler()
         return await crawler.crawl(domain)
 
+    async def _analyze(self, capture: Any) -> Any:
+        return await self._cpu.run(analyze, capture)
+
     async def _run(self, job: Job) -> None:
+        # The guard runs again: DNS may have changed since the job was queued.
         try:
-            await self.guard.check(job.domain)  # again: DNS may have changed since it was queued
-            await self.store.set_progress(job.id, "crawling")
-            capture = await self._crawl(job.domain)
-            await self.store.set_progress(job.id, "analyzing")
-            report = await self._cpu.run(_analyze, capture)
-            audit = await asyncio.to_thread(prepare_audit, capture, report)
-            await self.store.save_audit(audit, job.id)
+            await self.pipeline.run(job.domain, save=lambda audit: self.store.save_audit(audit, job.id),
+                                    progress=lambda progress: self.store.set_progress(job.id, progress))
             log.info("crawl job %d (%s) done", job.id, job.domain)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any failure is recorded on the job, never lost
-            await self._failed(job, exc)
+        except AuditFailed as failed:  # recorded on the job, never lost
+            await self._failed(job, failed.cause)
 
     async def _failed(self, job: Job, exc: Exception) -> None:
         now = time.time()

@@ -10,8 +10,8 @@ import time
 
 from croniter import croniter
 
-from .errors import BadRequestError
-from .store.base import Schedule, Store
+from ..errors import BadRequestError
+from ..store.base import Schedule, Store
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,10 @@ from rich.console import Console
 
 from crawler.capture import decode_capture
 
-from .cli_service import db_option, run_with_store
-from .evidence import (EvidenceError, build_bundle, create_key, default_key_path, load_private_key,
-                       parse_public_key, public_key_b64, verify_bundle)
+from ..service.evidence import (EvidenceError, build_bundle, create_key, default_key_path, load_private_key,
+                                parse_public_key, public_key_b64, verify_bundle)
+from .options import db_option
+from .service_commands import run_with_store
 
 console = Console(stderr=False)
 errors = Console(stderr=True)
@@ -62,7 +63,7 @@ def key_show(path: str | None) -> None:
 @click.argument("domain")
 @click.option("--audit", "audit_id", type=int, default=None, help="Report id (default: the latest audit).")
 @click.option("--out", type=click.Path(dir_okay=False), required=True)
-@db_option
+@db_option()
 def evidence(domain: str, audit_id: int | None, out: str, db: str | None) -> None:
     """Write the signed evidence bundle of a stored audit of DOMAIN."""
     try:

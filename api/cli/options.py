@@ -1,14 +1,38 @@
-"""Browser/crawl options shared by every CLI command that drives Chromium."""
+"""What CLI commands share: the browser/crawl options of every command that drives Chromium, its exit code
+when there is no Chromium, and the ``--db`` option."""
 
 from __future__ import annotations
 
 import contextlib
-from typing import AsyncIterator, Callable
+import sys
+from typing import AsyncIterator, Callable, Iterator
 
 import click
+from rich.console import Console
 
-from crawler import BrowserOptions, CrawlOptions
+from crawler import BrowserNotFoundError, BrowserOptions, CrawlOptions
 from crawler.crawl import DEFAULT_CONCURRENT_VISITS
+
+from ..store import DB_ENV
+
+EXIT_NO_BROWSER = 3  # a command that needs Chromium found none (or could not start it)
+DB_HELP = (f"SQLite database file, or postgresql://… for PostgreSQL (env {DB_ENV}; default: a SQLite file in the"
+           " user data dir).")
+
+
+def db_option(help: str = DB_HELP, required: bool = False) -> Callable[[Callable], Callable]:
+    """The ``--db`` option (env CONSENTWATCH_DB) of every command that uses the store; ``help`` says what for."""
+    return click.option("--db", envvar=DB_ENV, default=None, required=required, help=help)
+
+
+@contextlib.contextmanager
+def browser_required() -> Iterator[None]:
+    """Around a command's crawling: no Chromium ends the command with ``EXIT_NO_BROWSER`` and the reason."""
+    try:
+        yield
+    except BrowserNotFoundError as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}")
+        sys.exit(EXIT_NO_BROWSER)
 
 
 def crawl_options(func: Callable) -> Callable:

@@ -1,28 +1,24 @@
-"""The OpenAPI 3.1 description of ``/v1``, built from the same structs the handlers encode.
+"""The route table of ``/v1``: ``ROUTES`` is the one list of (method, path, handler, operation).
 
-``ROUTES`` is the one list of (method, path, handler, operation); ``create_app`` registers the
-handlers from it and ``spec()`` describes them, so the two cannot drift apart.
+``create_app`` registers the handlers from it and ``openapi.spec()`` describes the same list, so the two
+cannot drift apart. Import order is one way: views ← routes ← openapi, app; a view never imports this module.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Awaitable, Callable
 
-import msgspec
 from aiohttp import web
 
 from analyzer.legal import legal_data
 from analyzer.report_model import Report, SiteSummary
 
-from .history import Change
+from ..service.history import Change
 from .schemas import CrawlAccepted, CrawlRequest, ErrorBody, Health, History, JobList, JobView, SiteList
 from .views import crawls, evidence, knowledge, meta, sites
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-MODELS = [SiteSummary, Report, SiteList, History, Change, CrawlRequest, CrawlAccepted, JobView, JobList, ErrorBody,
-          Health, knowledge.DomainMap]
 
 
 def _ref(model: type) -> dict[str, str]:
@@ -51,17 +47,6 @@ ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 2**62}
 DOMAIN = _param("domain", "path", DOMAIN_SCHEMA, "A domain (URLs and IDNs work too); its registrable domain is used.")
 JOB_ID = _param("id", "path", ID_SCHEMA, "The crawl job's id.")
 REPORT_ID = _param("report_id", "query", ID_SCHEMA, "A past audit (default: the latest).")
-# msgspec cannot say "exactly one of domain / domains"; the handler enforces it, the spec says it.
-CRAWL_REQUEST = {
-    "title": "CrawlRequest", "description": "One domain or a list of domains to crawl.",
-    "oneOf": [
-        {"type": "object", "properties": {"domain": DOMAIN_SCHEMA}, "required": ["domain"],
-         "additionalProperties": False},
-        {"type": "object", "properties": {"domains": {"type": "array", "items": DOMAIN_SCHEMA, "minItems": 1,
-                                                      "maxItems": 100}},
-         "required": ["domains"], "additionalProperties": False},
-    ],
-}
 LIMITED = {"429": _error("Too many requests from this client (see Retry-After)."),
            "503": _error("The store is locked or full for now (see Retry-After).")}
 BAD_DOMAIN = {"400": _error("Not a valid domain, or a bad query parameter."),
@@ -182,28 +167,3 @@ ROUTES: list[Route] = [
         "docs", "Human-readable API documentation.",
         {"200": {"description": "HTML.", "content": {"text/html": {"schema": {"type": "string"}}}}}, tag="meta")),
 ]
-
-
-def package_version() -> str:
-    try:
-        return version("consentwatch")
-    except PackageNotFoundError:
-        return "0+unknown"
-
-
-def spec() -> dict[str, Any]:
-    _, components = msgspec.json.schema_components(MODELS, ref_template="#/components/schemas/{name}")
-    components["CrawlRequest"] = CRAWL_REQUEST
-    paths: dict[str, dict[str, Any]] = {}
-    for route in ROUTES:
-        paths.setdefault(route.path, {})[route.method.lower()] = route.operation
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": "consentwatch API", "version": package_version(),
-                 "description": "Audits of whether websites do what their privacy policies say. "
-                                "Reads are public; writes need an Authorization: Bearer token."},
-        "servers": [{"url": "/"}],
-        "paths": paths,
-        "components": {"schemas": components,
-                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-    }

@@ -14,8 +14,8 @@ from aiohttp import web
 
 from crawler.errors import InvalidDomainError
 
-from .auth import authenticate
-from .errors import RateLimitedError, ServiceError
+from ..errors import RateLimitedError, ServiceError
+from ..service.auth import authenticate
 from .keys import CONFIG, LIMITER, STORE, TOKEN
 from .schemas import ErrorBody, ErrorDetail
 

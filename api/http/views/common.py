@@ -7,7 +7,7 @@ from typing import Any, Callable
 import msgspec
 from aiohttp import web
 
-from ..errors import BadRequestError
+from ...errors import BadRequestError
 from ..keys import CONFIG
 
 _encode = msgspec.json.Encoder().encode

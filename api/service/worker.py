@@ -3,8 +3,8 @@
 Our jobs table stays the truth (one active job per domain, attempts, report, worker); each procrastinate job
 only says "work crawl job N" and is deferred by the jobs table's insert trigger (migrations_postgres/0003), in
 the transaction that queues the job. A worker claims job N (queued → running, for this worker only) and runs
-the same pipeline as the embedded mode (``JobRunner.run_one``: guard → crawl → analyze → store, the job
-marked done in the transaction that stores the report). Concurrency is the number of jobs (browser
+the same audit pipeline as the embedded mode and the CLI (``pipeline.py``, through ``JobRunner.run_one``: guard →
+crawl → analyze → store, the job marked done in the transaction that stores the report). Concurrency is the number of jobs (browser
 contexts) at once; all share one Chromium.
 
 Every worker also feeds big-list schedules into the queue (``feed_due_targets``: due targets, only below a
@@ -30,9 +30,9 @@ from typing import Any
 
 from procrastinate import App, PsycopgConnector
 
+from ..store.postgres import PostgresStore
 from .config import ServiceConfig
 from .jobs import JobRunner
-from .store.postgres import PostgresStore
 from .targets import TargetGuard
 
 log = logging.getLogger(__name__)

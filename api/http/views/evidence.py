@@ -6,10 +6,10 @@ from aiohttp import web
 
 from crawler.capture import decode_capture
 
-from ..errors import ServiceError, SiteNotFoundError
-from ..evidence import EvidenceError, build_bundle, key_id, load_private_key, public_key_b64
+from ...errors import ServiceError, SiteNotFoundError
+from ...service.evidence import EvidenceError, build_bundle, key_id, load_private_key, public_key_b64
+from ...service.targets import canonical_domain
 from ..keys import STORE
-from ..targets import canonical_domain
 from .common import json_response, path_id
 
 

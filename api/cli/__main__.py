@@ -1,0 +1,5 @@
+"""``python -m api.cli``: the ``consentwatch`` command."""
+
+from .main import main
+
+main()
