@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import msgspec
 
 
@@ -26,7 +28,7 @@ class CookieMatch(msgspec.Struct, frozen=True, kw_only=True):
     wildcard: bool = False
 
 
-def first_category(labels, mapping: dict[str, str], priority: tuple[str, ...]) -> str | None:
+def first_category(labels: Iterable[str], mapping: dict[str, str], priority: tuple[str, ...]) -> str | None:
     """Map a list's category labels to ours, picking the most specific by ``priority``."""
     mapped = {mapping[label] for label in labels if label in mapping}
     return next((category for category in priority if category in mapped), None)

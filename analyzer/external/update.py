@@ -50,6 +50,18 @@ class Manifest(msgspec.Struct, kw_only=True):
     datasets: list[DatasetRecord]
 
 
+class _NpmDist(msgspec.Struct):
+    tarball: str
+    shasum: str | None = None
+
+
+class _NpmLatest(msgspec.Struct):
+    """The part of an npm registry ``latest`` document the update reads."""
+
+    version: str
+    dist: _NpmDist
+
+
 def update_data(
     data_dir: Path | str | None = None,
     datasets: Iterable[Dataset] = DATASETS,
@@ -97,7 +109,7 @@ def _fetch(dataset: Dataset, staging: Path, timeout: float, log: Callable[[str],
     if log is not None:
         log(f"downloading {dataset.name} from {dataset.url}")
     if dataset.npm_member is not None:
-        body, version, source = _fetch_npm(dataset, timeout)
+        body, version, source = _fetch_npm(dataset, dataset.npm_member, timeout)
     else:
         body, headers = _get(dataset.url, timeout)
         version, source = _version(dataset, body, headers), dataset.url
@@ -129,25 +141,25 @@ def _get(url: str, timeout: float) -> tuple[bytes, dict[str, str]]:
         ) from exc
 
 
-def _fetch_npm(dataset: Dataset, timeout: float) -> tuple[bytes, str, str]:
-    """npm ``latest`` document → tarball (checked against its SHA-1) → the member file."""
+def _fetch_npm(dataset: Dataset, member_name: str, timeout: float) -> tuple[bytes, str, str]:
+    """npm ``latest`` document → tarball (checked against its SHA-1) → the member file ``member_name``."""
     meta_body, _ = _get(dataset.url, timeout)
     try:
-        meta = json.loads(meta_body)
-        version, tarball, shasum = meta["version"], meta["dist"]["tarball"], meta["dist"].get("shasum")
-    except (ValueError, KeyError, TypeError) as exc:
+        meta = msgspec.json.decode(meta_body, type=_NpmLatest)
+    except msgspec.DecodeError as exc:  # malformed JSON, or a ValidationError: not the shape below
         raise DataUpdateError(f"{dataset.url}: not an npm package document ({exc}); nothing was changed") from exc
+    version, tarball, shasum = meta.version, meta.dist.tarball, meta.dist.shasum
     archive, _ = _get(tarball, timeout)
     if shasum and hashlib.sha1(archive).hexdigest() != shasum:  # noqa: S324 - npm's published checksum
         raise DataUpdateError(f"{tarball}: checksum mismatch; nothing was changed")
     try:
         with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
-            member = tar.extractfile(dataset.npm_member)
+            member = tar.extractfile(member_name)
             if member is None:
-                raise KeyError(dataset.npm_member)
+                raise KeyError(member_name)
             return member.read(), version, tarball
     except (tarfile.TarError, KeyError) as exc:
-        raise DataUpdateError(f"{tarball}: no {dataset.npm_member} inside ({exc}); nothing was changed") from exc
+        raise DataUpdateError(f"{tarball}: no {member_name} inside ({exc}); nothing was changed") from exc
 
 
 def _version(dataset: Dataset, body: bytes, headers: dict[str, str]) -> str:

@@ -7,6 +7,8 @@ the sentences where their triggers occur, and vendor names come out ready for ch
 from __future__ import annotations
 
 import functools
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import ahocorasick
@@ -146,7 +148,9 @@ def scanner(knowledge: Knowledge) -> Scanner:
     return Scanner(NameTable(knowledge, vocab), CookieTable(knowledge), vocab.triggers)
 
 
-def gated_matches(sentences: SentenceIndex, indices: list[int], pattern):
+def gated_matches(
+    sentences: SentenceIndex, indices: list[int], pattern: re.Pattern[str]
+) -> Iterator[tuple[int, re.Match[str]]]:
     """``(sentence index, match)`` for every match of ``pattern`` in the given sentences."""
     for i in indices:
         for match in pattern.finditer(sentences.text_of(i)):
