@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Final
 
 import msgspec
 
 from analyzer.domains import longest_suffix_match
 from analyzer.external.model import CATEGORY_PRIORITY, ListMatch, first_category
 
-SOURCE = "disconnect"
+SOURCE: Final = "disconnect"
 
 CATEGORY_MAP = {
     "Advertising": "advertising",

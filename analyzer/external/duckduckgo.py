@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Final
 
 import msgspec
 
 from analyzer.domains import host_matches, longest_suffix_match
 from analyzer.external.model import CATEGORY_PRIORITY, ListMatch, first_category
 
-SOURCE = "duckduckgo"
+SOURCE: Final = "duckduckgo"
 
 CATEGORY_MAP = {
     "Session Replay": "session-recording",
@@ -66,6 +67,9 @@ class _Tracker(msgspec.Struct):
     categories: list[str] = []
     default: str = "block"
     rules: list[_Rule] = []
+
+
+TrackerEntry = _Tracker  # what ``DuckDuckGoTDS.entry`` hands out for ``verdict`` (opaque to callers)
 
 
 class _Entity(msgspec.Struct):

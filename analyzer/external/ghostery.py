@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Final
 
 import msgspec
 
 from analyzer.domains import host_suffixes
 from analyzer.external.model import ListMatch
 
-SOURCE = "ghostery"
+SOURCE: Final = "ghostery"
 
 CATEGORY_MAP = {
     "advertising": "advertising",
