@@ -45,7 +45,7 @@ def analyze_capture(capture: Capture, *, attributor: Attributor | None = None,
         cov = coverage_of(obs.tracker, analysis, knowledge)
         ctx.coverage[key] = cov
         obs.tracker.declared = cov.level
-        obs.tracker.declaration_sentence = getattr(cov.declaration, "sentence", None)
+        obs.tracker.declaration_sentence = cov.declaration.sentence if cov.declaration is not None else None
         obs.tracker.declaration_note = coverage_note(obs.tracker, cov)
     gaps = unverified(ctx)
     blocked = any(g.code == "BLOCKED" for g in gaps)

@@ -75,7 +75,11 @@ class FindingTemplateError(Exception):
 
 @functools.cache
 def load_rules() -> Rules:
-    text = resources.files("analyzer.data").joinpath("findings.yaml").read_text("utf-8")
+    return parse_rules(resources.files("analyzer.data").joinpath("findings.yaml").read_text("utf-8"))
+
+
+def parse_rules(text: str) -> Rules:
+    """Rules from findings.yaml's text; a value of the wrong shape is a ValueError naming where it is."""
     try:
         raw = msgspec.convert(_null_keys_named(yaml.safe_load(text)), _FindingsFile)
     except msgspec.ValidationError as exc:

@@ -77,9 +77,13 @@ class BehaviourRules(TypedDict):
 
 @functools.cache
 def behaviour_rules() -> BehaviourRules:
-    raw = yaml.safe_load(resources.files("analyzer.data").joinpath("behaviour.yaml").read_text("utf-8"))
+    return parse_behaviour_rules(resources.files("analyzer.data").joinpath("behaviour.yaml").read_text("utf-8"))
+
+
+def parse_behaviour_rules(text: str) -> BehaviourRules:
+    """behaviour.yaml's text, checked: a value of the wrong shape is a ValueError naming where it is."""
     try:
-        rules = msgspec.convert(raw, BehaviourRules)
+        rules = msgspec.convert(yaml.safe_load(text), BehaviourRules)
     except msgspec.ValidationError as exc:
         raise ValueError(f"analyzer/data/behaviour.yaml: {exc}") from None
     fp = rules["fingerprinting"]

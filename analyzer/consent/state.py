@@ -180,7 +180,7 @@ def decode_visit_consent(visit: Visit) -> VisitConsent | None:
         if record.outcome != "not_attempted":
             out.outcome, out.cmp, out.method, out.reason = record.outcome, record.cmp, record.method, record.reason
             out.banner_shown_ms, out.click_ms, out.self_test = record.banner_shown_ms, record.click_ms, record.self_test
-            out.refusal = getattr(record, "refusal", None)
+            out.refusal = record.refusal
             if record.click_ms is not None:
                 out.split = answer_split(visit, record.click_ms)
         _decode_signals(_page_state(record.state or {}, out), out)
