@@ -251,8 +251,8 @@ class Attributor:
 
     def _company_only(self, company_id: str, party: Party, domain: str) -> Attribution:
         owners = self._company_fields(company_id) or _NO_COMPANY
-        return Attribution(party=party, source="own", domain=domain, label=owners["operating_company_name"] or company_id,
-                           **owners)
+        label = owners["operating_company_name"] or company_id
+        return Attribution(party=party, source="own", domain=domain, label=label, **owners)
 
     def _from_list(self, match: ListMatch | CookieMatch, party: Party, domain: str, host: str) -> Attribution:
         """A list's answer in our vocabulary: its product and company mapped to ours when we know them."""
@@ -261,7 +261,8 @@ class Attributor:
         product = self.knowledge.products.get(product_id) if product_id else None
         company_id = product.company if product else self._list_company(match.company_name, host)
         owners = self._company_fields(company_id) or _CompanyFields(
-            company_id=company_id, company_name=match.company_name, operating_company_id=None, operating_company_name=None)
+            company_id=company_id, company_name=match.company_name, operating_company_id=None,
+            operating_company_name=None)
         return Attribution(
             party=party,
             source=match.source,

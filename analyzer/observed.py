@@ -75,7 +75,8 @@ def _first_party_tracker_cookie(attribution: Attribution) -> bool:
     return attribution.product_id is not None and attribution.category in TRACKING_COOKIE_CATEGORIES
 
 
-def _observation(seen: dict[str, TrackerObservation], attribution: Attribution, first_party: bool) -> TrackerObservation:
+def _observation(seen: dict[str, TrackerObservation], attribution: Attribution,
+                 first_party: bool) -> TrackerObservation:
     key = tracker_key(attribution)
     obs = seen.get(key)
     if obs is None:

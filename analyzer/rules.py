@@ -84,7 +84,8 @@ def parse_rules(text: str) -> Rules:
         raw = msgspec.convert(_null_keys_named(yaml.safe_load(text)), _FindingsFile)
     except msgspec.ValidationError as exc:
         raise ValueError(f"analyzer/data/findings.yaml: {exc}") from None
-    severity: dict[str | None, Severity] = {(None if k == "null" else k): v for k, v in raw.severity_by_category.items()}
+    severity: dict[str | None, Severity] = {(None if k == "null" else k): v
+                                            for k, v in raw.severity_by_category.items()}
     return Rules(
         tracking_categories=frozenset(raw.tracking_categories),
         advertising_categories=frozenset(raw.advertising_categories),

@@ -62,7 +62,8 @@ def _incomplete(visit: Visit) -> str:
 
 
 def _banner_not_seen(ctx: AuditContext) -> str:
-    outcomes = [v.consent.outcome for v in ctx.capture.visits if v.name in ("reject", "accept") and v.consent is not None]
+    outcomes = [v.consent.outcome for v in ctx.capture.visits
+                if v.name in ("reject", "accept") and v.consent is not None]
     if not outcomes or any(outcome not in ("no_banner", "not_attempted") for outcome in outcomes):
         return ""
     tracking = sorted({o.tracker.name for o in ctx.known()

@@ -123,7 +123,8 @@ def test_a_disconnect_list_of_another_shape_is_an_error(tmp_path: Path):
 
 
 def test_consent_state_of_another_shape_is_a_visit_error_not_a_crash():
-    record = ConsentRecord(outcome="done", click_ms=1200.0, state={"tcf": "not an object", "usp": {"uspString": "1YYN"}})
+    record = ConsentRecord(outcome="done", click_ms=1200.0,
+                           state={"tcf": "not an object", "usp": {"uspString": "1YYN"}})
     decoded = decode_visit_consent(Visit(name="reject", url="https://site.example/", consent=record))
     assert decoded is not None and decoded.outcome == "done"
     assert any("consent state read from the page" in e and "$.tcf" in e for e in decoded.errors), decoded.errors

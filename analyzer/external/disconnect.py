@@ -28,7 +28,7 @@ CATEGORY_MAP = {
 
 
 class _Services(msgspec.Struct):
-    """``services.json``: category → [{entity → {site URL → domains, or a flag such as "performance": "true"}}]."""
+    """``services.json``: category → [{entity → {site URL → domains, or a flag ("performance": "true")}}]."""
 
     categories: dict[str, list[dict[str, dict[str, list[str] | str]]]] = {}
 

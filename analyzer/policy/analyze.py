@@ -25,7 +25,9 @@ class _Document:
     scan: Scan
 
 
-def analyze_policy(text: str, *, cookie_policy_text: str | None = None, knowledge: Knowledge | None = None) -> PolicyAnalysis:
+def analyze_policy(
+    text: str, *, cookie_policy_text: str | None = None, knowledge: Knowledge | None = None
+) -> PolicyAnalysis:
     """Declarations, denials, category mentions and stances of a privacy policy.
 
     ``knowledge`` defaults to the packaged tracker knowledge base. Mentions found in the cookie

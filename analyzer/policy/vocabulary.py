@@ -258,7 +258,8 @@ def compile_vocabulary(data: VocabularyFile) -> Vocabulary:
     cookie_phrases = {k: v for k, v in cc.items() if k not in ("labels", "label_end") and not isinstance(v, dict)}
     cookie_labels, label_end = cc.get("labels"), cc.get("label_end")
     if not isinstance(cookie_labels, dict) or not isinstance(label_end, str):
-        raise ValueError("vocabulary.yaml: cookie_categories needs `labels` (category → label) and `label_end` (a pattern)")
+        raise ValueError("vocabulary.yaml: cookie_categories needs `labels` (category → label) and `label_end`"
+                         " (a pattern)")
     return Vocabulary(
         abbreviations=list(data["sentences"]["abbreviations"]),
         never_alone=frozenset(data["names"]["never_alone"]),
