@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 import shutil
 import tarfile
@@ -48,6 +47,16 @@ class DatasetRecord(msgspec.Struct, frozen=True, kw_only=True):
 class Manifest(msgspec.Struct, kw_only=True):
     updated_at: float
     datasets: list[DatasetRecord]
+
+
+class _TdsBuild(msgspec.Struct):
+    tracker_radar: str | None = msgspec.field(default=None, name="tracker-radar")  # the commit it was built from
+
+
+class _TdsHeader(msgspec.Struct):
+    """The part of DuckDuckGo's tds.json that names its version."""
+
+    built_with: _TdsBuild = msgspec.field(default_factory=_TdsBuild, name="_builtWith")
 
 
 class _NpmDist(msgspec.Struct):
@@ -165,8 +174,8 @@ def _fetch_npm(dataset: Dataset, member_name: str, timeout: float) -> tuple[byte
 def _version(dataset: Dataset, body: bytes, headers: dict[str, str]) -> str:
     if dataset.name == "duckduckgo-tds":
         try:
-            built = json.loads(body).get("_builtWith", {}).get("tracker-radar")
-        except (ValueError, AttributeError):
+            built = msgspec.json.decode(body, type=_TdsHeader).built_with.tracker_radar
+        except msgspec.DecodeError:  # not JSON, or not this shape: the version comes from the headers
             built = None
         if built:
             return f"tracker-radar {built[:12]}"
