@@ -22,6 +22,12 @@ class CodeText(TypedDict):
     severity: NotRequired[Severity]
 
 
+class _Code(msgspec.Struct, forbid_unknown_fields=True):  # a misspelt key is an error, not a silent default
+    title: str
+    explanation: str
+    severity: Severity | None = None
+
+
 class _Grade(msgspec.Struct, forbid_unknown_fields=True):
     penalties: dict[Severity, int]
     letters: list[tuple[int, str]]
@@ -33,7 +39,7 @@ class _FindingsFile(msgspec.Struct, forbid_unknown_fields=True):
     tracking_categories: list[str]
     advertising_categories: list[str]
     severity_by_category: dict[str, Severity]  # the key "null" (YAML null) is the unknown category
-    codes: dict[str, CodeText]
+    codes: dict[str, _Code]
     grade: _Grade
 
 
@@ -90,12 +96,19 @@ def parse_rules(text: str) -> Rules:
         tracking_categories=frozenset(raw.tracking_categories),
         advertising_categories=frozenset(raw.advertising_categories),
         severity_by_category=severity,
-        codes=raw.codes,
+        codes={code: _code_text(entry) for code, entry in raw.codes.items()},
         penalties=raw.grade.penalties,
         letters=raw.grade.letters,
         no_policy_cap=raw.grade.no_policy_cap,
         unverified_cap=raw.grade.unverified_cap,
     )
+
+
+def _code_text(entry: _Code) -> CodeText:
+    text = CodeText(title=entry.title, explanation=entry.explanation)
+    if entry.severity is not None:
+        text["severity"] = entry.severity
+    return text
 
 
 def _null_keys_named(raw: object) -> object:

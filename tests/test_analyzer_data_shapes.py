@@ -42,6 +42,7 @@ def test_the_packaged_files_load_and_keep_their_meaning():
     (lambda d: d["grade"].update(no_policy_cap="thirty-nine"), "$.grade.no_policy_cap"),
     (lambda d: d["severity_by_category"].update(advertising="very high"), "$.severity_by_category"),
     (lambda d: d["grade"].update(penalites={"high": 1}), "penalites"),  # a typo in a key is not ignored
+    (lambda d: d["codes"]["GPC_NOT_HONORED"].update(severty="low"), "severty"),
 ])
 def test_findings_yaml_with_a_wrong_value_is_an_error_naming_where(edit, where):
     data = _packaged("analyzer.data", "findings.yaml")
