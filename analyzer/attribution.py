@@ -17,10 +17,13 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterable
+from typing import Literal, TypedDict
 
 import msgspec
 
 from analyzer.domains import host_matches, normalize_host, registrable_domain
+from analyzer.external.duckduckgo import DuckDuckGoTDS, TrackerEntry
+from analyzer.external.ghostery import GhosteryTrackerDB
 from analyzer.external.lists import ExternalLists, load_default_lists
 from analyzer.external.model import CookieMatch, ListMatch
 from analyzer.knowledge import Knowledge, Product, load_knowledge
@@ -28,10 +31,13 @@ from analyzer.knowledge.index import SignatureIndex
 
 _CACHE_LIMIT = 200_000
 
+Party = Literal["first", "third"]
+Source = Literal["own", "duckduckgo", "ghostery", "disconnect", "open-cookie-database", "unattributed", "first-party"]
+
 
 class Attribution(msgspec.Struct, frozen=True, kw_only=True):
-    party: str  # "first" | "third"
-    source: str  # own | duckduckgo | ghostery | disconnect | open-cookie-database | unattributed | first-party
+    party: Party
+    source: Source
     product_id: str | None = None  # None when only the company is known (or a list's product we don't have)
     product_name: str | None = None
     # The company that answers for it: the operating company's owner below any holding
@@ -50,13 +56,25 @@ class Attribution(msgspec.Struct, frozen=True, kw_only=True):
         return self.source not in ("unattributed", "first-party")
 
 
+# (url, path, query, resource_type, site) → Attribution, for a list that decides per request.
+Resolver = Callable[[str, str, str, str | None, str], Attribution]
+
+
+class _CompanyFields(TypedDict):
+    """Attribution's company fields, all given together."""
+
+    company_id: str | None
+    company_name: str | None
+    operating_company_id: str | None
+    operating_company_name: str | None
+
+
 class _Plan(msgspec.Struct):
     """Everything about one host (seen as first or third party) that does not depend on the path."""
 
-    party: str
-    signatures: list[tuple[re.Pattern | None, re.Pattern | None, Attribution]]
-    # Fixed, or (url, path, query, resource_type, site) → Attribution when a list decides per request.
-    fallback: Attribution | Callable[[str, str, str, str | None, str], Attribution]
+    party: Party
+    signatures: list[tuple[re.Pattern[str] | None, re.Pattern[str] | None, Attribution]]
+    fallback: Attribution | Resolver  # fixed, or decided per request
 
 
 class Attributor:
@@ -100,7 +118,7 @@ class Attributor:
             self._cookies[key] = found
         return found
 
-    def party(self, host: str, site_domain: str) -> str:
+    def party(self, host: str, site_domain: str) -> Party:
         return self._plan(normalize_host(host), self._site(site_domain)).party
 
     # -- planning ---------------------------------------------------------------------------
@@ -130,7 +148,7 @@ class Attributor:
             return _with_party(self._host_plan(cloaked, "third"), "first", domain)
         return self._host_plan(host, "first" if self._same_owner(domain, site) else "third")
 
-    def _host_plan(self, host: str, party: str) -> _Plan:
+    def _host_plan(self, host: str, party: Party) -> _Plan:
         plan = self._host_plans.get((host, party))
         if plan is None:
             domain = registrable_domain(host)
@@ -141,20 +159,19 @@ class Attributor:
             self._host_plans[(host, party)] = plan
         return plan
 
-    def _fallback(self, host: str, domain: str, party: str) -> Attribution | Callable:
+    def _fallback(self, host: str, domain: str, party: Party) -> Attribution | Resolver:
         company_id = self.index.company_of_domain(host)
         if company_id is not None:
             return self._company_only(company_id, party, domain)
         ddg, ghostery = self.lists.duckduckgo, self.lists.ghostery
         entry = ddg.entry(host) if ddg is not None else None
-        if entry is not None:
-            return self._ddg_fallback(entry, domain, party, host)
+        if ddg is not None and entry is not None:
+            return self._ddg_fallback(ddg, entry, domain, party, host)
         if ghostery is not None and ghostery.knows(host):
-            return self._ghostery_fallback(host, domain, party)
+            return self._ghostery_fallback(ghostery, host, domain, party)
         return self._fallback_after_ghostery(host, domain, party)
 
-    def _ddg_fallback(self, entry, domain: str, party: str, host: str) -> Callable:
-        ddg = self.lists.duckduckgo
+    def _ddg_fallback(self, ddg: DuckDuckGoTDS, entry: TrackerEntry, domain: str, party: Party, host: str) -> Resolver:
         by_verdict = {
             blocked: self._from_list(ddg.with_verdict(entry, blocked), party, domain, host) for blocked in (True, False)
         }
@@ -164,8 +181,7 @@ class Attributor:
 
         return resolve
 
-    def _ghostery_fallback(self, host: str, domain: str, party: str) -> Callable:
-        ghostery = self.lists.ghostery
+    def _ghostery_fallback(self, ghostery: GhosteryTrackerDB, host: str, domain: str, party: Party) -> Resolver:
         converted: dict[ListMatch | None, Attribution] = {}
         fallback = self._fallback_after_ghostery(host, domain, party)
 
@@ -178,7 +194,7 @@ class Attributor:
 
         return resolve
 
-    def _fallback_after_ghostery(self, host: str, domain: str, party: str) -> Attribution:
+    def _fallback_after_ghostery(self, host: str, domain: str, party: Party) -> Attribution:
         disconnect, ddg = self.lists.disconnect, self.lists.duckduckgo
         for match in (
             disconnect.match(host) if disconnect else None,
@@ -202,26 +218,26 @@ class Attributor:
                 found.add("own:" + self.knowledge.company_chain(own)[-1])
             for source in (self.lists.duckduckgo, self.lists.disconnect):
                 entity = source.owner_key(domain) if source is not None else None
-                if entity is not None:
+                if source is not None and entity is not None:
                     mapped = self.index.company_by_name(entity)
                     found.add("own:" + self.knowledge.company_chain(mapped)[-1] if mapped else f"{source.source}:{entity}")
             keys = self._owners[domain] = frozenset(found)
         return keys
 
     # -- building attributions --------------------------------------------------------------
-    def _company_fields(self, operating_id: str | None) -> dict[str, str | None]:
-        """Company fields for a product or domain the company ``operating_id`` runs."""
+    def _company_fields(self, operating_id: str | None) -> _CompanyFields | None:
+        """Company fields for a product or domain the company ``operating_id`` runs (None: not ours)."""
         if operating_id is None or operating_id not in self.knowledge.companies:
-            return {}
+            return None
         reported = self.knowledge.companies[self.knowledge.reported_company(operating_id)]
-        return {
-            "company_id": reported.id,
-            "company_name": reported.name,
-            "operating_company_id": operating_id,
-            "operating_company_name": self.knowledge.companies[operating_id].name,
-        }
+        return _CompanyFields(
+            company_id=reported.id,
+            company_name=reported.name,
+            operating_company_id=operating_id,
+            operating_company_name=self.knowledge.companies[operating_id].name,
+        )
 
-    def _own(self, product: Product, party: str, domain: str) -> Attribution:
+    def _own(self, product: Product, party: Party, domain: str) -> Attribution:
         return Attribution(
             party=party,
             source="own",
@@ -230,20 +246,23 @@ class Attributor:
             category=product.category,
             domain=domain,
             label=product.name,
-            **self._company_fields(product.company),
+            **(self._company_fields(product.company) or _NO_COMPANY),
         )
 
-    def _company_only(self, company_id: str, party: str, domain: str) -> Attribution:
-        owners = self._company_fields(company_id)
-        return Attribution(party=party, source="own", domain=domain, label=owners["operating_company_name"], **owners)
+    def _company_only(self, company_id: str, party: Party, domain: str) -> Attribution:
+        owners = self._company_fields(company_id) or _NO_COMPANY
+        label = owners["operating_company_name"] or company_id
+        return Attribution(party=party, source="own", domain=domain, label=label, **owners)
 
-    def _from_list(self, match: ListMatch | CookieMatch, party: str, domain: str, host: str) -> Attribution:
+    def _from_list(self, match: ListMatch | CookieMatch, party: Party, domain: str, host: str) -> Attribution:
         """A list's answer in our vocabulary: its product and company mapped to ours when we know them."""
         product_name = match.platform if isinstance(match, CookieMatch) else match.product_name
         product_id = self.index.product_by_name(product_name) if product_name else None
         product = self.knowledge.products.get(product_id) if product_id else None
         company_id = product.company if product else self._list_company(match.company_name, host)
-        owners = self._company_fields(company_id) or {"company_id": company_id, "company_name": match.company_name}
+        owners = self._company_fields(company_id) or _CompanyFields(
+            company_id=company_id, company_name=match.company_name, operating_company_id=None,
+            operating_company_name=None)
         return Attribution(
             party=party,
             source=match.source,
@@ -251,9 +270,9 @@ class Attributor:
             product_name=product.name if product else product_name,
             category=product.category if product else match.category,
             domain=domain,
-            label=(product.name if product else product_name) or owners.get("operating_company_name")
+            label=(product.name if product else product_name) or owners["operating_company_name"]
             or owners["company_name"] or domain,
-            blocked=getattr(match, "blocked", None),
+            blocked=match.blocked if isinstance(match, ListMatch) else None,
             **owners,
         )
 
@@ -296,7 +315,7 @@ def default_attributor() -> Attributor:
     return Attributor(load_knowledge(), load_default_lists())
 
 
-def _with_party(plan: _Plan, party: str, domain: str) -> _Plan:
+def _with_party(plan: _Plan, party: Party, domain: str) -> _Plan:
     """A cloaked tracker: the attribution of its real host, but first party and our domain."""
 
     def fix(a: Attribution) -> Attribution:
@@ -307,11 +326,14 @@ def _with_party(plan: _Plan, party: str, domain: str) -> _Plan:
     return _Plan(party=party, signatures=[(p, q, fix(a)) for p, q, a in plan.signatures], fallback=new_fallback)
 
 
+_NO_COMPANY = _CompanyFields(company_id=None, company_name=None, operating_company_id=None, operating_company_name=None)
+
+
 def _first_party(domain: str) -> Attribution:
     return Attribution(party="first", source="first-party", domain=domain, label=domain)
 
 
-def _unattributed(domain: str, party: str) -> Attribution:
+def _unattributed(domain: str, party: Party) -> Attribution:
     # No company is known: the registrable domain stands in as the name, so every consumer
     # that groups or displays by company name keeps unknown third parties apart.
     return Attribution(party=party, source="unattributed", company_name=domain, domain=domain, label=domain)

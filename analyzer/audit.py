@@ -7,21 +7,25 @@ import time
 
 import msgspec
 
-from crawler.capture import Capture, PolicyDocument
+from crawler.capture import Capture, PolicyDocument, Visit
 from crawler.domains import registrable_domain, host_of
 
+from .attribution import Attributor
 from .consent import banner_signal, consent_summary
 from .findings import AuditContext, coverage_note, coverage_of, declared_not_seen, gpc_claim
 from .grading import grade, summary_sentence
+from .knowledge import Knowledge
 from .legal import legal_data
-from .observed import is_known_tracker, observe
+from .observed import TrackerObservation, is_known_tracker, observe
+from .policy.model import PolicyAnalysis
 from .producers import run_producers
-from .report_model import Counts, PolicyPart, Report, Signal, VisitSummary
+from .report_model import Counts, DeclaredNotSeen, Finding, PolicyPart, Report, Signal, VisitSummary
 from .rules import load_rules
 from .verification import unverified
 
 
-def analyze_capture(capture: Capture, *, attributor=None, knowledge=None) -> Report:
+def analyze_capture(capture: Capture, *, attributor: Attributor | None = None,
+                    knowledge: Knowledge | None = None) -> Report:
     from .knowledge import load_knowledge
     from .policy import analyze_policy
 
@@ -41,7 +45,7 @@ def analyze_capture(capture: Capture, *, attributor=None, knowledge=None) -> Rep
         cov = coverage_of(obs.tracker, analysis, knowledge)
         ctx.coverage[key] = cov
         obs.tracker.declared = cov.level
-        obs.tracker.declaration_sentence = getattr(cov.declaration, "sentence", None)
+        obs.tracker.declaration_sentence = cov.declaration.sentence if cov.declaration is not None else None
         obs.tracker.declaration_note = coverage_note(obs.tracker, cov)
     gaps = unverified(ctx)
     blocked = any(g.code == "BLOCKED" for g in gaps)
@@ -75,7 +79,8 @@ def _policy(capture: Capture, kind: str) -> PolicyDocument | None:
     return next((p for p in capture.policies if p.kind == kind and p.text.strip()), None)
 
 
-def _policy_part(privacy, cookie, analysis) -> PolicyPart:
+def _policy_part(privacy: PolicyDocument | None, cookie: PolicyDocument | None,
+                 analysis: PolicyAnalysis | None) -> PolicyPart:
     if privacy is None:
         return PolicyPart(found=False, cookie_policy_url=(cookie.final_url or cookie.url) if cookie else None)
     return PolicyPart(
@@ -98,7 +103,7 @@ def _truncation(policy: PolicyDocument) -> str | None:
     return "; ".join(cuts) or None
 
 
-def _counts(ctx: AuditContext, analysis, not_seen) -> Counts:
+def _counts(ctx: AuditContext, analysis: PolicyAnalysis | None, not_seen: list[DeclaredNotSeen]) -> Counts:
     known = [o.tracker for o in ctx.known()]
     declared = 0
     if analysis is not None:
@@ -112,7 +117,7 @@ def _counts(ctx: AuditContext, analysis, not_seen) -> Counts:
     )
 
 
-def _signals(ctx: AuditContext, findings) -> dict[str, Signal]:
+def _signals(ctx: AuditContext, findings: list[Finding]) -> dict[str, Signal]:
     codes = {f.code for f in findings}
     analysis = ctx.analysis
     gpc_visit = ctx.capture.visit("gpc")
@@ -122,7 +127,7 @@ def _signals(ctx: AuditContext, findings) -> dict[str, Signal]:
         f"{len(tracking)} tracker(s) loaded with DNT on" if tracking else "no trackers loaded with DNT on")
     observed_gpc = "not tested" if gpc_visit is None else (
         f"{len(ads)} advertising tracker(s) loaded with GPC on" if ads else "no advertising trackers loaded with GPC on")
-    gpc_policy = analysis.gpc.value if analysis else "no policy"
+    gpc_policy: str = analysis.gpc.value if analysis else "no policy"
     if gpc_claim(ctx) is not None and gpc_policy != "honors":
         gpc_policy = "honors (/.well-known/gpc.json)"
     signals = {
@@ -139,7 +144,7 @@ def _signals(ctx: AuditContext, findings) -> dict[str, Signal]:
     return signals
 
 
-def _visit_summary(visit, site: str, observations) -> VisitSummary:
+def _visit_summary(visit: Visit, site: str, observations: dict[str, TrackerObservation]) -> VisitSummary:
     site_domain = registrable_domain(site)
     third = sum(1 for r in visit.requests if registrable_domain(host_of(r.url) or site) != site_domain)
     return VisitSummary(

@@ -9,14 +9,18 @@ Severities, titles and category sets are data (``data/findings.yaml``).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
-from crawler.capture import Capture
+from crawler.capture import Capture, RequestRecord
 
+from .knowledge import Knowledge
 from .observed import Sighting, TrackerObservation, is_known_tracker
 from .legal import references_for
-from .report_model import DeclaredNotSeen, Evidence, Finding, FindingProduct, ObservedTracker, RuleReference
+from .policy.model import Declaration, PolicyAnalysis
+from .report_model import (DeclarationLevel, DeclaredNotSeen, Evidence, Finding, FindingProduct, ObservedTracker,
+                           RuleReference)
 from .rules import Rules
 
 if TYPE_CHECKING:
@@ -31,17 +35,17 @@ MAX_EVIDENCE = 6
 class Coverage:
     """How the policy covers one observed tracker."""
 
-    level: str  # product | company | category | negated | none
-    declaration: object | None = None  # analyzer.policy Declaration
+    level: DeclarationLevel
+    declaration: Declaration | None = None  # None only for level "none"
     via_parent: str | None = None  # company name when a parent company's declaration covers it
 
 
 @dataclass
 class AuditContext:
     capture: Capture
-    analysis: object | None  # analyzer.policy.PolicyAnalysis, None when no policy was found
+    analysis: PolicyAnalysis | None  # None when no policy was found
     observations: dict[str, TrackerObservation]
-    knowledge: object
+    knowledge: Knowledge
     rules: Rules
     coverage: dict[str, Coverage] = field(default_factory=dict)
     # Decoded on first use by the producers that read them (consent.findings, behaviour.findings):
@@ -62,7 +66,7 @@ Producer = Callable[[AuditContext], list[Finding]]
 # ---------------------------------------------------------------------------- coverage
 
 
-def coverage_of(tracker: ObservedTracker, analysis, knowledge) -> Coverage:
+def coverage_of(tracker: ObservedTracker, analysis: PolicyAnalysis | None, knowledge: Knowledge) -> Coverage:
     if analysis is None or not is_known_tracker(tracker):
         return Coverage("none")
     # Declarations of the operating company or any of its owners cover it (a "YouTube" or a
@@ -89,6 +93,8 @@ def coverage_of(tracker: ObservedTracker, analysis, knowledge) -> Coverage:
 def coverage_note(tracker: ObservedTracker, cov: Coverage) -> str | None:
     """Plain words for how the policy covers a tracker (shown with the tracker in reports)."""
     d = cov.declaration
+    if d is None:
+        return None
     if cov.level == "product":
         return f"named in the policy as “{d.name_in_text}”"
     if cov.level == "company":
@@ -107,7 +113,7 @@ def _operator(tracker: ObservedTracker) -> str | None:
     return tracker.operating_company_id or tracker.company_id
 
 
-def _company_name(knowledge, company_id: str | None) -> str | None:
+def _company_name(knowledge: Knowledge, company_id: str | None) -> str | None:
     company = knowledge.companies.get(company_id) if company_id else None
     return company.name if company else company_id
 
@@ -117,19 +123,22 @@ def _company_name(knowledge, company_id: str | None) -> str | None:
 
 def sighting_evidence(sightings: list[Sighting], limit: int = MAX_EVIDENCE) -> list[Evidence]:
     out: list[Evidence] = []
-    seen: set[tuple] = set()
+    seen: set[tuple[str, ...]] = set()
     for s in sightings:
+        key: tuple[str, ...]
         if s.request is not None:
             key = ("r", s.visit, s.request.url)
             ev = Evidence(kind="request", visit=s.visit, url=s.request.url, t_ms=s.request.t_ms,
                           detail=f"{s.request.resource_type} from {s.request.frame_url or s.request.worker_url or '?'}"
                           + _caused_by(s.request))
-        else:
+        elif s.cookie is not None:
             c = s.cookie
             key = ("c", s.visit, c.name, c.domain)
             ev = Evidence(kind="cookie", visit=s.visit, cookie=f"{c.name} @ {c.domain}", t_ms=c.first_seen_ms,
                           detail=("third-party" if c.first_party is False else "first-party")
                           + (", HttpOnly" if c.http_only else ""))
+        else:
+            continue  # a sighting is a request or a cookie
         if key not in seen:
             seen.add(key)
             out.append(ev)
@@ -138,7 +147,7 @@ def sighting_evidence(sightings: list[Sighting], limit: int = MAX_EVIDENCE) -> l
     return out
 
 
-def _caused_by(request) -> str:
+def _caused_by(request: RequestRecord) -> str:
     """Which script made the request (CDP initiator), when it is not simply the page's HTML."""
     script = request.initiator_script
     if not script or script == request.frame_url:
@@ -160,7 +169,7 @@ def finding_product(tracker: ObservedTracker, evidence: list[Evidence]) -> Findi
 
 def build_finding(ctx: AuditContext, code: str, tracker: ObservedTracker | None = None, *,
                   category: str | None = None, visit: str | None = None, evidence: list[Evidence],
-                  product_list: list[FindingProduct] = (), **fields) -> Finding:
+                  product_list: Sequence[FindingProduct] = (), **fields: object) -> Finding:
     """A finding of ``code``: severity and texts from data/findings.yaml, filled with ``fields`` (and the
     tracker's name, company, category and visits when one is given), with its legal references."""
     rules = ctx.rules
@@ -222,11 +231,11 @@ def declaration_findings(ctx: AuditContext) -> list[Finding]:
         url = _policy_url(ctx)
         if cov.level == "none":
             out.append(build_finding(ctx, "UNDECLARED_TRACKER", tracker, evidence=seen))
-        elif cov.level == "negated":
+        elif cov.level == "negated" and cov.declaration is not None:
             d = cov.declaration
             out.append(build_finding(ctx, "NEGATED_BUT_OBSERVED", tracker, name_in_text=d.name_in_text,
                                      evidence=sentence_evidence(d.sentence, d.source, url) + seen))
-        elif cov.level == "category":
+        elif cov.level == "category" and cov.declaration is not None:
             d = cov.declaration
             out.append(build_finding(ctx, "VAGUELY_DECLARED_TRACKER", tracker, phrase=d.name_in_text,
                                      evidence=sentence_evidence(d.sentence, d.source, url) + seen))
@@ -249,15 +258,17 @@ def declared_not_observed(ctx: AuditContext) -> list[Finding]:
 
 
 def declared_not_seen(ctx: AuditContext) -> list[DeclaredNotSeen]:
-    if not ctx.policy_found:
+    analysis = ctx.analysis
+    if analysis is None:
         return []
     products = {o.tracker.product_id for o in ctx.known() if o.tracker.product_id}
     companies: set[str] = set()
     for o in ctx.known():
-        if _operator(o.tracker):
-            companies.update(_chain(ctx.knowledge, _operator(o.tracker)))
-    out, listed = [], set()
-    for d in ctx.analysis.declarations:
+        if operator := _operator(o.tracker):
+            companies.update(_chain(ctx.knowledge, operator))
+    out: list[DeclaredNotSeen] = []
+    listed: set[str] = set()
+    for d in analysis.declarations:
         if d.level == "product" and d.product_id and d.product_id not in products and d.product_id not in listed:
             listed.add(d.product_id)
             product = ctx.knowledge.products.get(d.product_id)
@@ -270,11 +281,11 @@ def declared_not_seen(ctx: AuditContext) -> list[DeclaredNotSeen]:
     return out
 
 
-def _reported(knowledge, company_id: str | None) -> str | None:
+def _reported(knowledge: Knowledge, company_id: str | None) -> str | None:
     return knowledge.reported_company(company_id) if company_id in knowledge.companies else company_id
 
 
-def _chain(knowledge, company_id: str) -> list[str]:
+def _chain(knowledge: Knowledge, company_id: str) -> list[str]:
     return knowledge.company_chain(company_id) if company_id in knowledge.companies else [company_id]
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
 from .report_model import Counts, Finding, Grade, Unverified
 from .rules import Rules
 
 
-def grade(findings: list[Finding], policy_found: bool, rules: Rules, unverified: list[Unverified] = ()) -> Grade:
+def grade(findings: list[Finding], policy_found: bool, rules: Rules, unverified: Sequence[Unverified] = ()) -> Grade:
     blocked = next((u for u in unverified if u.code == "BLOCKED"), None)
     if blocked is not None:  # a bot wall was audited, not the site: no grade at all
         return Grade(letter="?", score=0, reasons=[blocked.text])
@@ -33,7 +34,7 @@ def grade(findings: list[Finding], policy_found: bool, rules: Rules, unverified:
 
 
 def summary_sentence(findings: list[Finding], counts: Counts, policy_found: bool, reachable: bool,
-                     unverified: list[Unverified] = ()) -> str:
+                     unverified: Sequence[Unverified] = ()) -> str:
     if not reachable:
         return "The site could not be reached, so nothing was audited."
     if any(u.code == "BLOCKED" for u in unverified):

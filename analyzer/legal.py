@@ -13,6 +13,8 @@ from importlib import resources
 import msgspec
 import yaml
 
+from .rules import load_rules
+
 
 class LegalReference(msgspec.Struct, frozen=True, kw_only=True):
     id: str
@@ -29,19 +31,39 @@ class LegalData(msgspec.Struct, frozen=True, kw_only=True):
     codes: dict[str, list[str]]
 
 
+class _Instrument(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    jurisdiction: str
+    instrument: str
+    article: str
+    summary: str
+    url: str
+
+
+class _LegalFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """legal_references.yaml as written: instruments by id, and each finding code's instrument ids."""
+
+    wording: str
+    instruments: dict[str, _Instrument]
+    codes: dict[str, list[str] | None]
+
+
 @functools.cache
 def legal_data() -> LegalData:
-    raw = yaml.safe_load(resources.files("analyzer.data").joinpath("legal_references.yaml").read_text("utf-8"))
-    refs = {key: msgspec.convert({**value, "id": key}, LegalReference) for key, value in raw["instruments"].items()}
-    codes = {code: list(ids or []) for code, ids in raw["codes"].items()}
-    finding_codes = set(yaml.safe_load(resources.files("analyzer.data").joinpath("findings.yaml")
-                                       .read_text("utf-8"))["codes"])
+    text = resources.files("analyzer.data").joinpath("legal_references.yaml").read_text("utf-8")
+    try:
+        raw = msgspec.convert(yaml.safe_load(text), _LegalFile)
+    except msgspec.ValidationError as exc:
+        raise ValueError(f"analyzer/data/legal_references.yaml: {exc}") from None
+    refs = {key: LegalReference(id=key, jurisdiction=i.jurisdiction, instrument=i.instrument, article=i.article,
+                                summary=i.summary, url=i.url) for key, i in raw.instruments.items()}
+    codes = {code: list(ids or []) for code, ids in raw.codes.items()}
+    finding_codes = set(load_rules().codes)
     problems = [f"{ref.id}: url must be https" for ref in refs.values() if not ref.url.startswith("https://")]
     problems += [f"{code}: unknown reference {i}" for code, ids in codes.items() for i in ids if i not in refs]
     problems += [f"{code}: not a finding code" for code in codes if code not in finding_codes]
-    if problems or "may" not in raw["wording"]:
+    if problems or "may" not in raw.wording:
         raise ValueError("analyzer/data/legal_references.yaml: " + "; ".join(problems or ["wording must say 'may'"]))
-    return LegalData(wording=raw["wording"], references=refs, codes=codes)
+    return LegalData(wording=raw.wording, references=refs, codes=codes)
 
 
 def references_for(code: str) -> list[LegalReference]:

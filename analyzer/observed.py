@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from crawler.capture import Capture, CookieRecord, RequestRecord
 
+from .attribution import Attribution, Attributor
 from .report_model import ObservedTracker
 
 MAX_EVIDENCE_URLS = 8
@@ -34,16 +35,16 @@ class TrackerObservation:
         return [s for s in self.sightings if s.visit == visit]
 
 
-def tracker_key(attribution) -> str:
+def tracker_key(attribution: Attribution) -> str:
     if attribution.product_id:
         return attribution.product_id
-    company = getattr(attribution, "operating_company_id", None) or attribution.company_id
+    company = attribution.operating_company_id or attribution.company_id
     if company:
         return f"company:{company}"
     return f"host:{attribution.company_name or attribution.product_name or 'unknown'}"
 
 
-def observe(capture: Capture, attributor) -> dict[str, TrackerObservation]:
+def observe(capture: Capture, attributor: Attributor) -> dict[str, TrackerObservation]:
     """Trackers by key, in first-seen order."""
     seen: dict[str, TrackerObservation] = {}
     site = capture.domain
@@ -70,11 +71,12 @@ def observe(capture: Capture, attributor) -> dict[str, TrackerObservation]:
 TRACKING_COOKIE_CATEGORIES = frozenset({"analytics", "advertising", "session-recording", "social"})
 
 
-def _first_party_tracker_cookie(attribution) -> bool:
+def _first_party_tracker_cookie(attribution: Attribution) -> bool:
     return attribution.product_id is not None and attribution.category in TRACKING_COOKIE_CATEGORIES
 
 
-def _observation(seen: dict[str, TrackerObservation], attribution, first_party: bool) -> TrackerObservation:
+def _observation(seen: dict[str, TrackerObservation], attribution: Attribution,
+                 first_party: bool) -> TrackerObservation:
     key = tracker_key(attribution)
     obs = seen.get(key)
     if obs is None:
@@ -84,8 +86,8 @@ def _observation(seen: dict[str, TrackerObservation], attribution, first_party: 
             product_id=attribution.product_id,
             company_id=attribution.company_id,
             company_name=attribution.company_name,
-            operating_company_id=getattr(attribution, "operating_company_id", None),
-            operating_company_name=getattr(attribution, "operating_company_name", None),
+            operating_company_id=attribution.operating_company_id,
+            operating_company_name=attribution.operating_company_name,
             category=attribution.category,
             source=attribution.source,
             first_party=first_party,

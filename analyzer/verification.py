@@ -62,8 +62,9 @@ def _incomplete(visit: Visit) -> str:
 
 
 def _banner_not_seen(ctx: AuditContext) -> str:
-    banner_visits = [v for v in ctx.capture.visits if v.name in ("reject", "accept") and v.consent is not None]
-    if not banner_visits or any(v.consent.outcome not in ("no_banner", "not_attempted") for v in banner_visits):
+    outcomes = [v.consent.outcome for v in ctx.capture.visits
+                if v.name in ("reject", "accept") and v.consent is not None]
+    if not outcomes or any(outcome not in ("no_banner", "not_attempted") for outcome in outcomes):
         return ""
     tracking = sorted({o.tracker.name for o in ctx.known()
                        if o.tracker.category in ctx.rules.tracking_categories

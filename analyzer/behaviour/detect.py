@@ -10,25 +10,89 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import TypedDict
 
+import msgspec
 import yaml
 
 from crawler.capture import ApiCall, Capture, RequestRecord, Visit
 from crawler.domains import host_of, registrable_domain
 
-from .leaks import Leak, find_leaks
+from .leaks import Leak, PiiRule, find_leaks
+
+
+# The sections of analyzer/data/behaviour.yaml (its comments say what each threshold means).
+class _Sourced(TypedDict):
+    source: str  # a key of ``sources``: where the heuristic comes from
+
+
+class CanvasRule(_Sourced):
+    min_side_px: int
+    min_colours: int
+    min_distinct_chars: int
+    disqualifying_calls: list[str]
+
+
+class FontRule(_Sourced):
+    min_fonts: int
+
+
+class WebglRule(_Sourced):
+    unmasked_parameters: list[str]
+
+
+class AudioRule(_Sourced):
+    constructors: list[str]
+    generators: list[str]
+    processors: list[str]
+    readers: list[str]
+
+
+class WebrtcRule(_Sourced):
+    required: list[str]
+    candidate_readers: list[str]
+    connecting_calls: list[str]
+
+
+class FingerprintRules(TypedDict):
+    canvas: CanvasRule
+    font: FontRule
+    webgl: WebglRule
+    audio: AudioRule
+    webrtc: WebrtcRule
+
+
+class RecordingRule(TypedDict):
+    dom_observer: str
+    input_listeners: list[str]
+    pointer_listeners: list[str]
+
+
+class BehaviourRules(TypedDict):
+    sources: dict[str, str]
+    fingerprinting: FingerprintRules
+    session_recording: RecordingRule
+    pii: PiiRule
 
 
 @functools.cache
-def behaviour_rules() -> dict:
-    raw = yaml.safe_load(resources.files("analyzer.data").joinpath("behaviour.yaml").read_text("utf-8"))
-    for key in ("sources", "fingerprinting", "session_recording", "pii"):
-        if key not in raw:
-            raise ValueError(f"analyzer/data/behaviour.yaml: missing section {key!r}")
-    for kind, rule in raw["fingerprinting"].items():
-        if rule.get("source") not in raw["sources"]:
+def behaviour_rules() -> BehaviourRules:
+    return parse_behaviour_rules(resources.files("analyzer.data").joinpath("behaviour.yaml").read_text("utf-8"))
+
+
+def parse_behaviour_rules(text: str) -> BehaviourRules:
+    """behaviour.yaml's text, checked: a value of the wrong shape is a ValueError naming where it is."""
+    try:
+        rules = msgspec.convert(yaml.safe_load(text), BehaviourRules)
+    except msgspec.ValidationError as exc:
+        raise ValueError(f"analyzer/data/behaviour.yaml: {exc}") from None
+    fp = rules["fingerprinting"]
+    named: dict[str, _Sourced] = {"canvas": fp["canvas"], "font": fp["font"], "webgl": fp["webgl"],
+                                  "audio": fp["audio"], "webrtc": fp["webrtc"]}
+    for kind, rule in named.items():
+        if rule["source"] not in rules["sources"]:
             raise ValueError(f"behaviour.yaml: fingerprinting.{kind} names an unknown source")
-    return raw
+    return rules
 
 
 @dataclass
@@ -120,11 +184,11 @@ def detect_behaviour(capture: Capture) -> BehaviourReport:
 # ---------------------------------------------------------------------------- fingerprinting
 
 
-def fingerprints_of(sc: ScriptCalls, rules: dict) -> list[Fingerprint]:
+def fingerprints_of(sc: ScriptCalls, rules: FingerprintRules) -> list[Fingerprint]:
     found = []
-    for kind, check in (("canvas", _canvas), ("font", _font), ("webgl", _webgl), ("audio", _audio),
-                        ("webrtc", _webrtc)):
-        hit = check(sc, rules[kind])
+    for kind, hit in (("canvas", _canvas(sc, rules["canvas"])), ("font", _font(sc, rules["font"])),
+                      ("webgl", _webgl(sc, rules["webgl"])), ("audio", _audio(sc, rules["audio"])),
+                      ("webrtc", _webrtc(sc, rules["webrtc"]))):
         if hit is not None:
             calls, criteria = hit
             found.append(Fingerprint(kind, sc.visit, sc.script_url, calls, criteria))
@@ -140,7 +204,7 @@ def _side_ok(size_arg: str, min_side: int) -> bool:
         return False
 
 
-def _canvas(sc: ScriptCalls, rule: dict) -> tuple[str, str] | None:
+def _canvas(sc: ScriptCalls, rule: CanvasRule) -> tuple[str, str] | None:
     side = rule["min_side_px"]
     extracted = any(_side_ok(a, side) for api in ("canvas.toDataURL", "canvas.toBlob", "canvas.getImageData")
                     for a in sc.args(api))
@@ -158,14 +222,14 @@ def _canvas(sc: ScriptCalls, rule: dict) -> tuple[str, str] | None:
     return calls, criteria
 
 
-def _font(sc: ScriptCalls, rule: dict) -> tuple[str, str] | None:
+def _font(sc: ScriptCalls, rule: FontRule) -> tuple[str, str] | None:
     fonts = sc.distinct("canvas.measureText")
     if fonts < rule["min_fonts"]:
         return None
     return sc.summary(["canvas.measureText"]), f"text measured in {fonts} distinct fonts (≥ {rule['min_fonts']})"
 
 
-def _webgl(sc: ScriptCalls, rule: dict) -> tuple[str, str] | None:
+def _webgl(sc: ScriptCalls, rule: WebglRule) -> tuple[str, str] | None:
     read = [p for p in sc.args("webgl.getParameter") if p in rule["unmasked_parameters"]]
     if not read:
         return None
@@ -173,7 +237,7 @@ def _webgl(sc: ScriptCalls, rule: dict) -> tuple[str, str] | None:
             "the unmasked GPU vendor/renderer read through WEBGL_debug_renderer_info")
 
 
-def _audio(sc: ScriptCalls, rule: dict) -> tuple[str, str] | None:
+def _audio(sc: ScriptCalls, rule: AudioRule) -> tuple[str, str] | None:
     if not (sc.any(rule["constructors"]) and sc.any(rule["generators"]) and sc.any(rule["processors"])
             and sc.any(rule["readers"])):
         return None
@@ -181,7 +245,7 @@ def _audio(sc: ScriptCalls, rule: dict) -> tuple[str, str] | None:
     return sc.summary(apis), "an oscillator through a compressor/analyser, rendered and its samples read"
 
 
-def _webrtc(sc: ScriptCalls, rule: dict) -> tuple[str, str] | None:
+def _webrtc(sc: ScriptCalls, rule: WebrtcRule) -> tuple[str, str] | None:
     if not all(sc.has(a) for a in rule["required"]) or not sc.any(rule["candidate_readers"]):
         return None
     if sc.any(rule["connecting_calls"]):
@@ -193,7 +257,7 @@ def _webrtc(sc: ScriptCalls, rule: dict) -> tuple[str, str] | None:
 # ---------------------------------------------------------------------------- session recording
 
 
-def recording_of(sc: ScriptCalls, visit: Visit, site: str, rule: dict) -> Recording | None:
+def recording_of(sc: ScriptCalls, visit: Visit, site: str, rule: RecordingRule) -> Recording | None:
     if registrable_domain(host_of(sc.script_url)) == registrable_domain(site):
         return None
     observes_dom = any("subtree" in a and a.split(" ")[0] in ("document", "html", "body")

@@ -13,6 +13,7 @@ import base64
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import TypedDict
 from urllib.parse import parse_qsl, quote, quote_plus, unquote_plus, urlsplit
 
 from crawler.capture import CanaryInput, RequestRecord, Visit
@@ -20,6 +21,14 @@ from crawler.domains import host_of, registrable_domain
 
 HASH_RE = re.compile(r"^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64})$", re.I)
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.I)
+
+
+class PiiRule(TypedDict):
+    """behaviour.yaml ``pii``: the parameters ad platforms carry hashed e-mails and phones in."""
+
+    source: list[str]
+    parameters: list[str]
+    min_hash_hex: int
 
 
 @dataclass
@@ -60,7 +69,7 @@ def _texts(request: RequestRecord) -> dict[str, str]:
     return out
 
 
-def find_leaks(visit: Visit, site: str, pii_rules: dict) -> list[Leak]:
+def find_leaks(visit: Visit, site: str, pii_rules: PiiRule) -> list[Leak]:
     site_domain = registrable_domain(site)
     forms = [(c, name, value.lower()) for c in visit.canaries for name, value in encodings(c).items()]
     params = {p.lower() for p in pii_rules["parameters"]}
@@ -78,9 +87,9 @@ def find_leaks(visit: Visit, site: str, pii_rules: dict) -> list[Leak]:
         for param, value in _parameters(request):
             if param.lower() in params and (HASH_RE.match(value) or EMAIL_RE.match(value)):
                 form = "a hash" if HASH_RE.match(value) else "an address in clear"
-                canary = next((c for c, _n, v in forms if v == value.lower()), None)
+                typed = next((c for c, _n, v in forms if v == value.lower()), None)
                 leaks.append(Leak("pii_parameter", visit.name, request, recipient, third,
-                                  f"{param} = {form}" + (f" of the {canary.kind} canary" if canary else ""), canary))
+                                  f"{param} = {form}" + (f" of the {typed.kind} canary" if typed else ""), typed))
     return leaks
 
 

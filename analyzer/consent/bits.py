@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins  # BitReader's int() and bool() methods shadow the builtins in its annotations
+
 B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _VALUE = {c: i for i, c in enumerate(B64)} | {"+": 62, "/": 63}
 
@@ -39,15 +41,15 @@ class BitReader:
     def letters(self) -> str:
         return chr(65 + self.int(6)) + chr(65 + self.int(6))
 
-    def field(self, n: int) -> list[int]:
+    def field(self, n: builtins.int) -> list[builtins.int]:
         """A bitfield of ``n`` ids: the 1-based ids whose bit is set."""
         bits = self.take(n)
         return [i + 1 for i, b in enumerate(bits) if b == "1"]
 
-    def ints(self, count: int, width: int) -> list[int]:
+    def ints(self, count: builtins.int, width: builtins.int) -> list[builtins.int]:
         return [self.int(width) for _ in range(count)]
 
-    def fibonacci(self) -> int:
+    def fibonacci(self) -> builtins.int:
         """One Fibonacci-coded integer (Zeckendorf bits, least significant first, ended by ``11``)."""
         fib = [1, 2]
         value, prev = 0, "0"

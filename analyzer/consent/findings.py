@@ -15,7 +15,7 @@ from crawler.capture import CookieRecord, RequestRecord, Visit
 
 from ..findings import AuditContext, build_finding, finding_product, gpc_claim, product_names
 from ..observed import Sighting, TrackerObservation
-from ..report_model import Evidence, Finding
+from ..report_model import Evidence, Finding, FindingProduct
 from .consent_mode import google_hit
 from .state import VisitConsent, decode_visit_consent
 
@@ -63,7 +63,9 @@ class Window:
     def contains(self, s: Sighting) -> bool:
         if s.visit != self.visit.name:
             return False
-        return self.has_request(s.request) if s.request is not None else self.has_cookie(s.cookie)
+        if s.request is not None:
+            return self.has_request(s.request)
+        return s.cookie is not None and self.has_cookie(s.cookie)
 
     def clock(self, t_ms: float | None) -> tuple[float | None, str]:
         """(t_ms for the evidence, how to read it)."""
@@ -75,6 +77,10 @@ class Window:
         delta = round(t_ms - click, 1)
         side = "after" if delta > 0 else "before"
         return delta, f"{abs(delta) / 1000:.2f} s {side} the {self.visit.name} click (t_ms relative to the click)"
+
+
+# Observations by tracker key, each with its sightings and the window each fell in.
+Groups = dict[str, tuple[TrackerObservation, list[tuple[Window, Sighting]]]]
 
 
 # ---------------------------------------------------------------------------- context
@@ -132,9 +138,10 @@ def _sighting_kind(ctx: AuditContext, obs: TrackerObservation, s: Sighting) -> s
     return "denied" if _is_google(ctx, obs) else "tracking"
 
 
-def _split(ctx: AuditContext, windows: list[Window]) -> tuple[dict, dict]:
+def _split(ctx: AuditContext, windows: list[Window]) -> tuple[Groups, Groups]:
     """Tracking-category observations seen in the windows: (tracking, denied-only), each key → (obs, sightings)."""
-    tracking, denied = {}, {}
+    tracking: Groups = {}
+    denied: Groups = {}
     for obs in ctx.known():
         if obs.tracker.category not in ctx.rules.tracking_categories:
             continue
@@ -164,6 +171,7 @@ def _evidence(window: Window, s: Sighting, note: str = "") -> Evidence:
         hit = google_hit(s.request.url)
         detail = clock + (f"; Consent Mode: {hit.describe()}" if hit else "") + (f"; {note}" if note else "")
         return Evidence(kind="request", visit=s.visit, url=s.request.url, t_ms=t, detail=detail)
+    assert s.cookie is not None, "a sighting is a request or a cookie"
     return _cookie_evidence(window, s.cookie, note)
 
 
@@ -174,7 +182,7 @@ def _cookie_evidence(window: Window, c: CookieRecord, note: str = "") -> Evidenc
                     detail=f"{party} cookie first set {clock}" + (f"; {note}" if note else ""))
 
 
-def _tracker_evidence(groups: dict) -> list[Evidence]:
+def _tracker_evidence(groups: Groups) -> list[Evidence]:
     out: list[Evidence] = []
     for obs, seen in groups.values():
         out.extend(_evidence(w, s) for w, s in seen[:PER_TRACKER_EVIDENCE])
@@ -190,12 +198,12 @@ def state_evidence(consent: VisitConsent, what: str) -> Evidence:
                     text="; ".join([banner, *lines]), detail=what)
 
 
-def _products(groups: dict) -> list:
+def _products(groups: Groups) -> list[FindingProduct]:
     return [finding_product(obs.tracker, [_evidence(w, s) for w, s in seen[:PER_TRACKER_EVIDENCE]])
             for obs, seen in groups.values()]
 
 
-def _group_names(groups: dict) -> str:
+def _group_names(groups: Groups) -> str:
     return product_names([obs for obs, _ in groups.values()])
 
 
@@ -229,7 +237,7 @@ def pre_consent_tracking(ctx: AuditContext) -> list[Finding]:
 
 def tracking_after_reject(ctx: AuditContext) -> list[Finding]:
     window = _after_reject_window(ctx)
-    if window is None:
+    if window is None or window.consent is None:
         return []
     tracking, _ = _split(ctx, [window])
     strangers = _unattributed_identifier_cookies(ctx, window)
@@ -245,7 +253,7 @@ def tracking_after_reject(ctx: AuditContext) -> list[Finding]:
 
 def consent_mode_granted_after_reject(ctx: AuditContext) -> list[Finding]:
     window = _after_reject_window(ctx)
-    if window is None:
+    if window is None or window.consent is None:
         return []
     granted = [r for r in window.visit.requests if window.has_request(r)
                and (h := google_hit(r.url)) is not None and h.uses_consent_mode and h.granted]
@@ -257,7 +265,7 @@ def consent_mode_granted_after_reject(ctx: AuditContext) -> list[Finding]:
                           evidence=evidence, product_list=_granted_products(ctx, window, granted))]
 
 
-def _granted_products(ctx: AuditContext, window: Window, granted: list) -> list:
+def _granted_products(ctx: AuditContext, window: Window, granted: list[RequestRecord]) -> list[FindingProduct]:
     """The Google products whose hits declared granted storage, each with its own hits."""
     urls = {r.url for r in granted}
     out = []
@@ -276,7 +284,8 @@ def consent_mode_denied_pings(ctx: AuditContext) -> list[Finding]:
     after = _after_reject_window(ctx)
     if after is not None:
         windows.append(after)
-    pings, products = [], {}
+    pings: list[tuple[Window, Sighting]] = []
+    products: Groups = {}
     for obs in ctx.known():
         for s in obs.sightings:
             hit = google_hit(s.request.url) if s.request is not None else None
@@ -311,7 +320,7 @@ def gpc_consent_strings(ctx: AuditContext) -> list[Finding]:
 
 def us_string_failures(consent: VisitConsent) -> list[tuple[str, str]]:
     """(decoded state, which string) for every US consent string that says "not opted out"."""
-    out = []
+    out: list[tuple[str, str]] = []
     if consent.usp is not None and consent.usp.opted_out_of_sale is False:
         out.append((consent.usp.summary(), "US Privacy string"))
     usnat = consent.gpp.usnat if consent.gpp is not None else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import NotRequired, TypedDict
 
 import msgspec
 import yaml
@@ -108,16 +109,37 @@ def decode_usnat(text: str) -> UsNat:
     return out
 
 
+class UsStateField(TypedDict):
+    name: str
+    bits: int
+    count: NotRequired[int]  # a list of ``count`` values of ``bits`` each
+
+
+class UsStateLayout(TypedDict):
+    id: int
+    name: str
+    gpc_subsection: bool
+    core: list[UsStateField]
+
+
 @functools.cache
-def us_state_layouts(path: Path = US_STATES_FILE) -> dict[int, dict]:
+def us_state_layouts(path: Path = US_STATES_FILE) -> dict[int, UsStateLayout]:
     raw = yaml.safe_load(path.read_text("utf-8"))
-    out = {}
-    for section in raw["sections"]:
+    try:
+        sections = msgspec.convert(raw["sections"], list[UsStateLayout])
+    except (msgspec.ValidationError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    for section in sections:
         for f in section["core"]:
-            if not isinstance(f.get("bits"), int) or not f.get("name"):
-                raise ValueError(f"{path}: {section.get('name')}: bad field {f!r}")
-        out[int(section["id"])] = section
-    return out
+            if not f["name"]:
+                raise ValueError(f"{path}: {section['name']}: bad field {f!r}")
+    return {section["id"]: section for section in sections}
+
+
+def _single(fields: dict[str, int | list[int]], name: str) -> int | None:
+    """A one-value field; None when the state's layout has no such field (or lists it as several)."""
+    value = fields.get(name)
+    return value if isinstance(value, int) else None
 
 
 def decode_us_state(section_id: int, text: str) -> UsState:
@@ -129,10 +151,10 @@ def decode_us_state(section_id: int, text: str) -> UsState:
     fields: dict[str, int | list[int]] = {}
     for f in layout["core"]:
         fields[f["name"]] = r.ints(f["count"], f["bits"]) if "count" in f else r.int(f["bits"])
-    out = UsState(name=layout["name"], fields=fields, sale_opt_out=fields.get("sale_opt_out"),
-                  sharing_opt_out=fields.get("sharing_opt_out"),
-                  targeted_advertising_opt_out=fields.get("targeted_advertising_opt_out"))
-    if layout.get("gpc_subsection"):
+    out = UsState(name=layout["name"], fields=fields, sale_opt_out=_single(fields, "sale_opt_out"),
+                  sharing_opt_out=_single(fields, "sharing_opt_out"),
+                  targeted_advertising_opt_out=_single(fields, "targeted_advertising_opt_out"))
+    if layout["gpc_subsection"]:
         for sub in parts[1:]:
             sr = BitReader(sub)
             if sr.int(2) == 1:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..findings import AuditContext
 from ..report_model import Signal
 from .findings import visit_consents
+from .state import VisitConsent
 
 CONTRADICTING = frozenset({"PRE_CONSENT_TRACKING", "TRACKING_AFTER_REJECT", "CONSENT_MODE_GRANTED_AFTER_REJECT",
                            "BANNER_WITHOUT_REJECT", "OPT_OUT_NOT_RECORDED"})
@@ -29,7 +30,7 @@ def banner_signal(ctx: AuditContext, codes: set[str]) -> Signal:
     return Signal(policy=offer, observed=observed, contradicted=bool(codes & CONTRADICTING))
 
 
-def _describe(c) -> str:
+def _describe(c: VisitConsent) -> str:
     text = f"{c.visit}: {c.outcome}"
     if c.click_ms is not None:
         text += f" at {c.click_ms / 1000:.1f} s"

@@ -7,6 +7,9 @@ and Google Consent Mode as Google's own hits declared it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypedDict, TypeVar
+
 import msgspec
 
 from crawler.capture import RequestRecord, Visit
@@ -19,6 +22,44 @@ from .tcf import TCString, decode_tc_string
 from .usp import USPrivacy, decode_usp
 
 ANSWERED = "done"
+
+
+# What crawler/consent/readers.js and the consent-cookie reader put in ConsentRecord.state (the parts
+# read here; a CMP API that did not answer leaves only an ``error`` key, which is not read).
+class _TcfApi(TypedDict, total=False):
+    tcString: str | None
+
+
+class _UspApi(TypedDict, total=False):
+    uspString: str | None
+
+
+class _GppApi(TypedDict, total=False):
+    gppString: str | None
+
+
+class _OneTrustApi(TypedDict, total=False):
+    activeGroups: str
+
+
+class CookiebotState(TypedDict, total=False):
+    hasResponse: bool
+    declined: bool
+    necessary: bool
+    preferences: bool
+    statistics: bool
+    marketing: bool
+
+
+class PageConsentState(TypedDict, total=False):
+    tcf: _TcfApi
+    usp: _UspApi
+    gpp: _GppApi
+    onetrust: _OneTrustApi
+    cookiebot: CookiebotState
+    cookies: dict[str, str]  # consent cookies by name, values kept
+    gpc: bool
+    read_ms: float | None
 
 
 class TimedHit(msgspec.Struct, kw_only=True):
@@ -75,7 +116,7 @@ class VisitConsent(msgspec.Struct, kw_only=True):
     usp: USPrivacy | None = None
     gpp: GPPString | None = None
     onetrust: OneTrustConsent | None = None
-    cookiebot: dict | None = None
+    cookiebot: CookiebotState | None = None
     consent_mode: ConsentModeSummary | None = None
     split: AnswerSplit | None = None  # banner visits with an answer
     errors: list[str] = []
@@ -139,14 +180,23 @@ def decode_visit_consent(visit: Visit) -> VisitConsent | None:
         if record.outcome != "not_attempted":
             out.outcome, out.cmp, out.method, out.reason = record.outcome, record.cmp, record.method, record.reason
             out.banner_shown_ms, out.click_ms, out.self_test = record.banner_shown_ms, record.click_ms, record.self_test
-            out.refusal = getattr(record, "refusal", None)
+            out.refusal = record.refusal
             if record.click_ms is not None:
                 out.split = answer_split(visit, record.click_ms)
-        _decode_signals(record.state or {}, out)
+        _decode_signals(_page_state(record.state or {}, out), out)
     return out
 
 
-def _decode_signals(state: dict, out: VisitConsent) -> None:
+def _page_state(raw: object, out: VisitConsent) -> PageConsentState:
+    """The crawler's raw state in its known shape; a shape it does not have is an error of the visit, not a crash."""
+    try:
+        return msgspec.convert(raw, PageConsentState)
+    except msgspec.ValidationError as exc:
+        out.errors.append(f"consent state read from the page: {exc}")
+        return {}
+
+
+def _decode_signals(state: PageConsentState, out: VisitConsent) -> None:
     cookies = state.get("cookies") or {}
     tcf_api = state.get("tcf") or {}
     tc, source = (tcf_api.get("tcString"), "api") if tcf_api.get("tcString") else (cookies.get("euconsent-v2"), "cookie")
@@ -164,7 +214,10 @@ def _decode_signals(state: dict, out: VisitConsent) -> None:
     out.cookiebot = state.get("cookiebot")
 
 
-def _try(out: VisitConsent, what: str, decode, value):
+_Decoded = TypeVar("_Decoded")
+
+
+def _try(out: VisitConsent, what: str, decode: Callable[[str], _Decoded], value: str | None) -> _Decoded | None:
     if not value:
         return None
     try:
@@ -174,7 +227,10 @@ def _try(out: VisitConsent, what: str, decode, value):
         return None
 
 
-def consent_summary(visit: Visit) -> dict | None:
+def consent_summary(visit: Visit) -> dict[str, object] | None:
     """The decoded state as plain JSON for the report's visit summary."""
     decoded = decode_visit_consent(visit)
-    return msgspec.to_builtins(decoded) if decoded is not None else None
+    if decoded is None:
+        return None
+    summary: dict[str, object] = msgspec.to_builtins(decoded)
+    return summary

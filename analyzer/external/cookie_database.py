@@ -11,13 +11,14 @@ from __future__ import annotations
 import csv
 import re
 from pathlib import Path
+from typing import Final
 
 import msgspec
 
 from analyzer.domains import host_matches
 from analyzer.external.model import CookieMatch
 
-SOURCE = "open-cookie-database"
+SOURCE: Final = "open-cookie-database"
 
 CATEGORY_MAP = {
     "Analytics": "analytics",

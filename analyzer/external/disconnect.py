@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from typing import Final
+
+import msgspec
 
 from analyzer.domains import longest_suffix_match
 from analyzer.external.model import CATEGORY_PRIORITY, ListMatch, first_category
 
-SOURCE = "disconnect"
+SOURCE: Final = "disconnect"
 
 CATEGORY_MAP = {
     "Advertising": "advertising",
@@ -25,21 +27,38 @@ CATEGORY_MAP = {
 }
 
 
+class _Services(msgspec.Struct):
+    """``services.json``: category → [{entity → {site URL → domains, or a flag ("performance": "true")}}]."""
+
+    categories: dict[str, list[dict[str, dict[str, list[str] | str]]]] = {}
+
+
+class _Entity(msgspec.Struct):
+    properties: list[str] = []
+    resources: list[str] = []
+
+
+class _Entities(msgspec.Struct):
+    """``entities.json``: entity → the domains it owns (``properties``) and tracks from (``resources``)."""
+
+    entities: dict[str, _Entity] = {}
+
+
 class Disconnect:
     source = SOURCE
 
-    def __init__(self, services: dict, entities: dict | None) -> None:
+    def __init__(self, services: _Services, entities: _Entities | None) -> None:
         # host → (host, entity, categories): one host can be listed under several categories.
         self._services: dict[str, tuple[str, str, set[str]]] = {}
-        for category, listed in services.get("categories", {}).items():
+        for category, listed in services.categories.items():
             for item in listed:
                 for entity, sites in item.items():
                     for domains in sites.values():
                         if isinstance(domains, list):  # skip flags such as "performance": "true"
                             self._add_service(entity, category, domains)
         self._owned: dict[str, str] = {}
-        for entity, info in (entities or {}).get("entities", {}).items():
-            for domain in [*info.get("properties", []), *info.get("resources", [])]:
+        for entity, info in (entities.entities if entities is not None else {}).items():
+            for domain in [*info.properties, *info.resources]:
                 self._owned.setdefault(domain.lower(), entity)
 
     def __len__(self) -> int:
@@ -56,7 +75,7 @@ class Disconnect:
                 categories.add(category)
 
     def match(self, host: str) -> ListMatch | None:
-        found = longest_suffix_match(host, self._services)
+        found: tuple[str, str, set[str]] | None = longest_suffix_match(host, self._services)
         if found is None:
             return None
         listed, entity, categories = found
@@ -75,12 +94,13 @@ class Disconnect:
         return ListMatch(source=SOURCE, entity=entity, company_name=entity, matched=domain)
 
     def owner_key(self, domain: str) -> str | None:
-        return longest_suffix_match(domain, self._owned)
+        entity: str | None = longest_suffix_match(domain, self._owned)
+        return entity
 
 
 def load_disconnect(services_path: Path, entities_path: Path | None = None) -> Disconnect:
-    services = json.loads(services_path.read_text(encoding="utf-8"))
+    services = msgspec.json.decode(services_path.read_bytes(), type=_Services)
     entities = None
     if entities_path is not None and entities_path.exists():
-        entities = json.loads(entities_path.read_text(encoding="utf-8"))
+        entities = msgspec.json.decode(entities_path.read_bytes(), type=_Entities)
     return Disconnect(services, entities)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Final
 
 import msgspec
 
 from analyzer.domains import host_matches, longest_suffix_match
 from analyzer.external.model import CATEGORY_PRIORITY, ListMatch, first_category
 
-SOURCE = "duckduckgo"
+SOURCE: Final = "duckduckgo"
 
 CATEGORY_MAP = {
     "Session Replay": "session-recording",
@@ -68,6 +69,9 @@ class _Tracker(msgspec.Struct):
     rules: list[_Rule] = []
 
 
+TrackerEntry = _Tracker  # what ``DuckDuckGoTDS.entry`` hands out for ``verdict`` (opaque to callers)
+
+
 class _Entity(msgspec.Struct):
     domains: list[str] = []
     displayName: str | None = None  # noqa: N815
@@ -88,7 +92,7 @@ class DuckDuckGoTDS:
         self._entities = tds.entities
         self._domain_owner = tds.domains
         self._cnames = tds.cnames
-        self._compiled: dict[str, list[tuple[re.Pattern, _Rule]]] = {}
+        self._compiled: dict[str, list[tuple[re.Pattern[str], _Rule]]] = {}
         # Sub-brand entities ("Google Ads") point to their owner ("Google LLC") only through
         # the trackers' ``ownedBy``; the ``domains`` table names the sub-brand.
         self._parent = {t.owner.name: t.owner.ownedBy for t in tds.trackers.values() if t.owner.ownedBy}
@@ -102,18 +106,19 @@ class DuckDuckGoTDS:
 
     def tracker(self, host: str) -> ListMatch | None:
         """The owner of the longest-suffix tracker entry, without a per-request verdict."""
-        entry = longest_suffix_match(host, self._trackers)
+        entry = self.entry(host)
         return None if entry is None else self._match(entry, blocked=None)
 
     def match(self, host: str, url: str, site_domain: str, resource_type: str | None = None) -> ListMatch | None:
-        entry = longest_suffix_match(host, self._trackers)
+        entry = self.entry(host)
         if entry is None:
             return None
         return self._match(entry, blocked=self.verdict(entry, url, site_domain, resource_type))
 
     def entry(self, host: str) -> _Tracker | None:
         """The tracker entry for ``host`` (opaque; pass it to ``verdict``), for per-host caching."""
-        return longest_suffix_match(host, self._trackers)
+        entry: _Tracker | None = longest_suffix_match(host, self._trackers)
+        return entry
 
     def with_verdict(self, entry: _Tracker, blocked: bool | None) -> ListMatch:
         return self._match(entry, blocked)
@@ -126,7 +131,7 @@ class DuckDuckGoTDS:
         return ListMatch(source=SOURCE, entity=entity, company_name=self._display(entity), matched=domain)
 
     def owner_key(self, domain: str) -> str | None:
-        entity = longest_suffix_match(domain, self._domain_owner)
+        entity: str | None = longest_suffix_match(domain, self._domain_owner)
         return self._parent.get(entity, entity) if entity is not None else None
 
     def uncloak(self, host: str) -> str | None:
@@ -151,7 +156,7 @@ class DuckDuckGoTDS:
         info = self._entities.get(entity)
         return (info.displayName if info and info.displayName else None) or entity
 
-    def _rules(self, entry: _Tracker) -> list[tuple[re.Pattern, _Rule]]:
+    def _rules(self, entry: _Tracker) -> list[tuple[re.Pattern[str], _Rule]]:
         # Compiled on first use: most of the 2,000 rules are never needed in one run.
         compiled = self._compiled.get(entry.domain)
         if compiled is None:

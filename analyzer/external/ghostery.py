@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Final
 
 import msgspec
 
 from analyzer.domains import host_suffixes
 from analyzer.external.model import ListMatch
 
-SOURCE = "ghostery"
+SOURCE: Final = "ghostery"
 
 CATEGORY_MAP = {
     "advertising": "advertising",
@@ -54,7 +55,7 @@ class _TrackerDB(msgspec.Struct):
 class _Filter(msgspec.Struct):
     pattern_id: str
     rest: str  # the filter after the host: "" / "^" for host-only, else a path pattern
-    compiled: re.Pattern | None = None
+    compiled: re.Pattern[str] | None = None
 
 
 class GhosteryTrackerDB:
@@ -128,7 +129,7 @@ class GhosteryTrackerDB:
         return cached
 
 
-def _compile(adblock: str) -> re.Pattern:
+def _compile(adblock: str) -> re.Pattern[str]:
     """Adblock path pattern → regex anchored at the path: ``*`` any run, ``^`` a separator."""
     out = []
     for char in adblock:

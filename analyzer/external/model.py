@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Literal
+
 import msgspec
+
+ListSource = Literal["duckduckgo", "ghostery", "disconnect"]
 
 
 class ListMatch(msgspec.Struct, frozen=True, kw_only=True):
-    source: str  # duckduckgo | ghostery | disconnect
+    source: ListSource
     entity: str | None  # the list's own key for the owner (stable within that list)
     company_name: str | None
     product_name: str | None = None  # Ghostery patterns, DuckDuckGo sub-brands ("Google Analytics")
@@ -18,7 +23,7 @@ class ListMatch(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class CookieMatch(msgspec.Struct, frozen=True, kw_only=True):
-    source: str  # open-cookie-database
+    source: Literal["open-cookie-database"]
     name: str  # the database's cookie name (a prefix when wildcard)
     platform: str
     company_name: str | None
@@ -26,7 +31,7 @@ class CookieMatch(msgspec.Struct, frozen=True, kw_only=True):
     wildcard: bool = False
 
 
-def first_category(labels, mapping: dict[str, str], priority: tuple[str, ...]) -> str | None:
+def first_category(labels: Iterable[str], mapping: dict[str, str], priority: tuple[str, ...]) -> str | None:
     """Map a list's category labels to ours, picking the most specific by ``priority``."""
     mapped = {mapping[label] for label in labels if label in mapping}
     return next((category for category in priority if category in mapped), None)

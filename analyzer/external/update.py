@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 import shutil
 import tarfile
@@ -48,6 +47,28 @@ class DatasetRecord(msgspec.Struct, frozen=True, kw_only=True):
 class Manifest(msgspec.Struct, kw_only=True):
     updated_at: float
     datasets: list[DatasetRecord]
+
+
+class _TdsBuild(msgspec.Struct):
+    tracker_radar: str | None = msgspec.field(default=None, name="tracker-radar")  # the commit it was built from
+
+
+class _TdsHeader(msgspec.Struct):
+    """The part of DuckDuckGo's tds.json that names its version."""
+
+    built_with: _TdsBuild = msgspec.field(default_factory=_TdsBuild, name="_builtWith")
+
+
+class _NpmDist(msgspec.Struct):
+    tarball: str
+    shasum: str | None = None
+
+
+class _NpmLatest(msgspec.Struct):
+    """The part of an npm registry ``latest`` document the update reads."""
+
+    version: str
+    dist: _NpmDist
 
 
 def update_data(
@@ -97,7 +118,7 @@ def _fetch(dataset: Dataset, staging: Path, timeout: float, log: Callable[[str],
     if log is not None:
         log(f"downloading {dataset.name} from {dataset.url}")
     if dataset.npm_member is not None:
-        body, version, source = _fetch_npm(dataset, timeout)
+        body, version, source = _fetch_npm(dataset, dataset.npm_member, timeout)
     else:
         body, headers = _get(dataset.url, timeout)
         version, source = _version(dataset, body, headers), dataset.url
@@ -129,32 +150,32 @@ def _get(url: str, timeout: float) -> tuple[bytes, dict[str, str]]:
         ) from exc
 
 
-def _fetch_npm(dataset: Dataset, timeout: float) -> tuple[bytes, str, str]:
-    """npm ``latest`` document → tarball (checked against its SHA-1) → the member file."""
+def _fetch_npm(dataset: Dataset, member_name: str, timeout: float) -> tuple[bytes, str, str]:
+    """npm ``latest`` document → tarball (checked against its SHA-1) → the member file ``member_name``."""
     meta_body, _ = _get(dataset.url, timeout)
     try:
-        meta = json.loads(meta_body)
-        version, tarball, shasum = meta["version"], meta["dist"]["tarball"], meta["dist"].get("shasum")
-    except (ValueError, KeyError, TypeError) as exc:
+        meta = msgspec.json.decode(meta_body, type=_NpmLatest)
+    except msgspec.DecodeError as exc:  # malformed JSON, or a ValidationError: not the shape below
         raise DataUpdateError(f"{dataset.url}: not an npm package document ({exc}); nothing was changed") from exc
+    version, tarball, shasum = meta.version, meta.dist.tarball, meta.dist.shasum
     archive, _ = _get(tarball, timeout)
     if shasum and hashlib.sha1(archive).hexdigest() != shasum:  # noqa: S324 - npm's published checksum
         raise DataUpdateError(f"{tarball}: checksum mismatch; nothing was changed")
     try:
         with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
-            member = tar.extractfile(dataset.npm_member)
+            member = tar.extractfile(member_name)
             if member is None:
-                raise KeyError(dataset.npm_member)
+                raise KeyError(member_name)
             return member.read(), version, tarball
     except (tarfile.TarError, KeyError) as exc:
-        raise DataUpdateError(f"{tarball}: no {dataset.npm_member} inside ({exc}); nothing was changed") from exc
+        raise DataUpdateError(f"{tarball}: no {member_name} inside ({exc}); nothing was changed") from exc
 
 
 def _version(dataset: Dataset, body: bytes, headers: dict[str, str]) -> str:
     if dataset.name == "duckduckgo-tds":
         try:
-            built = json.loads(body).get("_builtWith", {}).get("tracker-radar")
-        except (ValueError, AttributeError):
+            built = msgspec.json.decode(body, type=_TdsHeader).built_with.tracker_radar
+        except msgspec.DecodeError:  # not JSON, or not this shape: the version comes from the headers
             built = None
         if built:
             return f"tracker-radar {built[:12]}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from analyzer.domains import host_matches, host_suffixes, longest_suffix_match
@@ -31,8 +32,8 @@ def normalize_name(name: str) -> str:
 class CompiledSignature:
     product: Product
     signature: RequestSignature
-    path: re.Pattern | None
-    query: re.Pattern | None
+    path: re.Pattern[str] | None
+    query: re.Pattern[str] | None
 
     def matches(self, path: str, query: str) -> bool:
         return (self.path is None or self.path.search(path) is not None) and (
@@ -83,14 +84,15 @@ class SignatureIndex:
         return next((c for c in self.candidates(host) if c.matches(path, query)), None)
 
     def company_of_domain(self, host: str) -> str | None:
-        return longest_suffix_match(host, self._company_domains)
+        company: str | None = longest_suffix_match(host, self._company_domains)
+        return company
 
     # -- cookies --------------------------------------------------------------------------
     def cookie(self, name: str, cookie_host: str) -> Product | None:
         """Scoped names only on the product's own hosts, then exact names, then the longest prefix."""
-        for product in self._cookies_scoped.get(name, ()):
-            if any(_related(cookie_host, s.host) for s in product.requests):
-                return product
+        for scoped in self._cookies_scoped.get(name, ()):
+            if any(_related(cookie_host, s.host) for s in scoped.requests):
+                return scoped
         product = self._cookies_exact.get(name)
         if product is not None:
             return product
@@ -131,7 +133,7 @@ def _related(cookie_host: str, signature_host: str) -> bool:
     return host_matches(cookie_host, signature_host) or host_matches(signature_host, cookie_host)
 
 
-def _unique_map(pairs) -> dict[str, Product]:
+def _unique_map(pairs: Iterable[tuple[str, Product]]) -> dict[str, Product]:
     out: dict[str, Product] = {}
     for name, product in pairs:
         out.setdefault(name, product)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from importlib import resources
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import msgspec
 import yaml
@@ -76,8 +77,17 @@ class Knowledge:
         return [p for p in self.products.values() if p.company in owners]
 
 
-def _by_id(items: list, kind: str) -> dict:
-    out: dict = {}
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+_Item = TypeVar("_Item", bound=_HasId)
+_Decoded = TypeVar("_Decoded")
+
+
+def _by_id(items: list[_Item], kind: str) -> dict[str, _Item]:
+    out: dict[str, _Item] = {}
     for item in items:
         if item.id in out:
             raise ValueError(f"duplicate {kind} id {item.id!r}")
@@ -100,7 +110,7 @@ def _product(entry: _ProductEntry) -> Product:
     )
 
 
-def _decode(path: Path, kind: type):
+def _decode(path: Path, kind: type[_Decoded]) -> _Decoded:
     try:
         return msgspec.convert(yaml.safe_load(path.read_text(encoding="utf-8")), kind)
     except (msgspec.ValidationError, yaml.YAMLError) as exc:

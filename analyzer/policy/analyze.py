@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from analyzer.policy.cookies import cookie_categories, ordered
 from analyzer.policy.dates import policy_date
 from analyzer.policy.declarations import category_mentions, mentions_any, vendor_mentions
 from analyzer.policy.model import Declaration, PolicyAnalysis, ReferenceLevel, Source, Stance
+from analyzer.policy.names import Knowledge
 from analyzer.policy.sale import sale_stance
 from analyzer.policy.scan import Scan, scanner
 from analyzer.policy.sentences import SentenceIndex, index_sentences
@@ -23,7 +25,9 @@ class _Document:
     scan: Scan
 
 
-def analyze_policy(text: str, *, cookie_policy_text: str | None = None, knowledge=None) -> PolicyAnalysis:
+def analyze_policy(
+    text: str, *, cookie_policy_text: str | None = None, knowledge: Knowledge | None = None
+) -> PolicyAnalysis:
     """Declarations, denials, category mentions and stances of a privacy policy.
 
     ``knowledge`` defaults to the packaged tracker knowledge base. Mentions found in the cookie
@@ -36,10 +40,11 @@ def analyze_policy(text: str, *, cookie_policy_text: str | None = None, knowledg
     vocab = vocabulary()
     scan_of = scanner(knowledge)
     documents: list[_Document] = []
-    for source, body in (("privacy_policy", text), ("cookie_policy", cookie_policy_text)):
+    bodies: tuple[tuple[Source, str | None], ...] = (("privacy_policy", text), ("cookie_policy", cookie_policy_text))
+    for source, body in bodies:
         if body:
             sentences = index_sentences(body)
-            documents.append(_Document(source, sentences, scan_of.scan(sentences)))  # type: ignore[arg-type]
+            documents.append(_Document(source, sentences, scan_of.scan(sentences)))
 
     vendors = [
         d for doc in documents for d in vendor_mentions(doc.sentences, doc.scan, vocab, doc.source, scan_of.names)
@@ -62,7 +67,7 @@ def analyze_policy(text: str, *, cookie_policy_text: str | None = None, knowledg
 
 def _first_per_id(declarations: Iterable[Declaration]) -> list[Declaration]:
     """One declaration per (level, id, source): the first sentence is the evidence shown."""
-    seen: dict[tuple, Declaration] = {}
+    seen: dict[tuple[str, str | None, Source], Declaration] = {}
     for d in declarations:
         key = (d.level, d.product_id or d.company_id or d.category, d.source)
         seen.setdefault(key, d)
@@ -83,7 +88,7 @@ def _reference_level(
     if declarations:
         return "named"
 
-    def mentions(feature: str, pattern) -> bool:
+    def mentions(feature: str, pattern: re.Pattern[str]) -> bool:
         return any(mentions_any(d.sentences, d.scan.gated.get(feature, []), pattern) for d in documents)
 
     if categories or mentions("third_party_characterized", vocab.third_party_characterized):

@@ -92,7 +92,7 @@ def _vendor(
         if kind is not None:
             target, named = kind[0], sentence[kind[1] : kind[2]]
     return Declaration(
-        level=target.level,  # type: ignore[arg-type]
+        level=target.level,
         product_id=target.product_id,
         company_id=target.company_id,
         category=target.category,

@@ -9,17 +9,47 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
+from pathlib import Path
+from typing import Literal, TypedDict
+
+import msgspec
 
 from analyzer.policy.analyze import analyze_policy
-from analyzer.policy.model import PolicyAnalysis
+from analyzer.policy.model import PolicyAnalysis, Stance
+from analyzer.policy.names import Knowledge
 from analyzer.policy.scan import scanner
+
+
+class _DntEvidence(TypedDict):
+    text: str
+
+
+class _SaleEvidence(TypedDict):
+    segment_id: int
+    segment_text: str
+
+
+class _SaleClaim(TypedDict):
+    value: bool
+    evidence: list[_SaleEvidence]
+
+
+class LabelRow(TypedDict):
+    """One line of ``labels.jsonl`` (the fields read here; see shared/opp115-dev/README.md)."""
+
+    id: str
+    dnt: str
+    dnt_evidence: list[_DntEvidence]
+    named_third_parties: list[str]
+    third_party_reference_level: str
+    does_not_sell_claim: _SaleClaim
 
 
 @dataclass
 class Confusion:
-    counts: Counter = field(default_factory=Counter)  # (gold, predicted) -> n
+    counts: Counter[tuple[str, str]] = field(default_factory=Counter)  # (gold, predicted) -> n
 
     def add(self, gold: str, predicted: str) -> None:
         self.counts[(gold, predicted)] += 1
@@ -73,7 +103,7 @@ class Evaluation:
     sale_outweighed: int = 0  # policies whose "does not sell" claim sharing for advertising outweighs
 
 
-def label_companies(names: Iterable[str], knowledge) -> tuple[set[str], list[str]]:
+def label_companies(names: Iterable[str], knowledge: Knowledge) -> tuple[set[str], list[str]]:
     """Company ids for labelled third-party names, and the names that map to none."""
     matcher = scanner(knowledge)
     companies: set[str] = set()
@@ -87,7 +117,7 @@ def label_companies(names: Iterable[str], knowledge) -> tuple[set[str], list[str
     return companies, unmapped
 
 
-def evaluate(rows: list[dict], texts: dict[str, str], knowledge) -> Evaluation:
+def evaluate(rows: list[LabelRow], texts: dict[str, str], knowledge: Knowledge) -> Evaluation:
     result = Evaluation()
     for row in rows:
         analysis = analyze_policy(texts[row["id"]], knowledge=knowledge)
@@ -95,7 +125,7 @@ def evaluate(rows: list[dict], texts: dict[str, str], knowledge) -> Evaluation:
     return result
 
 
-def _score(row: dict, analysis: PolicyAnalysis, knowledge, result: Evaluation) -> None:
+def _score(row: LabelRow, analysis: PolicyAnalysis, knowledge: Knowledge, result: Evaluation) -> None:
     result.dnt.add(row["dnt"], analysis.dnt.value)
     # The label says whether the policy *claims* not to sell. The analyzer's value can be
     # sells_or_shares although the claim is there ("we do not sell … we provide your information
@@ -125,13 +155,30 @@ def _score(row: dict, analysis: PolicyAnalysis, knowledge, result: Evaluation) -
 class StanceItem:
     """One labelled sentence or passage of the stance set (bench/data/policy_stances.yaml)."""
 
-    field: str  # dnt | gpc | sale
+    field: StanceField
     label: str
     cls: str  # the class of sentence it stands for ("double_negation", "ccpa_table" …)
     split: str  # dev | heldout
     text: str
     source: str  # "own" or "opp115:<policy id>"
     lang: str = "en"  # the policy language the sentence is written in
+
+
+StanceField = Literal["dnt", "gpc", "sale"]
+
+
+class _StanceEntry(msgspec.Struct, forbid_unknown_fields=True):
+    """One item as written in the YAML set: its own ``text`` and ``label``, or an ``opp115`` policy
+    id (plus, for sale, the ``segment`` of its "does not sell" evidence)."""
+
+    field: StanceField
+    cls: str = msgspec.field(name="class")
+    split: str
+    text: str | None = None
+    label: str | None = None
+    opp115: str | None = None
+    segment: int | None = None
+    lang: str = "en"
 
 
 @dataclass
@@ -143,62 +190,68 @@ class StanceScores:
     errors: list[str] = field(default_factory=list)
 
 
-def load_stance_set(path, opp115_dir=None) -> list[StanceItem]:
+def load_stance_set(path: Path | str, opp115_dir: Path | str | None = None) -> list[StanceItem]:
     """Items from the YAML set; ``opp115:`` items are resolved against the OPP-115 directory
     (skipped when it is absent): the policy's longest DNT evidence text and its label, or the
     named segment of its "does not sell" evidence."""
     import json
-    from pathlib import Path
 
     import yaml
 
     raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))["items"]
-    labels: dict[str, dict] = {}
+    try:
+        entries = msgspec.convert(raw, list[_StanceEntry])
+    except msgspec.ValidationError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    labels: dict[str, LabelRow] = {}
     if opp115_dir is not None and (Path(opp115_dir) / "labels.jsonl").is_file():
         for line in (Path(opp115_dir) / "labels.jsonl").read_text(encoding="utf-8").splitlines():
             if line.strip():
-                row = json.loads(line)
+                row: LabelRow = json.loads(line)
                 labels[row["id"]] = row
     items: list[StanceItem] = []
-    for entry in raw:
-        if "opp115" in entry:
-            row = labels.get(entry["opp115"])
-            if row is None:
+    for entry in entries:
+        if entry.opp115 is not None:
+            found = labels.get(entry.opp115)
+            if found is None:
                 continue
-            text, label = _opp115_text(row, entry)
-            source = f"opp115:{entry['opp115']}"
+            text, label = _opp115_text(found, entry)
+            source = f"opp115:{entry.opp115}"
+        elif entry.text is not None and entry.label is not None:
+            text, label, source = entry.text, entry.label, "own"
         else:
-            text, label, source = entry["text"], entry["label"], "own"
-        if entry["field"] not in ("dnt", "gpc", "sale"):
-            raise ValueError(f"unknown field {entry['field']!r} in {entry}")
-        items.append(StanceItem(entry["field"], label, entry["class"], entry["split"], text, source, entry.get("lang", "en")))
+            raise ValueError(f"{path}: an item needs `text` and `label`, or `opp115`: {entry}")
+        items.append(StanceItem(entry.field, label, entry.cls, entry.split, text, source, entry.lang))
     return items
 
 
-def _opp115_text(row: dict, entry: dict) -> tuple[str, str]:
-    if entry["field"] == "dnt":
+def _opp115_text(row: LabelRow, entry: _StanceEntry) -> tuple[str, str]:
+    if entry.field == "dnt":
         # Only evidence that names the signal stands alone ("…in response to these signals" does not).
         texts = [e["text"] for e in row["dnt_evidence"] if re.search(r"(?i)\btrack|\bdnt\b", e["text"])]
         if not texts:
             raise ValueError(f"{row['id']}: no DNT evidence that names the signal")
         return max(texts, key=len), row["dnt"]
-    segment = next(e for e in row["does_not_sell_claim"]["evidence"] if e["segment_id"] == entry["segment"])
-    return segment["segment_text"], entry["label"]
+    if entry.label is None:
+        raise ValueError(f"{row['id']}: a {entry.field} item from OPP-115 needs its own `label`")
+    segment = next(e for e in row["does_not_sell_claim"]["evidence"] if e["segment_id"] == entry.segment)
+    return segment["segment_text"], entry.label
 
 
-def score_stances(items: list[StanceItem], knowledge) -> StanceScores:
+def score_stances(items: list[StanceItem], knowledge: Knowledge) -> StanceScores:
     scores = StanceScores()
     for item in items:
         analysis = analyze_policy(item.text, knowledge=knowledge)
-        predicted = getattr(analysis, item.field).value
-        for table, key in (
-            (scores.by_field, item.field),
-            (scores.by_split, (item.field, item.split)),
-            (scores.by_class, (item.field, item.cls)),
-            (scores.by_lang, (item.lang, item.field)),
-        ):
+        predicted = _stance(analysis, item.field).value
+        scores.by_field.setdefault(item.field, Confusion()).add(item.label, predicted)
+        scores.by_lang.setdefault((item.lang, item.field), Confusion()).add(item.label, predicted)
+        for table, key in ((scores.by_split, (item.field, item.split)), (scores.by_class, (item.field, item.cls))):
             table.setdefault(key, Confusion()).add(item.label, predicted)
         if predicted != item.label:
             lang = "" if item.lang == "en" else f"{item.lang} "
             scores.errors.append(f"{lang}{item.field} {item.split} {item.cls}: want {item.label}, got {predicted}: {item.text!r}")
     return scores
+
+
+def _stance(analysis: PolicyAnalysis, name: StanceField) -> Stance:
+    return {"dnt": analysis.dnt, "gpc": analysis.gpc, "sale": analysis.sale}[name]

@@ -7,20 +7,27 @@ them all in one pass and asks this table what they mean and whether the case fit
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
+from analyzer.knowledge.model import Company, Product
 from analyzer.policy.vocabulary import Vocabulary
 
 
 class Knowledge(Protocol):  # the parts of analyzer.knowledge.Knowledge used here
-    products: dict
-    companies: dict
+    @property
+    def products(self) -> Mapping[str, Product]: ...
+
+    @property
+    def companies(self) -> Mapping[str, Company]: ...
+
+    def __hash__(self) -> int: ...  # scan.scanner() caches one scanner per knowledge base
 
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    level: str  # "product" | "company"
+    level: Literal["product", "company"]
     company_id: str
     product_id: str | None = None
     category: str | None = None

@@ -7,7 +7,10 @@ the sentences where their triggers occur, and vendor names come out ready for ch
 from __future__ import annotations
 
 import functools
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import ahocorasick
 
@@ -23,6 +26,19 @@ _SPACES = str.maketrans({c: " " for c in "\t\n\r\f\v\u00a0\u2000\u2001\u2002\u20
 _SPACES.update(str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2018": "'", "\u2019": "'"}))
 _NAME, _TRIGGER, _COOKIE = 0, 1, 2
 _COOKIE_CHARS = "_-."
+
+# What the automaton stores per word: its length, and every (kind, value) it stands for.
+_Entry = tuple[int, tuple[tuple[int, str], ...]]
+
+
+class _Automaton(Protocol):
+    """The part of pyahocorasick's (untyped) ``Automaton`` used here, with the values this module stores."""
+
+    def add_word(self, key: str, value: _Entry) -> bool: ...
+
+    def make_automaton(self) -> None: ...
+
+    def iter(self, string: str) -> Iterator[tuple[int, _Entry]]: ...  # (index of the last character, value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +71,7 @@ class Scanner:
     def __init__(self, names: NameTable, cookies: CookieTable, triggers: dict[str, list[str]]) -> None:
         self.names = names
         self.cookies = cookies
-        self._automaton = ahocorasick.Automaton()
+        self._automaton: _Automaton = ahocorasick.Automaton()
         entries: dict[str, list[tuple[int, str]]] = {}
         for key in names.targets:
             entries.setdefault(key, []).append((_NAME, key))
@@ -146,7 +162,9 @@ def scanner(knowledge: Knowledge) -> Scanner:
     return Scanner(NameTable(knowledge, vocab), CookieTable(knowledge), vocab.triggers)
 
 
-def gated_matches(sentences: SentenceIndex, indices: list[int], pattern):
+def gated_matches(
+    sentences: SentenceIndex, indices: list[int], pattern: re.Pattern[str]
+) -> Iterator[tuple[int, re.Match[str]]]:
     """``(sentence index, match)`` for every match of ``pattern`` in the given sentences."""
     for i in indices:
         for match in pattern.finditer(sentences.text_of(i)):

@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Literal
 
 from analyzer.policy.languages import languages, read_signal
-from analyzer.policy.model import Stance
+from analyzer.policy.model import Stance, StanceValue
 from analyzer.policy.scan import Scan, gated_matches
 from analyzer.policy.sentences import SentenceIndex
 from analyzer.policy.vocabulary import Vocabulary
@@ -125,7 +125,7 @@ def _read_span(masked: str, clauses: list[tuple[int, int]], vocab: Vocabulary) -
         return "hedged" if vocab.stance_hedge_sentence.search(masked) else "negative"
     for reading in ("hedged", "positive"):
         if reading in readings:
-            return reading  # type: ignore[return-value]
+            return reading
     return "mention"
 
 
@@ -153,12 +153,14 @@ def signal_stance(sentences: SentenceIndex, scan: Scan, vocab: Vocabulary, signa
                 spans.append(match.span())
     if not cues:
         return Stance(value="silent")
-    by_reading: dict[str, list[str]] = {"negative": [], "hedged": [], "positive": [], "mention": []}
+    by_reading: dict[Reading, list[str]] = {"negative": [], "hedged": [], "positive": [], "mention": []}
     for i in signal_sentences(sentences, sorted(cues), vocab):
         sentence = sentences.text_of(i)
         by_reading[read_sentence(sentence, cues.get(i, []), vocab)].append(sentence)
     # A plain refusal is the site's practice; a hedge only matters when nothing is definite.
-    for reading, value in (("negative", "does_not_honor"), ("hedged", "unclear"), ("positive", "honors")):
+    decisive: tuple[tuple[Reading, StanceValue], ...] = (
+        ("negative", "does_not_honor"), ("hedged", "unclear"), ("positive", "honors"))
+    for reading, value in decisive:
         if by_reading[reading]:
             return Stance(value=value, evidence=by_reading[reading])
     return Stance(value="unclear", evidence=by_reading["mention"])

@@ -5,10 +5,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import NotRequired, TypedDict
 
+import msgspec
 import yaml
 
 # Verbose mode: long patterns are folded over several YAML lines, so layout whitespace must not
@@ -89,6 +91,121 @@ class Vocabulary:
     triggers: dict[str, list[str]]  # feature -> lower-case substrings its matches contain
 
 
+# ``vocabulary.yaml`` as written (its comments say what each pattern is for); checked on load. Patterns
+# are regex source; a table maps a category id to its pattern(s).
+Table = Mapping[str, str | list[str]]
+
+
+class _Sentences(TypedDict):
+    abbreviations: list[str]
+
+
+class _Names(TypedDict):
+    never_alone: list[str]
+    ordinary_words: list[str]
+    exact_case_max_len: int
+
+
+class _NonDeclarations(TypedDict):
+    phrases: list[str]
+    sentences: list[str]
+    lead_ins: list[str]
+    lead_in_end: str
+
+
+class _Platforms(TypedDict):
+    between: str
+    kinds: dict[str, str | list[str]]
+    kind_before_end: str
+    window: int
+    ad_placement_lead_ins: list[str]
+    ad_placement_run: str
+    ad_placement_after: str
+
+
+class _Negation(TypedDict):
+    before: str
+    after: str
+    neither: str
+    restriction_verb: str
+    restriction_tail: str
+    exception: str
+    clause_break: str
+
+
+class _ThirdParties(TypedDict):
+    generic: str
+    characterized: str
+
+
+class _SignalCue(TypedDict):
+    cue: str
+    cue_case_sensitive: NotRequired[bool]
+
+
+class _Stances(TypedDict):
+    dnt: _SignalCue
+    gpc: _SignalCue
+    response_verbs: str
+    refusal_verbs: str
+    negation_before: str
+    hedge_before: str
+    neutral_before: str
+    hedge_sentence: str
+    inverting_verbs: str
+    double_negation_before: str
+    hedge_commitment: str
+    same_regardless: str
+    incapable: str
+    incapable_object: str
+    signal_condition: str
+    protective_effect: str
+    followup: str
+    honor_phrases: str
+
+
+class _Sale(TypedDict):
+    data_object: str
+    sell_verb: str
+    denial: str
+    affirm: str
+    affirm_negated_before: str
+    clause_break: str
+    disclosure_list: str
+    disclosure_none: str
+    table_header_cell: str
+    table_yes_cell: str
+    table_no_cell: str
+    share_for_ads: str
+    share_excluded_data: str
+    opt_out_link: str
+    opt_out_link_case_sensitive: NotRequired[bool]
+
+
+class _Dates(TypedDict):
+    updated: str
+    effective: str
+    window: int
+    formats: list[str]
+    months: dict[str, int]
+
+
+class VocabularyFile(TypedDict):
+    sentences: _Sentences
+    names: _Names
+    non_declarations: _NonDeclarations
+    platforms: _Platforms
+    negation: _Negation
+    categories: dict[str, str | list[str]]
+    third_parties: _ThirdParties
+    stances: _Stances
+    sale: _Sale
+    # cookie category id → phrases, plus ``labels`` (category id → line-leading label) and ``label_end``
+    cookie_categories: dict[str, str | list[str] | dict[str, str]]
+    dates: _Dates
+    triggers: dict[str, list[str]]  # feature → lower-case substrings its matches contain
+
+
 def _clean(source: str) -> str:
     return source.strip()
 
@@ -106,7 +223,7 @@ def category_of(group: str) -> str:
     return group.replace("_", "-")
 
 
-def _grouped(table: dict[str, Any], flags: int = _I, prefix: str = "", suffix: str = "") -> re.Pattern[str]:
+def _grouped(table: Table, flags: int = _I, prefix: str = "", suffix: str = "") -> re.Pattern[str]:
     """One alternation whose named groups say which key matched (``match.lastgroup``)."""
     parts = []
     for key, patterns in table.items():
@@ -116,7 +233,7 @@ def _grouped(table: dict[str, Any], flags: int = _I, prefix: str = "", suffix: s
     return re.compile("|".join(parts), flags)
 
 
-def _alternation(table: dict[str, Any]) -> str:
+def _alternation(table: Table) -> str:
     """Named groups (``match.lastgroup`` is the key) as regex source, for embedding."""
     parts = []
     for key, patterns in table.items():
@@ -125,12 +242,12 @@ def _alternation(table: dict[str, Any]) -> str:
     return "|".join(parts)
 
 
-def _signal(entry: dict[str, Any]) -> SignalVocabulary:
+def _signal(entry: _SignalCue) -> SignalVocabulary:
     flags = _X if entry.get("cue_case_sensitive") else _I
     return SignalVocabulary(cue=_rx(entry["cue"], flags))
 
 
-def compile_vocabulary(data: dict[str, Any]) -> Vocabulary:
+def compile_vocabulary(data: VocabularyFile) -> Vocabulary:
     platforms = data["platforms"]
     nd, neg, tp, st, sale, cc, dates = (
         data["non_declarations"],
@@ -143,7 +260,11 @@ def compile_vocabulary(data: dict[str, Any]) -> Vocabulary:
     )
     months = {k.lower(): int(v) for k, v in dates["months"].items()}
     month_alt = "|".join(sorted(months, key=len, reverse=True))
-    cookie_phrases = {k: v for k, v in cc.items() if k not in ("labels", "label_end")}
+    cookie_phrases = {k: v for k, v in cc.items() if k not in ("labels", "label_end") and not isinstance(v, dict)}
+    cookie_labels, label_end = cc.get("labels"), cc.get("label_end")
+    if not isinstance(cookie_labels, dict) or not isinstance(label_end, str):
+        raise ValueError("vocabulary.yaml: cookie_categories needs `labels` (category → label) and `label_end`"
+                         " (a pattern)")
     return Vocabulary(
         abbreviations=list(data["sentences"]["abbreviations"]),
         never_alone=frozenset(data["names"]["never_alone"]),
@@ -209,7 +330,7 @@ def compile_vocabulary(data: dict[str, Any]) -> Vocabulary:
         sale_share_excluded_data=_rx(sale["share_excluded_data"]),
         sale_opt_out_link=_rx(sale["opt_out_link"], _X if sale.get("opt_out_link_case_sensitive") else _I),
         cookie_phrases=_grouped(cookie_phrases, prefix=r"\b"),
-        cookie_labels=_grouped(cc["labels"], prefix=r"(?:[\W\d]{0,6}\s*)?", suffix=_clean(cc["label_end"])),
+        cookie_labels=_grouped(cookie_labels, prefix=r"(?:[\W\d]{0,6}\s*)?", suffix=_clean(label_end)),
         date_updated=_rx(dates["updated"]),
         date_effective=_rx(dates["effective"], _I | re.MULTILINE),
         date_window=int(dates["window"]),
@@ -221,8 +342,7 @@ def compile_vocabulary(data: dict[str, Any]) -> Vocabulary:
 
 @functools.cache
 def vocabulary() -> Vocabulary:
-    text = resources.files("analyzer.policy").joinpath("vocabulary.yaml").read_text(encoding="utf-8")
-    vocab = compile_vocabulary(yaml.safe_load(text))
+    vocab = parse_vocabulary(resources.files("analyzer.policy").joinpath("vocabulary.yaml").read_text(encoding="utf-8"))
     # The other languages' stance wording (stance_languages.yaml) must pass the same trigger gate.
     from analyzer.policy.languages import triggers as language_triggers
 
@@ -230,3 +350,12 @@ def vocabulary() -> Vocabulary:
     for feature, words in language_triggers().items():
         merged.setdefault(feature, []).extend(w for w in words if w not in merged[feature])
     return dataclasses.replace(vocab, triggers=merged)
+
+
+def parse_vocabulary(text: str) -> Vocabulary:
+    """vocabulary.yaml's text, checked and compiled: a value of the wrong shape is a ValueError naming where it is."""
+    try:
+        data = msgspec.convert(yaml.safe_load(text), VocabularyFile)
+    except msgspec.ValidationError as exc:
+        raise ValueError(f"analyzer/policy/vocabulary.yaml: {exc}") from None
+    return compile_vocabulary(data)
