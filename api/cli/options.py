@@ -31,7 +31,8 @@ def crawl_options(func: Callable) -> Callable:
                      help="Idle seconds after load, to catch late requests."),
         click.option("--chromium", type=click.Path(dir_okay=False), envvar="CONSENTWATCH_CHROMIUM", default=None,
                      help="Chromium executable (env CONSENTWATCH_CHROMIUM)."),
-        click.option("--keep-values", is_flag=True, help="Store cookie values in clear (default: length + hash)."),
+        click.option("--keep-values", is_flag=True, help="Store cookie values and request bodies in clear (default: cookie values as length + hash, "
+                     "request bodies only where a finding cites the request)."),
         click.option("--visits", default=None, help="Comma-separated visits, e.g. baseline,gpc."),
         click.option("--concurrency", type=click.IntRange(1, 64), default=DEFAULT_CONCURRENT_VISITS, show_default=True,
                      help="Visits running at once."),

@@ -46,3 +46,4 @@ class ServiceConfig:
     db_busy_timeout_s: float = 10.0  # how long a write waits for another process's lock before 503
     db_max_bytes: int | None = None  # cap on the database file's size (then writes answer 503); None: the disk
     public_url: str | None = None  # base for absolute links; None: relative links
+    evidence_max_bytes: int = 20 * 1024 * 1024  # an audit's evidence bundle, uncompressed (--evidence-max-mib)

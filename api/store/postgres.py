@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import itertools
 import logging
 import time
@@ -263,6 +264,20 @@ class PostgresStore:
     async def policy_text(self, report_id: int) -> str | None:
         row = await self._fetchone("SELECT policy_text FROM reports WHERE id = %s", (report_id,))
         return row["policy_text"] if row else None
+
+    async def evidence_bundle(self, report_id: int) -> bytes | None:
+        row = await self._fetchone("SELECT data FROM evidence_bundles WHERE report_id = %s", (report_id,))
+        return bytes(row["data"]) if row else None
+
+    async def save_evidence_bundle(self, report_id: int, bundle: bytes, now: float) -> bytes:
+        async with self._conn() as conn, conn.transaction():
+            await conn.execute("INSERT INTO evidence_bundles (report_id, created_at, sha256, size, data)"
+                               " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (report_id) DO NOTHING",
+                               (report_id, now, hashlib.sha256(bundle).hexdigest(), len(bundle), bundle))
+            row = await (await conn.execute("SELECT data FROM evidence_bundles WHERE report_id = %s",
+                                            (report_id,))).fetchone()
+        assert row is not None  # inserted above or by the writer that won
+        return bytes(row["data"])
 
     async def history(self, domain: str) -> list[AuditRef]:
         rows = await self._fetchall("SELECT id, audited_at, grade, score, reachable, policy_sha256, summary_json"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import sqlite3
@@ -253,6 +254,24 @@ class SqliteStore:
             return row[0] if row else None
 
         return await self._read(fetch)
+
+    async def evidence_bundle(self, report_id: int) -> bytes | None:
+        def fetch(conn: sqlite3.Connection) -> bytes | None:
+            row = conn.execute("SELECT data FROM evidence_bundles WHERE report_id = ?", (report_id,)).fetchone()
+            return row[0] if row else None
+
+        return await self._read(fetch)
+
+    async def save_evidence_bundle(self, report_id: int, bundle: bytes, now: float) -> bytes:
+        def keep(conn: sqlite3.Connection) -> bytes:
+            with self._tx(conn):
+                conn.execute("INSERT INTO evidence_bundles (report_id, created_at, sha256, size, data)"
+                             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (report_id) DO NOTHING",
+                             (report_id, now, hashlib.sha256(bundle).hexdigest(), len(bundle), bundle))
+                return conn.execute("SELECT data FROM evidence_bundles WHERE report_id = ?",
+                                    (report_id,)).fetchone()[0]
+
+        return await self._write(keep)
 
     async def history(self, domain: str) -> list[AuditRef]:
         def fetch(conn: sqlite3.Connection) -> list[AuditRef]:

@@ -57,6 +57,32 @@ async def test_audit_round_trip_summary_and_etag(store):
     assert await store.capture(10**9) is None and await store.policy_text(10**9) is None
 
 
+async def test_an_evidence_bundle_is_kept_once_per_audit(store):
+    _, prepared = audit("proof.com", T0, [0], [0])
+    report_id = await store.save_audit(prepared)
+    assert await store.evidence_bundle(report_id) is None
+    assert await store.save_evidence_bundle(report_id, b"first bundle", T0) == b"first bundle"
+    # a second build (another replica, a later download) does not replace what was already handed out
+    assert await store.save_evidence_bundle(report_id, b"second bundle", T0 + 1) == b"first bundle"
+    assert await store.evidence_bundle(report_id) == b"first bundle"
+    assert await store.evidence_bundle(report_id + 1000) is None
+
+
+async def test_concurrent_first_bundles_of_one_audit_agree(store_location):
+    stores = [open_store(store_location) for _ in range(3)]
+    for s in stores:
+        await s.open()
+    try:
+        report_id = await stores[0].save_audit(audit("race.com", T0, [0], [0])[1])
+        kept = await asyncio.gather(*(s.save_evidence_bundle(report_id, f"bundle {i}".encode(), T0)
+                                      for i, s in enumerate(stores)))
+        assert len(set(kept)) == 1 and kept[0] in {b"bundle 0", b"bundle 1", b"bundle 2"}
+        assert await stores[1].evidence_bundle(report_id) == kept[0]
+    finally:
+        for s in stores:
+            await s.close()
+
+
 async def test_history_is_kept_and_unreachable_audit_does_not_hide_the_last_good_one(store):
     _, first = audit("news.com", T0, [0], [0], grade=("A", 95))
     _, second = audit("news.com", T0 + 100, [0, 3], [0], grade=("C", 60))
