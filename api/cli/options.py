@@ -80,3 +80,10 @@ async def browser_environment(params: dict, **overrides) -> AsyncIterator[CrawlO
     async with FakeInternet() as web:
         yield build_crawl_options(params, extra_args=tuple(web.trust_args), host_rules=web.host_rules,
                                   **overrides)
+
+
+# Politeness towards audited sites, the same option for `serve` (embedded workers) and `worker`.
+min_interval_option = click.option(
+    "--min-interval", "min_interval_s", type=click.FloatRange(0.0), default=60.0, show_default=True, metavar="SECONDS",
+    help="Least time between the starts of two audits of one site (registrable domain), across all workers; "
+         "besides, one audit of a site runs at a time. 0: no interval.")

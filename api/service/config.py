@@ -25,6 +25,7 @@ class ServiceConfig:
     concurrency: int = field(default_factory=default_workers)  # crawl jobs at once
     crawl_options: CrawlOptions = field(default_factory=CrawlOptions)
     max_attempts: int = 3
+    min_interval_s: float = 60.0  # least time between two audit starts of one site, across workers (store/pace.py)
     retry_base_s: float = 30.0  # back-off: base × 2^(attempt-1), capped
     retry_cap_s: float = 3600.0
     heartbeat_s: float = 10.0

@@ -40,6 +40,7 @@ class Job(Row, kw_only=True):
     report_id: int | None = None
     token_id: int | None = None  # the bearer token that asked for it (None: CLI or schedule)
     worker: str | None = None  # the process (host:pid) running or last running it
+    site: str | None = None  # its registrable domain, set when it starts (politeness: api/store/pace.py)
 
 
 class QueueLimits(Row, kw_only=True):
@@ -163,9 +164,10 @@ class JobStore(Protocol):
     async def jobs(self, state: JobState | None = None, limit: int = 100) -> list[Job]: ...
     async def queue_position(self, job_id: int) -> int | None: ...
     async def job_counts(self) -> dict[str, int]: ...
-    async def claim(self, now: float, worker: str | None = None) -> Job | None:
+    async def claim(self, now: float, worker: str | None = None, min_interval_s: float = 0.0) -> Job | None:
         """Move the next due queued job to running (attempts + 1) for ``worker`` and return it; never one job
-        twice."""
+        twice. Politeness (``pace.py``): a job waits while another job of its site runs, or until
+        ``min_interval_s`` after the site's last start; later jobs of other sites go first."""
 
     async def heartbeat(self, job_ids: list[int], now: float) -> None: ...
     async def set_progress(self, job_id: int, progress: str) -> None: ...

@@ -187,6 +187,49 @@ async def test_queue_dedupes_active_domains_and_retries_with_backoff(store):
     assert await store.job(10**9) is None
 
 
+async def test_one_running_job_per_site_and_other_sites_go_first(store):
+    shop = await store.enqueue(["www.shop.co.uk", "blog.shop.co.uk"], "api", 3, T0)
+    [other] = await store.enqueue(["other.com"], "api", 3, T0)  # queued after both
+    first = await store.claim(T0)
+    assert first is not None and first.id in {j.id for j in shop} and first.site == "shop.co.uk"
+    second = await store.claim(T0)
+    assert second is not None and second.id == other.id  # the other shop.co.uk host waits: its site is busy
+    assert await store.claim(T0) is None
+    await store.fail_job(first.id, "boom", retry_at=None, now=T0 + 5)  # the site's running audit ends
+    third = await store.claim(T0 + 5)
+    assert third is not None and {third.id, first.id} == {j.id for j in shop} and third.site == "shop.co.uk"
+
+
+async def test_a_minimum_interval_between_audits_of_one_site(store):
+    [job] = await store.enqueue(["paced.com"], "api", 3, T0)
+    assert (await store.claim(T0, min_interval_s=600)).id == job.id  # never audited: starts at once
+    await store.fail_job(job.id, "done with it", retry_at=None, now=T0 + 20)
+    [again] = await store.enqueue(["www.paced.com"], "api", 3, T0 + 30)  # same site, another host
+    [elsewhere] = await store.enqueue(["free.com"], "api", 3, T0 + 30)
+    assert (await store.claim(T0 + 30, min_interval_s=600)).id == elsewhere.id
+    assert await store.claim(T0 + 599, min_interval_s=600) is None
+    assert (await store.claim(T0 + 600, min_interval_s=600)).id == again.id
+    # a retry is an audit too: it is paced like a new one
+    await store.fail_job(again.id, "flaky", retry_at=T0 + 601, now=T0 + 600)
+    assert await store.claim(T0 + 700, min_interval_s=600) is None
+    assert (await store.claim(T0 + 700, min_interval_s=0)).id == again.id  # no interval: only the back-off
+
+
+async def test_concurrent_claims_keep_one_running_job_per_site(store_location):
+    stores = [open_store(store_location) for _ in range(3)]
+    for s in stores:
+        await s.open()
+    try:
+        hosts = [f"h{i}.site{i % 4}.com" for i in range(12)]  # 4 sites, 3 hosts each
+        await stores[0].enqueue(hosts, "api", 3, T0)
+        claimed = await asyncio.gather(*(s.claim(T0) for s in stores for _ in range(3)))
+        running = [j for j in claimed if j is not None]
+        assert len({j.site for j in running}) == len(running) == 4
+    finally:
+        for s in stores:
+            await s.close()
+
+
 async def test_progress_and_heartbeats_touch_only_running_jobs(store):
     [job] = await store.enqueue(["p.com"], "cli", 3, T0)
     await store.set_progress(job.id, "crawling")  # not running yet: ignored
