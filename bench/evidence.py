@@ -3,7 +3,7 @@
     .venv/bin/python bench/evidence.py [--domains 2] [--domain tunnelmoss.com …]
 
 Full audits (every visit, policy discovery) of the demo companies, then the signed bundle of each:
-zip size, uncompressed size, the largest files, and the cap (api.service.evidence.MAX_BUNDLE_BYTES).
+zip size, uncompressed size, the largest files, and the cap (api.service.evidence.DEFAULT_MAX_BUNDLE_BYTES, the default of `serve --evidence-max-mib`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import msgspec  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
 from analyzer.audit import analyze_capture  # noqa: E402
-from api.service.evidence import MAX_BUNDLE_BYTES, build_bundle  # noqa: E402
+from api.service.evidence import DEFAULT_MAX_BUNDLE_BYTES, build_bundle  # noqa: E402
 from crawler import BrowserOptions, CrawlOptions, Crawler  # noqa: E402
 from crawler.testing import FakeInternet  # noqa: E402
 
@@ -49,7 +49,7 @@ async def main() -> None:
                       f"({len(zf.infolist())} files; largest "
                       + ", ".join(f"{i.filename} {i.file_size / 1024:.0f} KiB" for i in largest)
                       + f"); screenshots {_shots(zf) / 1024:.0f} KiB; audit {time.monotonic() - started:.0f} s")
-    print(f"cap per bundle (uncompressed): {MAX_BUNDLE_BYTES / 2**20:.0f} MiB")
+    print(f"cap per bundle (uncompressed): {DEFAULT_MAX_BUNDLE_BYTES / 2**20:.0f} MiB")
 
 
 def _shots(zf: zipfile.ZipFile) -> int:

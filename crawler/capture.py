@@ -37,7 +37,8 @@ class RequestRecord(Struct):
     failure: str | None = None
     t_ms: float = 0.0
     post_data_size: int = 0
-    post_data: str | None = None  # the body, bounded (collectors/network.py), for canary and PII searches
+    post_data: str | None = None  # the body, bounded (collectors/network.py), for canary and PII searches;
+    # stored only where a finding cites the request, unless values are kept (api/store/records.py)
     initiator_script: str | None = None  # the script on the JS stack that caused it (CDP initiator), when known
     initiator_type: str | None = None  # CDP initiator type: parser, script, preload, other
     set_cookie_headers: list["SetCookieHeader"] = []
@@ -238,6 +239,7 @@ class Capture(Struct):
     blocked: list[BlockedRequest] = []  # refused during discovery (the visits list their own)
     deadline_s: float | None = None  # the crawl's overall time limit
     cut: list[str] = []  # what the crawl did not get to do within its deadline or budgets, and why
+    values_kept: bool = False  # --keep-values: cookie values and request bodies may be stored in clear
 
     def visit(self, name: str) -> Visit | None:
         return next((v for v in self.visits if v.name == name), None)

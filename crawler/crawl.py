@@ -115,7 +115,7 @@ class Crawler:
         browser = await self._ensure_browser()
         capture = Capture(domain=host, start_url=f"https://{host}/", started_at=time.time(),
                           browser_version=browser.version, browser_build=browser.build, user_agent=browser.user_agent,
-                          deadline_s=self.options.crawl_deadline_s)
+                          deadline_s=self.options.crawl_deadline_s, values_kept=self.options.keep_values)
         async with self._slots:
             # The clock starts with the crawl's first slot: waiting behind other domains is not its fault.
             deadline = Deadline.after(self.options.crawl_deadline_s)

@@ -97,6 +97,10 @@ def test_storage_writes_are_timestamped_per_origin(lab):
     assert ("https://behaviour-lab.com", "cookie_write", "lab_js") in writes
 
 
+def test_values_are_not_kept_by_default(lab):
+    assert lab.values_kept is False
+
+
 def test_capture_round_trips_as_json(lab):
     again = decode_capture(encode_capture(lab))
     assert again == lab
@@ -109,6 +113,7 @@ async def test_keep_values_keeps_values(fake_web, options_for):
         capture = await crawler.crawl(fake_web.sites["behaviours"])
     cookie = next(c for c in capture.visit("baseline").cookies if c.name == "partner_uid")
     assert cookie.value == "p4rtn3r"
+    assert capture.values_kept  # tells the store to keep request bodies too (api/store/records.py)
 
 
 async def test_gpc_visit_sends_dnt_and_gpc_everywhere_and_baseline_does_not(fake_web, web_crawler):

@@ -95,11 +95,31 @@ def test_size_cap_omits_hars_and_still_verifies(monkeypatch):
     key = Ed25519PrivateKey.generate()
     capture, report = sample()
     capture.visits[0].requests = [RequestRecord(id=str(i), url=f"https://t.net/{'x' * 500}/{i}") for i in range(200)]
-    monkeypatch.setattr(ev, "MAX_BUNDLE_BYTES", 60_000)
-    bundle = ev.build_bundle(capture, report, 1, key)
-    har = json.loads(zipfile.ZipFile(io.BytesIO(bundle)).read(f"visits/{capture.visits[0].name}.har"))
-    assert "omitted" in har
-    assert ev.verify_bundle(bundle, [key.public_key()]).ok
+    bundle = ev.build_bundle(capture, report, 1, key, max_bytes=60_000)
+    har_path = f"visits/{capture.visits[0].name}.har"
+    har = json.loads(zipfile.ZipFile(io.BytesIO(bundle)).read(har_path))
+    assert "omitted" in har and har["size"] > 60_000
+    verified = ev.verify_bundle(bundle, [key.public_key()])
+    # the big HAR went first, then the raw capture (it holds the same 200 requests); the report stays
+    assert verified.ok and har_path in verified.manifest["omitted"] and "capture.json" in verified.manifest["omitted"]
+    assert not {"report.json", "policies/privacy.txt"} & set(verified.manifest["omitted"])
+    files, omitted = ev.bundle_files(capture, report, max_bytes=60_000)
+    assert sum(map(len, files.values())) <= 60_000 and omitted == verified.manifest["omitted"]
+
+
+def test_size_cap_gives_way_largest_optional_first_and_keeps_the_policy_text():
+    capture, report = sample()
+    capture.policies[0].html = "<p>" + "policy " * 20_000 + "</p>"  # ~140 kB of HTML, its text stays small
+    files, omitted = ev.bundle_files(capture, report, max_bytes=20_000)
+    assert "policies/privacy.html" in omitted and "capture.json" in omitted
+    assert files["policies/privacy.txt"] == b"We use Google Analytics." and files["report.json"] == report
+    assert sum(map(len, files.values())) <= 20_000
+
+
+def test_a_cap_smaller_than_the_report_itself_is_refused_with_the_setting_to_change():
+    capture, report = sample()
+    with pytest.raises(ev.EvidenceError, match="evidence-max-mib"):
+        ev.bundle_files(capture, report, max_bytes=len(report) // 2)
 
 
 def test_cli_key_create_refuses_overwrite_and_verify_exit_codes(tmp_path, monkeypatch):
@@ -149,6 +169,9 @@ async def test_api_serves_keys_and_a_verifiable_bundle(tmp_path, monkeypatch):
             async with http.get(f"/v1/sites/shop.com/audits/{report_id}/evidence.zip") as r:
                 assert r.status == 200 and r.content_type == "application/zip"
                 bundle = await r.read()
+            ev.create_key(overwrite=True)  # a new key now: the kept bundle is still the one handed out
+            async with http.get(f"/v1/sites/shop.com/audits/{report_id}/evidence.zip") as r:
+                assert r.status == 200 and await r.read() == bundle
             async with http.get(f"/v1/sites/shop.com/audits/{report_id + 99}/evidence.zip") as r:
                 assert r.status == 404
             async with http.get("/v1/sites/shop.com/audits/abc/evidence.zip") as r:
@@ -157,3 +180,9 @@ async def test_api_serves_keys_and_a_verifiable_bundle(tmp_path, monkeypatch):
         await server.close()
     result = ev.verify_bundle(bundle, [ev.parse_public_key(published)])
     assert result.ok and result.manifest["audit_id"] == str(report_id)
+    store = SqliteStore(db)
+    await store.open()
+    try:
+        assert await store.evidence_bundle(report_id) == bundle  # kept in the store, not rebuilt per request
+    finally:
+        await store.close()

@@ -19,7 +19,8 @@ import pytest
 from api.store import open_store
 
 REPO = Path(__file__).resolve().parents[1]
-FAST = ["--heartbeat", "0.3", "--stalled-after", "1.5", "--reap-every", "0.3"]
+# No politeness interval here: a killed worker's jobs are re-run at once (pacing is tested on its own below).
+FAST = ["--heartbeat", "0.3", "--stalled-after", "1.5", "--reap-every", "0.3", "--min-interval", "0"]
 NO_DNS = ["--allow-hosts", "*.com"]  # the guard would ask the system's DNS about site<N>.com: stay on loopback
 
 
@@ -152,3 +153,36 @@ async def test_a_failed_crawl_is_retried_after_back_off_through_a_new_procrastin
                                " WHERE (args->>'job_id')::bigint = %s ORDER BY id", (job_id,))
     assert len(deferred) == 2 and deferred[0][0] is None  # the first, then the retry at the back-off time
     assert abs(float(deferred[1][0]) - not_before) < 0.01
+
+
+async def test_a_job_of_a_busy_or_recently_audited_site_waits_through_a_new_procrastinate_job(location):
+    from api.service.config import ServiceConfig
+    from api.service.worker import Worker
+
+    config = ServiceConfig(db=location, concurrency=1, allow_hosts=("*.com",), min_interval_s=900)
+    worker = Worker(config, name="test:1")
+    await queue(location, ["www.paced.com"])
+    await queue(location, ["shop.paced.com"])  # the same site (paced.com), queued second
+    (first,), (second,) = query(location, "SELECT id FROM jobs ORDER BY id")
+    await worker.store.open()
+    try:
+        async with worker.app.open_async():
+            started = await worker.store.claim_job(first, time.time(), "other:1", config.min_interval_s)
+            assert started.state == "running" and started.site == "paced.com"
+            before = time.time()
+            await worker.work(second)  # its site is being audited: it waits, not beside it
+            (state, progress, not_before), = query(location, "SELECT state, progress, not_before FROM jobs"
+                                                             " WHERE id = %s", (second,))
+            assert state == "queued" and "another audit of paced.com is running" in progress
+            assert before < not_before <= time.time() + 60
+            await worker.store.fail_job(first, "done with it", retry_at=None, now=time.time())
+            await worker.work(second)  # the site is free now, but audited moments ago: the interval holds
+    finally:
+        await worker.store.close()
+    (state, progress, not_before), = query(location, "SELECT state, progress, not_before FROM jobs WHERE id = %s",
+                                           (second,))
+    assert state == "queued" and "minimum interval 900 s" in progress
+    assert abs(not_before - (started.started_at + 900)) < 0.01
+    deferred = query(location, "SELECT extract(epoch FROM scheduled_at) FROM procrastinate_jobs"
+                               " WHERE (args->>'job_id')::bigint = %s ORDER BY id", (second,))
+    assert abs(float(deferred[-1][0]) - not_before) < 0.01  # the task comes back when the job may start

@@ -8,10 +8,9 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from crawler.capture import decode_capture
-
-from ..service.evidence import (EvidenceError, build_bundle, create_key, default_key_path, load_private_key,
-                                parse_public_key, public_key_b64, verify_bundle)
+from ..service.evidence import (DEFAULT_MAX_BUNDLE_BYTES, EvidenceError, bundle_for, create_key, default_key_path,
+                                load_private_key, parse_public_key, public_key_b64, verify_bundle)
+from ..store.base import Store
 from .options import db_option
 from .service_commands import run_with_store
 
@@ -63,24 +62,28 @@ def key_show(path: str | None) -> None:
 @click.argument("domain")
 @click.option("--audit", "audit_id", type=int, default=None, help="Report id (default: the latest audit).")
 @click.option("--out", type=click.Path(dir_okay=False), required=True)
+@click.option("--max-mib", type=click.IntRange(1), default=DEFAULT_MAX_BUNDLE_BYTES // 2**20, show_default=True,
+              help="Cap on the bundle (uncompressed), when it has to be built; a kept bundle is written as kept.")
 @db_option()
-def evidence(domain: str, audit_id: int | None, out: str, db: str | None) -> None:
-    """Write the signed evidence bundle of a stored audit of DOMAIN."""
-    try:
-        signing_key = load_private_key()
-    except EvidenceError as exc:
-        _fail(str(exc))
+def evidence(domain: str, audit_id: int | None, out: str, max_mib: int, db: str | None) -> None:
+    """Write the signed evidence bundle of a stored audit of DOMAIN (the same bytes the API serves)."""
 
-    async def fetch(store):
+    async def fetch(store: Store) -> tuple[int, bytes] | None:
         report = await store.report(domain, audit_id)
         capture = await store.capture(report.capture_id) if report and report.capture_id else None
-        return report, capture
+        if report is None or capture is None:
+            return None
+        return report.report_id, await bundle_for(store, report, capture, load_private_key, max_mib * 2**20)
 
-    report, capture = run_with_store(db, fetch)
-    if report is None or capture is None:
+    try:
+        found = run_with_store(db, fetch)
+    except EvidenceError as exc:  # no key to build with, or over the cap
+        _fail(str(exc))
+    if found is None:
         _fail(f"no stored audit{f' {audit_id}' if audit_id else ''} of {domain} with its capture", 1)
-    Path(out).write_bytes(build_bundle(decode_capture(capture), report.body, report.report_id, signing_key))
-    errors.print(f"evidence bundle of audit {report.report_id} written to {out}")
+    report_id, bundle = found
+    Path(out).write_bytes(bundle)
+    errors.print(f"evidence bundle of audit {report_id} written to {out}")
 
 
 @click.command()

@@ -55,7 +55,8 @@ def crawl_options(func: Callable) -> Callable:
                      help="Idle seconds after load, to catch late requests."),
         click.option("--chromium", type=click.Path(dir_okay=False), envvar="CONSENTWATCH_CHROMIUM", default=None,
                      help="Chromium executable (env CONSENTWATCH_CHROMIUM)."),
-        click.option("--keep-values", is_flag=True, help="Store cookie values in clear (default: length + hash)."),
+        click.option("--keep-values", is_flag=True, help="Store cookie values and request bodies in clear (default: cookie values as length + hash, "
+                     "request bodies only where a finding cites the request)."),
         click.option("--visits", default=None, help="Comma-separated visits, e.g. baseline,gpc."),
         click.option("--concurrency", type=click.IntRange(1, 64), default=DEFAULT_CONCURRENT_VISITS, show_default=True,
                      help="Visits running at once."),
@@ -103,3 +104,10 @@ async def browser_environment(params: dict, **overrides) -> AsyncIterator[CrawlO
     async with FakeInternet() as web:
         yield build_crawl_options(params, extra_args=tuple(web.trust_args), host_rules=web.host_rules,
                                   **overrides)
+
+
+# Politeness towards audited sites, the same option for `serve` (embedded workers) and `worker`.
+min_interval_option = click.option(
+    "--min-interval", "min_interval_s", type=click.FloatRange(0.0), default=60.0, show_default=True, metavar="SECONDS",
+    help="Least time between the starts of two audits of one site (registrable domain), across all workers; "
+         "besides, one audit of a site runs at a time. 0: no interval.")

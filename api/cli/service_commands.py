@@ -22,7 +22,7 @@ from ..errors import ServiceError
 from ..service.config import ServiceConfig, default_workers
 from ..service.targets import canonical_domain
 from ..store import Store, describe_db, open_store, resolve_db
-from .options import build_crawl_options, crawl_options, db_option
+from .options import build_crawl_options, crawl_options, db_option, min_interval_option
 from .worker_command import worker
 
 T = TypeVar("T")
@@ -80,9 +80,14 @@ def _when(t: float | None) -> str:
               help="Crawl jobs queued or running in all; API requests beyond are refused (429).")
 @click.option("--max-db-size", "max_db_mb", type=click.IntRange(1), default=None, metavar="MB",
               help="Cap the database file's size; writes beyond answer 503 (default: no cap but the disk).")
+@click.option("--evidence-max-mib", type=click.IntRange(1), default=20, show_default=True,
+              help="Cap on one audit's evidence bundle (uncompressed); HARs, the raw capture, screenshots and "
+                   "policy HTML give way, largest first, to a note saying what was left out.")
+@min_interval_option
 def serve(db: str | None, host: str, port: int, visits_at_once: int, allow_hosts: tuple[str, ...],
           cors_origin: tuple[str, ...], rate_limit: float, max_attempts: int, stale_after: float, public_url: str | None,
-          max_queued_per_token: int, max_queued: int, max_db_mb: int | None, **params: Any) -> None:
+          max_queued_per_token: int, max_queued: int, max_db_mb: int | None, evidence_max_mib: int,
+          min_interval_s: float, **params: Any) -> None:
     """Run the API and the crawl workers (default http://127.0.0.1:8787)."""
     from ..http.server import serve as serve_forever, with_fake_internet
 
@@ -99,7 +104,8 @@ def serve(db: str | None, host: str, port: int, visits_at_once: int, allow_hosts
                            rate_burst=max(10, int(rate_limit * 5)), max_attempts=max_attempts, public_url=public_url,
                            stale_after_s=stale_after, heartbeat_s=stale_after / 6,
                            max_queued_per_token=max_queued_per_token, max_queued=max_queued,
-                           db_max_bytes=max_db_mb * 1024 * 1024 if max_db_mb else None)
+                           db_max_bytes=max_db_mb * 1024 * 1024 if max_db_mb else None,
+                           evidence_max_bytes=evidence_max_mib * 1024 * 1024, min_interval_s=min_interval_s)
 
     async def main() -> None:
         ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()

@@ -12,7 +12,7 @@ import click
 from ..errors import ServiceError
 from ..service.config import ServiceConfig, default_workers
 from ..store import DB_ENV, describe_db, resolve_db
-from .options import build_crawl_options, crawl_options, db_option
+from .options import build_crawl_options, crawl_options, db_option, min_interval_option
 
 
 @click.command()
@@ -32,8 +32,10 @@ from .options import build_crawl_options, crawl_options, db_option
               help="Schedules are fed into the queue only while fewer jobs than this wait (cluster-wide).")
 @click.option("--feed-every", "feed_every_s", type=click.FloatRange(0.1), default=5.0, show_default=True,
               help="Seconds between feeding due schedule targets into the queue.")
+@min_interval_option
 def worker(db: str, jobs: int | None, visits_at_once: int, allow_hosts: tuple[str, ...], heartbeat_s: float,
-           stalled_after_s: float, reap_every_s: float, high_water: int, feed_every_s: float, **params: Any) -> None:
+           stalled_after_s: float, reap_every_s: float, high_water: int, feed_every_s: float, min_interval_s: float,
+           **params: Any) -> None:
     """Run crawl jobs from a PostgreSQL store (one worker per machine, one shared Chromium)."""
     from ..service.worker import Worker, WorkerTiming
 
@@ -45,7 +47,8 @@ def worker(db: str, jobs: int | None, visits_at_once: int, allow_hosts: tuple[st
     params.pop("concurrency")  # the crawler's visits-at-once option; the worker names it --visits-at-once
     allow = tuple(h.strip() for entry in allow_hosts for h in entry.split(",") if h.strip())
     crawl = build_crawl_options({**params, "concurrency": visits_at_once, "allow_hosts": allow})
-    config = ServiceConfig(db=location, concurrency=jobs or default_workers(), crawl_options=crawl, allow_hosts=allow)
+    config = ServiceConfig(db=location, concurrency=jobs or default_workers(), crawl_options=crawl, allow_hosts=allow,
+                           min_interval_s=min_interval_s)
     timing = WorkerTiming(heartbeat_s=heartbeat_s, stalled_after_s=stalled_after_s, reap_every_s=reap_every_s,
                           poll_s=min(5.0, reap_every_s), feed_every_s=feed_every_s, high_water=high_water)
 

@@ -25,6 +25,7 @@ class ServiceConfig:
     concurrency: int = field(default_factory=default_workers)  # crawl jobs at once
     crawl_options: CrawlOptions = field(default_factory=CrawlOptions)
     max_attempts: int = 3
+    min_interval_s: float = 60.0  # least time between two audit starts of one site, across workers (store/pace.py)
     retry_base_s: float = 30.0  # back-off: base × 2^(attempt-1), capped
     retry_cap_s: float = 3600.0
     heartbeat_s: float = 10.0
@@ -46,3 +47,4 @@ class ServiceConfig:
     db_busy_timeout_s: float = 10.0  # how long a write waits for another process's lock before 503
     db_max_bytes: int | None = None  # cap on the database file's size (then writes answer 503); None: the disk
     public_url: str | None = None  # base for absolute links; None: relative links
+    evidence_max_bytes: int = 20 * 1024 * 1024  # an audit's evidence bundle, uncompressed (--evidence-max-mib)

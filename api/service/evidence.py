@@ -6,8 +6,11 @@ screenshots of banner visits just before the answer and after it settled (JPEG, 
 the policy snapshots (HTML + extracted text). ``manifest.json`` lists every other file with its
 SHA-256 and size, plus the tool version, browser build, visit settings and audit id;
 ``manifest.sig`` is the Ed25519 signature of ``manifest.json``'s exact bytes. The zip is
-deterministic (fixed timestamps, sorted entries), so rebuilding an audit's bundle gives the same
-bytes and it is built on request from what the store already keeps.
+deterministic (fixed timestamps, sorted entries). A bundle is built once per audit, off the event
+loop, the first time it is asked for, from what the store keeps, and stored beside the report
+(``bundle_for``): later downloads get the very bytes (and signature) the first one got. Its size is
+bounded by a setting (``consentwatch serve --evidence-max-mib``): optional files are replaced by a
+note saying what was omitted and how big it was, largest first, until the bundle fits.
 
 Keys: ``consentwatch key create`` writes the private key (PEM, mode 0600) under the user data dir;
 its public key is served at ``/v1/keys``; ``consentwatch verify BUNDLE.zip`` checks hashes and the
@@ -16,15 +19,18 @@ signature.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import io
 import json
 import os
+import time
 import zipfile
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Callable
 
 import msgspec
 import platformdirs
@@ -32,12 +38,14 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from crawler.capture import Capture, RequestRecord, Screenshot, Visit, encode_capture
+from crawler.capture import Capture, RequestRecord, Screenshot, Visit, decode_capture, encode_capture
+
+from ..store.base import AuditStore, StoredReport
 
 KEY_ENV = "CONSENTWATCH_EVIDENCE_KEY"
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
-MAX_BUNDLE_BYTES = 20 * 1024 * 1024  # uncompressed, per audit
+DEFAULT_MAX_BUNDLE_BYTES = 20 * 1024 * 1024  # uncompressed, per audit
 MAX_HAR_BODY = 4096  # request body bytes kept per HAR entry
 ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 
@@ -169,7 +177,9 @@ def _without_images(capture: Capture) -> Capture:
     return msgspec.structs.replace(capture, visits=visits)
 
 
-def bundle_files(capture: Capture, report_json: bytes) -> dict[str, bytes]:
+def bundle_files(capture: Capture, report_json: bytes,
+                 max_bytes: int = DEFAULT_MAX_BUNDLE_BYTES) -> tuple[dict[str, bytes], list[str]]:
+    """The bundle's files (path → bytes) and the paths replaced by an omission note to respect ``max_bytes``."""
     files = {"report.json": report_json, "capture.json": encode_capture(_without_images(capture))}
     for visit in capture.visits:
         files[f"visits/{visit.name}.har"] = json.dumps(har_of(visit, capture), indent=1).encode()
@@ -179,22 +189,38 @@ def bundle_files(capture: Capture, report_json: bytes) -> dict[str, bytes]:
     for policy in capture.policies:
         files[f"policies/{policy.kind}.html"] = policy.html.encode()
         files[f"policies/{policy.kind}.txt"] = policy.text.encode()
-    return _capped(files)
+    return _capped(files, max_bytes)
 
 
-def _capped(files: dict[str, bytes]) -> dict[str, bytes]:
-    """Drop the largest optional files (HARs, then the raw capture) until the bundle fits."""
-    optional = sorted((p for p in files if p.endswith(".har")), key=lambda p: -len(files[p])) + ["capture.json"]
-    for path in optional:
-        if sum(len(b) for b in files.values()) <= MAX_BUNDLE_BYTES:
+def _omission_order(files: dict[str, bytes]) -> list[str]:
+    """What may go when the cap is reached, least evidential first: the HARs and the raw capture (the
+    report cites their facts), then screenshots, then policy HTML (its extracted text stays)."""
+    def largest_first(suffix: str) -> list[str]:
+        return sorted((p for p in files if p.endswith(suffix)), key=lambda p: -len(files[p]))
+
+    return largest_first(".har") + ["capture.json"] + largest_first(".jpg") + largest_first(".html")
+
+
+def _capped(files: dict[str, bytes], max_bytes: int) -> tuple[dict[str, bytes], list[str]]:
+    """Replace optional files, in place, by a JSON note until the bundle fits (the manifest lists them
+    under ``omitted``); refuse when what must stay is too big by itself."""
+    omitted: list[str] = []
+    for path in _omission_order(files):
+        if sum(len(b) for b in files.values()) <= max_bytes:
             break
-        files[path] = json.dumps({"omitted": f"over the bundle size cap ({MAX_BUNDLE_BYTES} bytes)",
+        files[path] = json.dumps({"omitted": f"over the bundle size cap ({max_bytes} bytes)",
                                   "size": len(files[path])}).encode()
-    return files
+        omitted.append(path)
+    total = sum(len(b) for b in files.values())
+    if total > max_bytes:
+        raise EvidenceError(f"the report and policy text alone take {total} bytes, over the bundle size cap "
+                            f"({max_bytes} bytes): raise --evidence-max-mib")
+    return files, sorted(omitted)
 
 
-def build_bundle(capture: Capture, report_json: bytes, audit_id: int | str, key: Ed25519PrivateKey) -> bytes:
-    files = bundle_files(capture, report_json)
+def build_bundle(capture: Capture, report_json: bytes, audit_id: int | str, key: Ed25519PrivateKey,
+                 max_bytes: int = DEFAULT_MAX_BUNDLE_BYTES) -> bytes:
+    files, omitted = bundle_files(capture, report_json, max_bytes)
     public = public_key_b64(key)
     manifest = {
         "format": "consentwatch-evidence/1",
@@ -210,6 +236,7 @@ def build_bundle(capture: Capture, report_json: bytes, audit_id: int | str, key:
                             "started_at": v.started_at} for v in capture.visits],
         "screenshots": [{"visit": v.name, "moment": shot.moment, "t_ms": shot.t_ms, "note": shot.note,
                          "path": screenshot_path(v, shot) if shot.jpeg else None} for v, shot in _screenshots(capture)],
+        "omitted": omitted,  # files replaced by a note saying why and how big they were
         "key_id": key_id(public),
         "public_key": public,
         "files": [{"path": p, "sha256": hashlib.sha256(b).hexdigest(), "size": len(b)} for p, b in sorted(files.items())],
@@ -224,6 +251,19 @@ def build_bundle(capture: Capture, report_json: bytes, audit_id: int | str, key:
             info.external_attr = 0o644 << 16
             zf.writestr(info, data)
     return out.getvalue()
+
+
+async def bundle_for(store: AuditStore, stored: StoredReport, capture: bytes,
+                     signing_key: Callable[[], Ed25519PrivateKey], max_bytes: int) -> bytes:
+    """The audit's bundle as first handed out: the kept one, else built now (off the event loop: a big
+    capture takes a while to zip and hash) and kept. ``signing_key`` is called only when building."""
+    kept = await store.evidence_bundle(stored.report_id)
+    if kept is not None:
+        return kept
+    key = signing_key()
+    bundle = await asyncio.to_thread(build_bundle, decode_capture(capture), stored.body, stored.report_id,
+                                     key, max_bytes)
+    return await store.save_evidence_bundle(stored.report_id, bundle, time.time())
 
 
 # ---------------------------------------------------------------------------- verifying

@@ -94,7 +94,7 @@ class JobRunner:
     async def _worker(self) -> None:
         while True:
             try:
-                job = await self.store.claim(time.time(), self.name)
+                job = await self.store.claim(time.time(), self.name, self.config.min_interval_s)
             except Exception:  # noqa: BLE001 - e.g. the file locked by another process: try again later
                 log.exception("could not claim a crawl job")
                 job = None

@@ -30,6 +30,7 @@ from typing import Any
 
 from procrastinate import App, PsycopgConnector
 
+from ..store.pace import Held
 from ..store.postgres import PostgresStore
 from .config import ServiceConfig
 from .jobs import JobRunner
@@ -94,9 +95,13 @@ class Worker:
 
     async def work(self, job_id: int) -> None:
         """The procrastinate task: work our job ``job_id`` unless it is not queued any more."""
-        job = await self.store.claim_job(job_id, time.time(), self.name)
+        job = await self.store.claim_job(job_id, time.time(), self.name, self.config.min_interval_s)
         if job is None:
             log.info("crawl job %d is not queued (done, cancelled or taken): nothing to do", job_id)
+            return
+        if isinstance(job, Held):  # politeness: this site is busy or was audited too recently; come back then
+            log.info("crawl job %d waits until %.0f: %s", job_id, job.until, job.reason)
+            await self.defer(job_id, job.until)
             return
         self._running.add(job.id)
         try:

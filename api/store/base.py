@@ -40,6 +40,7 @@ class Job(Row, kw_only=True):
     report_id: int | None = None
     token_id: int | None = None  # the bearer token that asked for it (None: CLI or schedule)
     worker: str | None = None  # the process (host:pid) running or last running it
+    site: str | None = None  # its registrable domain, set when it starts (politeness: api/store/pace.py)
 
 
 class QueueLimits(Row, kw_only=True):
@@ -137,6 +138,14 @@ class AuditStore(Protocol):
     async def report(self, domain: str, report_id: int | None = None) -> StoredReport | None: ...
     async def capture(self, capture_id: int) -> bytes | None: ...
     async def policy_text(self, report_id: int) -> str | None: ...
+
+    async def evidence_bundle(self, report_id: int) -> bytes | None:
+        """The audit's stored evidence bundle, None until one was saved."""
+
+    async def save_evidence_bundle(self, report_id: int, bundle: bytes, now: float) -> bytes:
+        """Keep ``bundle`` as the audit's evidence unless one is already kept; return the kept one (the
+        first writer wins, so two first downloads at once still serve identical bytes)."""
+
     async def history(self, domain: str) -> list[AuditRef]: ...
     async def list_sites(self, query: SiteQuery) -> tuple[list[SiteRow], int]: ...
 
@@ -155,9 +164,10 @@ class JobStore(Protocol):
     async def jobs(self, state: JobState | None = None, limit: int = 100) -> list[Job]: ...
     async def queue_position(self, job_id: int) -> int | None: ...
     async def job_counts(self) -> dict[str, int]: ...
-    async def claim(self, now: float, worker: str | None = None) -> Job | None:
+    async def claim(self, now: float, worker: str | None = None, min_interval_s: float = 0.0) -> Job | None:
         """Move the next due queued job to running (attempts + 1) for ``worker`` and return it; never one job
-        twice."""
+        twice. Politeness (``pace.py``): a job waits while another job of its site runs, or until
+        ``min_interval_s`` after the site's last start; later jobs of other sites go first."""
 
     async def heartbeat(self, job_ids: list[int], now: float) -> None: ...
     async def set_progress(self, job_id: int, progress: str) -> None: ...

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import itertools
 import logging
 import time
@@ -27,6 +28,7 @@ from ..errors import (ConflictError, JobNotFoundError, QueueFullError, ScheduleN
 from .base import (AuditRef, Job, JobState, QueueLimits, Schedule, SiteQuery, SiteRow, StoredReport, SummaryBlob,
                    TokenInfo, counts_of)
 from .migrate import migrations, refuse_newer
+from .pace import CLAIM_LOOKAHEAD, Held, hold, site_of
 from .records import PreparedAudit, decompress
 from .site_filters import Dialect, site_filters
 from .summary_cache import SummaryCache
@@ -47,7 +49,7 @@ ENQUEUE_LOCK = 0x636F6E73656E7402
 UNAVAILABLE_RETRY_S = 5.0
 FULL_RETRY_S = 300.0
 JOB_COLUMNS = ("id, domain, state, source, attempts, max_attempts, created_at, not_before, started_at, finished_at,"
-               " heartbeat_at, progress, error, report_id, token_id, worker")
+               " heartbeat_at, progress, error, report_id, token_id, worker, site")
 TOKEN_COLUMNS = "id, name, created_at, last_used_at, revoked_at"
 
 
@@ -264,6 +266,20 @@ class PostgresStore:
         row = await self._fetchone("SELECT policy_text FROM reports WHERE id = %s", (report_id,))
         return row["policy_text"] if row else None
 
+    async def evidence_bundle(self, report_id: int) -> bytes | None:
+        row = await self._fetchone("SELECT data FROM evidence_bundles WHERE report_id = %s", (report_id,))
+        return bytes(row["data"]) if row else None
+
+    async def save_evidence_bundle(self, report_id: int, bundle: bytes, now: float) -> bytes:
+        async with self._conn() as conn, conn.transaction():
+            await conn.execute("INSERT INTO evidence_bundles (report_id, created_at, sha256, size, data)"
+                               " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (report_id) DO NOTHING",
+                               (report_id, now, hashlib.sha256(bundle).hexdigest(), len(bundle), bundle))
+            row = await (await conn.execute("SELECT data FROM evidence_bundles WHERE report_id = %s",
+                                            (report_id,))).fetchone()
+        assert row is not None  # inserted above or by the writer that won
+        return bytes(row["data"])
+
     async def history(self, domain: str) -> list[AuditRef]:
         rows = await self._fetchall("SELECT id, audited_at, grade, score, reachable, policy_sha256, summary_json"
                                     " FROM reports WHERE domain = %s ORDER BY audited_at, id", (domain,))
@@ -315,22 +331,37 @@ class PostgresStore:
     async def job_counts(self) -> dict[str, int]:
         return {r["state"]: r["n"] for r in await self._fetchall("SELECT state, count(*) AS n FROM jobs GROUP BY state")}
 
-    async def claim(self, now: float, worker: str | None = None) -> Job | None:
-        row = await self._fetchone(
-            "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = %(now)s, heartbeat_at = %(now)s,"
-            " progress = 'starting', finished_at = NULL, worker = %(worker)s WHERE id = (SELECT id FROM jobs"
-            " WHERE state = 'queued' AND not_before <= %(now)s ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)"
-            f" RETURNING {JOB_COLUMNS}", dict(now=now, worker=worker))
-        return Job(**row) if row else None
+    async def claim(self, now: float, worker: str | None = None, min_interval_s: float = 0.0) -> Job | None:
+        async with self._conn() as conn, conn.transaction():
+            after = 0
+            for _ in range(CLAIM_LOOKAHEAD):  # past jobs whose site is busy or paced, one row lock at a time
+                row = await (await conn.execute(
+                    "SELECT id, domain FROM jobs WHERE state = 'queued' AND not_before <= %s AND id > %s"
+                    " ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED", (now, after))).fetchone()
+                if row is None:
+                    return None
+                after = row["id"]
+                started = await _start_if_polite(conn, row["id"], row["domain"], now, worker, min_interval_s,
+                                                 wait=False)
+                if isinstance(started, Job):
+                    return started
+            return None
 
-    async def claim_job(self, job_id: int, now: float, worker: str) -> Job | None:
+    async def claim_job(self, job_id: int, now: float, worker: str, min_interval_s: float = 0.0) -> Job | Held | None:
         """Move queued job ``job_id`` to running for ``worker`` (attempts + 1); None if it is not queued (done,
-        cancelled, failed for good, or running elsewhere): a procrastinate job run twice works it once."""
-        row = await self._fetchone(
-            "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = %(now)s, heartbeat_at = %(now)s,"
-            " progress = 'starting', finished_at = NULL, worker = %(worker)s WHERE id = %(id)s AND state = 'queued'"
-            f" RETURNING {JOB_COLUMNS}", dict(now=now, worker=worker, id=job_id))
-        return Job(**row) if row else None
+        cancelled, failed for good, or running elsewhere): a procrastinate job run twice works it once.
+        ``Held`` when its site is busy or paced (``pace.py``): the job stays queued, ``not_before`` moved to
+        when it may start, for the caller to come back then."""
+        async with self._conn() as conn, conn.transaction():
+            row = await (await conn.execute("SELECT id, domain FROM jobs WHERE id = %s AND state = 'queued' FOR UPDATE",
+                                            (job_id,))).fetchone()
+            if row is None:
+                return None
+            started = await _start_if_polite(conn, job_id, row["domain"], now, worker, min_interval_s)
+            if isinstance(started, Held):
+                await conn.execute("UPDATE jobs SET not_before = %s, progress = %s WHERE id = %s",
+                                   (started.until, f"waiting: {started.reason}", job_id))
+            return started
 
     async def heartbeat(self, job_ids: list[int], now: float) -> None:
         if job_ids:
@@ -530,6 +561,35 @@ async def _check_limits(conn: psycopg.AsyncConnection[Any], domains: list[str], 
     if total + new > limits.total:
         raise QueueFullError(f"the crawl queue is full ({total} of {limits.total} jobs queued or running); "
                              f"{new} more do not fit (nothing was queued)", limits.retry_after_s)
+
+
+async def _start_if_polite(conn: psycopg.AsyncConnection[Any], job_id: int, domain: str, now: float,
+                           worker: str | None, min_interval_s: float, wait: bool = True) -> Job | Held:
+    """Start the (row-locked, queued) job unless its site is busy or paced. Claims of one site take turns on
+    an advisory lock, so two workers never both see the site free; ``wait=False`` (a claim scanning the
+    queue, which may hold other sites' locks: no deadlock) passes over a site another claim is deciding on."""
+    site = site_of(domain)
+    if wait:
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", ("site:" + site,))
+    else:
+        got = await (await conn.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s)) AS ok",
+                                        ("site:" + site,))).fetchone()
+        if not got["ok"]:
+            return Held(until=now, reason=f"another claim of {site} is under way")
+    running = await (await conn.execute("SELECT 1 FROM jobs WHERE state = 'running' AND site = %s LIMIT 1",
+                                        (site,))).fetchone()
+    last = await (await conn.execute("SELECT last_started_at FROM site_pace WHERE site = %s", (site,))).fetchone()
+    held = hold(site, now, running is not None, last["last_started_at"] if last else None, min_interval_s)
+    if held is not None:
+        return held
+    row = await (await conn.execute(
+        "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = %(now)s, heartbeat_at = %(now)s,"
+        " progress = 'starting', finished_at = NULL, worker = %(worker)s, site = %(site)s WHERE id = %(id)s"
+        f" RETURNING {JOB_COLUMNS}", dict(now=now, worker=worker, site=site, id=job_id))).fetchone()
+    await conn.execute("INSERT INTO site_pace (site, last_started_at) VALUES (%s, %s)"
+                       " ON CONFLICT (site) DO UPDATE SET last_started_at = excluded.last_started_at", (site, now))
+    assert row is not None  # the caller holds the row lock on a queued job
+    return Job(**row)
 
 
 async def _insert_or_active(conn: psycopg.AsyncConnection[Any], domain: str, source: str, max_attempts: int,

@@ -16,7 +16,6 @@ from analyzer.report_model import Report, encode_report, summary_of
 from crawler.capture import Capture, encode_capture
 
 
-
 class FindingRow(msgspec.Struct, kw_only=True):
     """One finding of a report, indexed for the site list's filters."""
 
@@ -75,8 +74,33 @@ def encode_summary(report: Report) -> bytes:
     return msgspec.json.encode(summary_of(report))
 
 
+def cited_requests(report: Report) -> set[tuple[str | None, str]]:
+    """(visit, URL) of every request a finding rests on: findings' own evidence and their products'."""
+    evidence = [e for f in report.findings for e in [*f.evidence, *(x for p in f.products for x in p.evidence)]]
+    return {(e.visit, e.url) for e in evidence if e.kind == "request" and e.url}
+
+
+def without_uncited_bodies(capture: Capture, report: Report) -> Capture:
+    """The capture with request bodies dropped except where a finding cites the request.
+
+    Bodies are kept during the crawl so the analyzer can look for canaries and hashed e-mails in them;
+    what a site's scripts send is the visitor's data, so past analysis only the evidence stays, unless
+    the user asked to keep values (``--keep-values``). The body's size stays (``post_data_size``).
+    """
+    if capture.values_kept:
+        return capture
+    cited = cited_requests(report)
+    visits = []
+    for visit in capture.visits:
+        requests = [r if r.post_data is None or (visit.name, r.url) in cited or (None, r.url) in cited
+                    else msgspec.structs.replace(r, post_data=None) for r in visit.requests]
+        visits.append(msgspec.structs.replace(visit, requests=requests))
+    return msgspec.structs.replace(capture, visits=visits)
+
+
 def prepare_audit(capture: Capture, report: Report) -> PreparedAudit:
     summary = encode_summary(report)
+    capture = without_uncited_bodies(capture, report)
     privacy = next((p for p in capture.policies if p.kind == "privacy" and p.text), None)
     return PreparedAudit(
         domain=report.domain,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import sqlite3
@@ -25,6 +26,7 @@ from ..errors import (ConflictError, JobNotFoundError, QueueFullError, ScheduleN
 from .base import (AuditRef, Job, JobState, QueueLimits, Schedule, SiteQuery, SiteRow, StoredReport, SummaryBlob,
                    TokenInfo, counts_of)
 from .migrate import migrate
+from .pace import CLAIM_LOOKAHEAD, hold, site_of
 from .records import PreparedAudit, decompress
 from .site_filters import Dialect, site_filters
 from .summary_cache import SummaryCache
@@ -254,6 +256,24 @@ class SqliteStore:
 
         return await self._read(fetch)
 
+    async def evidence_bundle(self, report_id: int) -> bytes | None:
+        def fetch(conn: sqlite3.Connection) -> bytes | None:
+            row = conn.execute("SELECT data FROM evidence_bundles WHERE report_id = ?", (report_id,)).fetchone()
+            return row[0] if row else None
+
+        return await self._read(fetch)
+
+    async def save_evidence_bundle(self, report_id: int, bundle: bytes, now: float) -> bytes:
+        def keep(conn: sqlite3.Connection) -> bytes:
+            with self._tx(conn):
+                conn.execute("INSERT INTO evidence_bundles (report_id, created_at, sha256, size, data)"
+                             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (report_id) DO NOTHING",
+                             (report_id, now, hashlib.sha256(bundle).hexdigest(), len(bundle), bundle))
+                return conn.execute("SELECT data FROM evidence_bundles WHERE report_id = ?",
+                                    (report_id,)).fetchone()[0]
+
+        return await self._write(keep)
+
     async def history(self, domain: str) -> list[AuditRef]:
         def fetch(conn: sqlite3.Connection) -> list[AuditRef]:
             rows = conn.execute("SELECT id, audited_at, grade, score, reachable, policy_sha256, summary_json"
@@ -326,16 +346,27 @@ class SqliteStore:
         return await self._read(lambda conn: dict(conn.execute(
             "SELECT state, count(*) FROM jobs GROUP BY state").fetchall()))
 
-    async def claim(self, now: float, worker: str | None = None) -> Job | None:
-        def update(conn: sqlite3.Connection) -> Job | None:
-            row = conn.execute(
-                "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = :now,"
-                " heartbeat_at = :now, progress = 'starting', finished_at = NULL, worker = :worker WHERE id = (SELECT"
-                " id FROM jobs WHERE state = 'queued' AND not_before <= :now ORDER BY id LIMIT 1) RETURNING *",
-                dict(now=now, worker=worker)).fetchone()
-            return _job(row) if row else None
+    async def claim(self, now: float, worker: str | None = None, min_interval_s: float = 0.0) -> Job | None:
+        return await self._write(partial(self._claim, now=now, worker=worker, min_interval_s=min_interval_s))
 
-        return await self._write(update)
+    def _claim(self, conn: sqlite3.Connection, now: float, worker: str | None, min_interval_s: float) -> Job | None:
+        with self._tx(conn):  # BEGIN IMMEDIATE: one claimer at a time, so the site checks hold until the update
+            busy = {r[0] for r in conn.execute("SELECT site FROM jobs WHERE state = 'running' AND site IS NOT NULL")}
+            candidates = conn.execute("SELECT id, domain FROM jobs WHERE state = 'queued' AND not_before <= ?"
+                                      " ORDER BY id LIMIT ?", (now, CLAIM_LOOKAHEAD)).fetchall()
+            for job_id, domain in candidates:
+                site = site_of(domain)
+                last = conn.execute("SELECT last_started_at FROM site_pace WHERE site = ?", (site,)).fetchone()
+                if hold(site, now, site in busy, last[0] if last else None, min_interval_s) is not None:
+                    continue
+                row = conn.execute(
+                    "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = :now, heartbeat_at = :now,"
+                    " progress = 'starting', finished_at = NULL, worker = :worker, site = :site WHERE id = :id"
+                    " RETURNING *", dict(now=now, worker=worker, site=site, id=job_id)).fetchone()
+                conn.execute("INSERT INTO site_pace (site, last_started_at) VALUES (?, ?)"
+                             " ON CONFLICT (site) DO UPDATE SET last_started_at = excluded.last_started_at", (site, now))
+                return _job(row)
+            return None
 
     async def heartbeat(self, job_ids: list[int], now: float) -> None:
         if job_ids:

@@ -57,6 +57,32 @@ async def test_audit_round_trip_summary_and_etag(store):
     assert await store.capture(10**9) is None and await store.policy_text(10**9) is None
 
 
+async def test_an_evidence_bundle_is_kept_once_per_audit(store):
+    _, prepared = audit("proof.com", T0, [0], [0])
+    report_id = await store.save_audit(prepared)
+    assert await store.evidence_bundle(report_id) is None
+    assert await store.save_evidence_bundle(report_id, b"first bundle", T0) == b"first bundle"
+    # a second build (another replica, a later download) does not replace what was already handed out
+    assert await store.save_evidence_bundle(report_id, b"second bundle", T0 + 1) == b"first bundle"
+    assert await store.evidence_bundle(report_id) == b"first bundle"
+    assert await store.evidence_bundle(report_id + 1000) is None
+
+
+async def test_concurrent_first_bundles_of_one_audit_agree(store_location):
+    stores = [open_store(store_location) for _ in range(3)]
+    for s in stores:
+        await s.open()
+    try:
+        report_id = await stores[0].save_audit(audit("race.com", T0, [0], [0])[1])
+        kept = await asyncio.gather(*(s.save_evidence_bundle(report_id, f"bundle {i}".encode(), T0)
+                                      for i, s in enumerate(stores)))
+        assert len(set(kept)) == 1 and kept[0] in {b"bundle 0", b"bundle 1", b"bundle 2"}
+        assert await stores[1].evidence_bundle(report_id) == kept[0]
+    finally:
+        for s in stores:
+            await s.close()
+
+
 async def test_history_is_kept_and_unreachable_audit_does_not_hide_the_last_good_one(store):
     _, first = audit("news.com", T0, [0], [0], grade=("A", 95))
     _, second = audit("news.com", T0 + 100, [0, 3], [0], grade=("C", 60))
@@ -159,6 +185,49 @@ async def test_queue_dedupes_active_domains_and_retries_with_backoff(store):
     assert [j.domain for j in await store.jobs("queued")] == ["x.com"]
     assert [j.id for j in await store.jobs(limit=2)] == [fresh[0].id, nxt.id]  # newest first
     assert await store.job(10**9) is None
+
+
+async def test_one_running_job_per_site_and_other_sites_go_first(store):
+    shop = await store.enqueue(["www.shop.co.uk", "blog.shop.co.uk"], "api", 3, T0)
+    [other] = await store.enqueue(["other.com"], "api", 3, T0)  # queued after both
+    first = await store.claim(T0)
+    assert first is not None and first.id in {j.id for j in shop} and first.site == "shop.co.uk"
+    second = await store.claim(T0)
+    assert second is not None and second.id == other.id  # the other shop.co.uk host waits: its site is busy
+    assert await store.claim(T0) is None
+    await store.fail_job(first.id, "boom", retry_at=None, now=T0 + 5)  # the site's running audit ends
+    third = await store.claim(T0 + 5)
+    assert third is not None and {third.id, first.id} == {j.id for j in shop} and third.site == "shop.co.uk"
+
+
+async def test_a_minimum_interval_between_audits_of_one_site(store):
+    [job] = await store.enqueue(["paced.com"], "api", 3, T0)
+    assert (await store.claim(T0, min_interval_s=600)).id == job.id  # never audited: starts at once
+    await store.fail_job(job.id, "done with it", retry_at=None, now=T0 + 20)
+    [again] = await store.enqueue(["www.paced.com"], "api", 3, T0 + 30)  # same site, another host
+    [elsewhere] = await store.enqueue(["free.com"], "api", 3, T0 + 30)
+    assert (await store.claim(T0 + 30, min_interval_s=600)).id == elsewhere.id
+    assert await store.claim(T0 + 599, min_interval_s=600) is None
+    assert (await store.claim(T0 + 600, min_interval_s=600)).id == again.id
+    # a retry is an audit too: it is paced like a new one
+    await store.fail_job(again.id, "flaky", retry_at=T0 + 601, now=T0 + 600)
+    assert await store.claim(T0 + 700, min_interval_s=600) is None
+    assert (await store.claim(T0 + 700, min_interval_s=0)).id == again.id  # no interval: only the back-off
+
+
+async def test_concurrent_claims_keep_one_running_job_per_site(store_location):
+    stores = [open_store(store_location) for _ in range(3)]
+    for s in stores:
+        await s.open()
+    try:
+        hosts = [f"h{i}.site{i % 4}.com" for i in range(12)]  # 4 sites, 3 hosts each
+        await stores[0].enqueue(hosts, "api", 3, T0)
+        claimed = await asyncio.gather(*(s.claim(T0) for s in stores for _ in range(3)))
+        running = [j for j in claimed if j is not None]
+        assert len({j.site for j in running}) == len(running) == 4
+    finally:
+        for s in stores:
+            await s.close()
 
 
 async def test_progress_and_heartbeats_touch_only_running_jobs(store):

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from crawler.capture import decode_capture
-
 from ...errors import ServiceError, SiteNotFoundError
-from ...service.evidence import EvidenceError, build_bundle, key_id, load_private_key, public_key_b64
+from ...service.evidence import EvidenceError, bundle_for, key_id, load_private_key, public_key_b64
 from ...service.targets import canonical_domain
-from ..keys import STORE
+from ..keys import CONFIG, STORE
 from .common import json_response, path_id
 
 
 class NoSigningKeyError(ServiceError):
     status = 503
     code = "no_signing_key"
+
+
+class EvidenceUnavailableError(ServiceError):
+    status = 503
+    code = "evidence_unavailable"
 
 
 def _signing_key():
@@ -45,6 +48,10 @@ async def audit_evidence(request: web.Request) -> web.Response:
     capture = await request.app[STORE].capture(stored.capture_id) if stored and stored.capture_id else None
     if stored is None or capture is None:
         raise SiteNotFoundError(f"no audit {report_id} of {domain} with its capture")
-    bundle = build_bundle(decode_capture(capture), stored.body, stored.report_id, _signing_key())
+    try:
+        bundle = await bundle_for(request.app[STORE], stored, capture, _signing_key,
+                                  request.app[CONFIG].evidence_max_bytes)
+    except EvidenceError as exc:  # over the size cap: the operator's setting says what to change
+        raise EvidenceUnavailableError(str(exc)) from None
     return web.Response(body=bundle, content_type="application/zip", headers={
         "Content-Disposition": f'attachment; filename="{domain}-audit-{stored.report_id}-evidence.zip"'})
