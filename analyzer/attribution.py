@@ -20,11 +20,11 @@ from collections.abc import Callable, Iterable
 
 import msgspec
 
-from analyzer.domains import host_matches, normalize_host, registrable_domain
 from analyzer.external.lists import ExternalLists, load_default_lists
 from analyzer.external.model import CookieMatch, ListMatch
 from analyzer.knowledge import Knowledge, Product, load_knowledge
 from analyzer.knowledge.index import SignatureIndex
+from model.domains import host_matches, normalize_host, registrable_domain
 
 _CACHE_LIMIT = 200_000
 

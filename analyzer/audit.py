@@ -7,8 +7,9 @@ import time
 
 import msgspec
 
-from crawler.capture import Capture, PolicyDocument
-from crawler.domains import registrable_domain, host_of
+from model.capture import Capture, PolicyDocument
+from model.domains import registrable_domain, host_of
+from model.report import Counts, PolicyPart, Report, Signal, VisitSummary
 
 from . import behaviour  # noqa: F401  (registers the script-behaviour finding producers)
 from .consent import banner_signal, consent_summary
@@ -16,7 +17,6 @@ from .findings import AuditContext, coverage_note, coverage_of, declared_not_see
 from .grading import grade, summary_sentence
 from .legal import legal_data
 from .observed import is_known_tracker, observe
-from .report_model import Counts, PolicyPart, Report, Signal, VisitSummary
 from .rules import load_rules
 from .verification import unverified
 

@@ -11,11 +11,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Callable
 
-from crawler.capture import Capture
+from model.capture import Capture
+from model.report import DeclaredNotSeen, Evidence, Finding, FindingProduct, ObservedTracker, RuleReference
 
 from .observed import Sighting, TrackerObservation, is_known_tracker
 from .legal import references_for
-from .report_model import DeclaredNotSeen, Evidence, Finding, FindingProduct, ObservedTracker, RuleReference
 from .rules import Rules
 
 MAX_EVIDENCE = 6

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .report_model import Counts, Finding, Grade, Unverified
+from model.report import Counts, Finding, Grade, Unverified
+
 from .rules import Rules
 
 

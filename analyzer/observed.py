@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from crawler.capture import Capture, CookieRecord, RequestRecord
+from model.capture import Capture, CookieRecord, RequestRecord
+from model.report import ObservedTracker
 
-from .report_model import ObservedTracker
 
 MAX_EVIDENCE_URLS = 8
 

@@ -6,9 +6,10 @@ import asyncio
 from typing import AsyncIterator
 
 from analyzer import analyze_capture
-from analyzer.report_model import Report
-from crawler import Capture, CrawlOptions, Crawler
-from crawler.errors import InvalidDomainError
+from crawler import CrawlOptions, Crawler
+from model.capture import Capture
+from model.errors import InvalidDomainError
+from model.report import Report
 
 
 async def audit_domains(domains: list[str], options: CrawlOptions) -> AsyncIterator[tuple[str, Capture | None, Report | None, str | None]]:

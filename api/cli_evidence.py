@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from crawler.capture import decode_capture
+from model.capture import decode_capture
 
 from .cli_service import db_option, run_with_store
 from .evidence import (EvidenceError, build_bundle, create_key, default_key_path, load_private_key,

@@ -1,6 +1,6 @@
 """Errors the service raises on purpose. The hierarchy, in one place:
 
-    ConsentwatchError (crawler.errors)  base of every error this project raises on purpose
+    ConsentwatchError (model.errors)    base of every error this project raises on purpose
     └── ServiceError                    the service refused or could not do something
         ├── NotFoundError               no such thing in the store                  → 404
         │   ├── SiteNotFoundError       no audit stored for that domain
@@ -19,7 +19,7 @@
                 ├── StoreBusyError      the database is locked by another writer
                 └── StoreFullError      the database or its disk is full
 
-``crawler.errors.InvalidDomainError`` (bad domain input) maps to 400 as well. Views map these to
+``model.errors.InvalidDomainError`` (bad domain input) maps to 400 as well. Views map these to
 HTTP in one place (``api.middleware.edge_middleware``) so handlers only raise. An error with a
 ``retry_after`` (seconds) is answered with a ``Retry-After`` header.
 """
@@ -29,7 +29,7 @@ from __future__ import annotations
 import errno
 import sqlite3
 
-from crawler.errors import ConsentwatchError
+from model.errors import ConsentwatchError
 
 DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 DISK_FULL_WORDS = ("no space left on device", "database or disk is full", "disk quota exceeded")

@@ -32,7 +32,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from crawler.capture import Capture, RequestRecord, Screenshot, Visit, encode_capture
+from model.capture import Capture, RequestRecord, Screenshot, Visit, encode_capture
 
 KEY_ENV = "CONSENTWATCH_EVIDENCE_KEY"
 MANIFEST = "manifest.json"

@@ -12,7 +12,7 @@ from typing import Awaitable, Callable
 import msgspec
 from aiohttp import web
 
-from crawler.errors import InvalidDomainError
+from model.errors import InvalidDomainError
 
 from .auth import authenticate
 from .errors import RateLimitedError, ServiceError

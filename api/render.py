@@ -7,9 +7,9 @@ from collections import Counter
 from rich.console import Console
 from rich.table import Table
 
-from analyzer.report_model import SEVERITY_ORDER
-from crawler.capture import Capture
-from crawler.domains import registrable_domain, host_of
+from model.capture import Capture
+from model.domains import registrable_domain, host_of
+from model.report import SEVERITY_ORDER
 
 
 def render_capture_summary(console: Console, capture: Capture) -> None:

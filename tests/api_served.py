@@ -8,12 +8,12 @@ from typing import AsyncIterator, Iterable
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from analyzer.report_model import Report
 from api.app import create_app
 from api.config import ServiceConfig
 from api.records import prepare_audit
 from api.samples import make_capture
 from api.store import open_store
+from model.report import Report
 
 
 @contextlib.asynccontextmanager

@@ -20,7 +20,7 @@ from api.config import ServiceConfig
 from api.records import prepare_audit
 from api.samples import make_capture, make_report
 from api.store import SqliteStore
-from crawler.capture import PolicyDocument, RequestRecord
+from model.capture import PolicyDocument, RequestRecord
 
 T0 = 1_700_000_000.0
 

@@ -13,8 +13,8 @@ from importlib import resources
 
 import yaml
 
-from crawler.capture import ApiCall, Capture, RequestRecord, Visit
-from crawler.domains import host_of, registrable_domain
+from model.capture import ApiCall, Capture, RequestRecord, Visit
+from model.domains import host_of, registrable_domain
 
 from .leaks import Leak, find_leaks
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crawler.capture import CookieRecord, RequestRecord, Visit
+from model.capture import CookieRecord, RequestRecord, Visit
+from model.report import Evidence, Finding
 
 from ..findings import AuditContext, _finding, finding_product, gpc_claim, producer
 from ..observed import Sighting, TrackerObservation
-from ..report_model import Evidence, Finding
 from .consent_mode import google_hit
 from .state import VisitConsent, decode_visit_consent
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from model.report import Signal
+
 from ..findings import AuditContext
-from ..report_model import Signal
 from .findings import _consent
 
 CONTRADICTING = frozenset({"PRE_CONSENT_TRACKING", "TRACKING_AFTER_REJECT", "CONSENT_MODE_GRANTED_AFTER_REJECT",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import msgspec
 
-from crawler.capture import RequestRecord, Visit
+from model.capture import RequestRecord, Visit
 
 from .bits import DecodeError
 from .consent_mode import ConsentModeHit, google_hit

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import msgspec
 
-from analyzer.domains import host_matches
 from analyzer.external.model import CookieMatch
+from model.domains import host_matches
 
 SOURCE = "open-cookie-database"
 

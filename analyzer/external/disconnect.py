@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from analyzer.domains import longest_suffix_match
 from analyzer.external.model import CATEGORY_PRIORITY, ListMatch, first_category
+from model.domains import longest_suffix_match
 
 SOURCE = "disconnect"
 

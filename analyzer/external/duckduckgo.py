@@ -13,8 +13,8 @@ from pathlib import Path
 
 import msgspec
 
-from analyzer.domains import host_matches, longest_suffix_match
 from analyzer.external.model import CATEGORY_PRIORITY, ListMatch, first_category
+from model.domains import host_matches, longest_suffix_match
 
 SOURCE = "duckduckgo"
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import msgspec
 
-from analyzer.domains import host_suffixes
 from analyzer.external.model import ListMatch
+from model.domains import host_suffixes
 
 SOURCE = "ghostery"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from crawler.capture import decode_capture
+from model.capture import decode_capture
 
 from ..errors import ServiceError, SiteNotFoundError
 from ..evidence import EvidenceError, build_bundle, key_id, load_private_key, public_key_b64

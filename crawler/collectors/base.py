@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from playwright.async_api import BrowserContext, Page
 
-from ..capture import Visit
+from model.capture import Visit
 
 
 @dataclass

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ..capture import CookieRecord, Visit
-from ..domains import registrable_domain
+from model.capture import CookieRecord, Visit
+from model.domains import registrable_domain
+
 from ..redact import value_fingerprint
 from .base import Collector, register_collector
 

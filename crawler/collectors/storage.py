@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 
 from playwright.async_api import Page
 
-from ..capture import StorageRecord, Visit
+from model.capture import StorageRecord, Visit
+
 from .base import Collector, register_collector
 
 BINDING = "__consentwatchStorageWrite"
