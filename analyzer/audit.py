@@ -5,11 +5,9 @@ from __future__ import annotations
 import hashlib
 import time
 
-import msgspec
-
 from model.capture import Capture, PolicyDocument
 from model.domains import registrable_domain, host_of
-from model.report import Counts, PolicyPart, Report, Signal, VisitSummary
+from model.report import Counts, PolicyPart, Report, Signal, SignalName, StanceSource, VisitSummary
 
 from . import behaviour  # noqa: F401  (registers the script-behaviour finding producers)
 from .consent import banner_signal, consent_summary
@@ -85,7 +83,7 @@ def _policy_part(privacy, cookie, analysis) -> PolicyPart:
         language=privacy.language,
         text_sha256=hashlib.sha256(privacy.text.encode()).hexdigest(),
         truncated=_truncation(privacy),
-        analysis=msgspec.to_builtins(analysis),
+        analysis=analysis,
     )
 
 
@@ -112,7 +110,7 @@ def _counts(ctx: AuditContext, analysis, not_seen) -> Counts:
     )
 
 
-def _signals(ctx: AuditContext, findings) -> dict[str, Signal]:
+def _signals(ctx: AuditContext, findings) -> dict[SignalName, Signal]:
     codes = {f.code for f in findings}
     analysis = ctx.analysis
     gpc_visit = ctx.capture.visit("gpc")
@@ -122,15 +120,16 @@ def _signals(ctx: AuditContext, findings) -> dict[str, Signal]:
         f"{len(tracking)} tracker(s) loaded with DNT on" if tracking else "no trackers loaded with DNT on")
     observed_gpc = "not tested" if gpc_visit is None else (
         f"{len(ads)} advertising tracker(s) loaded with GPC on" if ads else "no advertising trackers loaded with GPC on")
-    gpc_policy = analysis.gpc.value if analysis else "no policy"
-    if gpc_claim(ctx) is not None and gpc_policy != "honors":
-        gpc_policy = "honors (/.well-known/gpc.json)"
-    signals = {
+    source: StanceSource | None = "privacy_policy" if analysis else None
+    gpc_policy, gpc_source = analysis.gpc.value if analysis else "no policy", source
+    if gpc_claim(ctx) is not None and gpc_policy != "honors":  # the claim is the site's /.well-known/gpc.json
+        gpc_policy, gpc_source = "honors", "well_known_gpc_json"
+    signals: dict[SignalName, Signal] = {
         "dnt": Signal(policy=analysis.dnt.value if analysis else "no policy", observed=observed_dnt,
-                      contradicted="DNT_CLAIM_CONTRADICTED" in codes),
-        "gpc": Signal(policy=gpc_policy, observed=observed_gpc,
+                      contradicted="DNT_CLAIM_CONTRADICTED" in codes, source=source),
+        "gpc": Signal(policy=gpc_policy, observed=observed_gpc, source=gpc_source,
                       contradicted=bool(codes & {"GPC_CLAIM_CONTRADICTED", "GPC_NOT_HONORED"})),
-        "sale": Signal(policy=analysis.sale.value if analysis else "no policy",
+        "sale": Signal(policy=analysis.sale.value if analysis else "no policy", source=source,
                        observed=f"{sum(1 for o in ctx.known() if o.tracker.category in ctx.rules.advertising_categories)}"
                                 " advertising tracker(s) loaded",
                        contradicted="SALE_CLAIM_CONTRADICTED" in codes),

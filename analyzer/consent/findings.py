@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from model.capture import CookieRecord, RequestRecord, Visit
+from model.consent import VisitConsent
 from model.report import Evidence, Finding
 
 from ..findings import AuditContext, _finding, finding_product, gpc_claim, producer
 from ..observed import Sighting, TrackerObservation
 from .consent_mode import google_hit
-from .state import VisitConsent, decode_visit_consent
+from .state import decode_visit_consent
 
 PER_TRACKER_EVIDENCE = 2
 MAX_EVIDENCE = 12

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from analyzer.policy.analyze import analyze_policy
-from analyzer.policy.model import PolicyAnalysis
 from analyzer.policy.scan import scanner
+from model.policy import PolicyAnalysis
 
 
 @dataclass

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import re
 
-from analyzer.policy.model import Stance
 from analyzer.policy.scan import Scan
 from analyzer.policy.sentences import SentenceIndex
 from analyzer.policy.vocabulary import Vocabulary
+from model.policy import Stance
 
 _OBJECT_AFTER = 120  # characters after the verb where the thing sold is named (after lists of verbs and recipients)
 _OBJECT_BEFORE = 90  # characters before a passive denial ("your data will never be sold")

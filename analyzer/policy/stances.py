@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from analyzer.policy.model import Stance
 from analyzer.policy.scan import Scan, gated_matches
 from analyzer.policy.sentences import SentenceIndex
 from analyzer.policy.vocabulary import Vocabulary
+from model.policy import Stance
 
 Reading = Literal["negative", "hedged", "positive", "mention"]
 _PREFIX_CHARS = 80
