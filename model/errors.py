@@ -14,6 +14,7 @@
         │                               private and is not allow-listed            → 403
         ├── AuthError                   missing or unknown bearer token             → 401
         ├── ConflictError               the operation clashes with current state    → 409
+        ├── NoSigningKeyError           no evidence signing key on the server      → 503
         ├── RateLimitedError            the client exceeded its request rate        → 429 + Retry-After
         │   └── QueueFullError          its token's queue quota or the global queue cap is reached
         └── StoreError                  the store is unusable (migration, schema)   → 500
@@ -22,7 +23,8 @@
                 ├── StoreBusyError      the database is locked by another writer
                 └── StoreFullError      the database or its disk is full
 
-Each layer defines its own branch and subclasses this root. An unreachable site is *not* an exception:
+Each layer defines its own branch and subclasses this root; tests/test_model_contracts.py checks that this
+drawing names every subclass in the source, under its real parent. An unreachable site is *not* an exception:
 it yields a Capture with ``reachable=False`` and an ``error``, so that whatever was observed is kept.
 """
 

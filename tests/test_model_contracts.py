@@ -159,3 +159,50 @@ def test_the_fake_internets_certificate_names_use_it():
 
     names = san_names({"www.googletagmanager.com", "static.shop.co.uk"})
     assert {"googletagmanager.com", "*.googletagmanager.com", "shop.co.uk", "*.shop.co.uk"} <= set(names)
+
+
+# --- the error tree, drawn once ---------------------------------------------------------------------------------
+
+
+def drawn_tree() -> dict[str, str | None]:
+    """class → parent, read from the tree in model/errors.py's docstring (4 columns per level)."""
+    import re
+
+    import model.errors
+
+    parents: dict[str, str | None] = {}
+    stack: list[str] = []
+    for line in (model.errors.__doc__ or "").splitlines():
+        match = re.match(r"^ {4}((?:[│ ] {3})*(?:[├└]── )?)([A-Z]\w*Error)\b", line)
+        if not match:
+            continue
+        depth = len(match.group(1)) // 4
+        del stack[depth:]
+        parents[match.group(2)] = stack[-1] if stack else None
+        stack.append(match.group(2))
+    return parents
+
+
+def defined_tree() -> dict[str, str | None]:
+    """class → parent, for every subclass of ConsentwatchError defined anywhere in the project's source."""
+    bases: dict[str, list[str]] = {}
+    for package in ("model", "crawler", "analyzer", "api"):
+        for path in sorted((REPO / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ClassDef):
+                    bases[node.name] = [b.id for b in node.bases if isinstance(b, ast.Name)]
+    tree: dict[str, str | None] = {"ConsentwatchError": None}
+    grew = True
+    while grew:
+        grew = False
+        for name, parents in bases.items():
+            known = [p for p in parents if p in tree]
+            if name not in tree and known:
+                tree[name], grew = known[0], True
+    return tree
+
+
+def test_the_error_tree_drawn_in_model_errors_is_the_real_one():
+    drawn = drawn_tree()
+    assert drawn["ConsentwatchError"] is None and drawn["StoreBusyError"] == "StoreUnavailableError"
+    assert drawn == defined_tree()
