@@ -128,6 +128,16 @@ def test_a_capture_round_trips_and_its_vocabularies_are_closed():
             decode_capture(json.dumps(bad))
 
 
+
+def test_every_registered_visit_is_a_visit_name_of_the_capture():
+    from typing import get_args
+
+    from crawler.visits import DEFAULT_VISITS, VISITS
+    from model.capture import ConsentAction, VisitName
+
+    assert set(VISITS) == set(DEFAULT_VISITS) == set(get_args(VisitName))
+    assert {spec.consent_action for spec in VISITS.values()} - {None} == set(get_args(ConsentAction))
+
 # --- one registrable_domain -----------------------------------------------------------------------------------
 
 
