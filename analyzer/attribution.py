@@ -21,13 +21,13 @@ from typing import Literal, TypedDict
 
 import msgspec
 
-from analyzer.domains import host_matches, normalize_host, registrable_domain
 from analyzer.external.duckduckgo import DuckDuckGoTDS, TrackerEntry
 from analyzer.external.ghostery import GhosteryTrackerDB
 from analyzer.external.lists import ExternalLists, load_default_lists
 from analyzer.external.model import CookieMatch, ListMatch
 from analyzer.knowledge import Knowledge, Product, load_knowledge
 from analyzer.knowledge.index import SignatureIndex
+from model.domains import host_matches, normalize_host, registrable_domain
 
 _CACHE_LIMIT = 200_000
 

@@ -7,8 +7,11 @@ import time
 
 import msgspec
 
-from crawler.capture import Capture, PolicyDocument, Visit
-from crawler.domains import registrable_domain, host_of
+from model.capture import Capture, PolicyDocument, Visit
+from model.domains import registrable_domain, host_of
+from model.policy import PolicyAnalysis
+from model.report import (Counts, DeclaredNotSeen, Finding, PolicyPart, Report, Signal, SignalName, StanceSource,
+                          VisitSummary)
 
 from .attribution import Attributor
 from .consent import banner_signal, consent_summary
@@ -17,9 +20,7 @@ from .grading import grade, summary_sentence
 from .knowledge import Knowledge
 from .legal import legal_data
 from .observed import TrackerObservation, is_known_tracker, observe
-from .policy.model import PolicyAnalysis
 from .producers import run_producers
-from .report_model import Counts, DeclaredNotSeen, Finding, PolicyPart, Report, Signal, VisitSummary
 from .rules import load_rules
 from .verification import unverified
 
@@ -90,7 +91,7 @@ def _policy_part(privacy: PolicyDocument | None, cookie: PolicyDocument | None,
         language=privacy.language,
         text_sha256=hashlib.sha256(privacy.text.encode()).hexdigest(),
         truncated=_truncation(privacy),
-        analysis=msgspec.to_builtins(analysis),
+        analysis=analysis,
     )
 
 
@@ -117,7 +118,7 @@ def _counts(ctx: AuditContext, analysis: PolicyAnalysis | None, not_seen: list[D
     )
 
 
-def _signals(ctx: AuditContext, findings: list[Finding]) -> dict[str, Signal]:
+def _signals(ctx: AuditContext, findings: list[Finding]) -> dict[SignalName, Signal]:
     codes = {f.code for f in findings}
     analysis = ctx.analysis
     gpc_visit = ctx.capture.visit("gpc")
@@ -127,15 +128,16 @@ def _signals(ctx: AuditContext, findings: list[Finding]) -> dict[str, Signal]:
         f"{len(tracking)} tracker(s) loaded with DNT on" if tracking else "no trackers loaded with DNT on")
     observed_gpc = "not tested" if gpc_visit is None else (
         f"{len(ads)} advertising tracker(s) loaded with GPC on" if ads else "no advertising trackers loaded with GPC on")
-    gpc_policy: str = analysis.gpc.value if analysis else "no policy"
-    if gpc_claim(ctx) is not None and gpc_policy != "honors":
-        gpc_policy = "honors (/.well-known/gpc.json)"
-    signals = {
+    source: StanceSource | None = "privacy_policy" if analysis else None
+    gpc_policy, gpc_source = analysis.gpc.value if analysis else "no policy", source
+    if gpc_claim(ctx) is not None and gpc_policy != "honors":  # the claim is the site's /.well-known/gpc.json
+        gpc_policy, gpc_source = "honors", "well_known_gpc_json"
+    signals: dict[SignalName, Signal] = {
         "dnt": Signal(policy=analysis.dnt.value if analysis else "no policy", observed=observed_dnt,
-                      contradicted="DNT_CLAIM_CONTRADICTED" in codes),
-        "gpc": Signal(policy=gpc_policy, observed=observed_gpc,
+                      contradicted="DNT_CLAIM_CONTRADICTED" in codes, source=source),
+        "gpc": Signal(policy=gpc_policy, observed=observed_gpc, source=gpc_source,
                       contradicted=bool(codes & {"GPC_CLAIM_CONTRADICTED", "GPC_NOT_HONORED"})),
-        "sale": Signal(policy=analysis.sale.value if analysis else "no policy",
+        "sale": Signal(policy=analysis.sale.value if analysis else "no policy", source=source,
                        observed=f"{sum(1 for o in ctx.known() if o.tracker.category in ctx.rules.advertising_categories)}"
                                 " advertising tracker(s) loaded",
                        contradicted="SALE_CLAIM_CONTRADICTED" in codes),

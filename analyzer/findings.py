@@ -13,20 +13,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from crawler.capture import Capture, RequestRecord
+from model.capture import Capture, RequestRecord
+from model.policy import Declaration, PolicyAnalysis
+from model.report import (DeclarationLevel, DeclaredNotSeen, Evidence, Finding, FindingProduct, ObservedTracker,
+                          RuleReference)
 
 from .knowledge import Knowledge
 from .observed import Sighting, TrackerObservation, is_known_tracker
 from .legal import references_for
-from .policy.model import Declaration, PolicyAnalysis
-from .report_model import (DeclarationLevel, DeclaredNotSeen, Evidence, Finding, FindingProduct, ObservedTracker,
-                           RuleReference)
 from .rules import Rules
 
 if TYPE_CHECKING:
     from .behaviour.detect import BehaviourReport
     from .behaviour.practices import Declared
-    from .consent.state import VisitConsent
+    from model.consent import VisitConsent
 
 MAX_EVIDENCE = 6
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from .report_model import Counts, Finding, Grade, Unverified
+from model.report import Counts, Finding, Grade, Unverified
+
 from .rules import Rules
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from crawler.capture import Capture, CookieRecord, RequestRecord
+from model.capture import Capture, CookieRecord, RequestRecord
+from model.report import ObservedTracker
 
 from .attribution import Attribution, Attributor
-from .report_model import ObservedTracker
 
 MAX_EVIDENCE_URLS = 8
 

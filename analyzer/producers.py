@@ -11,7 +11,7 @@ from . import findings as policy
 from .behaviour import findings as behaviour
 from .consent import findings as consent
 from .findings import AuditContext, Producer
-from .report_model import Finding
+from model.report import Finding
 
 PRODUCERS: tuple[Producer, ...] = (
     # what the policy declares against what the visits observed (findings.py)

@@ -10,7 +10,7 @@ from typing import Literal, NotRequired, TypedDict
 import msgspec
 import yaml
 
-from .report_model import Severity
+from model.report import Severity
 
 
 class CodeText(TypedDict):

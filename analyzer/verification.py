@@ -8,10 +8,10 @@ A report with a gap is never graded clean; a blocked site gets no grade.
 
 from __future__ import annotations
 
-from crawler.capture import Capture, Visit
+from model.capture import Capture, Visit
+from model.report import Unverified
 
 from .findings import AuditContext
-from .report_model import Unverified
 
 BLOCKING_STATUSES = {403: "403 Forbidden", 429: "429 Too Many Requests", 503: "503 Service Unavailable"}
 MIN_HOMEPAGE_TEXT = 1  # a homepage with no visible text at all is an empty shell (often a JS challenge)

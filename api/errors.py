@@ -1,25 +1,6 @@
-"""Errors the service raises on purpose. The hierarchy, in one place:
+"""Errors the service raises on purpose: the ``ServiceError`` branch of the tree drawn in ``model.errors``.
 
-    ConsentwatchError (crawler.errors)  base of every error this project raises on purpose
-    └── ServiceError                    the service refused or could not do something
-        ├── NotFoundError               no such thing in the store                  → 404
-        │   ├── SiteNotFoundError       no audit stored for that domain
-        │   ├── JobNotFoundError        no crawl job with that id
-        │   └── ScheduleNotFoundError   no schedule with that name
-        ├── BadRequestError             the request is malformed                    → 400
-        ├── TargetRefusedError          SSRF guard: the domain resolves somewhere
-        │                               private and is not allow-listed            → 403
-        ├── AuthError                   missing or unknown bearer token             → 401
-        ├── ConflictError               the operation clashes with current state    → 409
-        ├── RateLimitedError            the client exceeded its request rate        → 429 + Retry-After
-        │   └── QueueFullError          its token's queue quota or the global queue cap is reached
-        └── StoreError                  the store is unusable (migration, schema)   → 500
-            ├── StoreCorruptError       the database file is damaged or not a database
-            └── StoreUnavailableError   the store cannot answer now; try again     → 503 + Retry-After
-                ├── StoreBusyError      the database is locked by another writer
-                └── StoreFullError      the database or its disk is full
-
-``crawler.errors.InvalidDomainError`` (bad domain input) maps to 400 as well. Views map these to
+``model.errors.InvalidDomainError`` (bad domain input) maps to 400 as well. Views map these to
 HTTP in one place (``api.http.middleware.edge_middleware``) so handlers only raise. An error with a
 ``retry_after`` (seconds) is answered with a ``Retry-After`` header.
 """
@@ -29,7 +10,7 @@ from __future__ import annotations
 import errno
 import sqlite3
 
-from crawler.errors import ConsentwatchError
+from model.errors import ConsentwatchError
 
 DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 DISK_FULL_WORDS = ("no space left on device", "database or disk is full", "disk quota exceeded")

@@ -1,7 +1,7 @@
 """consentwatch crawler: what a website really loads, captured in real Chromium.
 
-The names below load on first use (PEP 562), so importing a light module such as ``crawler.capture``
-(the capture contract the analyzer reads) does not start Playwright through this package.
+The names below load on first use (PEP 562), so importing a light module such as ``crawler.errors``
+does not start Playwright through this package. The contracts (capture, errors) are defined in ``model``.
 """
 
 from __future__ import annotations
@@ -10,18 +10,21 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .browser import BrowserOptions, find_chromium
-    from .capture import Capture, Visit, decode_capture, encode_capture
-    from .crawl import CrawlOptions, Crawler, crawl_domain
-    from .errors import BrowserNotFoundError, ConsentwatchError, CrawlError, InvalidDomainError
+    from model.capture import Capture, Visit, decode_capture, encode_capture
+    from model.errors import ConsentwatchError, InvalidDomainError
 
-# public name → the module that defines it
+    from .browser import BrowserOptions, find_chromium
+    from .crawl import CrawlOptions, Crawler, crawl_domain
+    from .errors import BrowserNotFoundError, CrawlError
+
+# public name → the module that defines it (the contracts live in the model package)
 _EXPORTS: dict[str, str] = {
     "BrowserOptions": ".browser", "find_chromium": ".browser",
-    "Capture": ".capture", "Visit": ".capture", "decode_capture": ".capture", "encode_capture": ".capture",
+    "Capture": "model.capture", "Visit": "model.capture", "decode_capture": "model.capture",
+    "encode_capture": "model.capture",
     "CrawlOptions": ".crawl", "Crawler": ".crawl", "crawl_domain": ".crawl",
-    "BrowserNotFoundError": ".errors", "ConsentwatchError": ".errors", "CrawlError": ".errors",
-    "InvalidDomainError": ".errors",
+    "BrowserNotFoundError": ".errors", "CrawlError": ".errors",
+    "ConsentwatchError": "model.errors", "InvalidDomainError": "model.errors",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from playwright.async_api import Browser, BrowserContext, Page, Playwright
 
+from model.capture import BlockedRequest
+
 from . import disguise
-from .capture import BlockedRequest
 from .errors import BrowserNotFoundError, CrawlError
 from .netguard import AddressPolicy, GuardProxy, HostRules, Resolve, dns_server_resolver, system_resolve
 from .profiles import Profile, remove_stale_profiles

@@ -12,14 +12,16 @@ from dataclasses import dataclass, field
 
 from playwright.async_api import Playwright, async_playwright
 
+from model.capture import Capture, Visit
+from model.domains import normalize_domain
+from model.errors import ConsentwatchError
+
 from .browser import BrowserOptions, LaunchedBrowser, launch
-from .capture import Capture, Visit
 from .collectors import DEFAULT_COLLECTORS, CollectorClass, check_lineup
 from .consent import default_consent_handler
 from .deadline import Deadline
 from .discovery import discover
-from .domains import normalize_domain
-from .errors import ConsentwatchError, CrawlError
+from .errors import CrawlError
 from .visit_runner import ConsentHandler, VisitOptions, run_visit
 from .visits import DEFAULT_VISITS, visit_specs
 

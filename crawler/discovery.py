@@ -18,8 +18,9 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
+from model.capture import BlockedRequest, PolicyDocument, WellKnown
+
 from .browser import LaunchedBrowser
-from .capture import BlockedRequest, PolicyDocument, WellKnown
 from .deadline import Deadline
 from .errors import CrawlError
 from .page_guard import PageGuard

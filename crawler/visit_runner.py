@@ -15,8 +15,9 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
+from model.capture import CollectorError, ConsentRecord, Visit
+
 from .browser import LaunchedBrowser
-from .capture import ConsentRecord, Visit
 from .collectors import DEFAULT_COLLECTORS, CollectorClass, VisitCollectors, VisitState
 from .collectors.network import mark_blocked
 from .deadline import Deadline

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from model.capture import ConsentAction, VisitName
+
 # Makes navigator.globalPrivacyControl / doNotTrack visible at parse time in every frame, as a
 # browser with GPC and DNT switched on would (headers alone don't change what scripts see).
 GPC_INIT_SCRIPT = """
@@ -27,11 +29,11 @@ GPC_INIT_SCRIPT = """
 
 @dataclass(frozen=True)
 class VisitSpec:
-    name: str
+    name: VisitName
     description: str
     extra_headers: dict[str, str] = field(default_factory=dict)
     init_scripts: tuple[str, ...] = ()
-    consent_action: str | None = None  # "reject" or "accept": operated by the consent handler
+    consent_action: ConsentAction | None = None  # operated by the consent handler
 
     @property
     def signals(self) -> dict[str, str]:
@@ -61,7 +63,7 @@ register_visit(VisitSpec("reject", "cookie banner answered with reject (opt out)
 register_visit(VisitSpec("accept", "cookie banner answered with accept (opt in), then settled",
                          consent_action="accept"))
 
-DEFAULT_VISITS: tuple[str, ...] = ("baseline", "gpc", "reject", "accept")
+DEFAULT_VISITS: tuple[VisitName, ...] = ("baseline", "gpc", "reject", "accept")
 
 
 def visit_specs(names: tuple[str, ...] | list[str]) -> list[VisitSpec]:

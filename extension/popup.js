@@ -1,7 +1,7 @@
 // The popup: what the service's latest audit says about the site of a tab, and what this tab is
 // contacting right now. Opened by the toolbar button (the active tab), or as
 // popup.html?tabId=N / popup.html?domain=example.com (tests, links).
-/* global cwApi, cwDom, cwDomains, cwKnowledge, cwLive */
+/* global cwApi, cwDom, cwDomains, cwKnowledge, cwLive, cwSignals */
 "use strict";
 
 const ext = globalThis.browser ?? globalThis.chrome;
@@ -9,16 +9,6 @@ const { h, clear, disclosure, relativeTime } = cwDom;
 const POLL_MS = 1000; // a job we are waiting for
 const WATCH_MS = 3000; // a site without an audit: has one started meanwhile?
 
-const STANCE_TEXT = {
-  honors: "Says it honours it",
-  "honors (/.well-known/gpc.json)": "Says it honours it (/.well-known/gpc.json)",
-  does_not_honor: "Says it doesn't honour it",
-  unclear: "Unclear or hedged",
-  silent: "Doesn't mention it",
-  "no policy": "No policy found",
-  does_not_sell: "Says it doesn't sell or share data",
-  sells_or_shares: "Says it sells or shares data",
-};
 const PROGRESS_TEXT = { crawling: "Visiting the site in a browser…", analyzing: "Reading the policy and comparing…" };
 const BANNER_TEXT = {
   done: "Banner answered",
@@ -426,20 +416,9 @@ function counts(summary) {
     item("not-seen", "Declared, not seen", noPolicy ? "—" : String(c.declared_not_seen), noPolicy ? "no policy" : null));
 }
 
-function stanceOf(signal) {
-  return STANCE_TEXT[signal.policy] || signal.policy.replace(/_/g, " ");
-}
-
 function signalVerdict(name, signal) {
-  if (!signal) return verdict(null, "Not tested");
-  if (signal.contradicted) {
-    return verdict(false, name === "sale" ? "Contradicted" : signal.policy.startsWith("honors") ? "Claim broken" : "Not honoured");
-  }
-  if (signal.policy === "no policy") return verdict(null, "Nothing to check against");
-  if (signal.observed === "not tested") return verdict(null, "Not tested");
-  if (signal.policy.startsWith("honors") || signal.policy === "does_not_sell") return verdict(true, "Consistent");
-  if (/^no (advertising )?trackers loaded/.test(signal.observed)) return verdict(true, "Nothing tracked");
-  return verdict(null, "No claim to check");
+  const { ok, text } = cwSignals.verdictOf(name, signal);
+  return verdict(ok, text);
 }
 
 function signalsTable(summary, report) {
@@ -452,7 +431,7 @@ function signalsTable(summary, report) {
     const signal = summary.signals[key];
     return h("tr", { "data-signal": key },
       h("th", { scope: "row" }, h("span", { class: "signal-name" }, label), signalVerdict(key, signal)),
-      h("td", {}, signal ? stanceOf(signal) : "—", quote(key, label)),
+      h("td", {}, signal ? cwSignals.stanceText(signal) : "—", quote(key, label)),
       h("td", {}, signal ? signal.observed : "not tested"));
   };
   return h("table", { class: "signals", id: "signals" },

@@ -8,12 +8,13 @@ from typing import AsyncIterator, Iterable
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from analyzer.report_model import Report
+from model.report import Report
 from api.http.app import create_app
 from api.service.config import ServiceConfig
 from api.store.records import prepare_audit
 from api.service.samples import make_capture
 from api.store import open_store
+from model.report import Report
 
 
 @contextlib.asynccontextmanager

@@ -18,7 +18,7 @@ from analyzer.external.disconnect import load_disconnect
 from analyzer.policy.evaluation import load_stance_set
 from analyzer.policy.vocabulary import parse_vocabulary, vocabulary
 from analyzer.rules import load_rules, parse_rules
-from crawler.capture import ConsentRecord, Visit
+from model.capture import ConsentRecord, Visit
 
 
 def _packaged(package: str, name: str) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from analyzer.report_model import Evidence, Finding, FindingProduct, Unverified
+from model.report import Evidence, Finding, FindingProduct, Unverified
 from api_served import listed_domains as _domains, serving
 from api.service.samples import TRACKERS, make_report
 

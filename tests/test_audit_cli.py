@@ -15,7 +15,7 @@ import click
 import msgspec
 import pytest
 
-from analyzer.report_model import Report
+from model.report import Report
 from api.cli import main
 from api.cli.options import EXIT_NO_BROWSER
 from api.store import DB_ENV, SqliteStore

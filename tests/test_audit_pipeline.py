@@ -16,7 +16,7 @@ from api.service.pipeline import AuditFailed, AuditPipeline, analyze
 from api.service.samples import make_capture, make_report
 from api.service.targets import TargetGuard
 from api.store import SqliteStore
-from crawler.errors import InvalidDomainError
+from model.errors import InvalidDomainError
 
 
 async def public_address(host: str) -> list[str]:

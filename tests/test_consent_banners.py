@@ -115,7 +115,7 @@ def test_cookies_are_split_at_the_answer(audits):
     assert not any(c.startswith("_fbp") for c in split.cookies_before)
     assert split.requests_before and split.requests_after
     reject = next(v for v in report.visits if v.name == "reject")
-    assert reject.consent["split"]["cookies_after"] == split.cookies_after, "the report carries the split"
+    assert reject.consent.split.cookies_after == split.cookies_after, "the report carries the split"
 
 
 def test_onetrust_and_cookiebot_state(audits):

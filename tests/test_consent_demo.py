@@ -41,4 +41,4 @@ def test_demo_banner_matches_expected_yaml(demo_audits, domain):
     got = {f.code for f in report.findings if f.code in CONSENT_CODES}
     assert got == set(expected["consent_findings"]), [(f.code, f.title) for f in report.findings]
     assert {v.name: v.consent_outcome for v in report.visits}["reject"] == expected["reject"]
-    assert next(v for v in report.visits if v.name == "reject").consent["outcome"] == expected["reject"]
+    assert next(v for v in report.visits if v.name == "reject").consent.outcome == expected["reject"]

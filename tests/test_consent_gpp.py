@@ -7,8 +7,8 @@ import pytest
 
 from analyzer.consent.bits import DecodeError
 from analyzer.consent.gpp import SECTION_NAMES, decode_gpp, decode_us_state, us_state_layouts
-from analyzer.consent.state import VisitConsent
 from analyzer.consent.findings import us_string_failures
+from model.consent import VisitConsent
 
 # new CmpApi(1, 1) with: usca SaleOptOut 1, SharingOptOut 2, Gpc true; usva SaleOptOut 2, TargetedAdvertisingOptOut 1;
 # usco SaleOptOut 1, TargetedAdvertisingOptOut 1, Gpc false; ustx both 2; usmd SaleOptOut 1, TargetedAdvertising 2;

@@ -130,7 +130,7 @@ SITE_WIDE = {"PRE_CONSENT_TRACKING", "TRACKING_AFTER_REJECT", "CONSENT_MODE_GRAN
 
 @pytest.mark.asyncio(loop_scope="session")
 async def test_site_wide_findings_name_their_trackers_as_data(audits):
-    from analyzer.report_model import decode_report, encode_report, summary_of
+    from model.report import decode_report, encode_report, summary_of
 
     seen_codes = set()
     for role, (_, report) in audits.items():

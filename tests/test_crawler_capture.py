@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import pytest_asyncio
 
-from crawler import decode_capture, encode_capture
+from model.capture import decode_capture, encode_capture
 from crawler.collectors.network import is_browser_noise
 
 GPC_PROBE = """<html><head><title>probe</title></head><body>

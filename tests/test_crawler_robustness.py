@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from crawler import Crawler, InvalidDomainError, crawl_domain
+from crawler import Crawler, crawl_domain
 from crawler.browser import BrowserNotFoundError, find_chromium
 from crawler.collectors import DEFAULT_COLLECTORS, Collector
-from crawler.domains import normalize_domain
+from model.domains import normalize_domain
 from crawler.testing import NXDOMAIN_HOST
-
+from model.domains import normalize_domain
+from model.errors import InvalidDomainError
 
 
 SIMPLE = "<html><head><title>ok</title></head><body><p>hello</p><img src='https://pixels-r-us.com/p.gif'></body></html>"
@@ -222,6 +223,6 @@ def test_cli_unreachable_site_exits_nonzero_and_still_writes_the_capture(tmp_pat
     result = _cli("crawl", NXDOMAIN_HOST, "--demo-web", "--settle", "0", "--out", str(out))
     assert result.returncode == 1, result.stderr
     assert "unreachable" in result.stdout
-    from crawler import decode_capture
+    from model.capture import decode_capture
 
     assert decode_capture(out.read_bytes()).reachable is False

@@ -20,7 +20,7 @@ from api.service.config import ServiceConfig
 from api.store.records import prepare_audit
 from api.service.samples import make_capture, make_report
 from api.store import SqliteStore
-from crawler.capture import PolicyDocument, RequestRecord
+from model.capture import PolicyDocument, RequestRecord
 
 T0 = 1_700_000_000.0
 

@@ -21,7 +21,7 @@ import pytest
 from playwright.async_api import BrowserContext, Page, async_playwright, expect
 
 from crawler.browser import QUIET_ARGS, find_chromium
-from crawler.domains import host_of, registrable_domain
+from model.domains import host_of, registrable_domain
 from extension_service import Service, running_service
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.domains import registrable_domain
+from model.domains import registrable_domain
 from extension_service import Service, running_service
 from firefox_bidi import QUIET_PREFS, Firefox, Tab, fake_internet_prefs, find_firefox, write_profile
 

@@ -11,7 +11,7 @@ import pytest_asyncio
 import yaml
 
 from analyzer import analyze_capture
-from analyzer.report_model import decode_report, encode_report, summary_of
+from model.report import decode_report, encode_report, summary_of
 
 GTAG = """<script async src="https://www.googletagmanager.com/gtag/js?id={id}"></script>
 <script>window.dataLayer=window.dataLayer||[];function gtag(){{dataLayer.push(arguments)}}

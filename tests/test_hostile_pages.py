@@ -31,4 +31,4 @@ async def test_megabytes_of_tiny_blocks_are_extracted_and_the_text_cap_reported(
     assert "Google Analytics" in privacy.text.splitlines()[2]
     report = analyze_capture(capture)
     assert report.policy.truncated == (f"text analysed to {len(privacy.text):,} of {privacy.text_truncated_from:,} characters")
-    assert "google-analytics" in {d["product_id"] for d in report.policy.analysis["declarations"]}
+    assert "google-analytics" in {d.product_id for d in report.policy.analysis.declarations}

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from analyzer.domains import host_matches
 from analyzer.knowledge import CATEGORIES, Knowledge, load_knowledge, read_knowledge
 from analyzer.knowledge.index import SignatureIndex
+from model.domains import host_matches
 
 KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 REQUIRED = (

@@ -1,7 +1,9 @@
-"""The layers import only downward: crawler ← analyzer ← api, and the fake internet only the crawler.
+"""The layers import only downward: model ← crawler ← analyzer ← api, and the fake internet only model and
+the crawler. The contracts package ``model`` imports no project layer and no heavy third party: of the
+outside world only the standard library, msgspec and tldextract (never Playwright, never aiohttp).
 
 Checked over the source (``ast``), so an upward import fails the test run even when it sits in a branch no
-other test executes; and checked live for the contracts that must load without a browser.
+other test executes; and checked live for the contracts that must load without a browser or a web server.
 """
 
 from __future__ import annotations
@@ -14,15 +16,21 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-PROJECT_PACKAGES = ("crawler", "analyzer", "api")
+PROJECT_PACKAGES = ("model", "crawler", "analyzer", "api")
 
 # package (or sub-package) → project packages it must never import; the first matching prefix wins.
 FORBIDDEN: tuple[tuple[str, frozenset[str]], ...] = (
+    ("model", frozenset({"crawler", "analyzer", "api"})),
     ("crawler.testing", frozenset({"analyzer", "api"})),
     ("crawler", frozenset({"analyzer", "api"})),
     ("analyzer", frozenset({"api"})),
     ("api", frozenset()),
 )
+
+
+# What the contracts may import from outside the project: the standard library and these.
+MODEL_THIRD_PARTY = frozenset({"msgspec", "tldextract"})
+HEAVY = frozenset({"playwright", "aiohttp"})
 
 
 def module_name(path: Path) -> str:
@@ -78,12 +86,35 @@ def test_no_layer_imports_a_higher_one():
     assert not violations, "upward imports:\n" + "\n".join(violations)
 
 
+def outside_imports_not_allowed_in_model(targets: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Imports of anything but the standard library, ``model`` itself and MODEL_THIRD_PARTY."""
+    allowed = set(sys.stdlib_module_names) | MODEL_THIRD_PARTY | {"model", "__future__"}
+    return [(line, t) for line, t in targets if t.split(".")[0] not in allowed]
+
+
+def test_the_contracts_import_only_the_standard_library_msgspec_and_tldextract():
+    files = sorted((REPO / "model").rglob("*.py"))
+    assert len(files) >= 5, files
+    outside = [f"{path.relative_to(REPO)}:{line} imports {target}"
+               for path in files for line, target in outside_imports_not_allowed_in_model(imported_modules(path))]
+    assert not outside, "the model package imports outside its allowance:\n" + "\n".join(outside)
+
+
+def test_the_model_checker_flags_heavy_and_project_imports():
+    source = ("import json\nimport msgspec\nfrom typing import Literal\nfrom . import capture\n"
+              "def f():\n    import aiohttp.web\n    from playwright.async_api import Page\n"
+              "from crawler.errors import CrawlError\nimport yaml\n")
+    flagged = [t for _, t in outside_imports_not_allowed_in_model(imports_in(source, "model.report", is_package=False))]
+    assert sorted(flagged) == ["aiohttp.web", "crawler.errors", "playwright.async_api", "yaml"]
+    assert [t for t in flagged if t.split(".")[0] in forbidden_for("model.report")] == ["crawler.errors"]
+
+
 def test_the_fake_internet_imports_only_the_crawler_from_the_project():
     outside = []
     for path in sorted((REPO / "crawler" / "testing").rglob("*.py")):
         for line, target in imported_modules(path):
             top = target.split(".")[0]
-            if top in PROJECT_PACKAGES and top != "crawler":
+            if top in PROJECT_PACKAGES and top not in ("model", "crawler"):  # the contracts and the crawler
                 outside.append(f"{path.relative_to(REPO)}:{line} imports {target}")
     assert not outside, "\n".join(outside)
 
@@ -98,14 +129,21 @@ def test_the_checker_sees_relative_and_lazy_imports():
     assert [t for _, t in imports_in("from . import x", "crawler.testing", is_package=True)] == ["crawler.testing"]
 
 
-@pytest.mark.parametrize("module", ["analyzer.report_model", "analyzer.audit", "crawler.capture"])
-def test_contracts_load_without_playwright(module):
+@pytest.mark.parametrize(("module", "banned"), [
+    ("model", HEAVY),
+    ("model.capture", HEAVY),
+    ("model.report", HEAVY),
+    ("model.errors", HEAVY),
+    ("model.domains", HEAVY),
+    ("analyzer.audit", frozenset({"playwright"})),
+])
+def test_contracts_load_without_a_browser_or_a_web_server(module, banned):
     code = (
         f"import sys, {module}\n"
-        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'playwright')\n"
+        f"loaded = sorted(m for m in sys.modules if m.split('.')[0] in {sorted(banned)!r})\n"
         "print(','.join(loaded))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     loaded = result.stdout.strip()
-    assert loaded == "", f"importing {module} loads Playwright ({loaded[:120]}…)"
+    assert loaded == "", f"importing {module} loads {'/'.join(sorted(banned))} ({loaded[:120]}…)"

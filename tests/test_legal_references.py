@@ -9,7 +9,7 @@ import pytest
 
 from analyzer.findings import rule_references
 from analyzer.legal import codes_for_rule, legal_data
-from analyzer.report_model import Evidence, Finding, RuleReference, summary_of
+from model.report import Evidence, Finding, RuleReference, summary_of
 from api_served import listed_domains as _domains, serving
 from api.service.samples import make_report
 

@@ -12,7 +12,7 @@ from analyzer.findings import AuditContext, coverage_note, coverage_of, declared
 from analyzer.knowledge import load_knowledge
 from analyzer.observed import TrackerObservation, tracker_key
 from analyzer.policy import analyze_policy
-from analyzer.report_model import ObservedTracker
+from model.report import ObservedTracker
 
 SITE = "some-shop.example"
 

@@ -12,12 +12,12 @@ from analyzer.audit import analyze_capture
 from analyzer.behaviour import detect_behaviour
 from analyzer.behaviour.detect import ScriptCalls, behaviour_rules, fingerprints_of
 from analyzer.behaviour.findings import initiator_chain
-from analyzer.findings import sighting_evidence
-from analyzer.observed import Sighting
 from analyzer.behaviour.leaks import encodings, find_leaks
 from analyzer.behaviour.practices import declared_practices
+from analyzer.findings import sighting_evidence
+from analyzer.observed import Sighting
 from crawler import Crawler
-from crawler.capture import ApiCall, CanaryInput, Capture, PolicyDocument, RequestRecord, Visit
+from model.capture import ApiCall, CanaryInput, Capture, PolicyDocument, RequestRecord, Visit
 
 BEHAVIOUR_CODES = {"FINGERPRINTING", "SESSION_RECORDING_UNDECLARED", "KEYSTROKES_SENT_BEFORE_SUBMIT",
                    "PII_SENT_TO_THIRD_PARTY"}

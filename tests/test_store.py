@@ -12,16 +12,16 @@ import time
 import msgspec
 import pytest
 
-from analyzer.report_model import SiteSummary
 from api.errors import ConflictError, JobNotFoundError, ScheduleNotFoundError
 from api.service.history import compare
 from api.store.records import prepare_audit
 from api.service.samples import make_capture, make_report
 from api.service.scheduler import new_schedule, next_run, parse_every, queue_due
 from api.store import SqliteStore
-from api.store.sqlite import _DataVersion
 from api.store.base import SiteQuery
 from api.store.migrate import migrations
+from api.store.sqlite import _DataVersion
+from model.report import SiteSummary
 
 T0 = 1_700_000_000.0
 

@@ -11,8 +11,8 @@ import pytest
 import pytest_asyncio
 
 from analyzer import analyze_capture
-from analyzer.report_model import summary_of
 from crawler.testing.sites import TEST_SITES_DIR, load_sites
+from model.report import summary_of
 
 pytestmark = pytest.mark.browser
 
@@ -79,7 +79,7 @@ async def test_a_partial_visit_or_unreadable_policy_is_not_verified(audits):
     gap = next(u for u in report.unverified if u.code == "VISIT_INCOMPLETE")
     assert "gpc visit did not complete (page did not finish loading within 30 s)" in gap.text
     assert report.grade.score <= 89 and report.grade.score <= clean.grade.score
-    from crawler.capture import PolicyDocument
+    from model.capture import PolicyDocument
 
     thin = PolicyDocument(kind="privacy", url="https://harbor-lantern.com/privacy", found_via="link", status=200,
                           text="Privacy. Loading…")

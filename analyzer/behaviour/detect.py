@@ -15,8 +15,8 @@ from typing import TypedDict
 import msgspec
 import yaml
 
-from crawler.capture import ApiCall, Capture, RequestRecord, Visit
-from crawler.domains import host_of, registrable_domain
+from model.capture import ApiCall, Capture, RequestRecord, Visit
+from model.domains import host_of, registrable_domain
 
 from .leaks import Leak, PiiRule, find_leaks
 

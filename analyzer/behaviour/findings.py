@@ -7,11 +7,11 @@ declares sending what was typed but not submitted).
 
 from __future__ import annotations
 
-from crawler.capture import RequestRecord, Visit
-from crawler.domains import host_of, registrable_domain
+from model.capture import RequestRecord, Visit
+from model.domains import host_of, registrable_domain
+from model.report import Evidence, Finding
 
 from ..findings import MAX_EVIDENCE, AuditContext, build_finding, sighting_evidence
-from ..report_model import Evidence, Finding
 from .detect import BehaviourReport, detect_behaviour
 from .leaks import Leak
 from .practices import Declared, declared_practices

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import TypedDict
 from urllib.parse import parse_qsl, quote, quote_plus, unquote_plus, urlsplit
 
-from crawler.capture import CanaryInput, RequestRecord, Visit
-from crawler.domains import host_of, registrable_domain
+from model.capture import CanaryInput, RequestRecord, Visit
+from model.domains import host_of, registrable_domain
 
 HASH_RE = re.compile(r"^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64})$", re.I)
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.I)

@@ -13,7 +13,7 @@ from importlib import resources
 
 import yaml
 
-from crawler.capture import Capture
+from model.capture import Capture
 
 PRACTICES = ("fingerprinting", "session-recording", "hashed-email")
 DENIAL_WINDOW = 80  # characters before the cue searched for a denial

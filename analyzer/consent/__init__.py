@@ -3,15 +3,14 @@ findings (``findings``; they run from ``analyzer/producers.py``'s ``PRODUCERS``)
 
 from .bits import DecodeError
 from .consent_mode import ConsentModeHit, google_hit
-from .gpp import GPPString, UsNat, decode_gpp, decode_usnat
-from .onetrust import OneTrustConsent, decode_optanon
+from .gpp import decode_gpp, decode_usnat
+from .onetrust import decode_optanon
 from .signal import banner_signal
-from .state import VisitConsent, consent_summary, decode_visit_consent
-from .tcf import TCString, decode_tc_string
-from .usp import USPrivacy, decode_usp
+from .state import consent_summary, decode_visit_consent
+from .tcf import decode_tc_string
+from .usp import decode_usp
 
 __all__ = [
-    "ConsentModeHit", "DecodeError", "GPPString", "OneTrustConsent", "TCString", "USPrivacy", "UsNat", "VisitConsent",
-    "banner_signal", "consent_summary", "decode_gpp", "decode_optanon", "decode_tc_string", "decode_usnat",
+    "ConsentModeHit", "DecodeError", "banner_signal", "consent_summary", "decode_gpp", "decode_optanon", "decode_tc_string", "decode_usnat",
     "decode_usp", "decode_visit_consent", "google_hit",
 ]

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crawler.capture import CookieRecord, RequestRecord, Visit
+from model.capture import CookieRecord, RequestRecord, Visit
+from model.consent import VisitConsent
+from model.report import Evidence, Finding, FindingProduct
 
 from ..findings import AuditContext, build_finding, finding_product, gpc_claim, product_names
 from ..observed import Sighting, TrackerObservation
-from ..report_model import Evidence, Finding, FindingProduct
 from .consent_mode import google_hit
-from .state import VisitConsent, decode_visit_consent
+from .state import decode_visit_consent
 
 PER_TRACKER_EVIDENCE = 2
 MAX_EVIDENCE = 12

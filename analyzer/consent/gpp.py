@@ -15,9 +15,11 @@ from typing import NotRequired, TypedDict
 import msgspec
 import yaml
 
+from model.consent import GPPString, UsNat, UsState
+
 from .bits import BitReader, DecodeError
-from .tcf import TCString, decode_tc_string
-from .usp import USPrivacy, decode_usp
+from .tcf import decode_tc_string
+from .usp import decode_usp
 
 SECTION_NAMES = {
     2: "tcfeuv2", 5: "tcfcav1", 6: "uspv1", 7: "usnat", 8: "usca", 9: "usva", 10: "usco", 11: "usut", 12: "usct",
@@ -25,66 +27,6 @@ SECTION_NAMES = {
     22: "ustn", 23: "usmn", 24: "usmd", 25: "usin", 26: "usky", 27: "usri",
 }
 US_STATES_FILE = Path(__file__).with_name("gpp_us_states.yaml")
-OPT_OUT = {0: "not applicable", 1: "opted out", 2: "did not opt out"}
-
-
-class UsNat(msgspec.Struct, kw_only=True):
-    version: int
-    sharing_notice: int
-    sale_opt_out_notice: int
-    sharing_opt_out_notice: int
-    targeted_advertising_opt_out_notice: int
-    sensitive_data_processing_opt_out_notice: int
-    sensitive_data_limit_use_notice: int
-    sale_opt_out: int
-    sharing_opt_out: int
-    targeted_advertising_opt_out: int
-    sensitive_data_processing: list[int]
-    known_child_sensitive_data_consents: list[int]
-    personal_data_consents: int
-    mspa_covered_transaction: int
-    mspa_opt_out_option_mode: int
-    mspa_service_provider_mode: int
-    gpc: bool | None = None  # from the GPC subsection, when present
-
-    def summary(self) -> str:
-        return (f"GPP usnat v{self.version}: sale {OPT_OUT.get(self.sale_opt_out, '?')}, "
-                f"sharing {OPT_OUT.get(self.sharing_opt_out, '?')}, targeted advertising "
-                f"{OPT_OUT.get(self.targeted_advertising_opt_out, '?')}"
-                + ("" if self.gpc is None else f", GPC flag {'set' if self.gpc else 'not set'}"))
-
-
-class UsState(msgspec.Struct, kw_only=True):
-    """A US state section: its name and the 2-bit opt-out fields it has (None: the state has no such field)."""
-
-    name: str
-    sale_opt_out: int | None = None
-    sharing_opt_out: int | None = None
-    targeted_advertising_opt_out: int | None = None
-    gpc: bool | None = None
-    fields: dict[str, int | list[int]] = {}  # every core field, as decoded
-
-    def not_opted_out(self) -> bool:
-        return 2 in (self.sale_opt_out, self.sharing_opt_out, self.targeted_advertising_opt_out)
-
-    def summary(self) -> str:
-        parts = [f"{what} {OPT_OUT.get(value, '?')}" for what, value in (
-            ("sale", self.sale_opt_out), ("sharing", self.sharing_opt_out),
-            ("targeted advertising", self.targeted_advertising_opt_out)) if value is not None]
-        return (f"GPP {self.name}: " + ", ".join(parts)
-                + ("" if self.gpc is None else f", GPC flag {'set' if self.gpc else 'not set'}"))
-
-
-class GPPString(msgspec.Struct, kw_only=True):
-    string: str
-    version: int
-    section_ids: list[int]
-    sections: list[str]  # names, in order
-    usnat: UsNat | None = None
-    uspv1: USPrivacy | None = None
-    tcfeuv2: TCString | None = None
-    us_states: list[UsState] = []
-    errors: list[str] = []  # sections present but not decodable
 
 
 def decode_usnat(text: str) -> UsNat:

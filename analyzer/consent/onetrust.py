@@ -5,24 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, unquote
 
-import msgspec
-
-GROUP_NAMES = {"C0001": "strictly necessary", "C0002": "performance", "C0003": "functional",
-               "C0004": "targeting", "C0005": "social media"}
-
-
-class OneTrustConsent(msgspec.Struct, kw_only=True):
-    groups: dict[str, bool]
-    interaction_count: int | None = None
-    gpc_enabled: bool | None = None
-
-    @property
-    def optional_granted(self) -> list[str]:
-        return sorted(g for g, on in self.groups.items() if on and g != "C0001")
-
-    def summary(self) -> str:
-        on = ", ".join(f"{g} ({GROUP_NAMES.get(g, 'custom')})" for g in self.optional_granted) or "none"
-        return f"OneTrust groups granted beyond strictly necessary: {on}"
+from model.consent import OneTrustConsent
 
 
 def decode_optanon(cookie_value: str) -> OneTrustConsent:

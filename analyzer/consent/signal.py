@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from model.consent import VisitConsent
+from model.report import Signal
+
 from ..findings import AuditContext
-from ..report_model import Signal
 from .findings import visit_consents
-from .state import VisitConsent
 
 CONTRADICTING = frozenset({"PRE_CONSENT_TRACKING", "TRACKING_AFTER_REJECT", "CONSENT_MODE_GRANTED_AFTER_REJECT",
                            "BANNER_WITHOUT_REJECT", "OPT_OUT_NOT_RECORDED"})

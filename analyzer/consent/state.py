@@ -12,16 +12,15 @@ from typing import TypedDict, TypeVar
 
 import msgspec
 
-from crawler.capture import RequestRecord, Visit
+from model.capture import RequestRecord, Visit
+from model.consent import ANSWERED, TcfSource, AnswerSplit, ConsentModeState, ConsentModeSummary, OneTrustConsent, VisitConsent
 
 from .bits import DecodeError
 from .consent_mode import ConsentModeHit, google_hit
-from .gpp import GPPString, decode_gpp
-from .onetrust import OneTrustConsent, decode_optanon, groups_from_active
-from .tcf import TCString, decode_tc_string
-from .usp import USPrivacy, decode_usp
-
-ANSWERED = "done"
+from .gpp import decode_gpp
+from .onetrust import decode_optanon, groups_from_active
+from .tcf import decode_tc_string
+from .usp import decode_usp
 
 
 # What crawler/consent/readers.js and the consent-cookie reader put in ConsentRecord.state (the parts
@@ -68,23 +67,6 @@ class TimedHit(msgspec.Struct, kw_only=True):
     hit: ConsentModeHit
 
 
-class ConsentModeSummary(msgspec.Struct, kw_only=True):
-    """Google hits counted by the storage state they declared, before and after the banner answer."""
-
-    before_answer: dict[str, int] = {}  # {"granted": n, "denied": n, "no_consent_mode": n}
-    after_answer: dict[str, int] = {}
-
-
-class AnswerSplit(msgspec.Struct, kw_only=True):
-    """Requests and cookies of a banner visit on either side of the answer (``click_ms``)."""
-
-    requests_before: int = 0
-    requests_after: int = 0
-    cookies_before: list[str] = []  # "name @ domain", first set up to the answer
-    cookies_after: list[str] = []  # first set after it
-    cookies_untimed: int = 0  # present at the end, no Set-Cookie/document.cookie time seen
-
-
 MAX_SPLIT_COOKIES = 50
 
 
@@ -101,44 +83,7 @@ def answer_split(visit: Visit, click_ms: float) -> AnswerSplit:
     return out
 
 
-class VisitConsent(msgspec.Struct, kw_only=True):
-    visit: str
-    outcome: str | None = None  # the banner outcome (reject/accept visits), None elsewhere
-    cmp: str | None = None
-    method: str | None = None
-    banner_shown_ms: float | None = None
-    click_ms: float | None = None
-    self_test: bool | None = None
-    reason: str | None = None
-    refusal: str | None = None  # "reject" (GDPR-style) or "opt_out" (US "Do Not Sell or Share")
-    tcf: TCString | None = None
-    tcf_source: str | None = None  # "api" or "cookie"
-    usp: USPrivacy | None = None
-    gpp: GPPString | None = None
-    onetrust: OneTrustConsent | None = None
-    cookiebot: CookiebotState | None = None
-    consent_mode: ConsentModeSummary | None = None
-    split: AnswerSplit | None = None  # banner visits with an answer
-    errors: list[str] = []
-
-    @property
-    def answered(self) -> bool:
-        return self.outcome == ANSWERED and self.click_ms is not None
-
-    def lines(self) -> list[str]:
-        """Human-readable decoded state, one signal a line (for evidence)."""
-        out = [x.summary() for x in (self.tcf, self.usp, self.onetrust) if x is not None]
-        if self.gpp is not None:
-            out.append(f"GPP sections {', '.join(self.gpp.sections) or 'none'}"
-                       + (f"; {self.gpp.usnat.summary()}" if self.gpp.usnat else "")
-                       + "".join(f"; {s.summary()}" for s in self.gpp.us_states))
-        if self.cookiebot:
-            granted = [k for k in ("preferences", "statistics", "marketing") if self.cookiebot.get(k)]
-            out.append(f"Cookiebot consent: {', '.join(granted) or 'necessary only'}")
-        return out
-
-
-def _category(hit: ConsentModeHit) -> str:
+def _category(hit: ConsentModeHit) -> ConsentModeState:
     if not hit.uses_consent_mode:
         return "no_consent_mode"
     return "granted" if hit.granted else "denied"
@@ -199,6 +144,7 @@ def _page_state(raw: object, out: VisitConsent) -> PageConsentState:
 def _decode_signals(state: PageConsentState, out: VisitConsent) -> None:
     cookies = state.get("cookies") or {}
     tcf_api = state.get("tcf") or {}
+    source: TcfSource
     tc, source = (tcf_api.get("tcString"), "api") if tcf_api.get("tcString") else (cookies.get("euconsent-v2"), "cookie")
     out.tcf = _try(out, "TC string", decode_tc_string, tc)
     out.tcf_source = source if out.tcf else None
@@ -211,7 +157,8 @@ def _decode_signals(state: PageConsentState, out: VisitConsent) -> None:
     elif (state.get("onetrust") or {}).get("activeGroups"):
         active = groups_from_active(state["onetrust"]["activeGroups"])
         out.onetrust = OneTrustConsent(groups={g: True for g in active})
-    out.cookiebot = state.get("cookiebot")
+    cookiebot = state.get("cookiebot")
+    out.cookiebot = {k: bool(v) for k, v in cookiebot.items()} if cookiebot else None
 
 
 _Decoded = TypeVar("_Decoded")
@@ -227,10 +174,6 @@ def _try(out: VisitConsent, what: str, decode: Callable[[str], _Decoded], value:
         return None
 
 
-def consent_summary(visit: Visit) -> dict[str, object] | None:
-    """The decoded state as plain JSON for the report's visit summary."""
-    decoded = decode_visit_consent(visit)
-    if decoded is None:
-        return None
-    summary: dict[str, object] = msgspec.to_builtins(decoded)
-    return summary
+def consent_summary(visit: Visit) -> VisitConsent | None:
+    """The decoded state for the report's visit summary."""
+    return decode_visit_consent(visit)

@@ -10,55 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-import msgspec
+from model.consent import PublisherRestriction, TCString
 
 from .bits import BitReader, DecodeError
 
 SEGMENT_DISCLOSED, SEGMENT_ALLOWED, SEGMENT_PUBLISHER = 1, 2, 3
-
-
-class PublisherRestriction(msgspec.Struct, kw_only=True):
-    purpose: int
-    restriction: int  # 0 not allowed, 1 require consent, 2 require legitimate interest
-    vendors: list[int] = []
-
-
-class TCString(msgspec.Struct, kw_only=True):
-    version: int
-    created: str  # ISO 8601 UTC
-    last_updated: str
-    cmp_id: int
-    cmp_version: int
-    consent_screen: int
-    consent_language: str
-    vendor_list_version: int
-    policy_version: int  # 2 = TCF v2.0/2.1, 4 = v2.2, 5 = v2.3
-    is_service_specific: bool
-    use_non_standard_texts: bool
-    special_feature_optins: list[int]
-    purpose_consents: list[int]
-    purpose_legitimate_interests: list[int]
-    purpose_one_treatment: bool
-    publisher_cc: str
-    vendor_consents: list[int]
-    vendor_legitimate_interests: list[int]
-    publisher_restrictions: list[PublisherRestriction] = []
-    disclosed_vendors: list[int] = []
-    allowed_vendors: list[int] = []
-    publisher_purpose_consents: list[int] = []
-    publisher_purpose_legitimate_interests: list[int] = []
-    custom_purpose_consents: list[int] = []
-    custom_purpose_legitimate_interests: list[int] = []
-
-    @property
-    def consents_nothing(self) -> bool:
-        return not self.purpose_consents and not self.vendor_consents and not self.special_feature_optins
-
-    def summary(self) -> str:
-        purposes = ", ".join(map(str, self.purpose_consents)) or "none"
-        return (f"TCF v2 (policy {self.policy_version}, CMP {self.cmp_id}): purposes consented: {purposes}; "
-                f"{len(self.vendor_consents)} vendor(s) consented; "
-                f"{len(self.vendor_legitimate_interests)} on legitimate interest")
 
 
 def _deciseconds(value: int) -> str:

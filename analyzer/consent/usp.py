@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import msgspec
+from model.consent import USPrivacy
 
 from .bits import DecodeError
 
 _FLAG = {"Y": True, "N": False, "-": None}
-
-
-class USPrivacy(msgspec.Struct, kw_only=True):
-    string: str
-    version: int
-    notice: bool | None
-    opted_out_of_sale: bool | None  # None: "-" (does not apply)
-    lspa_covered: bool | None
-
-    def summary(self) -> str:
-        state = {True: "opted out of sale", False: "NOT opted out of sale", None: "sale opt-out not applicable"}
-        return f"US Privacy {self.string}: {state[self.opted_out_of_sale]}"
 
 
 def decode_usp(text: str) -> USPrivacy:

@@ -15,8 +15,8 @@ from typing import Final
 
 import msgspec
 
-from analyzer.domains import host_matches
 from analyzer.external.model import CookieMatch
+from model.domains import host_matches
 
 SOURCE: Final = "open-cookie-database"
 

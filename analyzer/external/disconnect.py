@@ -8,8 +8,8 @@ from typing import Final
 
 import msgspec
 
-from analyzer.domains import longest_suffix_match
 from analyzer.external.model import CATEGORY_PRIORITY, ListMatch, first_category
+from model.domains import longest_suffix_match
 
 SOURCE: Final = "disconnect"
 

@@ -15,8 +15,8 @@ from typing import Final
 
 import msgspec
 
-from analyzer.domains import host_suffixes
 from analyzer.external.model import ListMatch
+from model.domains import host_suffixes
 
 SOURCE: Final = "ghostery"
 

@@ -8,9 +8,9 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from analyzer.domains import host_matches, host_suffixes, longest_suffix_match
 from analyzer.knowledge.loader import Knowledge
 from analyzer.knowledge.model import Product, RequestSignature
+from model.domains import host_matches, host_suffixes, longest_suffix_match
 
 # Legal-form words dropped before comparing company names ("Facebook, Inc." ~ "Facebook").
 _LEGAL_FORMS = {

@@ -48,6 +48,6 @@ Decisions the findings code can rely on:
 """
 
 from analyzer.policy.analyze import analyze_policy
-from analyzer.policy.model import Declaration, PolicyAnalysis, Stance
+from model.policy import Declaration, PolicyAnalysis, Stance
 
 __all__ = ["Declaration", "PolicyAnalysis", "Stance", "analyze_policy"]

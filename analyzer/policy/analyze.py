@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from analyzer.policy.cookies import cookie_categories, ordered
 from analyzer.policy.dates import policy_date
 from analyzer.policy.declarations import category_mentions, mentions_any, vendor_mentions
-from analyzer.policy.model import Declaration, PolicyAnalysis, ReferenceLevel, Source, Stance
 from analyzer.policy.names import Knowledge
 from analyzer.policy.sale import sale_stance
 from analyzer.policy.scan import Scan, scanner
 from analyzer.policy.sentences import SentenceIndex, index_sentences
 from analyzer.policy.stances import signal_stance
 from analyzer.policy.vocabulary import Vocabulary, vocabulary
+from model.policy import Declaration, PolicyAnalysis, ReferenceLevel, Source, Stance
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,12 +13,12 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from analyzer.policy.model import Declaration, Source
 from analyzer.policy.names import NameTable, Target
 from analyzer.policy.negation import is_negated
 from analyzer.policy.scan import NameHit, Scan, gated_matches
 from analyzer.policy.sentences import SentenceIndex
 from analyzer.policy.vocabulary import Vocabulary, category_of
+from model.policy import Declaration, Source
 
 
 class _SentenceChecks:

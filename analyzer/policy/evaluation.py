@@ -17,9 +17,9 @@ from typing import Literal, TypedDict
 import msgspec
 
 from analyzer.policy.analyze import analyze_policy
-from analyzer.policy.model import PolicyAnalysis, Stance
 from analyzer.policy.names import Knowledge
 from analyzer.policy.scan import scanner
+from model.policy import PolicyAnalysis, Stance
 
 
 class _DntEvidence(TypedDict):

@@ -22,11 +22,11 @@ from __future__ import annotations
 
 
 from analyzer.policy.languages import LanguageWording, languages, sale_affirms, sale_denies
-from analyzer.policy.model import Stance
 from analyzer.policy.sale_tables import TableReader
 from analyzer.policy.scan import Scan
 from analyzer.policy.sentences import SentenceIndex
 from analyzer.policy.vocabulary import Vocabulary
+from model.policy import Stance
 
 _OBJECT_AFTER = 120  # characters after the verb where the thing sold is named (after lists of verbs and recipients)
 _OBJECT_BEFORE = 90  # characters before a passive denial ("your data will never be sold")

@@ -24,10 +24,10 @@ from __future__ import annotations
 from typing import Literal
 
 from analyzer.policy.languages import languages, read_signal
-from analyzer.policy.model import Stance, StanceValue
 from analyzer.policy.scan import Scan, gated_matches
 from analyzer.policy.sentences import SentenceIndex
 from analyzer.policy.vocabulary import Vocabulary
+from model.policy import PolicyStance, Stance
 
 Reading = Literal["negative", "hedged", "positive", "mention"]
 _PREFIX_CHARS = 80
@@ -158,7 +158,7 @@ def signal_stance(sentences: SentenceIndex, scan: Scan, vocab: Vocabulary, signa
         sentence = sentences.text_of(i)
         by_reading[read_sentence(sentence, cues.get(i, []), vocab)].append(sentence)
     # A plain refusal is the site's practice; a hedge only matters when nothing is definite.
-    decisive: tuple[tuple[Reading, StanceValue], ...] = (
+    decisive: tuple[tuple[Reading, PolicyStance], ...] = (
         ("negative", "does_not_honor"), ("hedged", "unclear"), ("positive", "honors"))
     for reading, value in decisive:
         if by_reading[reading]:

@@ -9,8 +9,10 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from crawler import BrowserNotFoundError, ConsentwatchError, Crawler, InvalidDomainError, encode_capture
-from crawler.domains import normalize_domain
+from crawler import BrowserNotFoundError, Crawler
+from model.capture import encode_capture
+from model.domains import normalize_domain
+from model.errors import ConsentwatchError, InvalidDomainError
 
 from .options import browser_environment, browser_required, crawl_options, db_option
 from .render import render_capture_summary, render_report
@@ -112,7 +114,7 @@ def audit(domains: tuple[str, ...], json_out: str | None, db: str | None, show_i
 async def _run_audits(domains: list[str], options, *, json_out: str | None, db: str | None, show_info: bool = False,
                       always_store: bool = False) -> int:
     """Audit, then print/write each report as it finishes (stored first, with a store). Returns how many failed."""
-    from analyzer.report_model import encode_report
+    from model.report import encode_report
 
     from ..service.pipeline import AuditFailed
     from .audit_runner import audit_domains

@@ -7,9 +7,9 @@ from collections import Counter
 from rich.console import Console
 from rich.table import Table
 
-from analyzer.report_model import SEVERITY_ORDER
-from crawler.capture import Capture
-from crawler.domains import registrable_domain, host_of
+from model.capture import Capture
+from model.domains import registrable_domain, host_of
+from model.report import SEVERITY_ORDER
 
 
 def render_capture_summary(console: Console, capture: Capture) -> None:
@@ -61,7 +61,7 @@ def render_report(console: Console, report, *, show_info: bool = False) -> None:
     signals = Table("signal", "policy says", "observed", "verdict", title="Signals")
     for name, signal in report.signals.items():
         verdict = "[red]✗ contradicted[/red]" if signal.contradicted else "✓ consistent"
-        signals.add_row(name.upper(), signal.policy, signal.observed, verdict)
+        signals.add_row(name.upper(), signal.claim(), signal.observed, verdict)
     console.print(signals)
     trackers = Table("tracker", "company", "category", "visits", "declared", title="Trackers observed")
     for t in report.trackers:

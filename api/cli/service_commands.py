@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from crawler.crawl import DEFAULT_CONCURRENT_VISITS
-from crawler.errors import InvalidDomainError
+from model.errors import InvalidDomainError
 
 from ..errors import ServiceError
 from ..service.config import ServiceConfig, default_workers
@@ -169,7 +169,7 @@ def _plain_host(line: str) -> bool:
 def read_many_domains(path: str) -> list[str]:
     """``read_domains`` for lists of a million lines: an already plain ASCII host skips the general parser
     (URLs, IDNs, odd case still go through it), and a two-label one needs no public-suffix lookup either."""
-    from crawler.domains import registrable_domain
+    from model.domains import registrable_domain
 
     stream = sys.stdin if path == "-" else open(path, encoding="utf-8")
     domains: dict[str, None] = {}

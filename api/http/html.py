@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 import jinja2
 from aiohttp import web
 
-from analyzer.report_model import SEVERITY_ORDER, Finding, Report
-from crawler.capture import decode_capture
+from model.capture import decode_capture
+from model.report import SEVERITY_ORDER, Finding, Report
 
 from .keys import TEMPLATES
 

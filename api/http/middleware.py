@@ -12,7 +12,7 @@ from typing import Awaitable, Callable
 import msgspec
 from aiohttp import web
 
-from crawler.errors import InvalidDomainError
+from model.errors import InvalidDomainError
 
 from ..errors import RateLimitedError, ServiceError
 from ..service.auth import authenticate

@@ -6,7 +6,7 @@ from typing import Any
 
 import msgspec
 
-from analyzer.report_model import Report, SiteSummary
+from model.report import Report, SiteSummary
 
 from ..service.history import Change
 from ..version import package_version

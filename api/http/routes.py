@@ -12,7 +12,7 @@ from typing import Any, Awaitable, Callable
 from aiohttp import web
 
 from analyzer.legal import legal_data
-from analyzer.report_model import Report, SiteSummary
+from model.report import Report, SiteSummary
 
 from ..service.history import Change
 from .schemas import CrawlAccepted, CrawlRequest, ErrorBody, Health, History, JobList, JobView, SiteList
@@ -38,7 +38,7 @@ def _param(name: str, where: str, schema: dict[str, Any], description: str, requ
             "description": description}
 
 
-# What ``crawler.domains.normalize_domain`` accepts in ASCII form. The API also takes URLs and
+# What ``model.domains.normalize_domain`` accepts in ASCII form. The API also takes URLs and
 # IDNs (normalised to this); the spec documents the canonical form so generated input is valid.
 _LABEL = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 DOMAIN_SCHEMA = {"type": "string", "pattern": f"^({_LABEL}\\.)+[A-Za-z]([A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?$",

@@ -10,7 +10,7 @@ from typing import Literal
 
 import msgspec
 
-from analyzer.report_model import Counts
+from model.report import Counts
 
 from ..service.history import ChangeBrief
 

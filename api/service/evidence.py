@@ -38,7 +38,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from crawler.capture import Capture, RequestRecord, Screenshot, Visit, decode_capture, encode_capture
+from model.capture import Capture, RequestRecord, Screenshot, Visit, decode_capture, encode_capture
 
 from ..store.base import AuditStore, StoredReport
 

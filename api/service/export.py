@@ -15,7 +15,7 @@ import io
 
 import msgspec
 
-from analyzer.report_model import SiteSummary
+from model.report import SiteSummary
 
 from ..store.base import SiteQuery, SiteRow, Store
 

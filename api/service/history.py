@@ -6,7 +6,7 @@ import difflib
 
 import msgspec
 
-from analyzer.report_model import Finding, ObservedTracker, Report
+from model.report import Finding, ObservedTracker, Report
 
 MAX_DIFF_LINES = 400
 

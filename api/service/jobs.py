@@ -16,8 +16,9 @@ import socket
 import time
 from typing import Any
 
-from crawler import BrowserNotFoundError, Crawler, InvalidDomainError
+from crawler import BrowserNotFoundError, Crawler
 from crawler.offload import release_runner, use_runner
+from model.errors import InvalidDomainError
 
 from ..errors import TargetRefusedError, disk_full
 from ..store.base import Job, Store

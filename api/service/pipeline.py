@@ -14,13 +14,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from crawler.errors import InvalidDomainError
+from model.errors import InvalidDomainError
 
 from ..store.records import PreparedAudit, prepare_audit
 
 if TYPE_CHECKING:
-    from analyzer.report_model import Report
-    from crawler.capture import Capture
+    from model.report import Report
+    from model.capture import Capture
 
 Stage = Literal["guard", "crawl", "analysis", "store"]
 Guard = Callable[[str], Awaitable[object]]

@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 import random
 
-from analyzer.report_model import (Counts, DeclaredNotSeen, Evidence, Finding, Grade, ObservedTracker, PolicyPart,
-                                   Report, Signal, VisitSummary)
-from crawler.capture import Capture, ConsentRecord, PolicyDocument, TimelineEvent, Visit
+from model.capture import Capture, ConsentRecord, PolicyDocument, TimelineEvent, Visit
+from model.report import (Counts, DeclaredNotSeen, Evidence, Finding, Grade, ObservedTracker, PolicyPart,
+                          Report, Signal, VisitSummary)
 
 TRACKERS = [  # key, name, company id, company name, category, host
     ("google-analytics", "Google Analytics", "google", "Google", "analytics", "www.google-analytics.com"),

@@ -13,9 +13,9 @@ import ipaddress
 import socket
 from typing import Awaitable, Callable, Iterable
 
-from crawler.domains import normalize_domain, registrable_domain
 from crawler.netguard import METADATA_ADDRESSES, AddressPolicy, IPAddress
 from crawler.netguard import refusal_reason as _policy_refusal
+from model.domains import normalize_domain, registrable_domain
 
 from ..errors import TargetRefusedError
 

@@ -11,7 +11,7 @@ from typing import Literal, Protocol
 
 import msgspec
 
-from analyzer.report_model import Counts
+from model.report import Counts
 
 from .records import PreparedAudit
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import msgspec
 
-from crawler.domains import registrable_domain
+from model.domains import registrable_domain
 
 # How long a job waits before looking again when another job of its site is running (its end is unknown).
 RUNNING_RECHECK_S = 15.0

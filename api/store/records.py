@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 import msgspec
 
-from analyzer.report_model import Report, encode_report, summary_of
-from crawler.capture import Capture, encode_capture
-
+from model.capture import Capture, encode_capture
+from model.report import Report, encode_report, summary_of
 
 class FindingRow(msgspec.Struct, kw_only=True):
     """One finding of a report, indexed for the site list's filters."""

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from playwright.async_api import BrowserContext, Page
 
-from ..capture import Visit
+from model.capture import Visit
 
 if TYPE_CHECKING:
     from ..consent.autoconsent import AutoconsentSession

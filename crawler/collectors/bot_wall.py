@@ -9,7 +9,8 @@ from pathlib import Path
 import yaml
 from playwright.async_api import Page
 
-from ..capture import Visit
+from model.capture import Visit
+
 from .base import Collector, Inputs
 
 MARKERS_FILE = Path(__file__).resolve().parents[1] / "data" / "bot_walls.yaml"

@@ -6,8 +6,9 @@ of them failed, its times are missing and the visit's ``collector_errors`` says 
 
 from __future__ import annotations
 
-from ..capture import CookieRecord, Visit
-from ..domains import registrable_domain
+from model.capture import CookieRecord, Visit
+from model.domains import registrable_domain
+
 from ..redact import value_fingerprint
 from .base import Collector, Inputs
 from .network import NetworkCollector, NetworkResult

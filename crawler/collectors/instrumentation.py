@@ -19,7 +19,8 @@ from importlib import resources
 
 from playwright.async_api import Frame, Page
 
-from ..capture import ApiCall, Visit
+from model.capture import ApiCall, Visit
+
 from .base import Collector, Inputs
 from .instrumentation_canaries import type_canaries
 

@@ -15,7 +15,8 @@ import re
 
 from playwright.async_api import ElementHandle, Page
 
-from ..capture import CanaryInput
+from model.capture import CanaryInput
+
 from .base import VisitState
 
 # Values nobody else uses, so finding one in a request is proof it came from our typing.

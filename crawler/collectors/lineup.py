@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Sequence
 
-from ..capture import CollectorError, Visit
+from model.capture import CollectorError, Visit
 from .base import Collector, Inputs, VisitState
 
 CollectorClass = type[Collector[Any]]

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from playwright.async_api import Page, Request, Response, WebSocket
 
-from ..capture import BlockedRequest, RequestRecord, SetCookieHeader, Visit
+from model.capture import BlockedRequest, RequestRecord, SetCookieHeader, Visit
+
 from ..netguard import url_host_port
 from ..redact import split_set_cookie, value_fingerprint
 from .base import Collector, Inputs

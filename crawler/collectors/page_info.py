@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from playwright.async_api import Page
 
-from ..capture import Visit
+from model.capture import Visit
+
 from .base import Collector, Inputs
 
 # Compare the page's window with a pristine one: what remains was added by the page's scripts.

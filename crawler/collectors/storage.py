@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 
 from playwright.async_api import Page
 
-from ..capture import StorageRecord, Visit
+from model.capture import StorageRecord, Visit
+
 from .base import Collector, Inputs
 
 BINDING = "__consentwatchStorageWrite"

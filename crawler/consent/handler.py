@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from playwright.async_api import Page
 
-from ..capture import ConsentRecord, TimelineEvent
+from model.capture import ConsentRecord, TimelineEvent
+
 from ..collectors.base import VisitState
 from . import heuristic, screenshots
 from .autoconsent import AutoconsentSession, EngineEvent, RuleSet, load_rules

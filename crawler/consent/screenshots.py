@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 
-from ..capture import Screenshot
+from model.capture import Screenshot
+
 from ..collectors.base import VisitState
 
 

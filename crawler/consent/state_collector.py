@@ -12,7 +12,8 @@ from pathlib import Path
 
 from playwright.async_api import Page
 
-from ..capture import ConsentRecord, TimelineEvent, Visit
+from model.capture import ConsentRecord, TimelineEvent, Visit
+
 from ..collectors.base import Collector, Inputs
 from .vocabulary import load_vocabulary
 

@@ -17,7 +17,8 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from ..capture import BlockedRequest
+from model.capture import BlockedRequest
+
 from .host_rules import NOT_FOUND, HostRules
 from .policy import AddressPolicy
 from .resolvers import RESOLVE_TIMEOUT_S, NameNotResolved, Resolve, system_resolve

@@ -8,7 +8,7 @@ import msgspec
 from aiohttp import web
 
 from analyzer.legal import codes_for_rule
-from analyzer.report_model import SiteSummary, decode_report
+from model.report import SiteSummary, decode_report
 
 from ...errors import BadRequestError, NotFoundError, SiteNotFoundError
 from ...service.export import build_csv

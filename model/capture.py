@@ -8,11 +8,25 @@ keep them: ``value_len`` + ``value_sha256`` identify a value without revealing i
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
 CAPTURE_SCHEMA_VERSION = 1
+
+# The fixed vocabularies of the capture. Decoding rejects any other value, so a new one is added here first.
+VisitName = Literal["baseline", "gpc", "reject", "accept"]  # crawler/visits.py registers these
+ConsentAction = Literal["reject", "accept"]  # what a banner visit answers
+RequestPhase = Literal["load", "typing", "after_consent"]  # before any interaction, canaries typed, banner answered
+StorageKind = Literal["local", "session", "indexeddb", "cookie_write"]
+CanaryKind = Literal["email", "password", "phone"]
+CollectorStage = Literal["setup", "attach", "after_load", "collect"]
+ConsentOutcome = Literal["not_attempted", "no_banner", "done", "failed", "no_reject_option"]
+ConsentMethod = Literal["autoconsent", "heuristic"]
+Refusal = Literal["reject", "opt_out"]  # GDPR-style reject, or the US opt-out of sale/sharing
+ScreenshotMoment = Literal["before_click", "after_click"]
+PolicyKind = Literal["privacy", "cookie"]
+FoundVia = Literal["link", "well_known_path"]
 
 
 class Struct(msgspec.Struct, kw_only=True, omit_defaults=False):
@@ -42,7 +56,7 @@ class RequestRecord(Struct):
     initiator_script: str | None = None  # the script on the JS stack that caused it (CDP initiator), when known
     initiator_type: str | None = None  # CDP initiator type: parser, script, preload, other
     set_cookie_headers: list["SetCookieHeader"] = []
-    phase: str = "load"  # "load" (before any interaction) or "after_consent" (cookie-banner visits)
+    phase: RequestPhase = "load"  # "load" (before any interaction), "typing" (canaries), "after_consent" (banner answered)
 
 
 class SetCookieHeader(Struct):
@@ -78,7 +92,7 @@ class StorageRecord(Struct):
     """A key found in (or written to) web storage of one origin."""
 
     origin: str
-    kind: str  # "local", "session", "indexeddb", "cookie_write" (document.cookie)
+    kind: StorageKind  # "cookie_write" is a document.cookie write
     key: str
     value_len: int = 0
     t_ms: float | None = None  # write time when instrumented, None when only read at the end
@@ -103,7 +117,7 @@ class ApiCall(Struct):
 class CanaryInput(Struct):
     """A canary value the crawler typed into a form field (never submitted), to find key logging."""
 
-    kind: str  # email, password, phone
+    kind: CanaryKind
     value: str
     field: str  # e.g. "input[type=email]#newsletter"
     frame_url: str | None = None
@@ -112,30 +126,32 @@ class CanaryInput(Struct):
 
 class CollectorError(Struct):
     collector: str
-    stage: str  # setup, attach, after_load, collect
+    stage: CollectorStage
     message: str
 
 
 class ConsentRecord(Struct):
     """What happened with the cookie banner during a visit (filled by the consent handler)."""
 
-    outcome: str = "not_attempted"  # not_attempted, no_banner, done, failed, no_reject_option
+    outcome: ConsentOutcome = "not_attempted"
     cmp: str | None = None
-    method: str | None = None  # "autoconsent" or "heuristic"
+    method: ConsentMethod | None = None
     banner_shown_ms: float | None = None
     click_ms: float | None = None
     self_test: bool | None = None
     reason: str | None = None
-    refusal: str | None = None  # how a reject was expressed: "reject" (GDPR-style) or "opt_out" (US sale/sharing)
+    refusal: Refusal | None = None  # how a reject was expressed
     timeline: list["TimelineEvent"] = []
-    state: dict = {}  # decoded consent signals (TCF, consent mode, USP, GPP, OneTrust groups)
+    # What the page's consent APIs answered, as JSON, keyed by reader ("tcf", "usp", "gpp", "onetrust", "cookiebot",
+    # "cookies", "read_ms"); its shape is the CMPs', decoded into types by analyzer/consent/state.py.
+    state: dict[str, Any] = {}
     screenshots: list["Screenshot"] = []  # the page just before the answer and after it (banner visits only)
 
 
 class Screenshot(Struct):
     """The viewport as a small JPEG around the banner answer (issue 14 §4): evidence, size-capped."""
 
-    moment: str  # "before_click" | "after_click"
+    moment: ScreenshotMoment
     t_ms: float
     jpeg: bytes = b""  # base64 in JSON; empty when it could not be taken within its time or size cap
     note: str | None = None  # why it is empty, or how it was shrunk to fit
@@ -161,7 +177,7 @@ class BlockedRequest(Struct):
 class Visit(Struct):
     """One page load of the site's homepage in a fresh, isolated browser context."""
 
-    name: str  # baseline, gpc, reject, accept
+    name: VisitName
     url: str
     started_at: float = 0.0
     duration_ms: float = 0.0
@@ -195,9 +211,9 @@ class Visit(Struct):
 class PolicyDocument(Struct):
     """A privacy or cookie policy page the crawler found and loaded."""
 
-    kind: str  # "privacy" or "cookie"
+    kind: PolicyKind
     url: str
-    found_via: str  # "link" or "well_known_path"
+    found_via: FoundVia
     link_text: str | None = None
     status: int | None = None
     final_url: str | None = None

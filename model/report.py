@@ -11,10 +11,18 @@ from typing import Literal
 
 import msgspec
 
+from .capture import ConsentOutcome, VisitName
+from .consent import VisitConsent
+from .policy import PolicyAnalysis
+
 REPORT_SCHEMA_VERSION = 1
 
 Severity = Literal["high", "medium", "low", "info"]
 DeclarationLevel = Literal["product", "company", "category", "negated", "none"]
+SignalName = Literal["dnt", "gpc", "sale", "banner"]
+StanceSource = Literal["privacy_policy", "well_known_gpc_json"]
+SOURCE_SHOWN: dict[StanceSource, str] = {"well_known_gpc_json": "/.well-known/gpc.json"}  # privacy_policy: nothing
+LEGACY_GPC_JSON_STANCE = "honors (/.well-known/gpc.json)"  # how reports before the source field spelled it
 
 
 class Struct(msgspec.Struct, kw_only=True):
@@ -110,13 +118,31 @@ class PolicyPart(Struct, kw_only=True):
     language: str | None = None
     text_sha256: str | None = None
     truncated: str | None = None  # set when a size cap cut the policy page: what was read of how much
-    analysis: dict | None = None  # analyzer.policy.PolicyAnalysis as JSON (see docs/report-schema.md)
+    analysis: PolicyAnalysis | None = None  # what analyzer/policy read in it (see docs/report-schema.md)
 
 
 class Signal(Struct, kw_only=True):
-    policy: str  # the policy's stance (honors, does_not_honor, unclear, silent …)
+    """One privacy signal: what the site claims about it, and what the visits showed.
+
+    ``dnt``, ``gpc``, ``sale``: ``policy`` is a ``model.policy.PolicyStance`` (or ``no policy``) and ``source`` says where the claim stands (the
+    privacy policy, or the site's ``/.well-known/gpc.json`` when that says ``gpc: true`` and the policy does
+    not say it honours GPC). ``banner``: ``policy`` is what the banner offers, in words, and ``source`` is None.
+    """
+
+    policy: str  # a PolicyStance or "no policy" (dnt, gpc, sale); the banner on offer ("onetrust (autoconsent)" …)
     observed: str  # what the visit showed (e.g. "3 advertising trackers loaded with DNT/GPC on")
     contradicted: bool = False
+    source: StanceSource | None = None
+
+    def __post_init__(self) -> None:
+        # Reports stored before the source was a field wrote it into the stance: decode them as written today.
+        if self.policy == LEGACY_GPC_JSON_STANCE:
+            self.policy, self.source = "honors", "well_known_gpc_json"
+
+    def claim(self) -> str:
+        """The stance with where it stands when that is not the policy: ``honors (/.well-known/gpc.json)``."""
+        where = SOURCE_SHOWN.get(self.source) if self.source else None
+        return f"{self.policy} ({where})" if where else self.policy
 
 
 class Counts(Struct, kw_only=True):
@@ -140,7 +166,7 @@ class Grade(Struct, kw_only=True):
 
 
 class VisitSummary(Struct, kw_only=True):
-    name: str
+    name: VisitName
     ok: bool
     status: int | None = None
     error: str | None = None
@@ -150,8 +176,8 @@ class VisitSummary(Struct, kw_only=True):
     cookies: int = 0
     third_party_cookies: int = 0
     trackers: list[str] = []  # ObservedTracker keys seen in this visit
-    consent_outcome: str | None = None
-    consent: dict | None = None  # decoded consent state: banner, TCF, GPP, USP, Consent Mode (analyzer/consent/state.py)
+    consent_outcome: ConsentOutcome | None = None
+    consent: VisitConsent | None = None  # decoded consent state: banner, TCF, GPP, USP, Consent Mode (analyzer/consent)
     plan: list[str] = []  # how the audit plan shortened or merged this visit, and why (crawler Visit.plan)
     cut: list[str] = []  # what a deadline or budget cut from this visit (crawler Visit.cut)
 
@@ -169,7 +195,7 @@ class Report(Struct, kw_only=True):
     declared_not_seen: list[DeclaredNotSeen] = []
     findings: list[Finding] = []
     counts: Counts = msgspec.field(default_factory=Counts)
-    signals: dict[str, Signal] = {}  # "dnt", "gpc", "sale", "banner"
+    signals: dict[SignalName, Signal] = {}
     visits: list[VisitSummary] = []
     summary: str = ""
     grade: Grade = msgspec.field(default_factory=lambda: Grade(letter="?", score=0))
@@ -217,7 +243,7 @@ class SiteSummary(Struct, kw_only=True):
     counts: Counts
     policy_found: bool
     policy_url: str | None = None
-    signals: dict[str, Signal] = {}
+    signals: dict[SignalName, Signal] = {}
     top_findings: list[SummaryFinding] = []
     undeclared: list[str] = []  # tracker names, most severe first
     reachable: bool = True

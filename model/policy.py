@@ -1,4 +1,4 @@
-"""What the policy analysis produces: msgspec records that cross into findings, report and API."""
+"""What the policy analysis produces (analyzer/policy): msgspec records that cross into findings, report and API."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import msgspec
 Level = Literal["product", "company", "category"]
 Source = Literal["privacy_policy", "cookie_policy"]
 ReferenceLevel = Literal["named", "characterized_only", "unnamed_only", "none"]
-# DNT/GPC: honors | does_not_honor | unclear | silent; sale: does_not_sell | sells_or_shares | silent
-StanceValue = Literal["honors", "does_not_honor", "unclear", "silent", "does_not_sell", "sells_or_shares"]
+# DNT and GPC: honors … silent; the sale or sharing of data: does_not_sell, sells_or_shares, silent.
+PolicyStance = Literal["honors", "does_not_honor", "unclear", "silent", "does_not_sell", "sells_or_shares"]
 
 
 class Declaration(msgspec.Struct, kw_only=True, frozen=True):
@@ -35,7 +35,7 @@ class Stance(msgspec.Struct, kw_only=True, frozen=True):
     ``outweighed``: sentences saying the opposite that the value outweighs (a "we do not sell"
     under "… but we share identifiers with advertising partners")."""
 
-    value: StanceValue
+    value: PolicyStance
     evidence: list[str] = []
     outweighed: list[str] = []
 

@@ -1,15 +1,22 @@
-"""Domain input: validation, IDN → punycode, registrable domain (offline Public Suffix List)."""
+"""Domain input: validation, IDN → punycode, registrable domain (offline Public Suffix List), host helpers.
+
+The one home of these helpers: the crawler, the fake internet, the analyzer and the API all use them.
+"""
 
 from __future__ import annotations
 
 import functools
 import ipaddress
 import re
+from collections.abc import Mapping
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import tldextract
 
 from .errors import InvalidDomainError
+
+T = TypeVar("T")
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
@@ -20,8 +27,13 @@ def _extractor() -> tldextract.TLDExtract:
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
+@functools.lru_cache(maxsize=65536)
 def registrable_domain(host: str) -> str:
-    """``www.shop.co.uk`` → ``shop.co.uk``; hosts without a public suffix are returned as they are."""
+    """``www.shop.co.uk`` → ``shop.co.uk``; hosts without a public suffix are returned as they are.
+
+    ``localhost`` stays ``localhost`` (not ``''``): a host is always its own site at worst, so two
+    unlisted hosts never compare equal by accident. Cached: attribution asks once per request.
+    """
     host = host.lower().rstrip(".")
     ext = _extractor()(host)
     if ext.domain and ext.suffix:
@@ -74,3 +86,28 @@ def normalize_domain(raw: str) -> str:
     if labels[-1].isdigit():
         raise InvalidDomainError(f"{raw!r}: top-level label cannot be numeric")
     return host
+
+
+def normalize_host(host: str) -> str:
+    """Lower-case, no trailing dot, no leading dot (cookie domains are written ``.example.com``)."""
+    return host.strip().lower().strip(".")
+
+
+def host_suffixes(host: str) -> list[str]:
+    """``a.b.example.com`` → ``[a.b.example.com, b.example.com, example.com, com]``, longest first."""
+    parts = host.split(".")
+    return [".".join(parts[i:]) for i in range(len(parts))]
+
+
+def host_matches(host: str, suffix: str) -> bool:
+    """True when ``host`` is ``suffix`` or one of its subdomains (on a label boundary)."""
+    return host == suffix or host.endswith("." + suffix)
+
+
+def longest_suffix_match(host: str, table: Mapping[str, T]) -> T | None:
+    """The value for the longest suffix of ``host`` that is a key of ``table``, else None."""
+    for suffix in host_suffixes(host):
+        value = table.get(suffix)
+        if value is not None:
+            return value
+    return None
