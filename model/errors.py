@@ -15,6 +15,7 @@
         ├── AuthError                   missing or unknown bearer token             → 401
         ├── ConflictError               the operation clashes with current state    → 409
         ├── NoSigningKeyError           no evidence signing key on the server      → 503
+        ├── EvidenceUnavailableError    the evidence bundle would exceed its size cap → 503
         ├── RateLimitedError            the client exceeded its request rate        → 429 + Retry-After
         │   └── QueueFullError          its token's queue quota or the global queue cap is reached
         └── StoreError                  the store is unusable (migration, schema)   → 500

@@ -1,6 +1,6 @@
 """The JSON bodies the API reads and writes (besides Report and SiteSummary from the analyzer).
 
-These structs are the single source of the OpenAPI schemas (``api.openapi``), so the spec
+These structs are the single source of the OpenAPI schemas (``api.http.openapi``), so the spec
 describes what the handlers really send.
 """
 
