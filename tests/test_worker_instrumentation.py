@@ -1,0 +1,192 @@
+"""Workers and out-of-process iframes (issue 14): the instrumentation reaches dedicated and service
+workers (also those of cross-site iframes), request initiators come from inside cross-site iframes,
+and what is not reached (shared workers, a worker's first task) is stated, not hidden.
+
+The collectors are driven by hand on one page so a test can wait for the event it needs (the worker
+was instrumented) before the page makes the calls under test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import pytest
+
+from crawler import Crawler
+from crawler.capture import Visit
+from crawler.collectors.base import Inputs, VisitState
+from crawler.collectors.instrumentation import InstrumentationCollector
+from crawler.collectors.network import NetworkCollector
+
+# A worker that fingerprints on request: OffscreenCanvas text in two colours read back, WebGL's unmasked
+# renderer, WorkerNavigator traits; then it sends the result with fetch and over a WebSocket.
+FP_WORKER = """
+self.onmessage = async (e) => {
+  if (e.data !== 'go') return;
+  const c = new OffscreenCanvas(240, 60);
+  const ctx = c.getContext('2d');
+  ctx.font = "14px 'Arial'";
+  ctx.fillStyle = '#f60'; ctx.fillRect(125, 1, 62, 20);
+  ctx.fillStyle = '#069'; ctx.fillText('Cwm fjordbank glyphs vext quiz', 2, 15);
+  ctx.fillStyle = 'rgba(102, 204, 0, 0.7)'; ctx.fillText('Cwm fjordbank glyphs vext quiz', 4, 17);
+  const pixels = ctx.getImageData(0, 0, 240, 60).data.length;
+  const blob = await c.convertToBlob();
+  let gpu = '';
+  try {
+    const gl = new OffscreenCanvas(1, 1).getContext('webgl');
+    const info = gl && gl.getExtension('WEBGL_debug_renderer_info');
+    if (info) gpu = String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL));
+  } catch (err) {}
+  const traits = [navigator.hardwareConcurrency, navigator.deviceMemory, navigator.languages.join(','),
+                  navigator.platform, typeof navigator.userAgentData].join('|');
+  await fetch('https://fp-vendor.net/collect?from=worker', {method: 'POST', mode: 'no-cors', body: traits + blob.size + pixels + gpu});
+  postMessage('done');
+};
+postMessage('ready');
+"""
+# The clean counterpart: a worker that draws a chart on an OffscreenCanvas and hands it back as a
+# bitmap (never read as pixels or an image file).
+CHART_WORKER = """
+self.onmessage = (e) => {
+  if (e.data !== 'go') return;
+  const c = new OffscreenCanvas(480, 240);
+  const ctx = c.getContext('2d');
+  ctx.save();
+  ctx.font = '12px sans-serif';
+  [['Jan', 78], ['Feb', 61], ['Mar', 55]].forEach(([m, v], i) => {
+    ctx.fillStyle = '#2a6'; ctx.fillRect(20 + i * 60, 220 - v * 2, 40, v * 2);
+    ctx.fillStyle = '#333'; ctx.fillText(m, 25 + i * 60, 235);
+  });
+  ctx.restore();
+  const bitmap = c.transferToImageBitmap();
+  postMessage('done', [bitmap]);
+};
+postMessage('ready');
+"""
+# The page starts a worker and says "go" when the test asks (window.go), reporting in the title.
+WORKER_PAGE = """<!doctype html><html><head><title>start</title></head><body><script>
+const w = new Worker('/WORKER');
+w.onmessage = (e) => { document.title = e.data; };
+window.go = () => w.postMessage('go');
+</script></body></html>"""
+SERVICE_WORKER_PAGE = """<!doctype html><html><head><title>start</title></head><body><script>
+navigator.serviceWorker.onmessage = (e) => { document.title = e.data; };
+navigator.serviceWorker.register('/sw.js').then(() => navigator.serviceWorker.ready)
+  .then((reg) => { window.go = () => reg.active.postMessage('go'); document.title = 'ready'; });
+</script></body></html>"""
+SHARED_WORKER_PAGE = """<!doctype html><html><head><title>start</title></head><body><script>
+const s = new SharedWorker('/shared.js');
+s.port.onmessage = (e) => { document.title = e.data; };
+s.port.start();
+window.go = () => s.port.postMessage('go');
+</script></body></html>"""
+# A service worker answers the client that asked; a shared worker answers on its port.
+SW_SCRIPT = FP_WORKER.replace("postMessage('done');", "e.source.postMessage('done');").replace("postMessage('ready');", "")
+SHARED_SCRIPT = ("onconnect = (c) => { const port = c.ports[0]; port.onmessage = (e) => self.onmessage(e); "
+                 "self.postMessage = (m) => port.postMessage(m); port.postMessage('ready'); };\n"
+                 + FP_WORKER.replace("postMessage('ready');", ""))
+
+
+@contextlib.asynccontextmanager
+async def instrumented_page(crawler: Crawler, site: str, *, network: bool = False):
+    """A page with the instrumentation (and optionally network) collectors attached, as a visit has."""
+    context = await crawler.browser.new_context()
+    state = VisitState(context=context, site_domain=site)
+    collectors = [InstrumentationCollector(state)] + ([NetworkCollector(state)] if network else [])
+    try:
+        for c in collectors:
+            await c.setup()
+        page = await context.new_page()
+        for c in collectors:
+            await c.attach(page)
+        yield page, collectors
+    finally:
+        await context.close()
+
+
+async def collected(collectors, page) -> Visit:
+    visit = Visit(name="baseline", url=page.url)
+    for c in collectors:
+        if isinstance(c, InstrumentationCollector):
+            await c.flush(page)
+        await c.collect(visit, Inputs({}))
+    return visit
+
+
+async def wait_until(predicate, what: str, timeout_s: float = 20.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not await predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def instrumented_workers(collector: InstrumentationCollector, kind: str, count: int = 1) -> None:
+    async def ready() -> bool:
+        return sum(w["type"] == kind for w in collector._workers) >= count
+    await wait_until(ready, f"{count} {kind} instrumented")
+
+
+def serve_worker_site(web, host: str, page: str, scripts: dict[str, str]) -> str:
+    web.add_page(host, "/", page)
+    for path, body in scripts.items():
+        web.add_page(host, path, body, content_type="application/javascript")
+    web.add_page("fp-vendor.net", "/collect", "", content_type="text/plain")
+    return f"https://{host}/"
+
+
+@pytest.fixture(scope="module")
+def crawler_options(fake_web, options_for):
+    return options_for(fake_web, visits=("baseline",), settle_s=0.5, find_policies=False)
+
+
+async def run_worker_page(fake_web, crawler_options, host: str, page_html: str, scripts: dict[str, str],
+                          kind: str = "worker") -> Visit:
+    url = serve_worker_site(fake_web, host, page_html, scripts)
+    async with Crawler(crawler_options) as crawler:
+        async with instrumented_page(crawler, host) as (page, [instr]):
+            await page.goto(url)
+            await instrumented_workers(instr, kind)
+            await wait_until(lambda: _has_go(page), "the page to be ready")
+            await page.evaluate("go()")
+            await wait_until(lambda: _title_is(page, "done"), "the worker to finish")
+            return await collected([instr], page)
+
+
+async def _has_go(page) -> bool:
+    return await page.evaluate("typeof window.go === 'function'")
+
+
+async def _title_is(page, title: str) -> bool:
+    return await page.title() == title
+
+
+def worker_rows(visit: Visit, worker_url: str) -> dict[str, list]:
+    rows: dict[str, list] = {}
+    for call in visit.api_calls:
+        if call.worker_url == worker_url:
+            rows.setdefault(call.api, []).append(call)
+    return rows
+
+
+@pytest.mark.browser
+@pytest.mark.asyncio(loop_scope="session")
+async def test_dedicated_worker_calls_are_recorded_with_worker_and_creator(fake_web, crawler_options):
+    page = WORKER_PAGE.replace("WORKER", "fpw.js")
+    visit = await run_worker_page(fake_web, crawler_options, "worker-print.com", page, {"/fpw.js": FP_WORKER})
+    worker = "https://worker-print.com/fpw.js"
+    rows = worker_rows(visit, worker)
+    for api in ("canvas.fillText", "canvas.fillStyle", "canvas.getImageData", "canvas.convertToBlob",
+                "navigator.hardwareConcurrency", "navigator.deviceMemory", "navigator.languages",
+                "navigator.platform", "navigator.userAgentData"):
+        assert api in rows, (api, sorted(rows))
+    every = [c for calls in rows.values() for c in calls]
+    assert {c.script_url for c in every} == {worker} and {c.frame_url for c in every} == {"https://worker-print.com/"}
+    assert rows["canvas.getImageData"][0].args == ["240x60 of 240x60"]
+    assert rows["canvas.convertToBlob"][0].args == ["240x60 image/png"]
+    assert rows["webgl.getExtension"][0].args == ["WEBGL_debug_renderer_info"]
+    assert rows["webgl.getParameter"][0].args == ["37446"]  # the unmasked renderer
+    assert visit.collected["instrumentation"]["workers"] == [
+        {"url": worker, "type": "worker", "creator": "https://worker-print.com/"}]
+
