@@ -13,8 +13,11 @@ import contextlib
 
 import pytest
 
+from analyzer.audit import analyze_capture
+from analyzer.behaviour import detect_behaviour
 from crawler import Crawler
-from crawler.capture import Visit
+from crawler.browser import BrowserOptions
+from crawler.capture import Capture, Visit
 from crawler.collectors.base import Inputs, VisitState
 from crawler.collectors.instrumentation import InstrumentationCollector
 from crawler.collectors.network import NetworkCollector
@@ -142,16 +145,18 @@ def crawler_options(fake_web, options_for):
 
 
 async def run_worker_page(fake_web, crawler_options, host: str, page_html: str, scripts: dict[str, str],
-                          kind: str = "worker") -> Visit:
+                          kind: str | None = "worker", network: bool = False) -> Visit:
+    """Load the page, wait until its worker is instrumented (``kind``; None: don't wait), say go, collect."""
     url = serve_worker_site(fake_web, host, page_html, scripts)
     async with Crawler(crawler_options) as crawler:
-        async with instrumented_page(crawler, host) as (page, [instr]):
+        async with instrumented_page(crawler, host, network=network) as (page, collectors):
             await page.goto(url)
-            await instrumented_workers(instr, kind)
+            if kind is not None:
+                await instrumented_workers(collectors[0], kind)
             await wait_until(lambda: _has_go(page), "the page to be ready")
             await page.evaluate("go()")
             await wait_until(lambda: _title_is(page, "done"), "the worker to finish")
-            return await collected([instr], page)
+            return await collected(collectors, page)
 
 
 async def _has_go(page) -> bool:
@@ -174,7 +179,8 @@ def worker_rows(visit: Visit, worker_url: str) -> dict[str, list]:
 @pytest.mark.asyncio(loop_scope="session")
 async def test_dedicated_worker_calls_are_recorded_with_worker_and_creator(fake_web, crawler_options):
     page = WORKER_PAGE.replace("WORKER", "fpw.js")
-    visit = await run_worker_page(fake_web, crawler_options, "worker-print.com", page, {"/fpw.js": FP_WORKER})
+    visit = await run_worker_page(fake_web, crawler_options, "worker-print.com", page, {"/fpw.js": FP_WORKER},
+                                  network=True)
     worker = "https://worker-print.com/fpw.js"
     rows = worker_rows(visit, worker)
     for api in ("canvas.fillText", "canvas.fillStyle", "canvas.getImageData", "canvas.convertToBlob",
@@ -190,3 +196,48 @@ async def test_dedicated_worker_calls_are_recorded_with_worker_and_creator(fake_
     assert visit.collected["instrumentation"]["workers"] == [
         {"url": worker, "type": "worker", "creator": "https://worker-print.com/"}]
 
+
+    # Detections count worker calls: canvas (OffscreenCanvas read back) and WebGL, the worker as evidence.
+    report = analyze_capture(Capture(domain="worker-print.com", start_url="https://worker-print.com/", visits=[visit]))
+    found = {f.category: f for f in report.findings if f.code == "FINGERPRINTING"}
+    assert set(found) == {"fingerprinting:canvas", "fingerprinting:webgl"}, [f.title for f in report.findings]
+    canvas = found["fingerprinting:canvas"].evidence
+    assert canvas[0].kind == "api_calls" and canvas[0].url == worker and "canvas.convertToBlob" in canvas[0].text
+    assert f"ran in the worker {worker} created by https://worker-print.com/" in canvas[0].detail
+    # The worker's own fetch names the worker as its initiator (Network enabled in the worker's session).
+    sent = [e for e in canvas if e.kind == "request"]
+    assert sent and sent[0].url == "https://fp-vendor.net/collect?from=worker"
+
+
+@pytest.mark.browser
+@pytest.mark.asyncio(loop_scope="session")
+async def test_worker_drawing_a_chart_is_not_a_fingerprint(fake_web, crawler_options):
+    page = WORKER_PAGE.replace("WORKER", "chart.js")
+    visit = await run_worker_page(fake_web, crawler_options, "worker-chart.com", page, {"/chart.js": CHART_WORKER})
+    rows = worker_rows(visit, "https://worker-chart.com/chart.js")
+    assert {"canvas.fillText", "canvas.fillStyle", "canvas.save", "canvas.restore"} <= set(rows)  # it was seen
+    capture = Capture(domain="worker-chart.com", start_url="https://worker-chart.com/", visits=[visit])
+    assert detect_behaviour(capture).fingerprints == []
+
+
+@pytest.mark.browser
+@pytest.mark.asyncio(loop_scope="session")
+async def test_service_worker_calls_are_recorded(fake_web, crawler_options):
+    visit = await run_worker_page(fake_web, crawler_options, "sw-print.com", SERVICE_WORKER_PAGE, {"/sw.js": SW_SCRIPT},
+                                  kind="service_worker")
+    rows = worker_rows(visit, "https://sw-print.com/sw.js")
+    assert {"canvas.convertToBlob", "canvas.fillText", "navigator.hardwareConcurrency"} <= set(rows), sorted(rows)
+    capture = Capture(domain="sw-print.com", start_url="https://sw-print.com/", visits=[visit])
+    assert {(f.kind, f.script_url) for f in detect_behaviour(capture).fingerprints} >= {
+        ("canvas", "https://sw-print.com/sw.js")}
+
+
+@pytest.mark.browser
+@pytest.mark.asyncio(loop_scope="session")
+async def test_shared_worker_is_not_reached(fake_web, crawler_options):
+    """A page-level CDP session is never told about shared workers: their calls are missed (documented)."""
+    visit = await run_worker_page(fake_web, crawler_options, "shared-print.com", SHARED_WORKER_PAGE,
+                                  {"/shared.js": SHARED_SCRIPT}, kind=None)
+    assert worker_rows(visit, "https://shared-print.com/shared.js") == {}
+    assert not [c for c in visit.api_calls if c.script_url == "https://shared-print.com/shared.js"]
+    assert visit.collected["instrumentation"]["workers"] == []
