@@ -241,3 +241,104 @@ async def test_shared_worker_is_not_reached(fake_web, crawler_options):
     assert worker_rows(visit, "https://shared-print.com/shared.js") == {}
     assert not [c for c in visit.api_calls if c.script_url == "https://shared-print.com/shared.js"]
     assert visit.collected["instrumentation"]["workers"] == []
+
+
+# ---------------------------------------------------------------------------- cross-site iframes
+
+FRAMED_PAGE = """<!doctype html><html><head><title>host</title></head><body><h1>News</h1>
+<iframe src="FRAME_URL"></iframe></body></html>"""
+FRAME = """<!doctype html><html><body><p>widget</p><script src="/inject.js"></script></body></html>"""
+INJECT = """var s = document.createElement('script'); s.src = 'TRACKER'; document.head.appendChild(s);"""
+TRACKER = """navigator.sendBeacon('BEACON', 'seen=1');"""
+
+
+def isolated_options(fake_web, options_for):
+    """Chromium's headless shell keeps cross-site iframes in-process unless told to isolate sites."""
+    browser = BrowserOptions(host_rules=fake_web.host_rules, extra_args=(*fake_web.trust_args, "--site-per-process"))
+    return options_for(fake_web, browser=browser, visits=("baseline",), settle_s=0.5, find_policies=False)
+
+
+def serve_framed_site(web, host: str, frame_host: str, tag: str) -> dict[str, str]:
+    tracker = f"https://beacon-tracker.net/t-{tag}.js"
+    beacon = f"https://beacon-tracker.net/b-{tag}"
+    web.add_page(host, "/", FRAMED_PAGE.replace("FRAME_URL", f"https://{frame_host}/frame-{tag}.html"))
+    web.add_page(frame_host, f"/frame-{tag}.html", FRAME.replace("/inject.js", f"/inject-{tag}.js"))
+    web.add_page(frame_host, f"/inject-{tag}.js", INJECT.replace("TRACKER", tracker), content_type="application/javascript")
+    web.add_page("beacon-tracker.net", f"/t-{tag}.js", TRACKER.replace("BEACON", beacon),
+                 content_type="application/javascript")
+    web.add_page("beacon-tracker.net", f"/b-{tag}", "", content_type="text/plain")
+    return {"page": f"https://{host}/", "inject": f"https://{frame_host}/inject-{tag}.js", "tracker": tracker,
+            "beacon": beacon}
+
+
+async def framed_visit(fake_web, options, urls: dict[str, str], host: str) -> tuple[Visit, bool]:
+    """Load the page; once the beacon reached the server, collect. Also says whether the iframe was
+    out of process (Playwright gives an iframe a CDP session of its own only then)."""
+    async with Crawler(options) as crawler:
+        async with instrumented_page(crawler, host, network=True) as (page, collectors):
+            await page.goto(urls["page"])
+            path = urls["beacon"].split("beacon-tracker.net", 1)[1]
+
+            async def beaconed() -> bool:
+                return any(r.host == "beacon-tracker.net" and r.path == path for r in fake_web.log)
+            await wait_until(beaconed, "the tracker's beacon")
+            out_of_process = True
+            try:
+                await page.context.new_cdp_session(page.frames[1])
+            except Exception:  # noqa: BLE001 - "part of the parent frame's session"
+                out_of_process = False
+            visit = await collected(collectors, page)
+            return visit, out_of_process
+
+
+def initiators(visit: Visit, urls: dict[str, str]) -> tuple[str | None, str | None]:
+    by_url = {r.url: r for r in visit.requests}
+    return by_url[urls["tracker"]].initiator_script, by_url[urls["beacon"]].initiator_script
+
+
+@pytest.mark.browser
+@pytest.mark.asyncio(loop_scope="session")
+async def test_initiators_inside_an_out_of_process_cross_site_iframe(fake_web, options_for):
+    urls = serve_framed_site(fake_web, "framed-news.com", "widget-maker.net", "oopif")
+    visit, out_of_process = await framed_visit(fake_web, isolated_options(fake_web, options_for), urls, "framed-news.com")
+    assert out_of_process, "the test needs a real out-of-process iframe"
+    # tracker ← the iframe's injecting script; beacon ← the tracker
+    assert initiators(visit, urls) == (urls["inject"], urls["tracker"])
+
+
+@pytest.mark.browser
+@pytest.mark.asyncio(loop_scope="session")
+@pytest.mark.parametrize("frame_host,tag", [("widget-maker.net", "inproc"), ("framed-daily.com", "samesite")])
+async def test_initiators_inside_in_process_iframes(fake_web, crawler_options, frame_host, tag):
+    """Same-site iframes, and cross-site ones where the browser keeps them in process (headless shell)."""
+    urls = serve_framed_site(fake_web, "framed-daily.com", frame_host, tag)
+    visit, out_of_process = await framed_visit(fake_web, crawler_options, urls, "framed-daily.com")
+    if tag == "samesite":
+        assert not out_of_process
+    assert initiators(visit, urls) == (urls["inject"], urls["tracker"])
+
+
+@pytest.mark.browser
+@pytest.mark.asyncio(loop_scope="session")
+async def test_worker_of_an_out_of_process_iframe_is_instrumented(fake_web, options_for):
+    host, frame_host = "framed-weather.com", "widget-maker.net"
+    frame_url = f"https://{frame_host}/worker-frame.html"
+    fake_web.add_page(host, "/", FRAMED_PAGE.replace("FRAME_URL", frame_url))
+    fake_web.add_page(frame_host, "/worker-frame.html", WORKER_PAGE.replace("WORKER", "fpw.js"))
+    fake_web.add_page(frame_host, "/fpw.js", FP_WORKER, content_type="application/javascript")
+    fake_web.add_page("fp-vendor.net", "/collect", "", content_type="text/plain")
+    async with Crawler(isolated_options(fake_web, options_for)) as crawler:
+        async with instrumented_page(crawler, host) as (page, [instr]):
+            await page.goto(f"https://{host}/")
+            await instrumented_workers(instr, "worker")
+            frame = page.frames[1]
+            await frame.evaluate("go()")
+
+            async def done() -> bool:
+                return await frame.title() == "done"
+            await wait_until(done, "the iframe's worker to finish")
+            visit = await collected([instr], page)
+    worker = f"https://{frame_host}/fpw.js"
+    rows = worker_rows(visit, worker)
+    assert {"canvas.convertToBlob", "canvas.fillText", "webgl.getParameter"} <= set(rows), sorted(rows)
+    assert {c.frame_url for calls in rows.values() for c in calls} == {frame_url}  # its creator: the iframe

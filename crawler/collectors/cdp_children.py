@@ -51,6 +51,11 @@ class ChildTarget:
         """The URL of the frame or worker that spawned this target (the page for top-level children)."""
         return self.parent.url if self.parent is not None else self.tree.page_url()
 
+    async def refresh(self) -> None:
+        """Re-read this target's URL: an iframe attaches before its navigation, with an empty URL."""
+        info = (await self.send("Target.getTargetInfo")).get("targetInfo") or {}
+        self.url = info.get("url", self.url)
+
     def on(self, event: str, handler: Callable[[dict], None]) -> None:
         self._handlers.setdefault(event, []).append(handler)
 
@@ -164,6 +169,8 @@ class ChildTargets:
         try:
             if child.type in ("iframe", "worker", "service_worker"):
                 await child.send("Target.setAutoAttach", AUTO_ATTACH)
+            if child.parent is not None and child.parent.type == "iframe":
+                await child.parent.refresh()  # the creator's URL, now that it has navigated
             await self.setup(child)
         except Exception as exc:  # noqa: BLE001 - recorded; the child is resumed regardless
             if not child.closed:
