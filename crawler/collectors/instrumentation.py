@@ -174,7 +174,8 @@ class InstrumentationCollector(Collector[None]):
         visit.api_calls = sorted(self._rows.values(), key=lambda r: (r.first_ms or 0.0, r.api))
         visit.canaries = self._canaries
         errors = self._children.errors if self._children else []
-        self.keep(visit, {"workers": self._workers, "worker_setup_errors": errors[:20]})
+        if self._workers or errors:  # which workers were instrumented, and which could not be
+            self.keep(visit, {"workers": self._workers, "worker_setup_errors": errors[:20]})
 
 
 async def _flush_frame(frame: Frame, event_type: str) -> list | None:
