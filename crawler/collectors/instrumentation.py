@@ -102,6 +102,8 @@ class InstrumentationCollector(Collector[None]):
         await asyncio.wait_for(created, STEP_TIMEOUT_S)
         await child.send("Runtime.addBinding", {"name": self._worker_binding})
         await child.send("Runtime.evaluate", {"expression": self._worker_source, "silent": True})
+        # Bindings still report with Runtime off; console and context events of a chatty worker don't.
+        await child.send("Runtime.disable")
         if len(self._workers) < MAX_WORKERS_LISTED:
             self._workers.append({"url": child.url, "type": child.type, "creator": child.creator_url})
 
