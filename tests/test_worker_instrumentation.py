@@ -342,3 +342,26 @@ async def test_worker_of_an_out_of_process_iframe_is_instrumented(fake_web, opti
     rows = worker_rows(visit, worker)
     assert {"canvas.convertToBlob", "canvas.fillText", "webgl.getParameter"} <= set(rows), sorted(rows)
     assert {c.frame_url for calls in rows.values() for c in calls} == {frame_url}  # its creator: the iframe
+
+
+# ---------------------------------------------------------------------------- a whole crawl
+
+
+@pytest.mark.browser
+@pytest.mark.asyncio(loop_scope="session")
+async def test_crawl_finds_worker_fingerprinting_and_not_a_worker_chart(fake_web, crawler_options):
+    """The fixture sites (script_behaviours.yaml), crawled with every default collector: the worker
+    works when the crawler types its canaries, which is after the worker was instrumented."""
+    async with Crawler(crawler_options) as crawler:
+        printed = await crawler.crawl(fake_web.sites["fp_worker"])
+        chart = await crawler.crawl(fake_web.sites["clean_worker_chart"])
+    worker = "https://offscreen-print.com/assets/fp-worker.js"
+    found = {f.category: f for f in analyze_capture(printed).findings if f.code == "FINGERPRINTING"}
+    assert set(found) == {"fingerprinting:canvas", "fingerprinting:webgl"}
+    evidence = found["fingerprinting:canvas"].evidence
+    assert evidence[0].url == worker and "created by https://offscreen-print.com/" in evidence[0].detail
+    assert any(e.kind == "request" and e.url == "https://fp-vendor.net/collect?kind=worker" for e in evidence)
+    chart_visit = chart.visits[0]
+    assert any(c.worker_url == "https://offscreen-chart.com/assets/chart-worker.js" and c.api == "canvas.fillText"
+               for c in chart_visit.api_calls), "the chart worker was seen drawing"
+    assert not [f for f in analyze_capture(chart).findings if f.code == "FINGERPRINTING"]

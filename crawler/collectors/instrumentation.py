@@ -145,6 +145,8 @@ class InstrumentationCollector(Collector[None]):
                 row.args.append(str(arg))
 
     async def after_load(self, page: Page) -> None:
+        if self._children is not None:  # the workers seen so far are set up before the page is typed into
+            await self._children.settled(1.0)
         await self.flush(page)
         if self.state.phase == "load":  # no banner was answered: this visit may type
             self._canaries = await type_canaries(page, self.state)
