@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 
 import pytest
 
@@ -365,3 +366,54 @@ async def test_crawl_finds_worker_fingerprinting_and_not_a_worker_chart(fake_web
     assert any(c.worker_url == "https://offscreen-chart.com/assets/chart-worker.js" and c.api == "canvas.fillText"
                for c in chart_visit.api_calls), "the chart worker was seen drawing"
     assert not [f for f in analyze_capture(chart).findings if f.code == "FINGERPRINTING"]
+
+
+# ---------------------------------------------------------------------------- tamper resistance, bounds
+
+TAMPER_WORKER = """
+self.onmessage = (e) => {
+  const out = {};
+  const c2d = OffscreenCanvasRenderingContext2D.prototype;
+  out.native = Function.prototype.toString.call(c2d.getImageData);
+  out.name = OffscreenCanvas.prototype.convertToBlob.name + '/' + c2d.measureText.name + '/' + c2d.measureText.length;
+  out.getter = Object.getOwnPropertyDescriptor(WorkerNavigator.prototype, 'hardwareConcurrency').get.toString();
+  out.toStringOfToString = Function.prototype.toString.toString();
+  out.binding = typeof self[e.data];  // the secret binding name, told by the test
+  out.underscored = Object.getOwnPropertyNames(self).filter((k) => /^_[0-9a-f]{24}$/.test(k));
+  const ctx = new OffscreenCanvas(10, 10).getContext('2d');
+  for (let i = 0; i < 1000000; i++) { if (i % 500 === 0) ctx.font = (8 + i / 500) + 'px serif'; ctx.measureText('x'); }
+  postMessage(JSON.stringify(out));
+};
+postMessage('ready');
+"""
+TAMPER_PAGE = """<!doctype html><html><head><title>start</title></head><body><script>
+const w = new Worker('/tamper.js');
+w.onmessage = (e) => { document.title = e.data; };
+window.go = (name) => w.postMessage(name);
+</script></body></html>"""
+
+
+@pytest.mark.browser
+@pytest.mark.asyncio(loop_scope="session")
+async def test_worker_wrappers_look_native_leave_no_binding_and_stay_bounded(fake_web, crawler_options):
+    host = "worker-tamper.com"
+    url = serve_worker_site(fake_web, host, TAMPER_PAGE, {"/tamper.js": TAMPER_WORKER})
+    async with Crawler(crawler_options) as crawler:
+        async with instrumented_page(crawler, host) as (page, [instr]):
+            await page.goto(url)
+            await instrumented_workers(instr, "worker")
+            await page.evaluate("(name) => go(name)", instr._worker_binding)
+
+            async def answered() -> bool:
+                return (await page.title()).startswith("{")
+            await wait_until(answered, "the worker's answer")
+            seen = json.loads(await page.title())
+            visit = await collected([instr], page)
+    assert seen["native"] == "function getImageData() { [native code] }"
+    assert seen["name"] == "convertToBlob/measureText/1"
+    assert seen["getter"] == "function get hardwareConcurrency() { [native code] }"
+    assert seen["toStringOfToString"] == "function toString() { [native code] }"
+    assert seen["binding"] == "undefined" and seen["underscored"] == []
+    measured = [c for c in visit.api_calls if c.api == "canvas.measureText" and c.worker_url]
+    assert sum(c.count for c in measured) == 1_000_000
+    assert all(len(c.args) <= 20 and c.distinct_args <= 1000 for c in measured)
