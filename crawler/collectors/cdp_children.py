@@ -168,16 +168,21 @@ class ChildTargets:
     async def _set_up(self, child: ChildTarget, waiting: bool) -> None:
         try:
             if child.type in ("iframe", "worker", "service_worker"):
-                await child.send("Target.setAutoAttach", AUTO_ATTACH)
+                await self._attempt(child, child.send("Target.setAutoAttach", AUTO_ATTACH))
             if child.parent is not None and child.parent.type == "iframe":
-                await child.parent.refresh()  # the creator's URL, now that it has navigated
-            await self.setup(child)
-        except Exception as exc:  # noqa: BLE001 - recorded; the child is resumed regardless
-            if not child.closed:
-                self.errors.append(f"{child.type} {child.url}: {exc}")
+                await self._attempt(child, child.parent.refresh())  # the creator's URL, now that it navigated
+            await self._attempt(child, self.setup(child))
         finally:
             if waiting:
                 await self._resume_only(child)
+
+    async def _attempt(self, child: ChildTarget, step: Awaitable[Any]) -> None:
+        """One setup step; a failure is recorded (unless the child went away) and the next step runs."""
+        try:
+            await step
+        except Exception as exc:  # noqa: BLE001 - recorded; the child is resumed regardless
+            if not child.closed and len(self.errors) < MAX_CHILDREN:
+                self.errors.append(f"{child.type} {child.url}: {exc}")
 
     async def _resume_only(self, child: ChildTarget) -> None:
         try:
