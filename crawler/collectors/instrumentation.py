@@ -24,7 +24,7 @@ from importlib import resources
 
 from playwright.async_api import Frame, Page
 
-from ..capture import ApiCall, Visit
+from ..capture import ApiCall, CanaryInput, Visit
 from .base import Collector, Inputs
 from .cdp_children import STEP_TIMEOUT_S, ChildTarget, ChildTargets
 from .instrumentation_canaries import type_canaries
@@ -74,7 +74,7 @@ class InstrumentationCollector(Collector[None]):
         self._rows: dict[tuple[str, str | None, str | None, str | None], ApiCall] = {}
         self._received: dict[str, int] = {}  # frame/worker token -> highest batch seq received
         self._arrived = asyncio.Event()
-        self._canaries = []
+        self._canaries: list[CanaryInput] = []
         self._children: ChildTargets | None = None
         self._workers: list[dict] = []  # the workers instrumented: url, type, creator
         self._worker_source = ""
@@ -93,8 +93,12 @@ class InstrumentationCollector(Collector[None]):
     async def _instrument_worker(self, child: ChildTarget) -> None:
         if child.type not in WORKER_TYPES:
             return
-        created: asyncio.Future = asyncio.get_running_loop().create_future()
-        child.on("Runtime.executionContextCreated", lambda _p: created.done() or created.set_result(None))
+        created: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def on_created(_params: dict) -> None:
+            if not created.done():
+                created.set_result(None)
+        child.on("Runtime.executionContextCreated", on_created)
         child.on("Runtime.bindingCalled", lambda params: self._on_worker_batch(child, params))
         await child.send("Runtime.enable")
         # Evaluating before the worker's global scope exists crashed its renderer in about one run of

@@ -240,6 +240,8 @@ class NetworkCollector(Collector[NetworkResult]):
             if found is not None:
                 record.initiator_script, record.initiator_type = found
         visit.requests = records
+        if self._children is not None and self._children.errors:  # iframes/workers whose initiators may be missing
+            self.keep(visit, {"child_target_errors": self._children.errors[:20]})
         return NetworkResult(tuple(h for r in records for h in r.set_cookie_headers))
 
 
