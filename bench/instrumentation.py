@@ -1,11 +1,17 @@
 """Cost of the JS API instrumentation: visits/min with and without it, in one run (prints; asserts nothing).
 
     .venv/bin/python bench/instrumentation.py [--visits 16] [--concurrency 4] [--rounds 2] [--form]
+    .venv/bin/python bench/instrumentation.py --worker-start 20
+
 
 Rounds alternate with / without (ABAB…) on the same browser and the bench pages of bench/crawl.py,
 so the shared machine's load drifts over both alike. ``--form`` adds a newsletter form to the page:
 then the "with" visits also type the canaries (an interaction step, reported separately from the
 instrumentation's own cost).
+
+``--worker-start N`` measures instead how often a worker's calls are caught (workers are instrumented
+through CDP once they attach, and Playwright resumes them first, see docs/instrumentation.md): N
+visits of a page whose worker reads navigator traits in its first statement and again 1 s later.
 """
 
 from __future__ import annotations
@@ -44,6 +50,39 @@ def tree_cpu_s() -> float:
             continue
         total += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
     return total / CLOCK_TICKS
+
+
+WORKER_PAGE = """<!doctype html><html><head><title>worker bench</title></head><body><script>
+new Worker('/w.js');</script></body></html>"""
+# First task: one call of each; a second pass a second later (a worker that fingerprints on a timer or message).
+WORKER_SCRIPT = """navigator.hardwareConcurrency; new OffscreenCanvas(20, 20).getContext('2d').fillText('first', 1, 1);
+setTimeout(() => { navigator.deviceMemory; fetch('/late-done'); }, 1000);"""
+
+
+async def worker_start(crawler: Crawler, web: FakeInternet, visits: int, concurrency: int) -> None:
+    host = "worker-start-bench.com"
+    web.add_page(host, "/", WORKER_PAGE)
+    web.add_page(host, "/w.js", WORKER_SCRIPT, content_type="application/javascript")
+    web.add_page(host, "/late-done", "ok", content_type="text/plain")
+    slots = asyncio.Semaphore(concurrency)
+    options = VisitOptions(timeout_s=20, settle_s=2.0)
+
+    async def one():
+        async with slots:
+            return await run_visit(crawler.browser, VISITS["baseline"], f"https://{host}/", host, options)
+
+    results = await asyncio.gather(*(one() for _ in range(visits)))
+    worker = f"https://{host}/w.js"
+
+    def caught(visit, api: str) -> bool:
+        return any(c.api == api and c.worker_url == worker for c in visit.api_calls)
+
+    attached = sum(any(w["url"] == worker for w in v.collected.get("instrumentation", {}).get("workers", []))
+                   for v in results)
+    first = sum(caught(v, "navigator.hardwareConcurrency") and caught(v, "canvas.fillText") for v in results)
+    later = sum(caught(v, "navigator.deviceMemory") for v in results)
+    print(f"{visits} visits, concurrency {concurrency}: worker instrumented in {attached}; its first task's calls "
+          f"caught in {first}; its calls 1 s later caught in {later}")
 
 
 FORM = '<form action="/s" method="post"><input type="email" name="email"><button>Go</button></form>'
@@ -88,10 +127,14 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--form", action="store_true")
+    parser.add_argument("--worker-start", type=int, default=0, metavar="N")
     args = parser.parse_args()
     async with FakeInternet(demo=False, test_sites=False) as web:
         hosts = bench_hosts(web, 8, args.form)
         async with Crawler(options_for(web, args.concurrency)) as crawler:
+            if args.worker_start:
+                await worker_start(crawler, web, args.worker_start, args.concurrency)
+                return
             await one_round(crawler, hosts, args.concurrency, args.concurrency, True)  # warm-up
             results: dict[bool, list[dict]] = {True: [], False: []}
             for _ in range(args.rounds):

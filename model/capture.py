@@ -107,11 +107,12 @@ class ApiCall(Struct):
 
     api: str  # e.g. "canvas.toDataURL", "navigator.hardwareConcurrency", "listener.keydown"
     script_url: str | None = None  # the calling script from the JS stack; None when it has no URL
-    frame_url: str | None = None
+    frame_url: str | None = None  # in a worker: the frame (or worker) that created it
     count: int = 0
     distinct_args: int = 0
     args: list[str] = []
     first_ms: float | None = None
+    worker_url: str | None = None  # set when a dedicated or service worker made the calls: its script URL
 
 
 class CanaryInput(Struct):

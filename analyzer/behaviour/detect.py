@@ -1,7 +1,8 @@
 """Fingerprinting and session recording, read off the JS API calls of each script.
 
-Calls are grouped per (visit, calling script); a script without a URL on the stack (our own
-harness, ``eval`` without a source) is never accused. Every heuristic names its source in
+Calls are grouped per (visit, calling script), in page frames and in workers alike (a worker's calls
+name the worker and its creator, which the evidence repeats); a script without a URL on the stack
+(our own harness, ``eval`` without a source) is never accused. Every heuristic names its source in
 ``analyzer/data/behaviour.yaml``; docs/instrumentation.md explains them.
 """
 
@@ -101,7 +102,15 @@ class ScriptCalls:
 
     visit: str
     script_url: str
-    calls: dict[str, ApiCall] = field(default_factory=dict)  # api -> merged over frames
+    calls: dict[str, ApiCall] = field(default_factory=dict)  # api -> merged over frames and workers
+    workers: dict[str, str | None] = field(default_factory=dict)  # worker script URL -> its creator, where it ran
+
+    def where(self) -> str | None:
+        """Where the calls ran when some ran in workers, in words."""
+        if not self.workers:
+            return None
+        return "; ".join(f"in the worker {url}" + (f" created by {creator}" if creator else "")
+                         for url, creator in sorted(self.workers.items()))
 
     def has(self, api: str) -> bool:
         return api in self.calls
@@ -134,6 +143,7 @@ class Fingerprint:
     script_url: str
     calls: str  # the API calls that meet the criteria, in words
     criteria: str
+    where: str | None = None  # "in the worker … created by …" when (some of) the calls ran in a worker
 
 
 @dataclass
@@ -157,6 +167,8 @@ def scripts_of(visit: Visit) -> list[ScriptCalls]:
         if not call.script_url:
             continue
         sc = by_script.setdefault(call.script_url, ScriptCalls(visit.name, call.script_url))
+        if call.worker_url:
+            sc.workers.setdefault(call.worker_url, call.frame_url)
         merged = sc.calls.get(call.api)
         if merged is None:
             sc.calls[call.api] = ApiCall(api=call.api, script_url=call.script_url, count=call.count,
@@ -191,8 +203,12 @@ def fingerprints_of(sc: ScriptCalls, rules: FingerprintRules) -> list[Fingerprin
                       ("webrtc", _webrtc(sc, rules["webrtc"]))):
         if hit is not None:
             calls, criteria = hit
-            found.append(Fingerprint(kind, sc.visit, sc.script_url, calls, criteria))
+            found.append(Fingerprint(kind, sc.visit, sc.script_url, calls, criteria, sc.where()))
     return found
+
+
+# Reading a canvas back: page canvases and OffscreenCanvas (pages and workers) alike.
+EXTRACTING = ("canvas.toDataURL", "canvas.toBlob", "canvas.convertToBlob", "canvas.getImageData")
 
 
 def _side_ok(size_arg: str, min_side: int) -> bool:
@@ -206,8 +222,7 @@ def _side_ok(size_arg: str, min_side: int) -> bool:
 
 def _canvas(sc: ScriptCalls, rule: CanvasRule) -> tuple[str, str] | None:
     side = rule["min_side_px"]
-    extracted = any(_side_ok(a, side) for api in ("canvas.toDataURL", "canvas.toBlob", "canvas.getImageData")
-                    for a in sc.args(api))
+    extracted = any(_side_ok(a, side) for api in EXTRACTING for a in sc.args(api))
     if not extracted or sc.any(rule["disqualifying_calls"]):
         return None
     colours = len({c for api in ("canvas.fillStyle", "canvas.strokeStyle") for c in sc.args(api)})
@@ -215,8 +230,7 @@ def _canvas(sc: ScriptCalls, rule: CanvasRule) -> tuple[str, str] | None:
     if not sc.any(["canvas.fillText", "canvas.strokeText"]) or (colours < rule["min_colours"]
                                                                 and chars < rule["min_distinct_chars"]):
         return None
-    calls = sc.summary(["canvas.fillText", "canvas.strokeText", "canvas.fillStyle", "canvas.toDataURL",
-                        "canvas.toBlob", "canvas.getImageData"])
+    calls = sc.summary(["canvas.fillText", "canvas.strokeText", "canvas.fillStyle", *EXTRACTING])
     criteria = (f"text written with {colours} colour(s) and {chars} distinct characters, image of at least "
                 f"{side}×{side} px read back, no save/restore")
     return calls, criteria

@@ -77,7 +77,8 @@ def fingerprinting(ctx: AuditContext) -> list[Finding]:
         seen.add((fp.kind, fp.script_url))
         visits = [f.visit for f in report.fingerprints if (f.kind, f.script_url) == (fp.kind, fp.script_url)]
         evidence = [Evidence(kind="api_calls", visit=fp.visit, url=fp.script_url, text=fp.calls,
-                             detail=f"{fp.criteria}; seen in the {', '.join(visits)} visit(s)")]
+                             detail=f"{fp.criteria}; seen in the {', '.join(visits)} visit(s)"
+                                    + (f"; ran {fp.where}" if fp.where else ""))]
         visit = _visit(ctx, fp.visit)
         sent = [r for r in (visit.requests if visit else []) if r.initiator_script == fp.script_url][:2]
         evidence += [request_evidence(ctx, fp.visit, r, "a request this script made") for r in sent]

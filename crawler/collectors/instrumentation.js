@@ -7,15 +7,21 @@
 //   through a Playwright binding whose global is deleted at start (we keep the only reference).
 // - Wrappers are Proxies around the originals: name, length and prototype chain are the native
 //   function's; Function.prototype.toString answers for a wrapper as for its original.
+// - Workers (dedicated, service) get the same script through CDP (CFG.worker): the binding is then
+//   CDP's Runtime.addBinding (one string argument) and the wrappers that exist there apply
+//   (OffscreenCanvas, WebGL, WorkerNavigator, audio is absent in workers).
 // - Nothing is left on window. Python asks for a flush by dispatching an event whose type is
 //   a per-visit secret; the answer comes back in the event's detail.
 (function () {
   'use strict';
   const CFG = __CW_CONFIG__;
   const g = globalThis;
-  const send = g[CFG.binding];
+  const binding = g[CFG.binding];
   try { delete g[CFG.binding]; } catch (e) { /* ignore */ }
-  if (typeof send !== 'function') return;
+  if (typeof binding !== 'function') return;
+  // In a worker the binding is CDP's Runtime.addBinding: one string argument.
+  const stringify = JSON.stringify;
+  const send = CFG.worker ? function (t, s, b) { return binding(stringify([t, s, b])); } : binding;
 
   // Intrinsics saved before any page script can replace them.
   const apply = Reflect.apply;
@@ -184,18 +190,23 @@
   wrapMethod(canvas, 'toDataURL', 'canvas.toDataURL', (c, a) => canvasSize(c) + ' ' + (a[0] || 'image/png'));
   wrapMethod(canvas, 'toBlob', 'canvas.toBlob', (c, a) => canvasSize(c) + ' ' + (a[1] || 'image/png'));
   wrapMethod(canvas, 'getContext', 'canvas.getContext', (c, a) => String(a[0]));
-  const c2d = P('CanvasRenderingContext2D');
-  wrapMethod(c2d, 'getImageData', 'canvas.getImageData',
-    (ctx, a) => (a[2] | 0) + 'x' + (a[3] | 0) + ' of ' + canvasSize(ctx.canvas));
-  wrapMethod(c2d, 'fillText', 'canvas.fillText', (ctx, a) => String(a[0]));
-  wrapMethod(c2d, 'strokeText', 'canvas.strokeText', (ctx, a) => String(a[0]));
-  wrapMethod(c2d, 'measureText', 'canvas.measureText', (ctx) => ctx.font);
-  wrapMethod(c2d, 'save', 'canvas.save');
-  wrapMethod(c2d, 'restore', 'canvas.restore');
-  wrapMethod(c2d, 'isPointInPath', 'canvas.isPointInPath');
-  wrapAccessor(c2d, 'fillStyle', 'canvas.fillStyle', 'set', (ctx, a) => (typeof a[0] === 'string' ? a[0] : 'gradient'));
-  wrapAccessor(c2d, 'strokeStyle', 'canvas.strokeStyle', 'set', (ctx, a) => (typeof a[0] === 'string' ? a[0] : 'gradient'));
-  wrapAccessor(c2d, 'font', 'canvas.font', 'set', (ctx, a) => String(a[0]));
+  const offscreen = P('OffscreenCanvas'); // pages and workers
+  wrapMethod(offscreen, 'convertToBlob', 'canvas.convertToBlob',
+    (c, a) => canvasSize(c) + ' ' + ((a[0] && a[0].type) || 'image/png'));
+  wrapMethod(offscreen, 'getContext', 'canvas.getContext', (c, a) => String(a[0]));
+  for (const c2d of [P('CanvasRenderingContext2D'), P('OffscreenCanvasRenderingContext2D')]) {
+    wrapMethod(c2d, 'getImageData', 'canvas.getImageData',
+      (ctx, a) => (a[2] | 0) + 'x' + (a[3] | 0) + ' of ' + canvasSize(ctx.canvas));
+    wrapMethod(c2d, 'fillText', 'canvas.fillText', (ctx, a) => String(a[0]));
+    wrapMethod(c2d, 'strokeText', 'canvas.strokeText', (ctx, a) => String(a[0]));
+    wrapMethod(c2d, 'measureText', 'canvas.measureText', (ctx) => ctx.font);
+    wrapMethod(c2d, 'save', 'canvas.save');
+    wrapMethod(c2d, 'restore', 'canvas.restore');
+    wrapMethod(c2d, 'isPointInPath', 'canvas.isPointInPath');
+    wrapAccessor(c2d, 'fillStyle', 'canvas.fillStyle', 'set', (ctx, a) => (typeof a[0] === 'string' ? a[0] : 'gradient'));
+    wrapAccessor(c2d, 'strokeStyle', 'canvas.strokeStyle', 'set', (ctx, a) => (typeof a[0] === 'string' ? a[0] : 'gradient'));
+    wrapAccessor(c2d, 'font', 'canvas.font', 'set', (ctx, a) => String(a[0]));
+  }
 
   // ---------------------------------------------------------------- WebGL
   for (const name of ['WebGLRenderingContext', 'WebGL2RenderingContext']) {
@@ -219,7 +230,7 @@
   wrapMethod(P('AnalyserNode'), 'getFloatFrequencyData', 'audio.getFloatFrequencyData');
 
   // ---------------------------------------------------------------- navigator and screen
-  const nav = P('Navigator');
+  const nav = P('Navigator') || P('WorkerNavigator');
   for (const name of ['plugins', 'mimeTypes', 'hardwareConcurrency', 'deviceMemory', 'languages', 'userAgentData',
                       'platform', 'maxTouchPoints', 'webdriver', 'connection', 'vendor']) {
     wrapAccessor(nav, name, 'navigator.' + name, 'get');

@@ -1,7 +1,7 @@
 """Every request of the visit: documents, subresources, beacons, frames, workers, WebSockets.
 
 Context-level events see requests inside cross-site iframes and workers, which a page-level CDP
-session does not (../shared/PLATFORM.md).
+session does not (../shared/PLATFORM.md); the CDP initiators of those come from child sessions.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from model.capture import BlockedRequest, RequestRecord, SetCookieHeader, Visit
 from ..netguard import url_host_port
 from ..redact import split_set_cookie, value_fingerprint
 from .base import Collector, Inputs
+from .cdp_children import ChildTarget, ChildTargets
 
 # Chromium's own background traffic, which no site caused.
 BROWSER_NOISE_HOSTS = (
@@ -31,6 +32,7 @@ MAX_REQUESTS = 5000  # a hostile page cannot exhaust memory
 MAX_POST_DATA = 16 * 1024  # bytes of a request body kept (canary and PII searches read it)
 MAX_POST_DATA_TOTAL = 2 * 1024 * 1024  # per visit
 MAX_INITIATORS = 10000
+NETWORK_ENABLE = {"maxTotalBufferSize": 0, "maxResourceBufferSize": 0}  # initiators only, no bodies kept
 
 
 def is_browser_noise(url: str) -> bool:
@@ -80,6 +82,7 @@ class NetworkCollector(Collector[NetworkResult]):
         self._pending: set[asyncio.Task] = set()
         self._post_data_kept = 0
         self._initiators: dict[tuple[str, str], tuple[str | None, str]] = {}  # (method, url) -> (script, type)
+        self._children: ChildTargets | None = None
 
     async def setup(self) -> None:
         ctx = self.state.context
@@ -97,11 +100,20 @@ class NetworkCollector(Collector[NetworkResult]):
         """CDP initiators of the page's requests: which script on the JS stack caused each one.
 
         Playwright's Request has no initiator; a page-level CDP session sees the main frame and
-        same-process frames (not out-of-process cross-site iframes, see ../shared/PLATFORM.md).
+        same-process frames only. Out-of-process (cross-site, under site isolation) iframes and
+        workers are child targets: each is auto-attached and paused until Network is enabled in it,
+        so an iframe's first request already has its initiator (``cdp_children``).
         """
         session = await self.state.context.new_cdp_session(page)
         session.on("Network.requestWillBeSent", self._on_will_be_sent)
-        await session.send("Network.enable", {"maxTotalBufferSize": 0, "maxResourceBufferSize": 0})
+        await session.send("Network.enable", NETWORK_ENABLE)
+        self._children = ChildTargets(session, self._watch_child, lambda: page.url)
+        await self._children.start()
+
+    async def _watch_child(self, child: ChildTarget) -> None:
+        if child.type in ("iframe", "worker", "service_worker"):
+            child.on("Network.requestWillBeSent", self._on_will_be_sent)
+            await child.send("Network.enable", NETWORK_ENABLE)
 
     def _on_will_be_sent(self, event: dict) -> None:
         if len(self._initiators) >= MAX_INITIATORS:
@@ -229,6 +241,8 @@ class NetworkCollector(Collector[NetworkResult]):
             if found is not None:
                 record.initiator_script, record.initiator_type = found
         visit.requests = records
+        if self._children is not None and self._children.errors:  # iframes/workers whose initiators may be missing
+            self.keep(visit, {"child_target_errors": self._children.errors[:20]})
         return NetworkResult(tuple(h for r in records for h in r.set_cookie_headers))
 
 
