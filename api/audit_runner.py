@@ -11,7 +11,9 @@ from crawler import Capture, CrawlOptions, Crawler
 from crawler.errors import InvalidDomainError
 
 
-async def audit_domains(domains: list[str], options: CrawlOptions) -> AsyncIterator[tuple[str, Capture | None, Report | None, str | None]]:
+async def audit_domains(
+    domains: list[str], options: CrawlOptions
+) -> AsyncIterator[tuple[str, Capture | None, Report | None, str | None]]:
     """Yield (domain, capture, report, error) as each audit finishes; one failure never stops the rest."""
     async with Crawler(options) as crawler:
         tasks = {asyncio.ensure_future(_one(crawler, d)): d for d in domains}

@@ -10,10 +10,11 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .browser import BrowserOptions, find_chromium
-    from .capture import Capture, Visit, decode_capture, encode_capture
-    from .crawl import CrawlOptions, Crawler, crawl_domain
-    from .errors import BrowserNotFoundError, ConsentwatchError, CrawlError, InvalidDomainError
+    # the lazy names below, for type checkers (re-exported through __all__)
+    from .browser import BrowserOptions, find_chromium  # noqa: F401
+    from .capture import Capture, Visit, decode_capture, encode_capture  # noqa: F401
+    from .crawl import CrawlOptions, Crawler, crawl_domain  # noqa: F401
+    from .errors import BrowserNotFoundError, ConsentwatchError, CrawlError, InvalidDomainError  # noqa: F401
 
 # public name → the module that defines it
 _EXPORTS: dict[str, str] = {

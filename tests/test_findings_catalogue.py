@@ -127,5 +127,5 @@ def test_the_static_check_sees_a_missing_field(monkeypatch):
     """The producer check itself: a template asking for a field no producer gives is reported."""
     codes = dict(load_rules().codes)
     codes["NO_POLICY_FOUND"] = {**codes["NO_POLICY_FOUND"], "title": "No policy on {domain}"}
-    (where, line, code, given), = [c for c in producer_calls() if c[2] == "NO_POLICY_FOUND"]
+    (_where, _line, code, given), = [c for c in producer_calls() if c[2] == "NO_POLICY_FOUND"]
     assert template_fields(codes[code]["title"]) - given == {"domain"}

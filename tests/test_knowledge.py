@@ -97,7 +97,7 @@ def test_unknown_yaml_keys_are_errors(tmp_path):
     (tmp_path / "products" / "a.yaml").write_text(
         "products: [{id: w, name: W, company: acme, category: analytics, cookie: {exact: [x]}}]\n"
     )
-    with pytest.raises(ValueError, match="a.yaml"):
+    with pytest.raises(ValueError, match=r"a\.yaml"):
         read_knowledge(tmp_path)
 
 

@@ -13,7 +13,7 @@ import msgspec
 import pytest
 
 from analyzer.report_model import SiteSummary
-from api.errors import ConflictError, JobNotFoundError, ScheduleNotFoundError
+from api.errors import BadRequestError, ConflictError, JobNotFoundError, ScheduleNotFoundError
 from api.history import compare
 from api.records import prepare_audit
 from api.samples import make_capture, make_report
@@ -58,7 +58,7 @@ async def test_migrations_are_recorded_and_idempotent(tmp_path):
 def test_intervals_parse():
     assert parse_every("1h30m") == 5400 and parse_every("7d") == 604800 and parse_every("3600") == 3600
     for bad in ("soon", "10s", "", "5x"):
-        with pytest.raises(Exception):
+        with pytest.raises(BadRequestError):
             parse_every(bad)
 
 
