@@ -432,7 +432,7 @@ async def test_discovery_sites_link_their_policies():
                 assert r.status == 404
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds not present")
+@pytest.mark.skipif(not SEEDS.is_dir(), reason=f"needs the seed policies at {SEEDS} (../shared/seeds)")
 async def test_seed_sites_serve_the_seed_policies(web):
     assert sorted(web.seed_domains.values()) == [f"seed-00{i}.com" for i in range(5)]
     async with client(web) as http:

@@ -105,3 +105,28 @@ def test_the_payload_check_reads_fields_and_sees_a_missing_one():
     text = "interface Grade {\n  letter: string;\n  score?: number | null;\n}\n"
     assert _interfaces(text) == {"Grade": {"letter": "string", "score": "?number | null"}}
     assert _interfaces(API_TYPES.read_text(encoding="utf-8"))["SiteSummary"]["policy_url"] == "string | null"
+
+
+# `… / "shared" / "seeds"`, `SHARED / "data"`, `SHARED.glob("opp115-dev/…")`, `shared_dir / "seeds"`
+SHARED_USE = re.compile(r"""/\s*"shared"\s*/\s*"([\w.-]+)"|\bSHARED\s*/\s*"([\w.-]+)"|\bSHARED\.glob\("([\w.-]+)/"""
+                        r'|\bshared_dir\s*/\s*"([\w.-]+)"')
+
+
+def shared_inputs_used() -> dict[str, set[str]]:
+    """`../shared/<name>` → the files under tests/ and bench/ that read it."""
+    used: dict[str, set[str]] = {}
+    for path in sorted([*ROOT.glob("tests/**/*.py"), *ROOT.glob("bench/*.py")]):
+        if path == Path(__file__).resolve():
+            continue  # this file's own examples
+        for groups in SHARED_USE.findall(path.read_text(encoding="utf-8")):
+            name = next(g for g in groups if g)
+            used.setdefault(name, set()).add(str(path.relative_to(ROOT)))
+    return used
+
+
+def test_the_readme_lists_every_shared_input_the_tests_and_benches_read():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    used = shared_inputs_used()
+    assert {"seeds", "data", "opp115-dev"} <= set(used), used  # the finder must see the known ones
+    missing = {name: sorted(files) for name, files in used.items() if f"`../shared/{name}" not in readme}
+    assert not missing, f"README.md's ../shared table does not list: {missing}"
