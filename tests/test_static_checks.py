@@ -41,7 +41,7 @@ def test_extension_type_checks():
     extension/tsconfig.json lists one project per page (popup, options, background: each page's scripts
     share one global scope, as the browser loads them); extension/types/ holds the ambient declarations
     and the typedefs of the service's JSON (types/api.d.ts). `--force`: never trust an earlier run's
-    .tsbuildinfo (kept in node_modules/.cache).
+    .tsbuildinfo (written next to each project's config, git-ignored, left out of the store packages).
     """
     tsc = ROOT / "node_modules" / ".bin" / "tsc"
     if shutil.which("node") is None:
