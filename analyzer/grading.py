@@ -62,7 +62,8 @@ def summary_sentence(findings: list[Finding], counts: Counts, policy_found: bool
         if codes[code]:
             return sentence
     if unverified:
-        return "No problems found, but not everything could be verified: " + unverified[0].text.removeprefix("not verified: ") + "."
+        reason = unverified[0].text.removeprefix("not verified: ")
+        return f"No problems found, but not everything could be verified: {reason}."
     return "No problems found in the last audit."
 
 

@@ -217,7 +217,8 @@ async def main() -> None:
             domains = [mix[i % len(mix)] for i in range(args.audits)]
             a = await audits_per_minute(web, domains)
             print(f"full audits (demo + banner fixtures, concurrency {a['concurrency']}): {a['audits']} → "
-                  f"{a['per_min']:.1f} audits/min, median {a['median_audit_s']:.1f} s — {verdict('audits_per_min', a['per_min'])}; "
+                  f"{a['per_min']:.1f} audits/min, median {a['median_audit_s']:.1f} s — "
+                  f"{verdict('audits_per_min', a['per_min'])}; "
                   f"CPU s per audit: {cpu_text(a['cpu_per_audit'])}")
         if banners:
             seconds, banner = await single_audit(web, web.sites["banner_onetrust"])

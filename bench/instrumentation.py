@@ -142,12 +142,14 @@ async def main() -> None:
                     r = await one_round(crawler, hosts, args.concurrency, args.visits, instrumented)
                     results[instrumented].append(r)
                     print(f"  {'with' if instrumented else 'without':7} {r['per_min']:6.1f} visits/min "
-                          f"{r['cpu_per_visit']:5.2f} CPU-s/visit (ok {r['ok']}/{args.visits}, collector errors {r['errors']}, api rows {r['api_calls']})")
+                          f"{r['cpu_per_visit']:5.2f} CPU-s/visit (ok {r['ok']}/{args.visits}, "
+                          f"collector errors {r['errors']}, api rows {r['api_calls']})")
     without = statistics.mean(r["per_min"] for r in results[False])
     with_ = statistics.mean(r["per_min"] for r in results[True])
     cpu_without = statistics.mean(r["cpu_per_visit"] for r in results[False])
     cpu_with = statistics.mean(r["cpu_per_visit"] for r in results[True])
-    print(f"concurrency {args.concurrency}, {args.visits} visits x {args.rounds} rounds{' (page with a form)' if args.form else ''}: "
+    form = " (page with a form)" if args.form else ""
+    print(f"concurrency {args.concurrency}, {args.visits} visits x {args.rounds} rounds{form}: "
           f"without {without:.1f}/min, with {with_:.1f}/min, {100 * (1 - with_ / without):+.1f}% slower; "
           f"CPU per visit (whole process tree) {cpu_without:.2f} s vs {cpu_with:.2f} s, "
           f"{100 * (cpu_with / cpu_without - 1):+.1f}%")

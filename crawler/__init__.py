@@ -10,12 +10,13 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from model.capture import Capture, Visit, decode_capture, encode_capture
-    from model.errors import ConsentwatchError, InvalidDomainError
+    # the lazy names below, for type checkers (re-exported through __all__)
+    from model.capture import Capture, Visit, decode_capture, encode_capture  # noqa: F401
+    from model.errors import ConsentwatchError, InvalidDomainError  # noqa: F401
 
-    from .browser import BrowserOptions, find_chromium
-    from .crawl import CrawlOptions, Crawler, crawl_domain
-    from .errors import BrowserNotFoundError, CrawlError
+    from .browser import BrowserOptions, find_chromium  # noqa: F401
+    from .crawl import CrawlOptions, Crawler, crawl_domain  # noqa: F401
+    from .errors import BrowserNotFoundError, CrawlError  # noqa: F401
 
 # public name → the module that defines it (the contracts live in the model package)
 _EXPORTS: dict[str, str] = {

@@ -3,9 +3,10 @@
 Discovery order: explicit path (option or ``CONSENTWATCH_CHROMIUM``) → Chromium's headless shell
 (Debian ``chromium-headless-shell``: the same engine without the desktop browser around it, about
 twice the visits per core) → system Chromium on PATH → Playwright's own downloaded browser. Callers
-that need the full browser (extensions: the shell cannot load them) pass ``headless_shell=False``. Launch goes through a persistent profile whose preferences
-allow third-party cookies (a new Chromium blocks them by default, which a default desktop browser
-of most users does not); every visit then gets its own isolated ``browser.new_context()``.
+that need the full browser (extensions: the shell cannot load them) pass ``headless_shell=False``.
+Launch goes through a persistent profile whose preferences allow third-party cookies (a new Chromium
+blocks them by default, which a default desktop browser of most users does not); every visit then gets its
+own isolated ``browser.new_context()``.
 """
 
 from __future__ import annotations

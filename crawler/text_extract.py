@@ -27,7 +27,8 @@ BOILERPLATE = re.compile(
     r"sharing|related|most-read|promo|subscribe)($|[-_ ])",
     re.I,
 )
-BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "dt", "dd", "pre", "blockquote", "div", "section", "article", "br", "tr")
+BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "dt", "dd", "pre", "blockquote", "div", "section",
+          "article", "br", "tr")
 MIN_MAIN_CHARS = 400
 MAX_POLICY_TEXT_CHARS = 500_000  # several times the longest real policies; the analyzer reads no further
 # Most specific first: a page's <main> often still wraps breadcrumbs and share bars.
@@ -129,9 +130,8 @@ def _walk(root: etree._Element, include_root: bool) -> Iterator[tuple[int, etree
         child = next(children, None)
         if child is None:
             stack.pop()
-            if stack or include_root:
-                if isinstance(el.tag, str):
-                    yield CLOSE, el, False
+            if (stack or include_root) and isinstance(el.tag, str):
+                yield CLOSE, el, False
             if stack and el.tail:
                 yield TEXT, _string(el.tail, stack[-1][2]), not stack[-1][3]
             continue

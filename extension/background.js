@@ -27,7 +27,8 @@ function serially(task) {
 async function entryOf(tabId) {
   if (cache.has(tabId)) return cache.get(tabId);
   const key = cwLive.keyOf(tabId);
-  const stored = (await ext.storage.session.get(key))[key];
+  /** @type {ReturnType<typeof cwLive.newEntry> | undefined} */
+  const stored = /** @type {any} */ ((await ext.storage.session.get(key))[key]);
   const entry = stored && stored.v === cwLive.VERSION ? stored : null;
   cache.set(tabId, entry);
   return entry;
@@ -57,6 +58,7 @@ async function checkAccess() {
   allSites = await ext.permissions.contains({ origins: ["<all_urls>"] });
 }
 
+/** @param {chrome.webRequest.OnBeforeRequestDetails} details @returns {undefined} (watches, never blocks) */
 function onBeforeRequest(details) {
   if (details.tabId < 0 || details.type !== "main_frame") return;
   // A new document in the tab (each redirect hop restarts it, so the final URL wins).

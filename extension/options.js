@@ -4,7 +4,14 @@
 "use strict";
 
 const ext = globalThis.browser ?? globalThis.chrome;
-const $ = (id) => document.getElementById(id);
+/** @param {string} id @returns {HTMLElement} */
+function $(id) {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`options.html has no #${id}`);
+  return el;
+}
+/** The form's text fields. @param {"backend-url" | "token"} id */
+const field = (id) => /** @type {HTMLInputElement} */ ($(id));
 
 function say(text, ok) {
   const status = $("status");
@@ -22,8 +29,8 @@ async function save(event) {
   event.preventDefault();
   let settings;
   try {
-    const badge = document.querySelector('input[name="badge"]:checked');
-    settings = await cwApi.saveSettings({ backendUrl: $("backend-url").value, token: $("token").value,
+    const badge = /** @type {HTMLInputElement | null} */ (document.querySelector('input[name="badge"]:checked'));
+    settings = await cwApi.saveSettings({ backendUrl: field("backend-url").value, token: field("token").value,
       badge: cwBadge.normaliseMode(badge && badge.value) });
   } catch (err) {
     say(`✗ Not saved: ${err.message}`, false);
@@ -32,7 +39,7 @@ async function save(event) {
     return;
   }
   $("backend-url").removeAttribute("aria-invalid");
-  $("backend-url").value = settings.backendUrl;
+  field("backend-url").value = settings.backendUrl;
   let granted = false;
   try {
     granted = await ensureHostPermission(settings.backendUrl);
@@ -46,7 +53,7 @@ async function save(event) {
 async function test() {
   let settings;
   try {
-    settings = { backendUrl: cwApi.normaliseBackend($("backend-url").value), token: $("token").value };
+    settings = { backendUrl: cwApi.normaliseBackend(field("backend-url").value), token: field("token").value };
   } catch (err) {
     say(`✗ ${err.message}`, false);
     return;
@@ -64,10 +71,11 @@ async function test() {
 document.addEventListener("DOMContentLoaded", async () => {
   $("default-backend").textContent = cwApi.DEFAULT_BACKEND;
   const settings = await cwApi.getSettings();
-  $("backend-url").value = settings.backendUrl;
-  $("token").value = settings.token;
+  field("backend-url").value = settings.backendUrl;
+  field("token").value = settings.token;
   const mode = cwBadge.normaliseMode(settings.badge);
-  document.querySelector(`input[name="badge"][value="${mode}"]`).checked = true;
+  const choice = /** @type {HTMLInputElement | null} */ (document.querySelector(`input[name="badge"][value="${mode}"]`));
+  if (choice) choice.checked = true;
   $("settings").addEventListener("submit", save);
   $("test").addEventListener("click", test);
 });

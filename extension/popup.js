@@ -23,12 +23,19 @@ const LEVEL_TEXT = {
   category: "only a vague category in the policy",
 };
 
+/**
+ * `settings` and `client` are set first thing in main(), before anything reads them.
+ * @type {{ tabId: number | null, tabUrl: string | null, site: string | null, settings: ExtensionSettings,
+ *   client: InstanceType<typeof cwApi.Client>, summary: SiteSummary | null, report: object | null,
+ *   pollTimer: ReturnType<typeof setTimeout> | null, auditDomains: Record<string, string> | null,
+ *   knowledge: Awaited<ReturnType<typeof cwKnowledge.load>>, siteAccess: boolean }}
+ */
 const state = {
   tabId: null, // the tab whose site we show (null with ?domain= alone)
   tabUrl: null,
   site: null,
-  settings: null,
-  client: null,
+  settings: /** @type {any} */ (null),
+  client: /** @type {any} */ (null),
   summary: null,
   report: null,
   pollTimer: null,
@@ -38,11 +45,18 @@ const state = {
 };
 const ALL_SITES = { origins: ["<all_urls>"] };
 
+/** @param {string} id */
 const $ = (id) => document.getElementById(id);
+/** An element popup.html always has. @param {string} id @returns {HTMLElement} */
+function must(id) {
+  const el = $(id);
+  if (!el) throw new Error(`popup.html has no #${id}`);
+  return el;
+}
 
 // ------------------------------------------------------------------ start
 document.addEventListener("DOMContentLoaded", () => {
-  $("settings-link").addEventListener("click", openSettings);
+  must("settings-link").addEventListener("click", openSettings);
   main().catch((err) => {
     console.error(err);
     showState("error", h("h2", {}, "Something went wrong"), h("p", { class: "detail" }, String(err && err.message)));
@@ -60,7 +74,7 @@ async function main() {
   if (!state.site && state.tabId !== null && !state.tabUrl && !state.siteAccess) {
     // Without the host permission the browser hides the tab's address: we can't tell a website
     // from a browser page until the user allows access.
-    $("site").textContent = "Site hidden by the browser";
+    must("site").textContent = "Site hidden by the browser";
     showState("needs-access",
       h("h2", {}, "Allow consentwatch to read this tab"),
       h("p", {}, "Your browser hasn't given consentwatch access to websites, so it can't see which site this tab " +
@@ -88,7 +102,7 @@ async function resolveTarget(params) {
     [tab] = await ext.tabs.query({ active: true, currentWindow: true });
   }
   if (tab) {
-    state.tabId = tab.id;
+    state.tabId = tab.id ?? null;
     state.tabUrl = tab.url || tab.pendingUrl || null;
   }
   if (domain) {
@@ -123,11 +137,12 @@ function notifySiteChanged() {
 
 // ------------------------------------------------------------------ header & footer
 function renderHeader() {
-  $("site").textContent = state.site || "No website";
+  must("site").textContent = state.site || "No website";
   clear($("audit-meta"));
-  $("report-link").hidden = true;
+  must("report-link").hidden = true;
 }
 
+/** @param {SiteSummary} summary */
 function renderAuditMeta(summary) {
   const meta = clear($("audit-meta"));
   const when = new Date(summary.audited_at * 1000);
@@ -139,7 +154,7 @@ function renderAuditMeta(summary) {
       h("a", { href: summary.policy_url, target: "_blank", rel: "noreferrer", id: "policy-link" }, "Privacy policy") :
       h("span", { id: "policy-link-missing" }, "No privacy policy found"),
   );
-  const report = $("report-link");
+  const report = /** @type {HTMLAnchorElement} */ (must("report-link"));
   report.href = state.client.siteUrl(summary.domain, "report.html");
   report.hidden = false;
 }
@@ -180,7 +195,7 @@ function unreachable(err) {
 }
 
 async function restart() {
-  $("content").setAttribute("aria-busy", "true");
+  must("content").setAttribute("aria-busy", "true");
   state.settings = await cwApi.getSettings(); // they may have changed in the options page meanwhile
   state.client = new cwApi.Client(state.settings);
   return loadSite().catch((err) => problemState(err));
@@ -198,7 +213,8 @@ async function loadSite() {
   let summary;
   let job;
   try {
-    [summary, job] = await Promise.all([state.client.summary(state.site), state.client.activeJob(state.site)]);
+    const site = /** @type {string} */ (state.site); // only called for a web site
+    [summary, job] = await Promise.all([state.client.summary(site), state.client.activeJob(site)]);
   } catch (err) {
     problemState(err);
     return;
@@ -220,7 +236,7 @@ async function loadSite() {
   } catch (err) {
     if (err instanceof cwApi.BackendError && err.kind === "unreachable") return unreachable(err);
     renderDetails(summary, null); // the summary's lists, without categories and sentences
-    $("sections").prepend(problem(err));
+    must("sections").prepend(problem(err));
   }
 }
 
@@ -248,7 +264,8 @@ function watchForAudit() {
     let summary;
     let job;
     try {
-      [summary, job] = await Promise.all([state.client.summary(state.site), state.client.activeJob(state.site)]);
+      const site = /** @type {string} */ (state.site);
+      [summary, job] = await Promise.all([state.client.summary(site), state.client.activeJob(site)]);
     } catch (_err) {
       watchForAudit(); // a passing failure: the next look may work
       return;
@@ -264,7 +281,7 @@ async function requestAudit(event) {
   button.disabled = true;
   button.textContent = "Requesting…";
   try {
-    running(await state.client.requestCrawl(state.site));
+    running(await state.client.requestCrawl(/** @type {string} */ (state.site)));
   } catch (err) {
     if (err instanceof cwApi.BackendError && err.kind === "unreachable") return unreachable(err);
     const message = err.status === 401 ? "The service refused the API token. Check it in settings." : err.message;
@@ -278,6 +295,7 @@ async function requestAudit(event) {
   }
 }
 
+/** @param {JobView} job */
 function progressText(job) {
   if (job.state === "queued") {
     return job.queue_position ? `Queued, ${job.queue_position} ahead…` : "Queued, starting soon…";
@@ -286,10 +304,12 @@ function progressText(job) {
 }
 
 // The background watches a running audit too: the badge changes when it ends, popup open or not.
+/** @param {JobView} job */
 function watchInBackground(job) {
   Promise.resolve(ext.runtime.sendMessage({ type: "audit-running", site: job.domain, job: job.url })).catch(() => null);
 }
 
+/** @param {JobView} job */
 function running(job) {
   watchInBackground(job);
   showState("running",
@@ -303,6 +323,7 @@ function running(job) {
   poll(job);
 }
 
+/** @param {JobView} job */
 function poll(job) {
   state.pollTimer = setTimeout(async () => {
     let current;
@@ -343,6 +364,7 @@ function verdict(ok, text) {
     " ", text);
 }
 
+/** @param {SiteSummary} summary @param {JobView | null} job */
 function renderResult(summary, job) {
   const noPolicy = !summary.policy_found;
   const content = showState(noPolicy ? "no-policy" : "result",
@@ -371,6 +393,7 @@ function renderResult(summary, job) {
 
 // The most severe findings, each with one line of the rules it may touch (issue 14 §5): pointers to the
 // official texts, never legal advice (the report's own wording rides along as summary.legal_notice).
+/** @param {SiteSummary} summary */
 function topFindings(summary) {
   const findings = summary.top_findings || [];
   if (!findings.length) return null;
@@ -391,12 +414,13 @@ function ruleLink(rule) {
     h("span", { "data-rule": rule.id }, label);
 }
 
+/** @param {JobView} job */
 function pollReaudit(job) {
   state.pollTimer = setTimeout(async () => {
     const current = await state.client.job(job.url).catch(() => job);
     if (current.state === "queued" || current.state === "running") {
       const note = $("reaudit-running");
-      if (note) note.lastChild.textContent = progressText(current);
+      if (note && note.lastChild) note.lastChild.textContent = progressText(current);
       pollReaudit(current);
     } else {
       restart();
@@ -404,6 +428,7 @@ function pollReaudit(job) {
   }, POLL_MS);
 }
 
+/** @param {SiteSummary} summary */
 function counts(summary) {
   const noPolicy = !summary.policy_found;
   const c = summary.counts;
@@ -421,6 +446,7 @@ function signalVerdict(name, signal) {
   return verdict(ok, text);
 }
 
+/** @param {SiteSummary} summary */
 function signalsTable(summary, report) {
   const analysis = report && report.policy && report.policy.analysis;
   const quote = (key, label) => {
@@ -444,6 +470,7 @@ function signalsTable(summary, report) {
 
 // The cookie banner: what it offered, what the reject (else accept) visit did, and whether
 // trackers respected the answer (signals.banner, when the audit made banner visits).
+/** @param {SiteSummary} summary */
 function bannerRow(summary) {
   const signal = summary.signals.banner;
   const outcome = summary.banner; // reject visit's outcome (else accept's), or null: no banner visit
@@ -488,6 +515,7 @@ function isKnown(t) {
   return t.source !== "unattributed" && Boolean(t.product_id || t.company_id);
 }
 
+/** @param {SiteSummary} summary */
 function model(summary, report) {
   if (!report) {
     // The summary alone: names, grouped by company, and the sentences of declared-not-seen.
@@ -520,6 +548,7 @@ function model(summary, report) {
   };
 }
 
+/** @param {SiteSummary} summary */
 function renderDetails(summary, report) {
   const table = $("signals");
   if (table && report) table.replaceWith(signalsTable(summary, report));
@@ -612,7 +641,9 @@ function otherParties(items) {
 }
 
 // Third-party domains the audit saw, each with the tracker it belonged to (null: unknown party).
+/** @param {SiteSummary} summary */
 function auditDomains(report, summary) {
+  /** @type {Record<string, string>} */
   const out = {};
   const add = (host, name) => {
     if (!host) return;
@@ -667,7 +698,7 @@ function renderLive(entry) {
   const body = $("live-body");
   if (!body) return;
   clear(body);
-  const reload = () => h("button", { type: "button", id: "reload-tab", onclick: () => ext.tabs.reload(state.tabId) },
+  const reload = () => h("button", { type: "button", id: "reload-tab", onclick: () => state.tabId !== null && ext.tabs.reload(state.tabId) },
     "Reload the page");
   const tabSite = state.tabUrl ? cwDomains.siteOfUrl(state.tabUrl) : null;
   if (!state.siteAccess) {
@@ -738,12 +769,15 @@ function knownLabel(known) {
 // Not audited (yet): the companies behind the tab's third parties, by category, from the
 // service's knowledge map (cached: works offline too).
 function byCategory(list, item) {
+  /** @type {Map<string, object[]>} */
   const groups = new Map(Object.keys(CATEGORY_TEXT).map((key) => [key, []]));
   const companies = new Set();
   for (const p of list) {
     const known = cwKnowledge.identify(state.knowledge, p);
     if (known) companies.add(known.company);
-    groups.get(known ? known.category || "" : "null").push(p);
+    // a category this popup has no heading for yet goes with "Other companies we know", not into a crash
+    const key = !known ? "null" : known.category && groups.has(known.category) ? known.category : "";
+    /** @type {object[]} */ (groups.get(key)).push(p);
   }
   const out = [];
   if (companies.size) {

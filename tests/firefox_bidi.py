@@ -103,6 +103,7 @@ class Firefox:
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future] = {}
         self._reader: asyncio.Task | None = None
+        self._stderr_drain: asyncio.Task | None = None  # held so the loop cannot collect it mid-read
         self.version = ""
         self.stderr_tail: list[str] = []
 
@@ -128,7 +129,7 @@ class Firefox:
             self.stderr_tail = (self.stderr_tail + [line])[-20:]
             match = LISTENING.search(line)
             if match:
-                asyncio.create_task(self._drain_stderr())
+                self._stderr_drain = asyncio.create_task(self._drain_stderr())
                 return match.group(1)
 
     async def _drain_stderr(self) -> None:

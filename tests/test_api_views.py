@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 
 import aiohttp
 import pytest
@@ -204,5 +205,5 @@ def test_consent_timeline_labels_never_overlap():
     events = [(t, "e", "") for t in (100.0, 101.0, 102.0, 5000.0, 5001.0, 9000.0)]
     marks, rows = place_marks(events, 10_000.0)
     assert rows == 3 and [row for _, row in marks] == [0, 1, 2, 0, 1, 0]
-    for (x1, r1), (x2, r2) in zip(marks, marks[1:]):
+    for (x1, r1), (x2, r2) in itertools.pairwise(marks):
         assert r1 != r2 or x2 - x1 >= 16

@@ -12,7 +12,8 @@ from analyzer.knowledge import load_knowledge
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SITE = "example-shop.com"
-needs_lists = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="needs ../shared/data snapshots")
+needs_lists = pytest.mark.skipif(not SHARED_DATA.is_dir(),
+                                 reason=f"needs the tracker list snapshots at {SHARED_DATA} (../shared/data)")
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,7 @@ def full() -> Attributor:
 @pytest.fixture(scope="module", params=["own", "full"])
 def attributor(request) -> Attributor:
     if request.param == "full" and not SHARED_DATA.is_dir():
-        pytest.skip("needs ../shared/data snapshots")
+        pytest.skip(f"needs the tracker list snapshots at {SHARED_DATA} (../shared/data)")
     return request.getfixturevalue(request.param)
 
 

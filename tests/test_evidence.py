@@ -150,7 +150,7 @@ async def test_api_serves_keys_and_a_verifiable_bundle(tmp_path, monkeypatch):
     db = tmp_path / "cw.db"
     store = SqliteStore(db)
     await store.open()
-    capture, report_bytes = sample()
+    capture, _report_bytes = sample()
     report = make_report("shop.com", T0, [0, 2], [0], policy_text="We use Google Analytics.")
     report_id = await store.save_audit(prepare_audit(capture, report))
     await store.close()

@@ -257,7 +257,7 @@ async def test_audited_site_result_and_live_requests(ff: FirefoxEnv):
 
 
 async def test_no_policy_found(ff: FirefoxEnv):
-    summary, _ = await ff.service.audited(NO_POLICY)
+    _summary, _ = await ff.service.audited(NO_POLICY)
     tab, tab_id, _ = await ff.browse(f"https://{NO_POLICY}/")
     popup = await ff.popup(f"tabId={tab_id}")
     await expect_state(popup, "no-policy")

@@ -26,7 +26,8 @@ from analyzer.external import (
 from analyzer.external.sources import find_file
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"needs the tracker list snapshots at {SHARED_DATA} (../shared/data)")
+pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(),
+                                reason=f"needs the tracker list snapshots at {SHARED_DATA} (../shared/data)")
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +144,7 @@ def _served_datasets(root: Path, base: str) -> list[Dataset]:
                 tar.add(snapshot, arcname=dataset.npm_member)
             (root / "trackerdb.tgz").write_bytes(tarball.getvalue())
             doc = {"version": "9.9.9", "dist": {"tarball": f"{base}/trackerdb.tgz",
-                                               "shasum": hashlib.sha1(tarball.getvalue()).hexdigest()}}
+                                               "shasum": hashlib.sha1(tarball.getvalue(), usedforsecurity=False).hexdigest()}}
             (root / "latest.json").write_text(json.dumps(doc))
             url = f"{base}/latest.json"
         else:
@@ -187,7 +188,7 @@ def test_update_offline_fails_cleanly_and_changes_nothing(server, tmp_path):
     unreachable = f"http://127.0.0.1:{_closed_port()}/entities.json"
     # the first datasets download fine; one host is unreachable: nothing may be installed
     datasets[3] = Dataset(**{**datasets[3].__dict__, "url": unreachable})
-    with pytest.raises(DataUpdateError, match="could not download .*Nothing was changed"):
+    with pytest.raises(DataUpdateError, match=r"could not download .*Nothing was changed"):
         update_data(target, datasets=datasets, timeout=5)
     assert sorted(p.name for p in target.iterdir()) == ["disconnect-services.json", "manifest.json"]
     assert (target / "disconnect-services.json").read_text() == "old list"

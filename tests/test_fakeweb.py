@@ -126,7 +126,8 @@ async def test_consent_mode_denied_by_default_then_granted(web, browser):
     assert query(hit[0])["cid"] == jar["_ga"]["value"].split(".", 2)[2]
 
     t2 = time.monotonic()
-    await page.evaluate("gtag('consent', 'update', {ad_storage: 'granted', ad_user_data: 'granted', ad_personalization: 'granted'})")
+    await page.evaluate("gtag('consent', 'update', "
+                        "{ad_storage: 'granted', ad_user_data: 'granted', ad_personalization: 'granted'})")
     ad = await until(lambda: since(web, t2, "googleads.g.doubleclick.net", "/pagead/viewthroughconversion/", prefix=True))
     assert query(ad[0])["gcs"] == "G111" and query(ad[0])["npa"] == "0"
     jar = await until(lambda: _has(ctx, "IDE"), what="IDE after ad consent")
@@ -250,12 +251,15 @@ ZOO = {
     "tiktok-pixel": ([("_ttp", ".tracker-zoo.com"), ("_ttp", ".tiktok.com")], ["analytics.tiktok.com"]),
     "microsoft-clarity": ([("_clck", ".tracker-zoo.com"), ("_clsk", ".tracker-zoo.com"), ("MUID", ".clarity.ms")],
                           ["www.clarity.ms", "scripts.clarity.ms", "z.clarity.ms"]),
-    "microsoft-advertising": ([("_uetsid", ".tracker-zoo.com"), ("_uetvid", ".tracker-zoo.com"), ("MUID", ".bing.com")], ["bat.bing.com"]),
+    "microsoft-advertising": ([("_uetsid", ".tracker-zoo.com"), ("_uetvid", ".tracker-zoo.com"), ("MUID", ".bing.com")],
+                              ["bat.bing.com"]),
     "x-pixel": ([("_twpid", ".tracker-zoo.com"), ("personalization_id", ".twitter.com"), ("muc_ads", ".t.co")],
                 ["static.ads-twitter.com", "analytics.twitter.com", "t.co"]),
-    "pinterest-tag": ([("_pin_unauth", ".tracker-zoo.com"), ("ar_debug", ".pinterest.com")], ["s.pinimg.com", "ct.pinterest.com"]),
+    "pinterest-tag": ([("_pin_unauth", ".tracker-zoo.com"), ("ar_debug", ".pinterest.com")],
+                      ["s.pinimg.com", "ct.pinterest.com"]),
     "snap-pixel": ([("_scid", ".tracker-zoo.com"), ("sc_at", ".snapchat.com")], ["sc-static.net", "tr.snapchat.com"]),
-    "criteo": ([("cto_bundle", ".tracker-zoo.com"), ("uid", ".criteo.com")], ["static.criteo.net", "bidder.criteo.com", "gum.criteo.com"]),
+    "criteo": ([("cto_bundle", ".tracker-zoo.com"), ("uid", ".criteo.com")],
+               ["static.criteo.net", "bidder.criteo.com", "gum.criteo.com"]),
     "hubspot": ([("hubspotutk", ".tracker-zoo.com"), ("__hstc", ".tracker-zoo.com")],
                 ["js.hs-scripts.com", "js.hs-analytics.net", "track.hubspot.com"]),
     "segment": ([("ajs_anonymous_id", ".tracker-zoo.com")], ["cdn.segment.com", "api.segment.io"]),
@@ -320,7 +324,8 @@ async def test_behaviours_lab_with_dnt_and_gpc(web, browser):
     assert await page.evaluate("[localStorage.getItem('lab_local'), sessionStorage.getItem('lab_session_store')]") == [
         "local-value", "session-value"]
     assert await page.evaluate("""new Promise(ok => { const r = indexedDB.open('lab-db');
-        r.onsuccess = () => { const g = r.result.transaction('kv').objectStore('kv').get('lab_idb'); g.onsuccess = () => ok(g.result); }; })""") == "idb-value"
+        r.onsuccess = () => { const g = r.result.transaction('kv').objectStore('kv').get('lab_idb');
+                              g.onsuccess = () => ok(g.result); }; })""") == "idb-value"
     jar = {(c["name"], c["domain"]): c for c in await ctx.cookies()}
     assert jar[("partner_uid", "widget-partner.net")]["httpOnly"] and ("partner_js", "widget-partner.net") in jar
     assert jar[("lab_session", "behaviour-lab.com")]["httpOnly"] and ("lab_js", "behaviour-lab.com") in jar
@@ -427,7 +432,7 @@ async def test_discovery_sites_link_their_policies():
                 assert r.status == 404
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds not present")
+@pytest.mark.skipif(not SEEDS.is_dir(), reason=f"needs the seed policies at {SEEDS} (../shared/seeds)")
 async def test_seed_sites_serve_the_seed_policies(web):
     assert sorted(web.seed_domains.values()) == [f"seed-00{i}.com" for i in range(5)]
     async with client(web) as http:

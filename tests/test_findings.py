@@ -115,7 +115,7 @@ def test_demo_sites_match_their_ground_truth(reports):
 
     kb = load_knowledge()
     for domain, truth in _expected().items():
-        capture, report = reports[domain]
+        _capture, report = reports[domain]
         trackers = {t.product_id: t for t in report.trackers if t.product_id}
         for product in truth["loads"]:
             assert product in trackers and "baseline" in trackers[product].visits, (domain, product)
@@ -151,7 +151,7 @@ TRACKER_ZOO_PRODUCTS = {
 
 
 def test_every_tracker_stub_is_attributed_with_no_first_party_false_positive(reports, fake_web):
-    capture, report = reports[fake_web.sites["trackers"]]
+    _capture, report = reports[fake_web.sites["trackers"]]
     observed = {t.product_id for t in report.trackers if t.product_id}
     assert TRACKER_ZOO_PRODUCTS <= observed, sorted(TRACKER_ZOO_PRODUCTS - observed)
     from analyzer.knowledge import load_knowledge
@@ -164,7 +164,7 @@ def test_every_tracker_stub_is_attributed_with_no_first_party_false_positive(rep
     for tracker in report.trackers:
         for url in tracker.evidence_urls:
             assert not re.match(r"https?://([^/]*\.)?tracker-zoo\.com/", url), (tracker.key, url)
-    for domain, (capture_, report_) in reports.items():
+    for domain, (_capture, report_) in reports.items():
         first_party = [t for t in report_.trackers if t.key == f"host:{domain}"]
         assert not first_party, domain
 

@@ -10,8 +10,9 @@ import string
 from pathlib import Path
 
 import pytest
+import yaml
 
-from analyzer.rules import FindingTemplateError, load_rules
+from analyzer.rules import FindingTemplateError, load_rules, rules_from
 
 REPO = Path(__file__).resolve().parents[1]
 FINDINGS_DOC = REPO / "docs" / "findings.md"
@@ -127,5 +128,29 @@ def test_the_static_check_sees_a_missing_field(monkeypatch):
     """The producer check itself: a template asking for a field no producer gives is reported."""
     codes = dict(load_rules().codes)
     codes["NO_POLICY_FOUND"] = {**codes["NO_POLICY_FOUND"], "title": "No policy on {domain}"}
-    (where, line, code, given), = [c for c in producer_calls() if c[2] == "NO_POLICY_FOUND"]
+    (_where, _line, code, given), = [c for c in producer_calls() if c[2] == "NO_POLICY_FOUND"]
     assert template_fields(codes[code]["title"]) - given == {"domain"}
+
+
+def _raw_rules() -> dict:
+    return yaml.safe_load((REPO / "analyzer" / "data" / "findings.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ({"title": "No policy on {domain", "explanation": "x"}, r"NO_POLICY_FOUND\.title is not a valid template"),
+    ({"title": "Sent to {}", "explanation": "x"}, r"NO_POLICY_FOUND\.title has placeholder \{\}"),
+    ({"title": "t", "explanation": "{tracker.name} loads"}, r"NO_POLICY_FOUND\.explanation has placeholder \{tracker\.name\}"),
+    ({"title": "t", "explanation": "see {0}"}, r"NO_POLICY_FOUND\.explanation has placeholder \{0\}"),
+    ({"title": "t"}, r"NO_POLICY_FOUND\.explanation is missing or empty"),
+    ({"title": "", "explanation": "x"}, r"NO_POLICY_FOUND\.title is missing or empty"),
+    ({"title": "t", "explanation": "x", "severity": "critical"}, r"NO_POLICY_FOUND\.severity 'critical'"),
+])
+def test_a_broken_finding_text_fails_on_load_naming_code_and_part(entry, message):
+    raw = _raw_rules()
+    raw["codes"]["NO_POLICY_FOUND"] = entry
+    with pytest.raises(FindingTemplateError, match=message):
+        rules_from(raw)
+
+
+def test_the_shipped_finding_texts_pass_the_load_check():
+    assert rules_from(_raw_rules()).codes == load_rules().codes

@@ -60,7 +60,7 @@ async def test_never_ending_response_is_cut_at_the_deadline(fake_web, hostile_cr
 
 
 async def test_download_trap_is_cancelled_at_once(fake_web, hostile_crawler):
-    capture, elapsed = await _timed_crawl(hostile_crawler, fake_web.sites["hostile_download"])
+    capture, _elapsed = await _timed_crawl(hostile_crawler, fake_web.sites["hostile_download"])
     assert capture.reachable
     assert all(v.downloads_cancelled >= 1 for v in capture.visits), [v.downloads_cancelled for v in capture.visits]
     assert not any(p.kind == "privacy" for p in capture.policies), "a download is not a policy"

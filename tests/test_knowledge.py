@@ -97,7 +97,7 @@ def test_unknown_yaml_keys_are_errors(tmp_path):
     (tmp_path / "products" / "a.yaml").write_text(
         "products: [{id: w, name: W, company: acme, category: analytics, cookie: {exact: [x]}}]\n"
     )
-    with pytest.raises(ValueError, match="a.yaml"):
+    with pytest.raises(ValueError, match=r"a\.yaml"):
         read_knowledge(tmp_path)
 
 
@@ -180,7 +180,7 @@ def test_ownership_agrees_with_the_entity_lists():
     company: YouTube, Instagram, WhatsApp, LinkedIn, Bing and Clarity's domains included."""
     shared = Path(__file__).resolve().parents[1].parent / "shared" / "data"
     if not shared.is_dir():
-        pytest.skip("needs ../shared/data snapshots")
+        pytest.skip(f"needs the tracker list snapshots at {shared} (../shared/data)")
     from analyzer.external import load_lists
 
     kb = load_knowledge()

@@ -147,7 +147,8 @@ def test_localhost_names_are_refused_unless_allow_listed(name):
 
 def test_range_table_labels():
     cases = {"100.64.0.1": "carrier-grade NAT", "169.254.169.254": "metadata", "fd00::1": "unique-local",
-             "2002:a00:1::": "10.0.0.1", "64:ff9b::a9fe:a9fe": "metadata", "64:ff9b::a9fe:101": "link-local", "::ffff:10.1.2.3": "private",
+             "2002:a00:1::": "10.0.0.1", "64:ff9b::a9fe:a9fe": "metadata", "64:ff9b::a9fe:101": "link-local",
+             "::ffff:10.1.2.3": "private",
              "192.0.0.8": "not globally routable", "64:ff9b:1::5": "NAT64", "fec0::1": "site-local", "0.1.2.3": "this network"}
     for text, word in cases.items():
         reason = refusal_reason(ipaddress.ip_address(text))

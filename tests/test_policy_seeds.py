@@ -57,7 +57,8 @@ def test_000_imperium_jets(seeds):
     assert (a.dnt.value, a.gpc.value) == ("silent", "silent")
     assert a.sale.value == "does_not_sell"
     assert a.sale.evidence == [
-        "We do not sell Personal Data for any business or commercial purposes to any third parties and have not done so in the past 12 months."
+        "We do not sell Personal Data for any business or commercial purposes to any third parties and have not done so "
+        "in the past 12 months."
     ]
     assert a.cookie_categories == ["analytics", "advertising"]
     assert a.policy_date == "2020-07"
@@ -85,7 +86,8 @@ def test_002_jesi(seeds):
     assert companies(a) == {"google", "meta"}
     assert a.dnt.value == "unclear"
     assert a.dnt.evidence == [
-        "Please note that our websites may not recognize or take action in response to Do Not Track and similar signals from browsers."
+        "Please note that our websites may not recognize or take action in response to Do Not Track and similar signals "
+        "from browsers."
     ]
     assert a.gpc.value == "silent"
     assert a.sale.value == "does_not_sell"

@@ -111,7 +111,8 @@ def test_signal_readings_kept(kb, text, expected):
 
 SALE_CLASSES = {
     "deny_sell_but_share": [
-        "We do not sell personal information, but we share advertising IDs with ad networks for cross-context behavioral advertising.",
+        "We do not sell personal information, but we share advertising IDs with ad networks for cross-context "
+        "behavioral advertising.",
         "Your data is not sold. We do share cookie IDs with our advertising partners so they can target ads.",
         "We don't sell your information; we do, however, provide browsing history to advertisers.",
     ],

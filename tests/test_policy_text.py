@@ -318,7 +318,8 @@ def test_cookie_categories_and_declarations_from_a_separate_cookie_policy(kb):
 
 
 def test_cookie_table_rows_and_numbered_lists(kb):
-    table = "Type of Cookie Why We Use These Cookies\nPerformance These cookies help us measure use.\nAdvertising These cookies deliver ads.\n"
+    table = ("Type of Cookie Why We Use These Cookies\nPerformance These cookies help us measure use.\n"
+             "Advertising These cookies deliver ads.\n")
     assert analyze("", kb, cookie_policy_text=table).cookie_categories == ["analytics", "advertising"]
     listed = "1. Operationally Necessary. We may use cookies to run the site.\n2. Analytics. We may use cookies to measure.\n"
     assert analyze(listed, kb).cookie_categories == ["strictly-necessary", "analytics"]

@@ -12,11 +12,12 @@ import time
 import msgspec
 import pytest
 
-from api.errors import ConflictError, JobNotFoundError, ScheduleNotFoundError
+from api.errors import BadRequestError, ConflictError, JobNotFoundError, ScheduleNotFoundError
 from api.service.history import compare
-from api.store.records import prepare_audit
 from api.service.samples import make_capture, make_report
 from api.service.scheduler import new_schedule, next_run, parse_every, queue_due
+from api.store.records import prepare_audit
+from model.report import SiteSummary
 from api.store import SqliteStore
 from api.store.base import SiteQuery
 from api.store.migrate import migrations
@@ -58,7 +59,7 @@ async def test_migrations_are_recorded_and_idempotent(tmp_path):
 def test_intervals_parse():
     assert parse_every("1h30m") == 5400 and parse_every("7d") == 604800 and parse_every("3600") == 3600
     for bad in ("soon", "10s", "", "5x"):
-        with pytest.raises(Exception):
+        with pytest.raises(BadRequestError):
             parse_every(bad)
 
 

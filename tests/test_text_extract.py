@@ -142,7 +142,8 @@ def deep_page(depth: int) -> str:
 
 
 def tiny_blocks(count: int) -> str:
-    return "<html><body><nav>Menu</nav><article>" + "".join(f"<p>Block {i}.</p>" for i in range(count)) + "</article></body></html>"
+    blocks = "".join(f"<p>Block {i}.</p>" for i in range(count))
+    return f"<html><body><nav>Menu</nav><article>{blocks}</article></body></html>"
 
 
 def huge_text_node(words: int) -> str:

@@ -130,13 +130,13 @@ def _by_recipient(leaks: list[Leak]) -> dict[str, list[Leak]]:
 
 def keystrokes_before_submit(ctx: AuditContext) -> list[Finding]:
     report, _declared = _behaviour(ctx)
-    leaks = [l for l in report.leaks if l.kind == "canary" and l.third_party]
+    leaks = [leak for leak in report.leaks if leak.kind == "canary" and leak.third_party]
     out = []
     for recipient, items in _by_recipient(leaks).items():
-        fields = ", ".join(sorted({l.canary.field for l in items if l.canary}))
-        forms = "; ".join(sorted({l.what for l in items}))
-        scripts = sorted({l.request.initiator_script for l in items if l.request.initiator_script})
-        evidence = [request_evidence(ctx, l.visit, l.request, l.what) for l in items[:MAX_EVIDENCE]]
+        fields = ", ".join(sorted({leak.canary.field for leak in items if leak.canary}))
+        forms = "; ".join(sorted({leak.what for leak in items}))
+        scripts = sorted({leak.request.initiator_script for leak in items if leak.request.initiator_script})
+        evidence = [request_evidence(ctx, leak.visit, leak.request, leak.what) for leak in items[:MAX_EVIDENCE]]
         out.append(build_finding(ctx, "KEYSTROKES_SENT_BEFORE_SUBMIT", category="key-logging", visit=items[0].visit,
                                  recipient=recipient, fields=fields, forms=forms,
                                  script=", ".join(scripts) or "an unidentified script", evidence=evidence))
@@ -147,11 +147,11 @@ def pii_to_third_party(ctx: AuditContext) -> list[Finding]:
     report, declared = _behaviour(ctx)
     if "hashed-email" in declared:
         return []
-    leaks = [l for l in report.leaks if l.kind == "pii_parameter" and l.third_party]
+    leaks = [leak for leak in report.leaks if leak.kind == "pii_parameter" and leak.third_party]
     out = []
     for recipient, items in _by_recipient(leaks).items():
-        what = "; ".join(sorted({l.what for l in items}))
-        evidence = [request_evidence(ctx, l.visit, l.request, l.what) for l in items[:MAX_EVIDENCE]]
+        what = "; ".join(sorted({leak.what for leak in items}))
+        evidence = [request_evidence(ctx, leak.visit, leak.request, leak.what) for leak in items[:MAX_EVIDENCE]]
         out.append(build_finding(ctx, "PII_SENT_TO_THIRD_PARTY", category="pii", visit=items[0].visit,
                                  recipient=recipient, what=what, evidence=evidence))
     return out

@@ -185,7 +185,7 @@ def _cookie_evidence(window: Window, c: CookieRecord, note: str = "") -> Evidenc
 
 def _tracker_evidence(groups: Groups) -> list[Evidence]:
     out: list[Evidence] = []
-    for obs, seen in groups.values():
+    for _obs, seen in groups.values():
         out.extend(_evidence(w, s) for w, s in seen[:PER_TRACKER_EVIDENCE])
     return out[:MAX_EVIDENCE]
 

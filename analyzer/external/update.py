@@ -137,7 +137,7 @@ def _fetch(dataset: Dataset, staging: Path, timeout: float, log: Callable[[str],
 
 
 def _get(url: str, timeout: float) -> tuple[bytes, dict[str, str]]:
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})  # noqa: S310 - fixed https URLs
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - fixed https URLs
             return response.read(), {k.lower(): v for k, v in response.headers.items()}

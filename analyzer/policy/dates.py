@@ -45,10 +45,7 @@ def _date_after(text: str, start: int, vocab: Vocabulary) -> str | None:
 def _iso(match: re.Match[str], vocab: Vocabulary) -> str | None:
     parts = match.groupdict()
     year = int(parts["year"]) if parts.get("year") else 2000 + int(parts["yy"])
-    if parts.get("month"):
-        month = vocab.months.get(parts["month"].lower().rstrip("."))
-    else:
-        month = int(parts["mnum"])
+    month = vocab.months.get(parts["month"].lower().rstrip(".")) if parts.get("month") else int(parts["mnum"])
     if month is None:
         return None
     day = parts.get("day")

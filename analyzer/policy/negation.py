@@ -18,7 +18,7 @@ def is_negated(sentence: str, start: int, end: int, vocab: Vocabulary) -> bool:
     clause_start, clause_end = clause_bounds(sentence, start, end, vocab)
     prefix, suffix = sentence[clause_start:start], sentence[end:clause_end]
     denial = None
-    for denial in vocab.negation_before.finditer(prefix):
+    for denial in vocab.negation_before.finditer(prefix):  # noqa: B007 - keeps the last match
         pass
     if denial is not None and not vocab.negation_exception.search(prefix, denial.start()):
         # "we do not allow X to use …" restricts X rather than denying it.

@@ -120,7 +120,9 @@ async def _run_audits(domains: list[str], options, *, json_out: str | None, db: 
     from .audit_runner import audit_domains
 
     store = await _open_store(db) if (db or always_store) else None
-    sink = sys.stdout.buffer if json_out == "-" else (open(json_out, "wb") if json_out else None)
+    sink = sys.stdout.buffer if json_out == "-" else None
+    if json_out and json_out != "-":
+        sink = open(json_out, "wb")  # noqa: ASYNC230, SIM115 (one file for the whole run, closed in finally)
     failed = 0
     try:
         async for outcome in audit_domains(domains, options, store):

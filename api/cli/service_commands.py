@@ -9,6 +9,7 @@ import math
 import re
 import sys
 import time
+from pathlib import Path
 from typing import Any, Awaitable, Callable, TypeVar
 
 import click
@@ -142,7 +143,7 @@ def schedule() -> None:
 
 
 def read_domains(path: str) -> list[str]:
-    text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()
+    text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     domains, bad = [], []
     for number, line in enumerate(text.splitlines(), 1):
         line = line.split("#", 1)[0].strip()
@@ -171,7 +172,7 @@ def read_many_domains(path: str) -> list[str]:
     (URLs, IDNs, odd case still go through it), and a two-label one needs no public-suffix lookup either."""
     from model.domains import registrable_domain
 
-    stream = sys.stdin if path == "-" else open(path, encoding="utf-8")
+    stream = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115 (closed by `with stream` below)
     domains: dict[str, None] = {}
     bad = []
     with stream:

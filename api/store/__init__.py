@@ -37,7 +37,7 @@ def open_store(location: str | os.PathLike | None = None, busy_timeout_s: float 
         try:
             from .postgres import PostgresStore  # psycopg is only needed for PostgreSQL
         except ImportError as exc:
-            raise StoreError(f"a PostgreSQL database needs psycopg: pip install 'psycopg[binary]' psycopg_pool ({exc})")
+            raise StoreError(f"a PostgreSQL database needs psycopg: pip install 'psycopg[binary]' psycopg_pool ({exc})") from exc
         return PostgresStore(text, busy_timeout_s=busy_timeout_s)
     if text.startswith("sqlite:///"):
         text = text[len("sqlite:///"):]

@@ -40,7 +40,8 @@ e => {
   return {
     type: (e.getAttribute('type') || e.tagName).toLowerCase(),
     hint: [e.name, e.id, e.placeholder, e.autocomplete, e.getAttribute('aria-label')].filter(Boolean).join(' '),
-    label: e.tagName.toLowerCase() + (e.type ? '[type=' + e.type + ']' : '') + (e.id ? '#' + e.id : e.name ? '[name=' + e.name + ']' : ''),
+    label: e.tagName.toLowerCase() + (e.type ? '[type=' + e.type + ']' : '')
+           + (e.id ? '#' + e.id : e.name ? '[name=' + e.name + ']' : ''),
     usable: r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none' && !e.disabled && !e.readOnly,
   };
 }

@@ -16,7 +16,8 @@ ADDED_GLOBALS = """
   document.documentElement.appendChild(f);
   const clean = new Set(Object.getOwnPropertyNames(f.contentWindow));
   f.remove();
-  return Object.getOwnPropertyNames(window).filter(k => !clean.has(k) && !/^\\d+$/.test(k) && !k.startsWith('__consentwatch')).slice(0, 500);
+  return Object.getOwnPropertyNames(window)
+    .filter(k => !clean.has(k) && !/^\\d+$/.test(k) && !k.startsWith('__consentwatch')).slice(0, 500);
 }
 """
 

@@ -201,7 +201,8 @@ def page_handler(web_: "FakeInternet", site: SiteSpec, page: PageSpec) -> Handle
 def install_site(web_: "FakeInternet", site: SiteSpec) -> None:
     for path, page in site.pages.items():
         web_.add_route(site.host, path, page_handler(web_, site, page))
-    web_.add_route(site.host, "/assets/site.js", static((STATIC / "site.js").read_text(), "application/javascript; charset=utf-8"))
+    web_.add_route(site.host, "/assets/site.js",
+                   static((STATIC / "site.js").read_text(), "application/javascript; charset=utf-8"))
     web_.add_route(site.host, "/assets/site.css", static((STATIC / "site.css").read_text(), "text/css; charset=utf-8"))
     web_.add_route(site.host, "/favicon.ico", static(b"", "image/x-icon", 204))
     for name, content in site.well_known.items():

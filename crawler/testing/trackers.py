@@ -32,7 +32,8 @@ CONTENT_TYPES = {"gif": "image/gif", "js": "application/javascript; charset=utf-
 
 def fill(template: str, **extra: str) -> str:
     """Expand the value placeholders used in trackers.yaml."""
-    values = {"hex8": secrets.token_hex(4), "hex16": secrets.token_hex(8), "hex32": secrets.token_hex(16), "rand": str(secrets.randbelow(2**31)),
+    values = {"hex8": secrets.token_hex(4), "hex16": secrets.token_hex(8), "hex32": secrets.token_hex(16),
+              "rand": str(secrets.randbelow(2**31)),
               "now": str(int(time.time())), "uuid": str(uuid.uuid4()),
               "expires_390d": email.utils.formatdate(time.time() + 390 * 86400, usegmt=True),
               "expires_90d": email.utils.formatdate(time.time() + 90 * 86400, usegmt=True),

@@ -2,13 +2,18 @@
 // (POST /v1/crawls). Classic script: defines globalThis.cwApi.
 "use strict";
 
-(function (root) {
+var cwApi = (function (root) {
   const ext = root.browser ?? root.chrome;
   const DEFAULT_BACKEND = "http://127.0.0.1:8787"; // `consentwatch serve` listens here by default
   const TIMEOUT_MS = 15000; // a refused connection fails at once; this is for a service that never answers
 
   class BackendError extends Error {
     // kind: "unreachable" (no answer), "http" (an answer with an error status), "bad_response"
+    /**
+     * @param {"unreachable" | "http" | "bad_response"} kind
+     * @param {string} message
+     * @param {{ url?: string, status?: number | null, code?: string | null }} [details]
+     */
     constructor(kind, message, { url, status = null, code = null } = {}) {
       super(message);
       this.name = "BackendError";
@@ -28,6 +33,7 @@
     return url.origin + url.pathname.replace(/\/+$/, "");
   }
 
+  /** @returns {Promise<ExtensionSettings>} */
   async function getSettings() {
     const stored = await ext.storage.local.get({ backendUrl: DEFAULT_BACKEND, token: "", badge: "grade" });
     let backendUrl;
@@ -36,10 +42,12 @@
     } catch (_err) {
       backendUrl = DEFAULT_BACKEND;
     }
-    return { backendUrl, token: String(stored.token || "").trim(), badge: stored.badge };
+    return { backendUrl, token: String(stored.token || "").trim(), badge: /** @type {string} */ (stored.badge) };
   }
 
+  /** @param {{ backendUrl: string, token: string, badge?: string }} input @returns {Promise<ExtensionSettings>} */
   async function saveSettings({ backendUrl, token, badge }) {
+    /** @type {ExtensionSettings} */
     const settings = { backendUrl: normaliseBackend(backendUrl), token: String(token || "").trim() };
     if (badge !== undefined) settings.badge = badge;
     await ext.storage.local.set(settings);
@@ -51,6 +59,7 @@
   }
 
   class Client {
+    /** @param {ExtensionSettings} settings */
     constructor(settings) {
       this.base = settings.backendUrl;
       this.token = settings.token;
@@ -64,8 +73,14 @@
       return this.url(`/v1/sites/${encodeURIComponent(domain)}/${suffix}`);
     }
 
+    /**
+     * @param {string} path
+     * @param {{ method?: string, body?: unknown, auth?: boolean }} [options]
+     * @returns {Promise<any>} the decoded JSON object; callers state its type
+     */
     async request(path, { method = "GET", body, auth = false } = {}) {
       const url = path.startsWith("http") ? path : this.url(path);
+      /** @type {Record<string, string>} */
       const headers = { Accept: "application/json" };
       if (body !== undefined) headers["Content-Type"] = "application/json";
       if (auth) headers.Authorization = `Bearer ${this.token}`;
@@ -102,6 +117,7 @@
     }
 
     // The summary, or null when the site has not been audited.
+    /** @param {string} domain @returns {Promise<SiteSummary | null>} */
     async summary(domain) {
       try {
         return await this.request(`/v1/sites/${encodeURIComponent(domain)}/summary`);
@@ -116,7 +132,9 @@
     }
 
     // The newest queued or running crawl of a domain, or null.
+    /** @param {string} domain @returns {Promise<JobView | null>} */
     async activeJob(domain) {
+      /** @type {[JobList, JobList]} */
       const [running, queued] = await Promise.all([
         this.request("/v1/crawls?state=running&limit=100"),
         this.request("/v1/crawls?state=queued&limit=500"),
@@ -124,11 +142,13 @@
       return [...running.jobs, ...queued.jobs].find((job) => job.domain === domain) || null;
     }
 
+    /** @param {string} jobUrl @returns {Promise<JobView>} */
     job(jobUrl) {
       return this.request(new URL(jobUrl, this.base + "/").href);
     }
 
     // The knowledge map, or null when our ETag still matches (304): {etag, body}.
+    /** @param {string | null} etag @returns {Promise<{ etag: string | null, body: KnowledgeMap } | null>} */
     async knowledgeDomains(etag) {
       const url = this.url("/v1/knowledge/domains");
       let response;
@@ -147,11 +167,13 @@
       return { etag: response.headers.get("ETag"), body };
     }
 
+    /** @param {string} domain @returns {Promise<JobView>} */
     async requestCrawl(domain) {
+      /** @type {CrawlAccepted} */
       const accepted = await this.request("/v1/crawls", { method: "POST", body: { domain }, auth: true });
       return accepted.jobs[0];
     }
   }
 
-  root.cwApi = Object.freeze({ DEFAULT_BACKEND, BackendError, Client, getSettings, saveSettings, normaliseBackend, originPattern });
+  return Object.freeze({ DEFAULT_BACKEND, BackendError, Client, getSettings, saveSettings, normaliseBackend, originPattern });
 })(globalThis);

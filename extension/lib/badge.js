@@ -3,7 +3,7 @@
 // pages. Pure helpers (the background script sets the badge). Classic script: defines globalThis.cwBadge.
 "use strict";
 
-(function (root) {
+var cwBadge = (function (root) {
   const MODES = ["grade", "undeclared", "off"];
   const DEFAULT_MODE = "grade";
   const MIN_CONTRAST = 4.5; // WCAG 2 AA for text
@@ -55,6 +55,6 @@
     return MODES.includes(value) ? value : DEFAULT_MODE;
   }
 
-  root.cwBadge = Object.freeze({ MODES, DEFAULT_MODE, MIN_CONTRAST, COLOURS, luminance, contrastRatio, textColourOn,
+  return Object.freeze({ MODES, DEFAULT_MODE, MIN_CONTRAST, COLOURS, luminance, contrastRatio, textColourOn,
     badgeFor, normaliseMode });
 })(globalThis);

@@ -2,7 +2,7 @@
 // nothing a server sends can become markup. Classic script: defines globalThis.cwDom.
 "use strict";
 
-(function (root) {
+var cwDom = (function (root) {
   // h("a", {class: "x", href: url, onclick: fn, "aria-label": "…"}, "text", child, …)
   function h(tag, props, ...children) {
     const el = document.createElement(tag);
@@ -68,6 +68,7 @@
   }
 
   const rtf = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
+  /** @type {Array<[Intl.RelativeTimeFormatUnit, number]>} */
   const UNITS = [["year", 365 * 86400], ["month", 30 * 86400], ["week", 7 * 86400], ["day", 86400],
     ["hour", 3600], ["minute", 60]];
 
@@ -81,5 +82,5 @@
     return "just now";
   }
 
-  root.cwDom = Object.freeze({ h, append, clear, uid, disclosure, relativeTime, safeHref });
+  return Object.freeze({ h, append, clear, uid, disclosure, relativeTime, safeHref });
 })(globalThis);

@@ -3,7 +3,7 @@
 /* global tldts */
 "use strict";
 
-(function (root) {
+var cwDomains = (function (root) {
   const WEB_SCHEMES = new Set(["http:", "https:"]);
 
   function parseUrl(url) {
@@ -39,5 +39,5 @@
     return Boolean(parsed && WEB_SCHEMES.has(parsed.protocol) && parsed.hostname);
   }
 
-  root.cwDomains = Object.freeze({ registrableDomain, siteOfUrl, hostOfUrl, isWebUrl });
+  return Object.freeze({ registrableDomain, siteOfUrl, hostOfUrl, isWebUrl });
 })(globalThis);

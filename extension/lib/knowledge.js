@@ -5,21 +5,31 @@
 /* global cwApi */
 "use strict";
 
-(function (root) {
+var cwKnowledge = (function (root) {
   const ext = root.browser ?? root.chrome;
   const KEY = "knowledge";
   const FRESH_MS = 24 * 3600 * 1000; // the service says max-age=86400; then revalidate by ETag
 
+  /** @typedef {KnowledgeMap & { backendUrl: string, etag: string | null, fetchedAt: number }} StoredKnowledge */
+
   // The map for this service: the cached copy when fresh, else revalidated; the cache (however
   // old) when the service can't be reached; null when we never had one.
+  /** @returns {Promise<StoredKnowledge | null>} */
   async function load(client, now = Date.now()) {
-    const cached = (await ext.storage.local.get(KEY))[KEY] || null;
+    /** @type {StoredKnowledge | null} */
+    const cached = /** @type {any} */ ((await ext.storage.local.get(KEY))[KEY]) || null;
     const mine = cached && cached.backendUrl === client.base ? cached : null;
     if (mine && now - mine.fetchedAt < FRESH_MS) return mine;
     try {
       const fresh = await client.knowledgeDomains(mine ? mine.etag : null);
-      const entry = fresh === null ? { ...mine, fetchedAt: now } :
-        { backendUrl: client.base, version: fresh.body.version, etag: fresh.etag, fetchedAt: now, domains: fresh.body.domains };
+      let entry;
+      if (fresh !== null) {
+        entry = { backendUrl: client.base, version: fresh.body.version, etag: fresh.etag, fetchedAt: now, domains: fresh.body.domains };
+      } else if (mine) {
+        entry = { ...mine, fetchedAt: now };
+      } else {
+        return cached; // a 304 to a request that carried no ETag of ours: there is nothing to revalidate
+      }
       await ext.storage.local.set({ [KEY]: entry });
       return entry;
     } catch (err) {
@@ -45,5 +55,5 @@
     return found.find((e) => e.product) || found[0] || lookup(knowledge, party.domain);
   }
 
-  root.cwKnowledge = Object.freeze({ KEY, load, lookup, identify });
+  return Object.freeze({ KEY, load, lookup, identify });
 })(globalThis);

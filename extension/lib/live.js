@@ -4,7 +4,7 @@
 /* global cwDomains */
 "use strict";
 
-(function (root) {
+var cwLive = (function (root) {
   const VERSION = 1;
   const MAX_HOSTS = 8; // distinct hostnames kept per third party (evidence, not a log)
   const MAX_PARTIES = 300; // per tab; a page contacting more is summarised by the count
@@ -57,5 +57,5 @@
     return { parties: list, notInAudit: list.filter((p) => !p.inAudit) };
   }
 
-  root.cwLive = Object.freeze({ VERSION, keyOf, newEntry, recordRequest, parties, compare });
+  return Object.freeze({ VERSION, keyOf, newEntry, recordRequest, parties, compare });
 })(globalThis);

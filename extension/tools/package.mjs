@@ -13,7 +13,7 @@ const source = join(here, "..");
 const root = join(source, "..");
 const dist = join(root, "dist");
 const webExt = join(root, "node_modules", ".bin", "web-ext");
-const LEFT_OUT = ["tools", "README.md"]; // development only
+const LEFT_OUT = ["tools", "README.md", "types", "tsconfig.json"]; // development only (types: the type check)
 
 const manifest = JSON.parse(readFileSync(join(source, "manifest.json"), "utf8"));
 const version = manifest.version;

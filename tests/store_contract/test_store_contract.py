@@ -39,7 +39,7 @@ async def test_opening_twice_finds_the_schema_up_to_date(store_location):
 
 
 async def test_audit_round_trip_summary_and_etag(store):
-    report, prepared = audit("shop.com", T0, loaded=[0, 2], declared=[0])
+    _report, prepared = audit("shop.com", T0, loaded=[0, 2], declared=[0])
     report_id = await store.save_audit(prepared)
     blob = await store.summary("shop.com")
     assert blob is not None and blob.etag == prepared.etag and blob.body == prepared.summary_json
@@ -386,7 +386,7 @@ async def test_cached_summaries_follow_writes_from_another_store(store_location)
         _, first = audit("cache.com", T0, [0], [0])
         await writer.save_audit(first)
         deadline = time.monotonic() + 5
-        while (blob := await reader.summary("cache.com")) is None and time.monotonic() < deadline:
+        while (blob := await reader.summary("cache.com")) is None and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.02)  # another process's write is seen within the backend's recheck delay
         assert blob is not None and blob.etag == first.etag
         _, second = audit("cache.com", T0 + 1, [0, 1], [0])
