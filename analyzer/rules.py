@@ -76,7 +76,7 @@ class Rules:
             ) from None
 
 
-class FindingTemplateError(Exception):
+class FindingTemplateError(ValueError):
     """A finding text in data/findings.yaml is malformed, or names a field its producer did not supply."""
 
 
@@ -84,7 +84,7 @@ SEVERITIES = ("high", "medium", "low", "info")
 TEMPLATE_PARTS = ("title", "explanation")
 
 
-def check_codes(codes: object) -> dict[str, dict]:
+def check_codes(codes: object) -> None:
     """The ``codes`` table of findings.yaml, checked on load: each code has a title and an explanation whose
     placeholders are plain field names (``{company}``, never ``{}``, ``{0}`` or ``{a.b}``), and a known severity
     when it fixes one. A broken entry fails here, naming its code and part, not in the middle of an audit."""
@@ -104,7 +104,6 @@ def check_codes(codes: object) -> dict[str, dict]:
         severity = entry.get("severity")
         if severity is not None and severity not in SEVERITIES:
             raise FindingTemplateError(f"findings.yaml {code}.severity {severity!r} is not one of {SEVERITIES}")
-    return codes
 
 
 def _placeholders(code: str, part: str, template: str) -> list[str]:
@@ -116,44 +115,34 @@ def _placeholders(code: str, part: str, template: str) -> list[str]:
 
 @functools.cache
 def load_rules() -> Rules:
-<<<<<<< HEAD
     return parse_rules(resources.files("analyzer.data").joinpath("findings.yaml").read_text("utf-8"))
 
 
 def parse_rules(text: str) -> Rules:
-    """Rules from findings.yaml's text; a value of the wrong shape is a ValueError naming where it is."""
+    """Rules from findings.yaml's text (see ``rules_from``)."""
+    return rules_from(yaml.safe_load(text))
+
+
+def rules_from(parsed: object) -> Rules:
+    """Rules from the parsed findings.yaml: its finding texts checked first (``FindingTemplateError`` naming the
+    code and part), then every value's shape (a ``ValueError`` naming where it is)."""
+    if isinstance(parsed, dict):
+        check_codes(parsed.get("codes"))
     try:
-        raw = msgspec.convert(_null_keys_named(yaml.safe_load(text)), _FindingsFile)
+        raw = msgspec.convert(_null_keys_named(parsed), _FindingsFile)
     except msgspec.ValidationError as exc:
         raise ValueError(f"analyzer/data/findings.yaml: {exc}") from None
     severity: dict[str | None, Severity] = {(None if k == "null" else k): v
                                             for k, v in raw.severity_by_category.items()}
-=======
-    raw = yaml.safe_load(resources.files("analyzer.data").joinpath("findings.yaml").read_text("utf-8"))
-    return rules_from(raw)
-
-
-def rules_from(raw: dict) -> Rules:
-    """Rules from the parsed findings.yaml (its finding texts checked first)."""
-    severity = {(None if k in (None, "null") else k): v for k, v in raw["severity_by_category"].items()}
->>>>>>> wt/gates2
     return Rules(
         tracking_categories=frozenset(raw.tracking_categories),
         advertising_categories=frozenset(raw.advertising_categories),
         severity_by_category=severity,
-<<<<<<< HEAD
         codes={code: _code_text(entry) for code, entry in raw.codes.items()},
         penalties=raw.grade.penalties,
         letters=raw.grade.letters,
         no_policy_cap=raw.grade.no_policy_cap,
         unverified_cap=raw.grade.unverified_cap,
-=======
-        codes=check_codes(raw["codes"]),
-        penalties=raw["grade"]["penalties"],
-        letters=[(int(a), b) for a, b in raw["grade"]["letters"]],
-        no_policy_cap=int(raw["grade"]["no_policy_cap"]),
-        unverified_cap=int(raw["grade"].get("unverified_cap", 89)),
->>>>>>> wt/gates2
     )
 
 

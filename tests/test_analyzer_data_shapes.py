@@ -37,8 +37,9 @@ def test_the_packaged_files_load_and_keep_their_meaning():
 
 
 @pytest.mark.parametrize("edit, where", [
-    (lambda d: d["codes"]["NO_POLICY_FOUND"].update(severity="urgent"), "$.codes[...].severity"),
-    (lambda d: d["codes"]["GPC_NOT_HONORED"].pop("title"), "`title`"),
+    # the finding texts are checked first, naming code and part (tests/test_findings_catalogue.py has more)
+    (lambda d: d["codes"]["NO_POLICY_FOUND"].update(severity="urgent"), "NO_POLICY_FOUND.severity 'urgent'"),
+    (lambda d: d["codes"]["GPC_NOT_HONORED"].pop("title"), "GPC_NOT_HONORED.title is missing"),
     (lambda d: d["grade"].update(no_policy_cap="thirty-nine"), "$.grade.no_policy_cap"),
     (lambda d: d["severity_by_category"].update(advertising="very high"), "$.severity_by_category"),
     (lambda d: d["grade"].update(penalites={"high": 1}), "penalites"),  # a typo in a key is not ignored
