@@ -5,13 +5,20 @@ from __future__ import annotations
 import hashlib
 import time
 
-import msgspec
-
 from model.capture import Capture, PolicyDocument, Visit
-from model.domains import registrable_domain, host_of
+from model.domains import host_of, registrable_domain
 from model.policy import PolicyAnalysis
-from model.report import (Counts, DeclaredNotSeen, Finding, PolicyPart, Report, Signal, SignalName, StanceSource,
-                          VisitSummary)
+from model.report import (
+    Counts,
+    DeclaredNotSeen,
+    Finding,
+    PolicyPart,
+    Report,
+    Signal,
+    SignalName,
+    StanceSource,
+    VisitSummary,
+)
 
 from .attribution import Attributor
 from .consent import banner_signal, consent_summary

@@ -15,18 +15,26 @@ from typing import TYPE_CHECKING
 
 from model.capture import Capture, RequestRecord
 from model.policy import Declaration, PolicyAnalysis
-from model.report import (DeclarationLevel, DeclaredNotSeen, Evidence, Finding, FindingProduct, ObservedTracker,
-                          RuleReference)
+from model.report import (
+    DeclarationLevel,
+    DeclaredNotSeen,
+    Evidence,
+    Finding,
+    FindingProduct,
+    ObservedTracker,
+    RuleReference,
+)
 
 from .knowledge import Knowledge
-from .observed import Sighting, TrackerObservation, is_known_tracker
 from .legal import references_for
+from .observed import Sighting, TrackerObservation, is_known_tracker
 from .rules import Rules
 
 if TYPE_CHECKING:
+    from model.consent import VisitConsent
+
     from .behaviour.detect import BehaviourReport
     from .behaviour.practices import Declared
-    from model.consent import VisitConsent
 
 MAX_EVIDENCE = 6
 

@@ -7,11 +7,12 @@ tests/test_producer_wiring.py checks that every code in data/findings.yaml comes
 
 from __future__ import annotations
 
+from model.report import Finding
+
 from . import findings as policy
 from .behaviour import findings as behaviour
 from .consent import findings as consent
 from .findings import AuditContext, Producer
-from model.report import Finding
 
 PRODUCERS: tuple[Producer, ...] = (
     # what the policy declares against what the visits observed (findings.py)

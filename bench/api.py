@@ -28,9 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 # ------------------------------------------------------------------------------------- data
 async def fill(db: str, count: int) -> list[str]:
-    from api.store.records import prepare_audit
     from api.service.samples import make_capture, random_report
     from api.store import open_store
+    from api.store.records import prepare_audit
 
     rng = random.Random(5)
     store = open_store(db)

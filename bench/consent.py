@@ -25,10 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crawler import BrowserOptions, CrawlOptions, Crawler  # noqa: E402
-from crawler.testing import FakeInternet  # noqa: E402
-from crawler.testing.npm_files import require_packages  # noqa: E402
-from crawler.testing.sites import TEST_SITES_DIR, load_sites  # noqa: E402
+from crawler import BrowserOptions, Crawler, CrawlOptions
+from crawler.testing import FakeInternet
+from crawler.testing.npm_files import require_packages
+from crawler.testing.sites import TEST_SITES_DIR, load_sites
 
 CONSENT_CODES = {"PRE_CONSENT_TRACKING", "TRACKING_AFTER_REJECT", "CONSENT_MODE_GRANTED_AFTER_REJECT",
                  "CONSENT_MODE_DENIED_PINGS", "GPC_CONSENT_STRING_NOT_OPTED_OUT", "BANNER_WITHOUT_REJECT",
@@ -116,7 +116,7 @@ async def look_alikes(args) -> None:
         methods = sorted({c.method or "-" for c in records})
         shown = [c.banner_shown_ms - c.timeline[0].t_ms for c in records if c.banner_shown_ms and c.timeline]
         answer = [c.click_ms - c.banner_shown_ms for c in records if c.click_ms and c.banner_shown_ms]
-        print(f"{host:<24} {str(expected['cmp']):<20} {','.join(methods):<12} "
+        print(f"{host:<24} {expected['cmp']!s:<20} {','.join(methods):<12} "
               f"{ok['reject']:>4}/{len(outcome['reject']):<4} {ok['accept']:>4}/{len(outcome['accept']):<4} "
               f"{statistics.median(shown) / 1000 if shown else 0:>9.2f} {statistics.median(answer) if answer else 0:>10.0f}")
     for host, expected in fixtures.items():

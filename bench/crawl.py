@@ -24,13 +24,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from memory import CpuSplit, PeakMemory, tree_pss_mib  # noqa: E402
+from memory import CpuSplit, PeakMemory, tree_pss_mib
 
-from crawler import BrowserOptions, CrawlOptions, Crawler  # noqa: E402
-from crawler.browser import find_chromium  # noqa: E402
-from crawler.testing import FakeInternet  # noqa: E402
-from crawler.visit_runner import VisitOptions, run_visit  # noqa: E402
-from crawler.visits import VISITS  # noqa: E402
+from crawler import BrowserOptions, Crawler, CrawlOptions
+from crawler.browser import find_chromium
+from crawler.testing import FakeInternet
+from crawler.visit_runner import VisitOptions, run_visit
+from crawler.visits import VISITS
 
 TARGETS = {"visits_per_min": 150.0, "audits_per_min": 30.0, "banner_audit_s": 10.0, "pss_per_visit_mib": 100.0}
 SETTLE_S = 3.5

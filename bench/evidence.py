@@ -3,7 +3,8 @@
     .venv/bin/python bench/evidence.py [--domains 2] [--domain tunnelmoss.com …]
 
 Full audits (every visit, policy discovery) of the demo companies, then the signed bundle of each:
-zip size, uncompressed size, the largest files, and the cap (api.service.evidence.DEFAULT_MAX_BUNDLE_BYTES, the default of `serve --evidence-max-mib`).
+zip size, uncompressed size, the largest files, and the cap (api.service.evidence.DEFAULT_MAX_BUNDLE_BYTES,
+the default of `serve --evidence-max-mib`).
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import msgspec  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+import msgspec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from analyzer.audit import analyze_capture  # noqa: E402
-from api.service.evidence import DEFAULT_MAX_BUNDLE_BYTES, build_bundle  # noqa: E402
-from crawler import BrowserOptions, CrawlOptions, Crawler  # noqa: E402
-from crawler.testing import FakeInternet  # noqa: E402
+from analyzer.audit import analyze_capture
+from api.service.evidence import DEFAULT_MAX_BUNDLE_BYTES, build_bundle
+from crawler import BrowserOptions, Crawler, CrawlOptions
+from crawler.testing import FakeInternet
 
 
 async def main() -> None:

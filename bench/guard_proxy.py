@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from playwright.async_api import async_playwright  # noqa: E402
+from playwright.async_api import async_playwright
 
-from crawler.browser import BrowserOptions, find_chromium, launch, launch_args  # noqa: E402
-from crawler.testing import FakeInternet  # noqa: E402
+from crawler.browser import BrowserOptions, find_chromium, launch, launch_args
+from crawler.testing import FakeInternet
 
 
 async def _load(new_context, url: str) -> tuple[float, float]:

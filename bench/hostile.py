@@ -35,9 +35,9 @@ def free_port() -> int:
 
 async def prepare(db: str) -> str:
     from api.service.auth import create_token
-    from api.store.records import prepare_audit
     from api.service.samples import make_capture, random_report
     from api.store import SqliteStore
+    from api.store.records import prepare_audit
 
     store = SqliteStore(db)
     await store.open()
@@ -52,8 +52,8 @@ def run_service(db: str, port: int) -> None:
     from aiohttp import web
 
     from api.http.app import create_app
-    from api.service.config import ServiceConfig
     from api.http.server import with_fake_internet
+    from api.service.config import ServiceConfig
     from crawler import CrawlOptions
     from crawler.testing import FakeInternet
 

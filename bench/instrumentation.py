@@ -27,15 +27,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from crawl import BENCH_PAGE, LATE_PATH, options_for  # noqa: E402
-from memory import descendants  # noqa: E402
+from crawl import BENCH_PAGE, LATE_PATH, options_for
+from memory import descendants
 
-from crawler import Crawler  # noqa: E402
-from crawler.collectors import DEFAULT_COLLECTORS  # noqa: E402
-from crawler.collectors.instrumentation import InstrumentationCollector  # noqa: E402
-from crawler.testing import FakeInternet  # noqa: E402
-from crawler.visit_runner import VisitOptions, run_visit  # noqa: E402
-from crawler.visits import VISITS  # noqa: E402
+from crawler import Crawler
+from crawler.collectors import DEFAULT_COLLECTORS
+from crawler.collectors.instrumentation import InstrumentationCollector
+from crawler.testing import FakeInternet
+from crawler.visit_runner import VisitOptions, run_visit
+from crawler.visits import VISITS
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 

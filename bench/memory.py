@@ -52,7 +52,7 @@ class PeakMemory:
             self.mib = max(self.mib, await asyncio.to_thread(tree_pss_mib))
             await asyncio.sleep(self.interval)
 
-    async def __aenter__(self) -> "PeakMemory":
+    async def __aenter__(self) -> PeakMemory:
         self._task = asyncio.create_task(self._sample())
         return self
 
@@ -113,7 +113,7 @@ class CpuSplit:
             await asyncio.to_thread(self._sample)
             await asyncio.sleep(self.interval)
 
-    async def __aenter__(self) -> "CpuSplit":
+    async def __aenter__(self) -> CpuSplit:
         self._sample()
         self.start = {pid: cpu for pid, (_, cpu) in self.last.items()}
         self._task = asyncio.create_task(self._loop())

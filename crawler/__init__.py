@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from model.errors import ConsentwatchError, InvalidDomainError  # noqa: F401
 
     from .browser import BrowserOptions, find_chromium  # noqa: F401
-    from .crawl import CrawlOptions, Crawler, crawl_domain  # noqa: F401
+    from .crawl import Crawler, CrawlOptions, crawl_domain  # noqa: F401
     from .errors import BrowserNotFoundError, CrawlError  # noqa: F401
 
 # public name → the module that defines it (the contracts live in the model package)

@@ -132,7 +132,7 @@ class NetworkGuard:
     resolve: Resolve
 
     @classmethod
-    def from_options(cls, options: BrowserOptions) -> "NetworkGuard":
+    def from_options(cls, options: BrowserOptions) -> NetworkGuard:
         resolve = dns_server_resolver(options.dns_server) if options.dns_server else system_resolve
         return cls(AddressPolicy.allowing(options.allow_hosts), HostRules.parse(options.host_rules), resolve)
 
@@ -157,7 +157,7 @@ class LaunchedBrowser:
     user_agent_in_flag: bool = False  # set browser-wide by --user-agent: contexts must not override it
     brand_override: bool = False  # the build's client hints name HeadlessChrome: override them per page
     _closed: bool = field(default=False, repr=False)
-    _proxies: "weakref.WeakKeyDictionary[BrowserContext, GuardProxy]" = field(
+    _proxies: weakref.WeakKeyDictionary[BrowserContext, GuardProxy] = field(
         default_factory=weakref.WeakKeyDictionary, repr=False)
     _open_proxies: set[GuardProxy] = field(default_factory=set, repr=False)  # closed even if a context never is
 

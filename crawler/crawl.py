@@ -25,7 +25,6 @@ from .errors import CrawlError
 from .visit_runner import ConsentHandler, VisitOptions, run_visit
 from .visits import DEFAULT_VISITS, visit_specs
 
-
 # Worst honest case: the homepage's load (https, then http) and discovery's budget, then the visits
 # (side by side): a load, the banner, the settle. Hostile sites are cut there.
 DEADLINE_TIMEOUTS = 6.0
@@ -79,7 +78,7 @@ class Crawler:
         visit_specs(self.options.visits)  # fail early on unknown visit names
         check_lineup(self.options.collectors)  # and on a collector before one it needs
 
-    async def __aenter__(self) -> "Crawler":
+    async def __aenter__(self) -> Crawler:
         self._playwright_cm = async_playwright()
         self._playwright = await self._playwright_cm.__aenter__()
         await self._ensure_browser()
@@ -107,7 +106,7 @@ class Crawler:
                     self._browser = await launch(self._playwright, self.options.browser)
                 except ConsentwatchError:
                     raise  # BrowserNotFoundError and friends already say what is wrong
-                except Exception as exc:  # noqa: BLE001 - Playwright's launch errors, reworded
+                except Exception as exc:  # Playwright's launch errors, reworded
                     raise CrawlError(f"could not launch Chromium: {str(exc).splitlines()[0]}") from exc
             return self._browser
 

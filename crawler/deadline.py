@@ -10,8 +10,8 @@ import asyncio
 import contextlib
 import math
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import AsyncIterator
 
 # Work stops this long before the deadline, so collecting what was seen and closing the context
 # still fit inside it (collectors read from memory; closing a context takes well under a second).
@@ -26,12 +26,12 @@ class Deadline:
     total_s: float = math.inf  # the budget it was made from, for messages
 
     @classmethod
-    def after(cls, seconds: float | None) -> "Deadline":
+    def after(cls, seconds: float | None) -> Deadline:
         if seconds is None or math.isinf(seconds):
             return cls()
         return cls(time.monotonic() + seconds, seconds)
 
-    def within(self, seconds: float | None) -> "Deadline":
+    def within(self, seconds: float | None) -> Deadline:
         """A sub-budget: ``seconds`` from now, but never past this deadline."""
         inner = Deadline.after(seconds)
         return inner if inner.at <= self.at else self
@@ -56,7 +56,7 @@ class Deadline:
         return asyncio.get_running_loop().time() + (self.at - wrap_up - time.monotonic())
 
     @contextlib.asynccontextmanager
-    async def scope(self) -> AsyncIterator["asyncio.Timeout"]:
+    async def scope(self) -> AsyncIterator[asyncio.Timeout]:
         """``async with deadline.scope() as cut``: the body is cancelled when work must stop;
         ``cut.expired()`` then says so (a TimeoutError escapes the block)."""
         when = None if math.isinf(self.at) else self.work_ends

@@ -23,10 +23,10 @@ from model.capture import BlockedRequest, PolicyDocument, WellKnown
 from .browser import LaunchedBrowser
 from .deadline import Deadline
 from .errors import CrawlError
-from .page_guard import PageGuard
-from .policy_links import Anchor, find_policy_links, looks_like_policy, vocabulary
 from .offload import run_off_loop
+from .page_guard import PageGuard
 from .page_html import cut_length, read_page_html
+from .policy_links import Anchor, find_policy_links, looks_like_policy, vocabulary
 from .text_extract import extract_main_text, page_language, policy_text
 
 WELL_KNOWN_FILES = ("/.well-known/gpc.json", "/.well-known/dnt-policy.txt")
@@ -122,7 +122,7 @@ async def discover(browser: LaunchedBrowser, domain: str, timeout_s: float, find
             result.well_known = await _fetch_well_known(search.homepage, result.start_url, search.budget)
             if find_policies:
                 await _find_policies(search)
-    except (PlaywrightError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, PlaywrightError) as exc:
         expired = cut is not None and cut.expired()
         if expired and result.start_url is None:
             result.error = f"site did not answer before the crawl deadline ({deadline.describe()})"
@@ -195,7 +195,7 @@ async def _fetch_well_known(page: Page, start_url: str, budget: Deadline) -> lis
         limit = budget.bound(FETCH_TIMEOUT_S)
         try:
             status, body, error = await asyncio.wait_for(page.evaluate(FETCH_JS, [path, limit * 1000]), limit + 1)
-        except (PlaywrightError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, PlaywrightError) as exc:
             status, body, error = None, None, str(exc).splitlines()[0] if str(exc) else "timeout"
         out.append(WellKnown(path=path, url=url, status=status, body=body if status == 200 else None, error=error))
     return out
@@ -251,7 +251,7 @@ async def _answers(search: _Search, path: str) -> bool:
     limit = search.budget.bound(PROBE_TIMEOUT_S)
     try:
         status, _error = await asyncio.wait_for(search.homepage.evaluate(PROBE_JS, [path, limit * 1000]), limit + 1)
-    except (PlaywrightError, asyncio.TimeoutError):
+    except (TimeoutError, PlaywrightError):
         return True  # the homepage cannot ask (a busy script): let the navigation decide
     return status is not None and status < 400
 

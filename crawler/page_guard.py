@@ -9,7 +9,7 @@ link) is closed at once.
 from __future__ import annotations
 
 import asyncio
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from playwright.async_api import BrowserContext, Download, Page
@@ -50,7 +50,7 @@ class PageGuard:
     _tasks: set[asyncio.Task] = field(default_factory=set)
     _opening: list[Page] | None = None  # pages that appeared while new_page() was running
 
-    async def install(self) -> "PageGuard":
+    async def install(self) -> PageGuard:
         self.context.on("page", self._on_page)
         await self.context.add_init_script(POPUP_BLOCKER_JS)
         return self

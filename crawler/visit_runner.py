@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Awaitable, Protocol
+from typing import Protocol
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
-from model.capture import CollectorError, ConsentRecord, Visit
+from model.capture import ConsentRecord, Visit
 
 from .browser import LaunchedBrowser
 from .collectors import DEFAULT_COLLECTORS, CollectorClass, VisitCollectors, VisitState
@@ -76,7 +77,7 @@ async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_do
                 visit.consent = await _operate_consent(page, state, spec.consent_action, options)
             await _settle(visit, options, _settled_while_waiting(visit, loaded) if options.overlap_banner_wait else 0.0)
             await _stage(collectors, "after_load", visit, page)
-    except (PlaywrightError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, PlaywrightError) as exc:
         visit.partial = True
         if cut.expired():
             visit.cut.append(f"stopped at the crawl deadline ({deadline.describe()}) "
@@ -148,7 +149,7 @@ async def _operate_consent(page: Page, state: VisitState, action: str, options: 
     limit = options.deadline.bound(options.timeout_s)
     try:
         return await asyncio.wait_for(options.consent_handler.operate(page, state, action), limit)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return ConsentRecord(outcome="failed", reason=f"banner handling exceeded {limit:.3g} s")
 
 

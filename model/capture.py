@@ -55,7 +55,7 @@ class RequestRecord(Struct):
     # stored only where a finding cites the request, unless values are kept (api/store/records.py)
     initiator_script: str | None = None  # the script on the JS stack that caused it (CDP initiator), when known
     initiator_type: str | None = None  # CDP initiator type: parser, script, preload, other
-    set_cookie_headers: list["SetCookieHeader"] = []
+    set_cookie_headers: list[SetCookieHeader] = []
     phase: RequestPhase = "load"  # "load" (before any interaction), "typing" (canaries), "after_consent" (banner answered)
 
 
@@ -142,11 +142,11 @@ class ConsentRecord(Struct):
     self_test: bool | None = None
     reason: str | None = None
     refusal: Refusal | None = None  # how a reject was expressed
-    timeline: list["TimelineEvent"] = []
+    timeline: list[TimelineEvent] = []
     # What the page's consent APIs answered, as JSON, keyed by reader ("tcf", "usp", "gpp", "onetrust", "cookiebot",
     # "cookies", "read_ms"); its shape is the CMPs', decoded into types by analyzer/consent/state.py.
     state: dict[str, Any] = {}
-    screenshots: list["Screenshot"] = []  # the page just before the answer and after it (banner visits only)
+    screenshots: list[Screenshot] = []  # the page just before the answer and after it (banner visits only)
 
 
 class Screenshot(Struct):

@@ -124,9 +124,10 @@ class PolicyPart(Struct, kw_only=True):
 class Signal(Struct, kw_only=True):
     """One privacy signal: what the site claims about it, and what the visits showed.
 
-    ``dnt``, ``gpc``, ``sale``: ``policy`` is a ``model.policy.PolicyStance`` (or ``no policy``) and ``source`` says where the claim stands (the
-    privacy policy, or the site's ``/.well-known/gpc.json`` when that says ``gpc: true`` and the policy does
-    not say it honours GPC). ``banner``: ``policy`` is what the banner offers, in words, and ``source`` is None.
+    ``dnt``, ``gpc``, ``sale``: ``policy`` is a ``model.policy.PolicyStance`` (or ``no policy``) and ``source``
+    says where the claim stands (the privacy policy, or the site's ``/.well-known/gpc.json`` when that says
+    ``gpc: true`` and the policy does not say it honours GPC). ``banner``: ``policy`` is what the banner
+    offers, in words, and ``source`` is None.
     """
 
     policy: str  # a PolicyStance or "no policy" (dnt, gpc, sale); the banner on offer ("onetrust (autoconsent)" …)

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-from typing import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable
 
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from model.report import Report
 from api.http.app import create_app
 from api.service.config import ServiceConfig
-from api.store.records import prepare_audit
 from api.service.samples import make_capture
 from api.store import open_store
+from api.store.records import prepare_audit
 from model.report import Report
 
 

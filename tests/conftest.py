@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-
-from crawler import BrowserOptions, CrawlOptions, Crawler
-from crawler.testing import FakeInternet
 from pg_cluster import pg_cluster  # noqa: F401  (one throwaway PostgreSQL per session, started on first use)
+
+from crawler import BrowserOptions, Crawler, CrawlOptions
+from crawler.testing import FakeInternet
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import AsyncIterator
 
 import aiohttp
 from aiohttp.test_utils import TestServer
 
 from api.http.app import create_app
+from api.http.server import with_fake_internet
 from api.service.auth import create_token
 from api.service.config import ServiceConfig
-from api.http.server import with_fake_internet
 from api.store import SqliteStore
 from crawler import CrawlOptions
 

@@ -107,7 +107,7 @@ class Firefox:
         self.version = ""
         self.stderr_tail: list[str] = []
 
-    async def start(self) -> "Firefox":
+    async def start(self) -> Firefox:
         self.proc = await asyncio.create_subprocess_exec(
             self.executable, "--headless", "--no-remote", "--profile", str(self.profile),
             "--remote-debugging-port", "0", "--remote-allow-system-access", "about:blank",
@@ -165,7 +165,7 @@ class Firefox:
         result = await self.send("webExtension.install", {"extensionData": {"type": "path", "path": str(path)}})
         return result["extension"]
 
-    async def new_tab(self, url: str | None = None) -> "Tab":
+    async def new_tab(self, url: str | None = None) -> Tab:
         context = (await self.send("browsingContext.create", {"type": "tab"}))["context"]
         tab = Tab(self, context)
         if url:
@@ -176,7 +176,7 @@ class Firefox:
         if self.ws and not self.ws.closed:
             try:
                 await self.send("browser.close", {}, timeout=10)
-            except (BidiError, asyncio.TimeoutError, ConnectionError):
+            except (TimeoutError, BidiError, ConnectionError):
                 pass
             await self.ws.close()
         if self.http:
@@ -184,7 +184,7 @@ class Firefox:
         if self.proc and self.proc.returncode is None:
             try:
                 await asyncio.wait_for(self.proc.wait(), timeout=10)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self.proc.kill()
                 await self.proc.wait()
         if self._reader:

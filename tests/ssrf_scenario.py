@@ -22,11 +22,11 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this worktree's packages, not an install
 
-from api.service.targets import TargetGuard  # noqa: E402
-from crawler import BrowserOptions, CrawlOptions, Crawler  # noqa: E402
-from crawler.netguard import dns_server_resolver  # noqa: E402
-from crawler.testing import FakeInternet  # noqa: E402
-from crawler.testing.hostile import install_hostile_sites  # noqa: E402
+from api.service.targets import TargetGuard
+from crawler import BrowserOptions, Crawler, CrawlOptions
+from crawler.netguard import dns_server_resolver
+from crawler.testing import FakeInternet
+from crawler.testing.hostile import install_hostile_sites
 
 REBINDING_HOST = "rebinding-attacker.com"
 PUBLIC_DECOY = "93.184.216.34"  # answered once, never connected to: the guard only looks at it
@@ -41,7 +41,7 @@ class Canary:
         self.port = 0
         self._runner: web.AppRunner | None = None
 
-    async def start(self) -> "Canary":
+    async def start(self) -> Canary:
         async def handle(request: web.Request) -> web.StreamResponse:
             self.hits.append(f"{request.method} {request.host}{request.path_qs}")
             return web.Response(text=f"<html><title>Privacy Policy</title><body><h1>Privacy Policy</h1>"
@@ -74,7 +74,7 @@ class RebindingDns(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
         self.port = 0
 
-    async def start(self) -> "RebindingDns":
+    async def start(self) -> RebindingDns:
         loop = asyncio.get_running_loop()
         self.transport, _ = await loop.create_datagram_endpoint(lambda: self, local_addr=("127.0.0.1", 0))
         self.port = self.transport.get_extra_info("sockname")[1]

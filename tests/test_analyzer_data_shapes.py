@@ -48,7 +48,7 @@ def test_the_packaged_files_load_and_keep_their_meaning():
 def test_findings_yaml_with_a_wrong_value_is_an_error_naming_where(edit, where):
     data = _packaged("analyzer.data", "findings.yaml")
     edit(data)
-    with pytest.raises(ValueError, match="findings.yaml") as failure:
+    with pytest.raises(ValueError, match=r"findings\.yaml") as failure:
         parse_rules(yaml.safe_dump(data))
     assert where in str(failure.value)
 
@@ -61,7 +61,7 @@ def test_findings_yaml_with_a_wrong_value_is_an_error_naming_where(edit, where):
 def test_behaviour_yaml_with_a_wrong_value_is_an_error_naming_where(edit, where):
     data = _packaged("analyzer.data", "behaviour.yaml")
     edit(data)
-    with pytest.raises(ValueError, match="behaviour.yaml") as failure:
+    with pytest.raises(ValueError, match=r"behaviour\.yaml") as failure:
         parse_behaviour_rules(yaml.safe_dump(data))
     assert where in str(failure.value)
 
@@ -69,7 +69,7 @@ def test_behaviour_yaml_with_a_wrong_value_is_an_error_naming_where(edit, where)
 def test_behaviour_yaml_citing_an_unknown_source_is_an_error():
     data = _packaged("analyzer.data", "behaviour.yaml")
     data["fingerprinting"]["webgl"]["source"] = "nobody2024"
-    with pytest.raises(ValueError, match="fingerprinting.webgl names an unknown source"):
+    with pytest.raises(ValueError, match=r"fingerprinting\.webgl names an unknown source"):
         parse_behaviour_rules(yaml.safe_dump(data))
 
 
@@ -81,7 +81,7 @@ def test_behaviour_yaml_citing_an_unknown_source_is_an_error():
 def test_vocabulary_yaml_with_a_wrong_value_is_an_error_naming_where(edit, where):
     data = _packaged("analyzer.policy", "vocabulary.yaml")
     edit(data)
-    with pytest.raises(ValueError, match="vocabulary.yaml") as failure:
+    with pytest.raises(ValueError, match=r"vocabulary\.yaml") as failure:
         parse_vocabulary(yaml.safe_dump(data))
     assert where in str(failure.value)
 

@@ -14,10 +14,10 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from api.http.app import create_app
-from api.service.auth import create_token
-from api.service.config import ServiceConfig
 from api.http.keys import RUNNER, STORE
 from api.http.server import with_fake_internet
+from api.service.auth import create_token
+from api.service.config import ServiceConfig
 from api.store import SqliteStore
 from crawler import CrawlOptions
 from crawler.testing import FakeInternet

@@ -16,7 +16,7 @@ import re
 import sqlite3
 import subprocess
 import sys
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import aiohttp
 import msgspec
@@ -24,17 +24,17 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from api.errors import StoreFullError, disk_full
 from api.http.app import create_app
+from api.http.server import ApiRunner
 from api.service.auth import create_token
 from api.service.config import ServiceConfig
-from api.errors import StoreFullError, disk_full
 from api.service.export import FORMULA_STARTS
 from api.service.jobs import JobRunner
-from api.store.records import prepare_audit
 from api.service.samples import make_capture, make_report
-from api.http.server import ApiRunner
-from api.store import SqliteStore
 from api.service.targets import TargetGuard
+from api.store import SqliteStore
+from api.store.records import prepare_audit
 
 T0 = 1_700_000_000.0
 ROOT = os.path.dirname(os.path.dirname(__file__))

@@ -17,10 +17,10 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from api.http.app import create_app
+from api.http.server import with_fake_internet
 from api.service.auth import create_token
 from api.service.config import ServiceConfig
 from api.service.cpu_pool import CpuPool, WorkerCrashedError
-from api.http.server import with_fake_internet
 from api.store import SqliteStore
 from crawler import CrawlOptions
 from crawler.testing import FakeInternet, hostile_pages

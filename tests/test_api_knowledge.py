@@ -10,8 +10,8 @@ from aiohttp.test_utils import TestServer
 from analyzer.attribution import Attributor
 from analyzer.knowledge import load_knowledge
 from api.http.app import create_app
-from api.service.config import ServiceConfig
 from api.http.openapi import spec
+from api.service.config import ServiceConfig
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,11 @@ summary payload carrying site-wide findings' products and the "not verified" cav
 from __future__ import annotations
 
 import pytest
+from api_served import listed_domains as _domains
+from api_served import serving
 
-from model.report import Evidence, Finding, FindingProduct, Unverified
-from api_served import listed_domains as _domains, serving
 from api.service.samples import TRACKERS, make_report
+from model.report import Evidence, Finding, FindingProduct, Unverified
 
 T0 = 1_700_000_000.0
 

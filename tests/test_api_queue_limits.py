@@ -5,7 +5,7 @@ exceed either is refused whole. Real aiohttp server, real SQLite file."""
 from __future__ import annotations
 
 import contextlib
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp.test_utils import TestServer

@@ -14,12 +14,12 @@ from aiohttp import web
 from hypothesis import HealthCheck, settings
 
 from api.http.app import create_app
+from api.http.openapi import spec
 from api.service.auth import create_token
 from api.service.config import ServiceConfig
-from api.http.openapi import spec
-from api.store.records import prepare_audit
 from api.service.samples import make_capture, make_report
 from api.store import SqliteStore
+from api.store.records import prepare_audit
 
 
 class ThreadedServer:
@@ -43,7 +43,7 @@ class ThreadedServer:
         self.loop.run_forever()
         self.loop.run_until_complete(self.runner.cleanup())
 
-    def __enter__(self) -> "ThreadedServer":
+    def __enter__(self) -> ThreadedServer:
         self._thread.start()
         assert self._ready.wait(30)
         return self

@@ -12,10 +12,10 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from api.http.app import create_app
-from api.service.config import ServiceConfig
 from api.errors import TargetRefusedError
+from api.http.app import create_app
 from api.http.server import with_fake_internet
+from api.service.config import ServiceConfig
 from api.service.targets import TargetGuard, refusal_reason
 from crawler.testing import FakeInternet
 

@@ -13,12 +13,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from api.http.app import create_app
-from api.service.config import ServiceConfig
 from api.http.html import place_marks
 from api.http.openapi import spec
-from api.store.records import prepare_audit
+from api.service.config import ServiceConfig
 from api.service.samples import make_capture, make_report
 from api.store import open_store
+from api.store.records import prepare_audit
 
 T0 = 1_700_000_000.0
 OLD_POLICY = "We use Google Analytics.\nWrite to privacy@shop.com."

@@ -15,11 +15,11 @@ import click
 import msgspec
 import pytest
 
-from model.report import Report
 from api.cli import main
 from api.cli.options import EXIT_NO_BROWSER
 from api.store import DB_ENV, SqliteStore
 from crawler.testing import NXDOMAIN_HOST
+from model.report import Report
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_SITE = "quaykitetech.com"

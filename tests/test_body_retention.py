@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import msgspec
 
-from model.report import Evidence, Finding, FindingProduct
 from api.service.samples import make_capture, make_report
 from api.store.records import decompress, prepare_audit
 from model.capture import Capture, RequestRecord, decode_capture
+from model.report import Evidence, Finding, FindingProduct
 
 T0 = 1_700_000_000.0
 

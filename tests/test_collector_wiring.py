@@ -14,11 +14,11 @@ import pytest
 
 import crawler
 from crawler import Crawler
-from model.capture import SetCookieHeader, StorageRecord, Visit, decode_capture, encode_capture
 from crawler.collectors import DEFAULT_COLLECTORS, Collector, VisitCollectors, VisitState, check_lineup
 from crawler.collectors.cookies import CookieCollector
 from crawler.collectors.network import NetworkCollector, NetworkResult
 from crawler.collectors.storage import StorageCollector, StorageResult
+from model.capture import SetCookieHeader, StorageRecord, Visit, decode_capture, encode_capture
 
 SITE = "wiring-check.com"
 

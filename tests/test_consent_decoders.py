@@ -5,8 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from analyzer.consent import (DecodeError, decode_gpp, decode_optanon, decode_tc_string, decode_usnat, decode_usp,
-                              google_hit)
+from analyzer.consent import (
+    DecodeError,
+    decode_gpp,
+    decode_optanon,
+    decode_tc_string,
+    decode_usnat,
+    decode_usp,
+    google_hit,
+)
 from crawler.consent.vocabulary import BUTTON_KINDS, load_vocabulary, normalise
 
 # IAB TCF v2 vectors (iabtcf reference decoder tests; the first made with the IAB's own encoder).

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from analyzer.consent.bits import DecodeError
-from analyzer.consent.gpp import SECTION_NAMES, decode_gpp, decode_us_state, us_state_layouts
 from analyzer.consent.findings import us_string_failures
+from analyzer.consent.gpp import SECTION_NAMES, decode_gpp, decode_us_state, us_state_layouts
 from model.consent import VisitConsent
 
 # new CmpApi(1, 1) with: usca SaleOptOut 1, SharingOptOut 2, Gpc true; usva SaleOptOut 2, TargetedAdvertisingOptOut 1;
@@ -28,7 +28,7 @@ def test_state_sections_decode_as_written():
     assert (states["ustx"].sale_opt_out, states["ustx"].targeted_advertising_opt_out) == (2, 2)
     assert (states["usmd"].sale_opt_out, states["usmd"].targeted_advertising_opt_out) == (1, 2)
     assert states["usco"].not_opted_out() is False and states["usca"].not_opted_out() is True
-    assert "GPP usca: sale opted out, sharing did not opt out, GPC flag set" == states["usca"].summary()
+    assert states["usca"].summary() == "GPP usca: sale opted out, sharing did not opt out, GPC flag set"
 
 
 def test_every_state_section_has_a_layout_and_a_name():

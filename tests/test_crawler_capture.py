@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import pytest_asyncio
 
-from model.capture import decode_capture, encode_capture
 from crawler.collectors.network import is_browser_noise
+from model.capture import decode_capture, encode_capture
 
 GPC_PROBE = """<html><head><title>probe</title></head><body>
 <img src="https://probe-pixels.net/p.gif">

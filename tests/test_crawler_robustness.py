@@ -16,11 +16,9 @@ from aiohttp import web
 from crawler import Crawler, crawl_domain
 from crawler.browser import BrowserNotFoundError, find_chromium
 from crawler.collectors import DEFAULT_COLLECTORS, Collector
-from model.domains import normalize_domain
 from crawler.testing import NXDOMAIN_HOST
 from model.domains import normalize_domain
 from model.errors import InvalidDomainError
-
 
 SIMPLE = "<html><head><title>ok</title></head><body><p>hello</p><img src='https://pixels-r-us.com/p.gif'></body></html>"
 

@@ -13,13 +13,13 @@ from aiohttp.test_utils import TestServer
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from api.service import evidence as ev
-from api.http.app import create_app
 from api.cli import main
+from api.http.app import create_app
+from api.service import evidence as ev
 from api.service.config import ServiceConfig
-from api.store.records import prepare_audit
 from api.service.samples import make_capture, make_report
 from api.store import SqliteStore
+from api.store.records import prepare_audit
 from model.capture import PolicyDocument, RequestRecord
 
 T0 = 1_700_000_000.0

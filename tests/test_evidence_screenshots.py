@@ -16,9 +16,8 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from analyzer import analyze_capture
-from model.report import encode_report, summary_of
-from api.service import evidence as ev
 from api.cli import main
+from api.service import evidence as ev
 from crawler.consent.screenshots import ScreenshotOptions
 from crawler.testing.sites import TEST_SITES_DIR, load_sites
 from model.report import encode_report, summary_of

@@ -18,11 +18,11 @@ import time
 from pathlib import Path
 
 import pytest
+from extension_service import Service, running_service
 from playwright.async_api import BrowserContext, Page, async_playwright, expect
 
 from crawler.browser import QUIET_ARGS, find_chromium
 from model.domains import host_of, registrable_domain
-from extension_service import Service, running_service
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -15,10 +15,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-
-from model.domains import registrable_domain
 from extension_service import Service, running_service
 from firefox_bidi import QUIET_PREFS, Firefox, Tab, fake_internet_prefs, find_firefox, write_profile
+
+from model.domains import registrable_domain
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -276,7 +276,7 @@ async def test_request_audit_then_result_and_live_parties_not_in_audit(ff: Firef
     assert fetched == {"segment.com", "outbrain.com"}
     popup = await ff.popup(f"tabId={tab_id}")
     await expect_state(popup, "not-audited")
-    assert "This tab contacted 2 third parties." == await popup.text("#live-sentence")
+    assert await popup.text("#live-sentence") == "This tab contacted 2 third parties."
     # Never audited: the companies behind them, from the service's knowledge map.
     await popup.wait_for("() => !!document.getElementById('live-companies')", what="the companies named")
     # Segment is reported under its parent Twilio, as an audit of the site would name it.

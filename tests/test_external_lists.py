@@ -16,8 +16,8 @@ import pytest
 
 from analyzer.external import (
     DATASETS,
-    DataUpdateError,
     Dataset,
+    DataUpdateError,
     ExternalLists,
     load_lists,
     read_manifest,

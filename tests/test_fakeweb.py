@@ -9,14 +9,16 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs
 
 import aiohttp
 import pytest
 import pytest_asyncio
-from playwright.async_api import BrowserContext, Error as PlaywrightError, async_playwright
+from playwright.async_api import BrowserContext, async_playwright
+from playwright.async_api import Error as PlaywrightError
 
 from crawler.testing import NXDOMAIN_HOST, FakeInternet, ServedRequest
 

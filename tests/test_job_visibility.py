@@ -18,10 +18,10 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from api.http.app import create_app
-from api.service.config import ServiceConfig
 from api.http.keys import GUARD, RUNNER, STORE
-from api.store import open_store
+from api.service.config import ServiceConfig
 from api.service.worker import FakeCrawlRunner
+from api.store import open_store
 
 REPO = Path(__file__).resolve().parents[1]
 CRAWL_S = 1.5

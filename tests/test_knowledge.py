@@ -14,12 +14,12 @@ from analyzer.knowledge.index import SignatureIndex
 from model.domains import host_matches
 
 KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-REQUIRED = (
-    "google-analytics google-tag-manager google-ads youtube meta-pixel facebook-social-plugins hotjar "
-    "linkedin-insight tiktok-pixel microsoft-clarity microsoft-advertising x-pixel pinterest-tag snap-pixel "
-    "criteo hubspot segment mixpanel amplitude fullstory adobe-analytics amazon-ads taboola outbrain "
-    "onetrust cookiebot"
-).split()
+REQUIRED = [
+    "google-analytics", "google-tag-manager", "google-ads", "youtube", "meta-pixel", "facebook-social-plugins",
+    "hotjar", "linkedin-insight", "tiktok-pixel", "microsoft-clarity", "microsoft-advertising", "x-pixel",
+    "pinterest-tag", "snap-pixel", "criteo", "hubspot", "segment", "mixpanel", "amplitude", "fullstory",
+    "adobe-analytics", "amazon-ads", "taboola", "outbrain", "onetrust", "cookiebot",
+]
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import msgspec
 import pytest
+from api_served import listed_domains as _domains
+from api_served import serving
 
 from analyzer.findings import rule_references
 from analyzer.legal import codes_for_rule, legal_data
-from model.report import Evidence, Finding, RuleReference, summary_of
-from api_served import listed_domains as _domains, serving
 from api.service.samples import make_report
+from model.report import Evidence, Finding, RuleReference, summary_of
 
 T0 = 1_700_000_000.0
 EVIDENCE = [Evidence(kind="request", visit="baseline", url="https://analytics.tiktok.com/i18n/pixel/events.js")]

@@ -16,8 +16,17 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from model.capture import (Capture, ConsentRecord, CookieRecord, PolicyDocument, RequestRecord, Visit, WellKnown,
-                           decode_capture, encode_capture)
+from model.capture import (
+    Capture,
+    ConsentRecord,
+    CookieRecord,
+    PolicyDocument,
+    RequestRecord,
+    Visit,
+    WellKnown,
+    decode_capture,
+    encode_capture,
+)
 from model.consent import VisitConsent
 from model.domains import registrable_domain
 from model.policy import PolicyAnalysis

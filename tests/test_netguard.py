@@ -20,13 +20,20 @@ from hypothesis import strategies as st
 
 from api.errors import TargetRefusedError
 from api.service.targets import TargetGuard
-from crawler.netguard import (AddressPolicy, GuardProxy, HostRules, InvalidHost, dns_server_resolver, parse_host,
-                              refusal_reason)
+from crawler.netguard import (
+    AddressPolicy,
+    GuardProxy,
+    HostRules,
+    InvalidHost,
+    dns_server_resolver,
+    parse_host,
+    refusal_reason,
+)
 from crawler.netguard.addresses import REFUSED_RANGES
 from crawler.profiles import LOCK_NAME, PROFILE_PREFIX, Profile, remove_stale_profiles
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ssrf_scenario import PUBLIC_DECOY, Canary, RebindingDns  # noqa: E402
+from ssrf_scenario import PUBLIC_DECOY, Canary, RebindingDns
 
 INTERNAL_V4 = [net for net, _ in REFUSED_RANGES if net.version == 4]
 FULLWIDTH = {c: chr(0xFF10 + i) for i, c in enumerate("0123456789")}

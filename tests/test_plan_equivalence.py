@@ -10,7 +10,6 @@ import json
 
 import pytest
 import pytest_asyncio
-
 from plan_findings import EXPECTED, audit_all
 
 pytestmark = pytest.mark.browser

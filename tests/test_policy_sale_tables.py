@@ -31,7 +31,8 @@ def html_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def transposed_table(rows: list[list[str]]) -> str:
-    return "<table>" + "".join(f"<tr><th>{r[0]}</th>" + "".join(f"<td>{c}</td>" for c in r[1:]) + "</tr>" for r in rows) + "</table>"
+    body = "".join(f"<tr><th>{r[0]}</th>" + "".join(f"<td>{c}</td>" for c in r[1:]) + "</tr>" for r in rows)
+    return "<table>" + body + "</table>"
 
 
 def crawled(table: str, prose: str = "") -> str:
@@ -112,9 +113,11 @@ def test_sharing_for_advertising_outweighs_a_table_of_noes(kb):
 
 
 DELIMITED_CASES = {
-    "pipes, every row no": ("Category of PI | Sold or Shared (last 12 months)\nIdentifiers | No\nCommercial information | None", "does_not_sell"),
+    "pipes, every row no": ("Category of PI | Sold or Shared (last 12 months)\nIdentifiers | No\n"
+                            "Commercial information | None", "does_not_sell"),
     "tabs, mixed": ("Category\tSold\tShared\nIdentifiers\tNo\tNo\nInferences\tNo\tYes", "sells_or_shares"),
-    "markdown with outer pipes": ("| Category | Collected | Sold or shared |\n| Identifiers | Yes | No |\n| Biometrics | No | No |", "does_not_sell"),
+    "markdown with outer pipes": ("| Category | Collected | Sold or shared |\n| Identifiers | Yes | No |\n"
+                                  "| Biometrics | No | No |", "does_not_sell"),
     "transposed pipes": ("Category | Identifiers | Geolocation\nSold or shared in the last 12 months | No | No", "does_not_sell"),
     "transposed pipes with yes": ("Category | Identifiers | Geolocation\nSale | No | Yes", "sells_or_shares"),
     "pipes silent on sale": ("Category | Collected | Purpose\nIdentifiers | Yes | Security\nAudio | No | None", "silent"),

@@ -106,7 +106,8 @@ def test_stances_per_language_and_class(kb, lang, field, label, text):
     "text, expected",
     [
         # The signal named in one sentence, the stance in the next ("solche Signale", "ce signal").
-        ("Einige Browser bieten eine Do-Not-Track-Funktion an. Auf solche Signale reagieren wir derzeit nicht.", "does_not_honor"),
+        ("Einige Browser bieten eine Do-Not-Track-Funktion an. Auf solche Signale reagieren wir derzeit nicht.",
+         "does_not_honor"),
         # The negation inside the signal's own name ("Ne pas me pister", "No rastrear") is not the site's.
         ("Votre navigateur peut envoyer un signal « Ne pas me pister ». Nous respectons ce signal.", "honors"),
         ("Su navegador puede enviar una señal de «No rastrear». No respondemos a dicha señal.", "does_not_honor"),

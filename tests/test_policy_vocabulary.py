@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from analyzer.knowledge import load_knowledge
-from analyzer.policy.sentences import default_segmenter
 from analyzer.policy.scan import scanner
-from analyzer.policy.sentences import SentenceIndex
+from analyzer.policy.sentences import SentenceIndex, default_segmenter
 from analyzer.policy.vocabulary import vocabulary
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

@@ -23,8 +23,8 @@ from crawler.netguard import InvalidHost, parse_host
 from crawler.testing.hostile import install_hostile_sites
 
 sys.path.insert(0, str(Path(__file__).parent))
-import ssrf_scenario  # noqa: E402
-from test_netguard import embedded_ipv6, internal_spelling  # noqa: E402
+import ssrf_scenario
+from test_netguard import embedded_ipv6, internal_spelling
 
 pytestmark = pytest.mark.browser
 SCENARIO = Path(__file__).with_name("ssrf_scenario.py")

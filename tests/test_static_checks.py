@@ -65,8 +65,8 @@ def _interfaces(text: str) -> dict[str, dict[str, str]]:
 
 
 def _structs() -> dict[str, type]:
-    from analyzer import report_model
-    from api import schemas
+    from api.http import schemas
+    from model import report as report_model
 
     names = ["SiteSummary", "Grade", "Counts", "Signal", "SummaryFinding", "SummaryProduct", "RuleReference",
              "CompanyTrackers", "DeclaredSentence"]

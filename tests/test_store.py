@@ -7,22 +7,18 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sqlite3
-import time
 
 import msgspec
 import pytest
 
-from api.errors import BadRequestError, ConflictError, JobNotFoundError, ScheduleNotFoundError
+from api.errors import BadRequestError
 from api.service.history import compare
 from api.service.samples import make_capture, make_report
-from api.service.scheduler import new_schedule, next_run, parse_every, queue_due
-from api.store.records import prepare_audit
-from model.report import SiteSummary
+from api.service.scheduler import parse_every
 from api.store import SqliteStore
-from api.store.base import SiteQuery
 from api.store.migrate import migrations
+from api.store.records import prepare_audit
 from api.store.sqlite import _DataVersion
-from model.report import SiteSummary
 
 T0 = 1_700_000_000.0
 

@@ -14,11 +14,11 @@ import psycopg
 import pytest
 
 from api.errors import StoreError, StoreUnavailableError
-from api.store.records import prepare_audit
 from api.service.samples import make_capture, make_report
 from api.store import open_store
 from api.store.migrate import migrations
 from api.store.postgres import PostgresStore
+from api.store.records import prepare_audit
 
 T0 = 1_700_000_000.0
 OPEN_ONE = "import asyncio, sys\nfrom api.store import open_store\n" \

@@ -14,7 +14,15 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 
 from crawler.testing import hostile_pages, seeds, sites
-from crawler.text_extract import BLOCKS, BOILERPLATE, DROP_ROLES, DROP_TAGS, MIN_MAIN_CHARS, extract_main_text, policy_text
+from crawler.text_extract import (
+    BLOCKS,
+    BOILERPLATE,
+    DROP_ROLES,
+    DROP_TAGS,
+    MIN_MAIN_CHARS,
+    extract_main_text,
+    policy_text,
+)
 
 SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
 

@@ -18,10 +18,10 @@ from analyzer.audit import analyze_capture
 from analyzer.behaviour import detect_behaviour
 from crawler import Crawler
 from crawler.browser import BrowserOptions
-from model.capture import Capture, Visit
 from crawler.collectors.base import Inputs, VisitState
 from crawler.collectors.instrumentation import InstrumentationCollector
 from crawler.collectors.network import NetworkCollector
+from model.capture import Capture, Visit
 
 # A worker that fingerprints on request: OffscreenCanvas text in two colours read back, WebGL's unmasked
 # renderer, WorkerNavigator traits; then it sends the result with fetch and over a WebSocket.
@@ -44,7 +44,8 @@ self.onmessage = async (e) => {
   } catch (err) {}
   const traits = [navigator.hardwareConcurrency, navigator.deviceMemory, navigator.languages.join(','),
                   navigator.platform, typeof navigator.userAgentData].join('|');
-  await fetch('https://fp-vendor.net/collect?from=worker', {method: 'POST', mode: 'no-cors', body: traits + blob.size + pixels + gpu});
+  await fetch('https://fp-vendor.net/collect?from=worker',
+              {method: 'POST', mode: 'no-cors', body: traits + blob.size + pixels + gpu});
   postMessage('done');
 };
 postMessage('ready');

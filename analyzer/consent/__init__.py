@@ -11,6 +11,6 @@ from .tcf import decode_tc_string
 from .usp import decode_usp
 
 __all__ = [
-    "ConsentModeHit", "DecodeError", "banner_signal", "consent_summary", "decode_gpp", "decode_optanon", "decode_tc_string", "decode_usnat",
-    "decode_usp", "decode_visit_consent", "google_hit",
+    "ConsentModeHit", "DecodeError", "banner_signal", "consent_summary", "decode_gpp", "decode_optanon",
+    "decode_tc_string", "decode_usnat", "decode_usp", "decode_visit_consent", "google_hit",
 ]

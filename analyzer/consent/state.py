@@ -13,7 +13,15 @@ from typing import TypedDict, TypeVar
 import msgspec
 
 from model.capture import RequestRecord, Visit
-from model.consent import ANSWERED, TcfSource, AnswerSplit, ConsentModeState, ConsentModeSummary, OneTrustConsent, VisitConsent
+from model.consent import (
+    ANSWERED,
+    AnswerSplit,
+    ConsentModeState,
+    ConsentModeSummary,
+    OneTrustConsent,
+    TcfSource,
+    VisitConsent,
+)
 
 from .bits import DecodeError
 from .consent_mode import ConsentModeHit, google_hit

@@ -18,7 +18,7 @@ SEGMENT_DISCLOSED, SEGMENT_ALLOWED, SEGMENT_PUBLISHER = 1, 2, 3
 
 
 def _deciseconds(value: int) -> str:
-    return dt.datetime.fromtimestamp(value / 10, dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    return dt.datetime.fromtimestamp(value / 10, dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def _vendor_section(r: BitReader) -> list[int]:

@@ -8,7 +8,7 @@ from analyzer.external.ghostery import GhosteryTrackerDB, load_ghostery
 from analyzer.external.lists import ExternalLists, load_default_lists, load_lists
 from analyzer.external.model import CookieMatch, ListMatch
 from analyzer.external.sources import DATASETS, Dataset, default_lists_dir
-from analyzer.external.update import DataUpdateError, DatasetRecord, licence_notice, read_manifest, update_data
+from analyzer.external.update import DatasetRecord, DataUpdateError, licence_notice, read_manifest, update_data
 
 __all__ = [
     "DATASETS",

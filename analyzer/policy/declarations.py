@@ -11,7 +11,7 @@ Facebook") declares the company, since the provider's SDK exchanges data with th
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from analyzer.policy.names import NameTable, Target
 from analyzer.policy.negation import is_negated

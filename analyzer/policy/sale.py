@@ -20,7 +20,6 @@ left silent as before. An affirmation anywhere outweighs denials."""
 
 from __future__ import annotations
 
-
 from analyzer.policy.languages import LanguageWording, languages, sale_affirms, sale_denies
 from analyzer.policy.sale_tables import TableReader
 from analyzer.policy.scan import Scan

@@ -4,7 +4,7 @@ analysis on a thread, stored when the command has a store."""
 from __future__ import annotations
 
 import asyncio
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from crawler import Crawler, CrawlOptions
 

@@ -8,8 +8,17 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from ..service.evidence import (DEFAULT_MAX_BUNDLE_BYTES, EvidenceError, bundle_for, create_key, default_key_path,
-                                load_private_key, parse_public_key, public_key_b64, verify_bundle)
+from ..service.evidence import (
+    DEFAULT_MAX_BUNDLE_BYTES,
+    EvidenceError,
+    bundle_for,
+    create_key,
+    default_key_path,
+    load_private_key,
+    parse_public_key,
+    public_key_b64,
+    verify_bundle,
+)
 from ..store.base import Store
 from .options import db_option
 from .service_commands import run_with_store
@@ -111,4 +120,4 @@ def verify(bundle: str, key_text: str | None) -> None:
     sys.exit(1)
 
 
-__all__ = ["register", "default_key_path"]
+__all__ = ["default_key_path", "register"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import click
 from rich.console import Console
@@ -55,7 +55,8 @@ def crawl_options(func: Callable) -> Callable:
                      help="Idle seconds after load, to catch late requests."),
         click.option("--chromium", type=click.Path(dir_okay=False), envvar="CONSENTWATCH_CHROMIUM", default=None,
                      help="Chromium executable (env CONSENTWATCH_CHROMIUM)."),
-        click.option("--keep-values", is_flag=True, help="Store cookie values and request bodies in clear (default: cookie values as length + hash, "
+        click.option("--keep-values", is_flag=True, help="Store cookie values and request bodies in clear "
+                     "(default: cookie values as length + hash, "
                      "request bodies only where a finding cites the request)."),
         click.option("--visits", default=None, help="Comma-separated visits, e.g. baseline,gpc."),
         click.option("--concurrency", type=click.IntRange(1, 64), default=DEFAULT_CONCURRENT_VISITS, show_default=True,

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from model.capture import Capture
-from model.domains import registrable_domain, host_of
+from model.domains import host_of, registrable_domain
 from model.report import SEVERITY_ORDER
 
 

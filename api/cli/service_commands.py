@@ -9,8 +9,9 @@ import math
 import re
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
@@ -90,7 +91,8 @@ def serve(db: str | None, host: str, port: int, visits_at_once: int, allow_hosts
           max_queued_per_token: int, max_queued: int, max_db_mb: int | None, evidence_max_mib: int,
           min_interval_s: float, **params: Any) -> None:
     """Run the API and the crawl workers (default http://127.0.0.1:8787)."""
-    from ..http.server import serve as serve_forever, with_fake_internet
+    from ..http.server import serve as serve_forever
+    from ..http.server import with_fake_internet
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     jobs = params.pop("concurrency")

@@ -23,7 +23,7 @@ from .keys import TEMPLATES
 def template_env() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("api.http", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined)
-    env.filters["when"] = lambda t: dt.datetime.fromtimestamp(t, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    env.filters["when"] = lambda t: dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     env.filters["web_url"] = web_url
     return env
 

@@ -7,7 +7,7 @@ it, so every answer, refusals included, is JSON that an extension can read.
 from __future__ import annotations
 
 import logging
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import msgspec
 from aiohttp import web

@@ -6,8 +6,9 @@ cannot drift apart. Import order is one way: views ← routes ← openapi, app; 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from crawler.testing import FakeInternet
 
 
-def with_fake_internet(config: ServiceConfig, web_: "FakeInternet") -> ServiceConfig:
+def with_fake_internet(config: ServiceConfig, web_: FakeInternet) -> ServiceConfig:
     """Route crawls through ``web_`` and let its hosts past the SSRF guard (they all live on loopback).
 
     Names are resolved the way Chromium will resolve them — through the fake internet's mapping —
@@ -70,7 +70,7 @@ class ApiRunner(web.AppRunner):
         return server
 
 
-async def serve(config: ServiceConfig, ready: "asyncio.Future[str] | None" = None) -> None:
+async def serve(config: ServiceConfig, ready: asyncio.Future[str] | None = None) -> None:
     """Serve until SIGINT/SIGTERM; ``ready`` gets the base URL once listening."""
     runner = ApiRunner(create_app(config), access_log=None, shutdown_timeout=5.0)
     await runner.setup()

@@ -27,10 +27,10 @@ import json
 import os
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Callable
 
 import msgspec
 import platformdirs
@@ -158,7 +158,7 @@ def _har_entry(r: RequestRecord, started: float) -> dict:
 def _iso(epoch: float) -> str:
     import datetime as dt
 
-    return dt.datetime.fromtimestamp(epoch or 0.0, dt.timezone.utc).isoformat(timespec="milliseconds")
+    return dt.datetime.fromtimestamp(epoch or 0.0, dt.UTC).isoformat(timespec="milliseconds")
 
 
 def screenshot_path(visit: Visit, shot: Screenshot) -> str:

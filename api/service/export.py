@@ -40,7 +40,7 @@ def _joined(items: list[str]) -> str:
 
 def csv_row(row: SiteRow) -> list[str | int]:
     s = _decode_summary(row.summary)
-    text = [row.domain, dt.datetime.fromtimestamp(row.audited_at, dt.timezone.utc).isoformat(timespec="seconds"),
+    text = [row.domain, dt.datetime.fromtimestamp(row.audited_at, dt.UTC).isoformat(timespec="seconds"),
             row.grade]
     tail = [s.policy_url or "", _joined([f.code for f in s.top_findings]), _joined(list(s.undeclared)), s.summary]
     return [*(neutralise(c) for c in text), row.score, s.counts.declared, s.counts.loaded, s.counts.undeclared,

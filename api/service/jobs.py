@@ -96,7 +96,7 @@ class JobRunner:
         while True:
             try:
                 job = await self.store.claim(time.time(), self.name, self.config.min_interval_s)
-            except Exception:  # noqa: BLE001 - e.g. the file locked by another process: try again later
+            except Exception:  # e.g. the file locked by another process: try again later
                 log.exception("could not claim a crawl job")
                 job = None
             if job is None:
@@ -113,7 +113,7 @@ class JobRunner:
         self._wake.clear()
         try:
             await asyncio.wait_for(self._wake.wait(), self.config.idle_poll_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     async def _heartbeat(self) -> None:
@@ -126,7 +126,7 @@ class JobRunner:
             try:
                 await self.store.heartbeat([*self._running, *self._unrecorded], time.time())
                 await self.recover_stale()
-            except Exception:  # noqa: BLE001 - the next beat tries again; a dead heartbeat would orphan jobs
+            except Exception:  # the next beat tries again; a dead heartbeat would orphan jobs
                 log.exception("heartbeat failed")
 
     async def recover_stale(self) -> int:
@@ -182,7 +182,7 @@ class JobRunner:
         log.warning("crawl job %d (%s) attempt %d failed: %s", job.id, job.domain, job.attempts, message)
         try:
             await self.store.fail_job(job.id, message, retry_at, now)
-        except Exception:  # noqa: BLE001 - e.g. the store is full or locked too: keep it, the heartbeat retries
+        except Exception:  # e.g. the store is full or locked too: keep it, the heartbeat retries
             log.exception("could not record the failure of crawl job %d yet", job.id)
             self._unrecorded[job.id] = (message, retry_at)
 

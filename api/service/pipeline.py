@@ -19,8 +19,8 @@ from model.errors import InvalidDomainError
 from ..store.records import PreparedAudit, prepare_audit
 
 if TYPE_CHECKING:
-    from model.report import Report
     from model.capture import Capture
+    from model.report import Report
 
 Stage = Literal["guard", "crawl", "analysis", "store"]
 Guard = Callable[[str], Awaitable[object]]
@@ -83,7 +83,7 @@ class AuditPipeline:
             if save is not None:
                 stage = "store"
                 await save(await asyncio.to_thread(prepare_audit, capture, report))
-        except Exception as exc:  # noqa: BLE001 - every failure is this audit's, named by its stage
+        except Exception as exc:  # every failure is this audit's, named by its stage
             raise AuditFailed(domain, stage, exc) from exc
         return Audit(domain, capture, report)
 

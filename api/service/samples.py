@@ -10,8 +10,18 @@ import hashlib
 import random
 
 from model.capture import Capture, ConsentRecord, PolicyDocument, TimelineEvent, Visit
-from model.report import (Counts, DeclaredNotSeen, Evidence, Finding, Grade, ObservedTracker, PolicyPart,
-                          Report, Signal, VisitSummary)
+from model.report import (
+    Counts,
+    DeclaredNotSeen,
+    Evidence,
+    Finding,
+    Grade,
+    ObservedTracker,
+    PolicyPart,
+    Report,
+    Signal,
+    VisitSummary,
+)
 
 TRACKERS = [  # key, name, company id, company name, category, host
     ("google-analytics", "Google Analytics", "google", "Google", "analytics", "www.google-analytics.com"),

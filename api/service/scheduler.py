@@ -44,7 +44,7 @@ def next_run(schedule: Schedule, after: float) -> float:
     if schedule.every_s is not None:
         return after + schedule.every_s
     assert schedule.cron is not None
-    start = dt.datetime.fromtimestamp(after, tz=dt.timezone.utc)
+    start = dt.datetime.fromtimestamp(after, tz=dt.UTC)
     return croniter(schedule.cron, start).get_next(float)
 
 
@@ -76,6 +76,6 @@ async def run_scheduler(store: Store, tick_s: float, max_attempts: int, on_queue
         try:
             if await queue_due(store, time.time(), max_attempts):
                 on_queued()
-        except Exception:  # noqa: BLE001 - one bad tick must not stop future schedules
+        except Exception:  # one bad tick must not stop future schedules
             log.exception("scheduler tick failed")
         await asyncio.sleep(tick_s)

@@ -11,7 +11,7 @@ import asyncio
 import functools
 import ipaddress
 import socket
-from typing import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from crawler.netguard import METADATA_ADDRESSES, AddressPolicy, IPAddress
 from crawler.netguard import refusal_reason as _policy_refusal
@@ -67,7 +67,7 @@ class TargetGuard:
             addresses = await asyncio.wait_for(self._resolve(host), self.RESOLVE_TIMEOUT_S)
         except (OSError, UnicodeError):
             return
-        except asyncio.TimeoutError:
+        except TimeoutError:
             # Slow DNS is a rebinding tool: refuse rather than let the browser resolve it later.
             raise TargetRefusedError(f"{domain}: DNS did not answer within {self.RESOLVE_TIMEOUT_S:.0f}s") from None
         for text in addresses:

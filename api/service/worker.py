@@ -4,7 +4,8 @@ Our jobs table stays the truth (one active job per domain, attempts, report, wor
 only says "work crawl job N" and is deferred by the jobs table's insert trigger (migrations_postgres/0003), in
 the transaction that queues the job. A worker claims job N (queued → running, for this worker only) and runs
 the same audit pipeline as the embedded mode and the CLI (``pipeline.py``, through ``JobRunner.run_one``: guard →
-crawl → analyze → store, the job marked done in the transaction that stores the report). Concurrency is the number of jobs (browser
+crawl → analyze → store, the job marked done in the transaction that stores the report). Concurrency is the number of
+jobs (browser
 contexts) at once; all share one Chromium.
 
 Every worker also feeds big-list schedules into the queue (``feed_due_targets``: due targets, only below a
@@ -113,7 +114,7 @@ class Worker:
             await self.defer(job.id, after.not_before)
 
     async def defer(self, job_id: int, not_before: float) -> None:
-        at = dt.datetime.fromtimestamp(not_before, dt.timezone.utc)
+        at = dt.datetime.fromtimestamp(not_before, dt.UTC)
         await self.app.configure_task(TASK, queue=QUEUE, schedule_at=at).defer_async(job_id=job_id)
 
     async def reap(self) -> int:
@@ -140,7 +141,7 @@ class Worker:
         while True:
             try:
                 await self.reap()
-            except Exception:  # noqa: BLE001 - the next round tries again; a dead reaper would strand jobs
+            except Exception:  # the next round tries again; a dead reaper would strand jobs
                 log.exception("reaping stalled crawl jobs failed")
             await asyncio.sleep(self.timing.reap_every_s)
 
@@ -154,7 +155,7 @@ class Worker:
                 if fed:
                     log.info("queued %d due schedule target(s)", fed)
                 await queue_due(self.store, now, self.config.max_attempts)
-            except Exception:  # noqa: BLE001 - the next round tries again
+            except Exception:  # the next round tries again
                 log.exception("feeding schedules failed")
             await asyncio.sleep(self.timing.feed_every_s)
 

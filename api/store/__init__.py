@@ -53,4 +53,4 @@ def describe_db(location: str) -> str:
     return location
 
 
-__all__ = ["describe_db", "Store", "SqliteStore", "open_store", "resolve_db", "default_db_path", "DB_ENV"]
+__all__ = ["DB_ENV", "SqliteStore", "Store", "default_db_path", "describe_db", "open_store", "resolve_db"]

@@ -16,23 +16,43 @@ import hashlib
 import itertools
 import logging
 import time
-from typing import Any, AsyncIterator, Hashable, Iterable
+from collections.abc import AsyncIterator, Hashable, Iterable
+from typing import Any
 
 import psycopg
 import psycopg_pool
 from psycopg import errors as pg_errors
 from psycopg.rows import dict_row
 
-from ..errors import (ConflictError, JobNotFoundError, QueueFullError, ScheduleNotFoundError, StoreBusyError,
-                      StoreCorruptError, StoreError, StoreFullError, StoreUnavailableError)
-from .base import (AuditRef, Job, JobState, QueueLimits, Schedule, SiteQuery, SiteRow, StoredReport, SummaryBlob,
-                   TokenInfo, counts_of)
+from ..errors import (
+    ConflictError,
+    JobNotFoundError,
+    QueueFullError,
+    ScheduleNotFoundError,
+    StoreBusyError,
+    StoreCorruptError,
+    StoreError,
+    StoreFullError,
+    StoreUnavailableError,
+)
+from .base import (
+    AuditRef,
+    Job,
+    JobState,
+    QueueLimits,
+    Schedule,
+    SiteQuery,
+    SiteRow,
+    StoredReport,
+    SummaryBlob,
+    TokenInfo,
+    counts_of,
+)
 from .migrate import migrations, refuse_newer
 from .pace import CLAIM_LOOKAHEAD, Held, hold, site_of
 from .records import PreparedAudit, decompress
 from .site_filters import Dialect, site_filters
 from .summary_cache import SummaryCache
-
 
 # How this backend spells the shared site filters (api/store/site_filters.py).
 POSTGRES = Dialect(

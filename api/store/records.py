@@ -15,6 +15,7 @@ import msgspec
 from model.capture import Capture, encode_capture
 from model.report import Report, encode_report, summary_of
 
+
 class FindingRow(msgspec.Struct, kw_only=True):
     """One finding of a report, indexed for the site list's filters."""
 

@@ -6,8 +6,9 @@ case-insensitive comparison, membership in a list), which each backend states as
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .base import SiteQuery
 

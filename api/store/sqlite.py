@@ -16,21 +16,40 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
-from ..errors import (ConflictError, JobNotFoundError, QueueFullError, ScheduleNotFoundError, StoreBusyError,
-                      StoreCorruptError, StoreError, StoreFullError)
-from .base import (AuditRef, Job, JobState, QueueLimits, Schedule, SiteQuery, SiteRow, StoredReport, SummaryBlob,
-                   TokenInfo, counts_of)
+from ..errors import (
+    ConflictError,
+    JobNotFoundError,
+    QueueFullError,
+    ScheduleNotFoundError,
+    StoreBusyError,
+    StoreCorruptError,
+    StoreError,
+    StoreFullError,
+)
+from .base import (
+    AuditRef,
+    Job,
+    JobState,
+    QueueLimits,
+    Schedule,
+    SiteQuery,
+    SiteRow,
+    StoredReport,
+    SummaryBlob,
+    TokenInfo,
+    counts_of,
+)
 from .migrate import migrate
 from .pace import CLAIM_LOOKAHEAD, hold, site_of
 from .records import PreparedAudit, decompress
 from .site_filters import Dialect, site_filters
 from .summary_cache import SummaryCache
-
 
 # How this backend spells the shared site filters (api/store/site_filters.py).
 SQLITE = Dialect(

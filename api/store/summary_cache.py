@@ -9,7 +9,7 @@ PostgreSQL forgets each domain its NOTIFY names. How changes are learned is the 
 
 from __future__ import annotations
 
-from typing import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 
 from .base import SummaryBlob
 

@@ -23,5 +23,12 @@ DEFAULT_COLLECTORS: tuple[CollectorClass, ...] = (
     ConsentStateCollector,
 )
 
-__all__ = ["DEFAULT_COLLECTORS", "CollectorClass", "Collector", "Inputs", "VisitCollectors", "VisitState",
-           "check_lineup"]
+__all__ = [
+    "DEFAULT_COLLECTORS",
+    "Collector",
+    "CollectorClass",
+    "Inputs",
+    "VisitCollectors",
+    "VisitState",
+    "check_lineup",
+]

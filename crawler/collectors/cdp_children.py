@@ -20,7 +20,8 @@ import asyncio
 import itertools
 import json
 import logging
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from playwright.async_api import CDPSession
 
@@ -34,7 +35,7 @@ AUTO_ATTACH = {"autoAttach": True, "waitForDebuggerOnStart": True, "flatten": Fa
 class ChildTarget:
     """One attached child: send it commands, hear its events, attach its own children."""
 
-    def __init__(self, tree: "ChildTargets", parent: "ChildTarget | None", session_id: str, info: dict) -> None:
+    def __init__(self, tree: ChildTargets, parent: ChildTarget | None, session_id: str, info: dict) -> None:
         self.tree = tree
         self.parent = parent
         self.session_id = session_id
@@ -89,7 +90,7 @@ class ChildTarget:
         for handler in self._handlers.get(method, ()):
             try:
                 handler(params)
-            except Exception:  # noqa: BLE001 - a handler's bug must not stop the routing
+            except Exception:  # a handler's bug must not stop the routing
                 log.exception("CDP handler for %s failed", method)
 
     def gone(self) -> None:

@@ -176,7 +176,7 @@ class InstrumentationCollector(Collector[None]):
             self._arrived.clear()
             try:
                 await asyncio.wait_for(self._arrived.wait(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 break
 
     async def collect(self, visit: Visit, inputs: Inputs) -> None:

@@ -70,7 +70,7 @@ async def type_canaries(page: Page, state: VisitState) -> list[CanaryInput]:
     typed: list[CanaryInput] = []
     try:
         await asyncio.wait_for(_type_all(fields, state, typed), TYPING_BUDGET_S)
-    except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - a field that vanished ends the typing
+    except (TimeoutError, Exception):  # noqa: BLE001 - a field that vanished ends the typing
         pass
     try:
         await _until_quiet(activity)
@@ -118,5 +118,5 @@ async def _until_quiet(activity: asyncio.Event) -> None:
         activity.clear()
         try:
             await asyncio.wait_for(activity.wait(), min(QUIET_S, remaining))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return

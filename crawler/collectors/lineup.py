@@ -8,9 +8,11 @@ the visit says so in ``collector_errors`` (its output lacks that input), rather 
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from model.capture import CollectorError, Visit
+
 from .base import Collector, Inputs, VisitState
 
 CollectorClass = type[Collector[Any]]

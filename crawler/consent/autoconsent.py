@@ -211,7 +211,7 @@ class AutoconsentSession:
         self._changed.clear()
         try:
             await asyncio.wait_for(self._changed.wait(), max(0.0, timeout_s))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     async def wait_for(self, kind: str, timeout_s: float, since_ms: float = -1.0,

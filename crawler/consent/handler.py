@@ -21,6 +21,7 @@ from .autoconsent import AutoconsentSession, EngineEvent, RuleSet, load_rules
 from .heuristic import HeuristicBanner
 from .vocabulary import REFUSALS, Vocabulary, load_vocabulary
 
+
 @dataclass(frozen=True)
 class ConsentOptions:
     detect_timeout_s: float = 4.0  # after load, how long a banner may take to appear
@@ -65,7 +66,7 @@ class ConsentOperator:
         timeline.add("page_load", page.url)
         try:
             await asyncio.wait_for(self._operate(page, state, action, record, timeline), self.options.budget_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             if record.outcome == "done":  # answered; only the self-test ran out of time
                 timeline.add("self_test", "no result in time")
             else:

@@ -89,6 +89,6 @@ def refusal_reason(address: IPAddress) -> str | None:
     for network, label in REFUSED_RANGES:
         if address.version == network.version and address in network:
             return label
-    if isinstance(address, ipaddress.IPv6Address) and not (address in ipaddress.ip_network("2000::/3")):
+    if isinstance(address, ipaddress.IPv6Address) and address not in ipaddress.ip_network("2000::/3"):
         return "outside global unicast IPv6 space (2000::/3)"
     return None

@@ -28,7 +28,7 @@ class HostRules:
     excludes: tuple[re.Pattern[str], ...]
 
     @classmethod
-    def parse(cls, text: str | None) -> "HostRules":
+    def parse(cls, text: str | None) -> HostRules:
         maps: list[MapRule] = []
         excludes: list[re.Pattern[str]] = []
         for rule in (text or "").split(","):

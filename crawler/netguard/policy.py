@@ -7,8 +7,8 @@ networks in CIDR form (``10.1.0.0/16``). Everything not allow-listed must be a p
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from .addresses import IPAddress, Network, refusal_reason
 from .hosts import InvalidHost, is_localhost_name, parse_host
@@ -21,7 +21,7 @@ class AddressPolicy:
     networks: list[Network] = field(default_factory=list)
 
     @classmethod
-    def allowing(cls, entries: Iterable[str] = ()) -> "AddressPolicy":
+    def allowing(cls, entries: Iterable[str] = ()) -> AddressPolicy:
         policy = cls()
         for entry in entries:
             policy.allow(entry)

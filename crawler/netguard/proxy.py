@@ -70,7 +70,7 @@ class GuardProxy:
         self._transports: set[asyncio.BaseTransport] = set()  # both sides of every open connection
         self._closed = False
 
-    async def start(self) -> "GuardProxy":
+    async def start(self) -> GuardProxy:
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(lambda: _Downstream(self), "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
@@ -116,7 +116,7 @@ class GuardProxy:
     async def _lookup(self, host: str) -> list[str] | Refusal:
         try:
             addresses = await asyncio.wait_for(self._resolve(host), RESOLVE_TIMEOUT_S)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return Refusal(504, "dns_timeout", f"{host}: DNS did not answer within {RESOLVE_TIMEOUT_S:g} s", blocked=False)
         except (NameNotResolved, OSError, UnicodeError) as exc:
             return Refusal(502, "dns_error", f"{host}: name not resolved (ERR_NAME_NOT_RESOLVED: {exc})",
@@ -126,7 +126,7 @@ class GuardProxy:
         return addresses
 
     # ------------------------------------------------------------------ connections
-    async def _open(self, down: "_Downstream", head: bytes) -> None:
+    async def _open(self, down: _Downstream, head: bytes) -> None:
         """Decide on one request head, then connect and let the two protocols relay."""
         try:
             request = _parse(head)
@@ -156,7 +156,7 @@ class GuardProxy:
             upstream.write(request.head)
         down.start_relay(upstream)
 
-    async def _connect(self, route: Route, down: "_Downstream") -> asyncio.Transport | str:
+    async def _connect(self, route: Route, down: _Downstream) -> asyncio.Transport | str:
         """A connection to the first checked address that answers, or why none did."""
         loop = asyncio.get_running_loop()
         error = "no address"
@@ -165,7 +165,7 @@ class GuardProxy:
                 transport, _ = await asyncio.wait_for(
                     loop.create_connection(lambda: _Upstream(self, down), address, route.port), CONNECT_TIMEOUT_S)
                 return transport
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 error = f"{address}:{route.port}: connection timed out"
             except OSError as exc:
                 error = f"{address}:{route.port}: {exc.strerror or exc}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import dns.asyncresolver
 import dns.exception

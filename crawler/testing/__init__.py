@@ -9,4 +9,4 @@ from .expectations import demo_expectations, products_seen
 from .serve import serve_forever
 from .server import NXDOMAIN_HOST, FakeInternet, ServedRequest
 
-__all__ = ["FakeInternet", "ServedRequest", "NXDOMAIN_HOST", "serve_forever", "demo_expectations", "products_seen"]
+__all__ = ["NXDOMAIN_HOST", "FakeInternet", "ServedRequest", "demo_expectations", "products_seen", "serve_forever"]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from aiohttp import WSMsgType, web
 
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
     from .server import FakeInternet
 
 
-def websocket_echo(web_: "FakeInternet") -> Handler:
+def websocket_echo(web_: FakeInternet) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
@@ -27,7 +28,7 @@ def websocket_echo(web_: "FakeInternet") -> Handler:
     return handle
 
 
-def hang(web_: "FakeInternet") -> Handler:
+def hang(web_: FakeInternet) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         await web_.hang()
         return web.Response(status=503, text="server stopping")
@@ -35,20 +36,20 @@ def hang(web_: "FakeInternet") -> Handler:
     return handle
 
 
-def delay(web_: "FakeInternet", seconds: float = 5.0, body: str = "slow") -> Handler:
+def delay(web_: FakeInternet, seconds: float = 5.0, body: str = "slow") -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         ms = request.query.get("ms")
         wait = int(ms) / 1000 if ms and ms.isdigit() else seconds
         try:
             await asyncio.wait_for(web_.hang(), timeout=wait)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         return web.Response(text=body, content_type="text/html")
 
     return handle
 
 
-async def _trickle(web_: "FakeInternet", response: web.StreamResponse, chunks, interval_s: float) -> None:
+async def _trickle(web_: FakeInternet, response: web.StreamResponse, chunks, interval_s: float) -> None:
     """Write ``chunks`` with a pause between them until they end, the client leaves or the server stops."""
     try:
         for chunk in chunks:
@@ -56,7 +57,7 @@ async def _trickle(web_: "FakeInternet", response: web.StreamResponse, chunks, i
             try:
                 await asyncio.wait_for(web_.hang(), timeout=interval_s)
                 return  # the server is stopping
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
     except (ConnectionResetError, RuntimeError):
         pass  # the browser gave up on us: that is the point
@@ -67,7 +68,7 @@ def _forever(chunk: bytes):
         yield chunk
 
 
-def endless_body(web_: "FakeInternet", head: str = "<!doctype html><html><head><title>Still loading</title></head><body>",
+def endless_body(web_: FakeInternet, head: str = "<!doctype html><html><head><title>Still loading</title></head><body>",
                  chunk: str = "<p>more</p>\n", interval_s: float = 0.05) -> Handler:
     """A 200 whose HTML body never ends: the load event never comes."""
     async def handle(request: web.Request) -> web.StreamResponse:
@@ -80,7 +81,7 @@ def endless_body(web_: "FakeInternet", head: str = "<!doctype html><html><head><
     return handle
 
 
-def endless_download(web_: "FakeInternet", filename: str = "catalogue.bin", interval_s: float = 0.05) -> Handler:
+def endless_download(web_: FakeInternet, filename: str = "catalogue.bin", interval_s: float = 0.05) -> Handler:
     """An attachment that never finishes downloading."""
     async def handle(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "application/octet-stream",
@@ -92,7 +93,7 @@ def endless_download(web_: "FakeInternet", filename: str = "catalogue.bin", inte
     return handle
 
 
-def drip(web_: "FakeInternet", body: str = "", bytes_per_chunk: int = 64, interval_s: float = 1.0) -> Handler:
+def drip(web_: FakeInternet, body: str = "", bytes_per_chunk: int = 64, interval_s: float = 1.0) -> Handler:
     """A page sent a few bytes at a time: complete, eventually, long after any sane timeout."""
     async def handle(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"})

@@ -45,7 +45,7 @@ class CertificateAuthority:
     def __init__(self) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="consentwatch-fakeweb-")
         self.dir = Path(self._dir.name)
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         self._not_before = now - dt.timedelta(days=1)
         self._not_after = now + dt.timedelta(days=30)
         self._ca_key = ec.generate_private_key(ec.SECP256R1())

@@ -31,7 +31,7 @@ ROLES = {
 }
 
 
-def install_hostile_sites(web_: "FakeInternet", internal_port: int, rebinding_host: str | None = None) -> dict[str, str]:
+def install_hostile_sites(web_: FakeInternet, internal_port: int, rebinding_host: str | None = None) -> dict[str, str]:
     """Add the hostile sites; ``rebinding_host`` (a name whose DNS turns internal) is used too."""
     spellings = list(LOOPBACK_SPELLINGS) + ([rebinding_host] if rebinding_host else [])
     urls = [f"http://{s}:{internal_port}" for s in spellings]
@@ -65,7 +65,7 @@ setInterval(() => { fetch('/beacon?n=' + (n++), {method: 'POST', body: 'still he
     return hosts
 
 
-def _plain_http_site(web_: "FakeInternet", host: str, page) -> None:
+def _plain_http_site(web_: FakeInternet, host: str, page) -> None:
     # Served over http (the https homepage redirects there) so that no mixed-content rule of the
     # browser stops a request before it reaches the guard: the guard must stop it itself.
     async def handle(request: web.Request) -> web.StreamResponse:

@@ -37,14 +37,14 @@ def script_built_page(blocks: int) -> str:
             "</script></body></html>")
 
 
-def tiny_blocks_policy(web_: "FakeInternet", size_mb: float = 4.5) -> Handler:
+def tiny_blocks_policy(web_: FakeInternet, size_mb: float = 4.5) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         return web.Response(text=tiny_blocks_page(int(size_mb * 1_000_000)), content_type="text/html")
 
     return handle
 
 
-def script_built_policy(web_: "FakeInternet", blocks: int = 90_000) -> Handler:
+def script_built_policy(web_: FakeInternet, blocks: int = 90_000) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         return web.Response(text=script_built_page(blocks), content_type="text/html")
 

@@ -6,8 +6,8 @@ route here, so one aiohttp handler can dispatch on the ``Host`` header.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable, Mapping
 
 from aiohttp import web
 

@@ -64,7 +64,7 @@ def seed_site(path: Path) -> SiteSpec:
         })
 
 
-def install_seed_sites(web_: "FakeInternet", seeds_dir: Path) -> None:
+def install_seed_sites(web_: FakeInternet, seeds_dir: Path) -> None:
     for path in sorted(seeds_dir.glob("*.txt")):
         site = seed_site(path)
         install_site(web_, site)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shlex
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import click
 

@@ -10,9 +10,10 @@ import asyncio
 import socket
 import ssl
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from aiohttp import web
 from aiohttp.abc import AbstractResolver
@@ -76,7 +77,7 @@ class FakeInternet:
         self._include_test_sites = test_sites
 
     # ------------------------------------------------------------------ lifecycle
-    async def __aenter__(self) -> "FakeInternet":
+    async def __aenter__(self) -> FakeInternet:
         await self.start()
         return self
 

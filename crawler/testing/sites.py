@@ -184,7 +184,7 @@ def _redirect(to: str, status: int) -> Handler:
     return handle
 
 
-def page_handler(web_: "FakeInternet", site: SiteSpec, page: PageSpec) -> Handler:
+def page_handler(web_: FakeInternet, site: SiteSpec, page: PageSpec) -> Handler:
     from .behaviours import HANDLERS
 
     if page.kind == "page":
@@ -198,7 +198,7 @@ def page_handler(web_: "FakeInternet", site: SiteSpec, page: PageSpec) -> Handle
     raise ValueError(f"{site.host}{page.path}: unknown page kind {page.kind!r}")
 
 
-def install_site(web_: "FakeInternet", site: SiteSpec) -> None:
+def install_site(web_: FakeInternet, site: SiteSpec) -> None:
     for path, page in site.pages.items():
         web_.add_route(site.host, path, page_handler(web_, site, page))
     web_.add_route(site.host, "/assets/site.js",
@@ -228,7 +228,7 @@ def install_site(web_: "FakeInternet", site: SiteSpec) -> None:
         web_.sites[site.role] = site.host
 
 
-def install(web_: "FakeInternet") -> None:
+def install(web_: FakeInternet) -> None:
     """Everything the constructor options ask for: test sites, the demo web, seed sites."""
     if web_._include_test_sites:
         for site in load_sites(TEST_SITES_DIR):

@@ -13,7 +13,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,7 @@ def fill(template: str, **extra: str) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), template)
 
 
-@lru_cache(maxsize=None)
+@cache
 def stub_source(name: str) -> str:
     return (STUBS / name).read_text()
 

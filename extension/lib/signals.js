@@ -1,9 +1,10 @@
 // A privacy signal of the summary payload (signals.dnt, .gpc, .sale): the policy's stance, where
 // the claim stands (source), and the verdict the popup shows. Pure helpers; classic script:
-// defines globalThis.cwSignals. The payload is model/report.py's Signal.
+// defines the global cwSignals. The payload is model/report.py's Signal (extension/types/api.d.ts).
 "use strict";
 
-(function (root) {
+var cwSignals = (function () {
+  /** @type {Record<string, string>} */
   const STANCE_TEXT = {
     honors: "Says it honours it",
     does_not_honor: "Says it doesn't honour it",
@@ -14,22 +15,32 @@
     sells_or_shares: "Says it sells or shares data",
   };
   // Where a claim stands when it is not the privacy policy: shown after the stance.
+  /** @type {Record<string, string>} */
   const SOURCE_TEXT = { well_known_gpc_json: "/.well-known/gpc.json" };
   // Summaries stored before `source` was a field spelled the gpc.json claim into the stance.
+  /** @type {Record<string, {stance: string, source: string}>} */
   const LEGACY = { "honors (/.well-known/gpc.json)": { stance: "honors", source: "well_known_gpc_json" } };
 
-  /** @returns {{stance: string, source: string|null}} */
+  /**
+   * @param {Signal} signal
+   * @returns {{stance: string, source: string|null}}
+   */
   function claimOf(signal) {
     return LEGACY[signal.policy] || { stance: signal.policy, source: signal.source || null };
   }
 
+  /** @param {Signal} signal */
   function stanceText(signal) {
     const { stance, source } = claimOf(signal);
     const text = STANCE_TEXT[stance] || stance.replace(/_/g, " ");
-    return SOURCE_TEXT[source] ? `${text} (${SOURCE_TEXT[source]})` : text;
+    return source && SOURCE_TEXT[source] ? `${text} (${SOURCE_TEXT[source]})` : text;
   }
 
   // {ok: true | false | null, text}: null is neither good nor bad (nothing to judge).
+  /**
+   * @param {string} name
+   * @param {Signal | undefined} signal
+   */
   function verdictOf(name, signal) {
     if (!signal) return { ok: null, text: "Not tested" };
     const { stance } = claimOf(signal);
@@ -43,5 +54,5 @@
     return { ok: null, text: "No claim to check" };
   }
 
-  root.cwSignals = Object.freeze({ STANCE_TEXT, SOURCE_TEXT, claimOf, stanceText, verdictOf });
-})(globalThis);
+  return Object.freeze({ STANCE_TEXT, SOURCE_TEXT, claimOf, stanceText, verdictOf });
+})();

@@ -40,9 +40,10 @@ interface Counts {
 }
 
 interface Signal {
-  policy: string; // the policy's stance, e.g. "honors", "silent", "no policy"
+  policy: string; // the policy's stance, e.g. "honors", "silent", "no policy"; the banner on offer
   observed: string;
   contradicted: boolean;
+  source: "privacy_policy" | "well_known_gpc_json" | null; // where the claim stands (dnt, gpc, sale)
 }
 
 interface SummaryFinding {

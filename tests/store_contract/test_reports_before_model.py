@@ -9,8 +9,8 @@ from pathlib import Path
 
 import msgspec
 
-from api.store.records import compress, etag_of, prepare_audit
 from api.service.samples import make_capture
+from api.store.records import compress, etag_of, prepare_audit
 from model.report import SiteSummary, decode_report
 
 DATA = Path(__file__).resolve().parents[1] / "data"

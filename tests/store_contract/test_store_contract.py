@@ -12,11 +12,11 @@ import pytest
 
 from analyzer.legal import codes_for_rule
 from api.errors import ConflictError, JobNotFoundError, QueueFullError, ScheduleNotFoundError
-from api.store.records import FindingRow, prepare_audit
 from api.service.samples import make_capture, make_report
 from api.service.scheduler import new_schedule, next_run, queue_due
 from api.store import open_store
 from api.store.base import QueueLimits, SiteQuery
+from api.store.records import FindingRow, prepare_audit
 from model.report import Finding, SiteSummary
 
 T0 = 1_700_000_000.0
