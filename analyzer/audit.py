@@ -16,7 +16,7 @@ from .findings import AuditContext, coverage_note, coverage_of, declared_not_see
 from .grading import grade, summary_sentence
 from .legal import legal_data
 from .observed import is_known_tracker, observe
-from .report_model import Counts, PolicyPart, Report, Signal, VisitSummary
+from .report_model import Counts, PolicyPart, Report, Signal, SkippedVisit, VisitSummary
 from .rules import load_rules
 from .verification import unverified
 
@@ -62,6 +62,8 @@ def analyze_capture(capture: Capture, *, attributor=None, knowledge=None) -> Rep
         counts=counts,
         signals=_signals(ctx, findings),
         visits=[_visit_summary(v, capture.domain, observations) for v in capture.visits],
+        plan=capture.plan,
+        skipped_visits=[SkippedVisit(name=s.name, reason=s.reason) for s in capture.skipped],
     )
     report.unverified = gaps
     report.blocked = blocked

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Callable
 
 from playwright.async_api import Page
 
@@ -61,12 +62,17 @@ class ConsentOperator:
         await session.install(state.context)
         state.extras[SESSION_KEY] = session
 
-    async def operate(self, page: Page, state: VisitState, action: str) -> ConsentRecord:
+    async def operate(self, page: Page, state: VisitState, action: str,
+                      on_banner: Callable[[bool | None], None] | None = None) -> ConsentRecord:
+        """Find the banner and answer it. ``on_banner`` hears as soon as the search ends: True (a banner),
+        False (none, and no CMP on the page), None (a CMP showed nothing: undecided); the audit plan
+        runs the other banner visits on it (crawler/audit_plan.py)."""
         record = ConsentRecord(outcome="no_banner")
         timeline = Timeline(state, record)
         timeline.add("page_load", page.url)
         try:
-            await asyncio.wait_for(self._operate(page, state, action, record, timeline), self.options.budget_s)
+            operating = self._operate(page, state, action, record, timeline, on_banner or (lambda seen: None))
+            await asyncio.wait_for(operating, self.options.budget_s)
         except asyncio.TimeoutError:
             if record.outcome == "done":  # answered; only the self-test ran out of time
                 timeline.add("self_test", "no result in time")
@@ -79,11 +85,12 @@ class ConsentOperator:
         return record
 
     async def _operate(self, page: Page, state: VisitState, action: str, record: ConsentRecord,
-                       timeline: Timeline) -> ConsentRecord:
+                       timeline: Timeline, on_banner: Callable[[bool | None], None]) -> ConsentRecord:
         session: AutoconsentSession | None = state.extras.get(SESSION_KEY)
         if session is None:
             return _fail(record, timeline, "consent handler was not set up for this visit")
         found = await self._find_banner(page, session)
+        on_banner(True if found is not None else None if session.of_type("cmpDetected") else False)
         _copy_engine_events(session, timeline)
         if found is not None and self.options.shots.enabled:  # the banner as shown, before any click
             record.screenshots.append(await screenshots.take(page, state, "before_click", self.options.shots))

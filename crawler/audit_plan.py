@@ -1,0 +1,174 @@
+"""The audit plan: which homepage loads an audit spends, and what one visit tells the others.
+
+``classic``: discovery loads the homepage in a context of its own, then every visit loads it again, side
+by side (five loads for the default visits).
+
+``lean`` (the default): the same visits, each still in its own fresh context with its own observation, but
+- the first visit without a banner action (baseline) also decides where the site answers (https, else
+  http) and hosts discovery: the policy links are read from its page once it has loaded and the policies
+  load in a context of their own while it settles; the /.well-known/ files are fetched from its page only
+  after its observation was collected, so nothing discovery does is part of the visit. One load saved.
+- the other visits start as soon as the homepage has answered, not after discovery.
+- the first banner visit (reject) says as soon as its banner search ends whether there is a banner; the
+  other banner visits (accept) wait for that. When it found no banner and no consent manager on the page,
+  they are skipped: they would load the same page to search for the same banner with the same patience
+  and find the same nothing. Each skip is listed in ``Capture.skipped`` with its reason; each merge in
+  the visit's ``plan``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .browser import LaunchedBrowser
+from .capture import SkippedVisit, Visit
+from .deadline import Deadline
+from .discovery import Discovery, FoldedDiscovery
+from .visit_runner import VisitHooks, run_visit
+from .visits import VisitSpec, visit_specs
+
+if TYPE_CHECKING:
+    from .crawl import CrawlOptions
+
+PLANS = ("lean", "classic")
+FOLDED_NOTE = ("discovery folded into this visit: the policy links were read from its page once loaded (the "
+               "policies loaded in a context of their own) and the /.well-known/ files fetched from it after "
+               "its observation was collected, so none of it is part of this visit; one homepage load saved")
+
+
+@dataclass(frozen=True)
+class Roles:
+    first: VisitSpec  # loads the homepage first: finds where it answers, hosts discovery
+    scout: VisitSpec | None  # the first banner visit: whether it saw a banner decides the followers
+    followers: tuple[VisitSpec, ...]  # the other banner visits
+
+
+def roles(specs: list[VisitSpec]) -> Roles:
+    first = next((s for s in specs if not s.consent_action), specs[0])
+    banner = [s for s in specs if s.consent_action]
+    return Roles(first, banner[0] if banner else None, tuple(banner[1:]))
+
+
+@dataclass
+class LeanOutcome:
+    start_url: str | None = None
+    error: str | None = None  # why the homepage answered at no URL
+    discovery: Discovery = field(default_factory=Discovery)
+    visits: list[Visit] = field(default_factory=list)
+    skipped: list[SkippedVisit] = field(default_factory=list)
+
+
+class LeanAudit:
+    """One domain's lean plan. ``slots`` bounds the visits running at once across every domain."""
+
+    def __init__(self, browser: LaunchedBrowser, host: str, options: "CrawlOptions", slots: asyncio.Semaphore):
+        self.browser, self.host, self.options, self.slots = browser, host, options, slots
+        self.specs = visit_specs(options.visits)
+        self.roles = roles(self.specs)
+        loop = asyncio.get_running_loop()
+        self._start: asyncio.Future = loop.create_future()  # (url or None, error, seconds since the site's clock)
+        self._banner: asyncio.Future = loop.create_future()  # (True / False / None, seconds since the clock)
+        self._clock: float | None = None  # when the first visit got its slot: the crawl deadline counts from it
+        self._folded: FoldedDiscovery | None = None
+        self.outcome = LeanOutcome()
+
+    async def run(self) -> LeanOutcome:
+        results = await asyncio.gather(*(self._visit(s) for s in self.specs), return_exceptions=True)
+        for spec, result in zip(self.specs, results):
+            if isinstance(result, BaseException):
+                self.outcome.visits.append(Visit(name=spec.name, url=self.outcome.start_url or f"https://{self.host}/",
+                                                 partial=True, error=f"visit crashed: {result!r}"))
+            elif result is not None:
+                self.outcome.visits.append(result)
+        if self.outcome.start_url is None:
+            self.outcome.visits, self.outcome.skipped = [], []  # unreachable: as classic, no visits at all
+        return self.outcome
+
+    # ------------------------------------------------------------------ the visits
+    async def _visit(self, spec: VisitSpec) -> Visit | None:
+        try:
+            if spec is self.roles.first:
+                return await self._first_visit(spec)
+            return await self._later_visit(spec)
+        finally:
+            if spec is self.roles.scout:  # whatever happened, the followers do not wait for a verdict in vain
+                self._tell_banner(None)
+
+    async def _later_visit(self, spec: VisitSpec) -> Visit | None:
+        url, _error, started_s = await asyncio.shield(self._start)
+        if url is None:
+            return None
+        waited_s = started_s
+        if spec in self.roles.followers:
+            seen, waited_s = await asyncio.shield(self._banner)
+            if seen is False:
+                self.outcome.skipped.append(SkippedVisit(name=spec.name, reason=self._skip_reason(spec)))
+                return None
+        async with self.slots:
+            # What the site's deadline has left once this visit could start (its wait for a slot behind
+            # other domains is not charged to this site, as in the classic plan).
+            deadline = Deadline.after(max(0.0, self.options.crawl_deadline_s - waited_s))
+            return await run_visit(self.browser, spec, url, self.host, self.options.visit_options(deadline),
+                                   VisitHooks(banner=self._tell_banner if spec is self.roles.scout else _ignore))
+
+    async def _first_visit(self, spec: VisitSpec) -> Visit:
+        try:
+            async with self.slots:
+                self._clock = time.monotonic()
+                deadline = Deadline.after(self.options.crawl_deadline_s)
+                hooks = VisitHooks(
+                    fallback_urls=(f"http://{self.host}/",),
+                    answered=lambda url, error: self._answered(url, error, deadline),
+                    loaded=self._loaded, collected=self._collected,
+                    banner=self._tell_banner if spec is self.roles.scout else _ignore)
+                visit = await run_visit(self.browser, spec, f"https://{self.host}/", self.host,
+                                        self.options.visit_options(deadline), hooks)
+            if self._folded is not None:
+                visit.plan.append(FOLDED_NOTE)
+            return visit
+        finally:  # whatever happened, nobody waits for an answer that will not come
+            self._answered(None, "the first visit ended before the homepage answered", Deadline())
+
+    # ------------------------------------------------------------------ what the visits tell each other
+    def _since_clock(self) -> float:
+        return 0.0 if self._clock is None else time.monotonic() - self._clock
+
+    def _answered(self, url: str | None, error: str | None, deadline: Deadline) -> None:
+        if self._start.done():
+            return
+        self.outcome.start_url, self.outcome.error = url, None if url else error
+        if url is not None:
+            self._folded = FoldedDiscovery(self.browser, url, self.options.timeout_s, self.options.find_policies,
+                                           deadline, self.options.discovery_s)
+            self.outcome.discovery = self._folded.result
+        else:
+            self.outcome.discovery = Discovery(error=error)
+        self._start.set_result((url, error, self._since_clock()))
+
+    def _tell_banner(self, seen: bool | None) -> None:
+        if not self._banner.done():
+            self._banner.set_result((seen, self._since_clock()))
+
+    async def _loaded(self, page) -> None:
+        if self._folded is not None:
+            await self._folded.links(page)
+
+    async def _collected(self, page) -> None:
+        if self._folded is None:
+            return
+        try:
+            await self._folded.finish(page)
+        finally:
+            await self._folded.close()
+
+    def _skip_reason(self, spec: VisitSpec) -> str:
+        scout = self.roles.scout.name if self.roles.scout else "first banner"
+        return (f"the {scout} visit found no cookie banner and no consent manager on the page, so an {spec.name} "
+                f"visit would load the same page to search for the same banner and find the same nothing")
+
+
+def _ignore(_seen: bool | None) -> None:
+    return None
