@@ -34,6 +34,10 @@ if TYPE_CHECKING:
     from .crawl import CrawlOptions
 
 PLANS = ("lean", "classic")
+# A banner visit waits for the first banner visit's verdict at most this share of the crawl deadline:
+# on a slow site it would otherwise start too late to finish, so it runs without the verdict, as in the
+# classic plan (skipping is a saving, never a condition).
+VERDICT_WAIT_SHARE = 0.25
 FOLDED_NOTE = ("discovery folded into this visit: the policy links were read from its page once loaded (the "
                "policies loaded in a context of their own) and the /.well-known/ files fetched from it after "
                "its observation was collected, so none of it is part of this visit; one homepage load saved")
@@ -101,9 +105,15 @@ class LeanAudit:
         url, _error, started_s = await asyncio.shield(self._start)
         if url is None:
             return None
-        waited_s = started_s
+        waited_s, note = started_s, None
         if spec in self.roles.followers:
-            seen, waited_s = await asyncio.shield(self._banner)
+            patience = max(0.0, VERDICT_WAIT_SHARE * self.options.crawl_deadline_s - started_s)
+            try:
+                seen, waited_s = await asyncio.wait_for(asyncio.shield(self._banner), patience)
+            except asyncio.TimeoutError:
+                seen, waited_s = None, self._since_clock()
+                note = (f"started without the {self.roles.scout.name} visit's banner verdict: none within "
+                        f"{waited_s:.1f} s of the crawl's start, and the crawl deadline needs the time left")
             if seen is False:
                 self.outcome.skipped.append(SkippedVisit(name=spec.name, reason=self._skip_reason(spec)))
                 return None
@@ -111,8 +121,11 @@ class LeanAudit:
             # What the site's deadline has left once this visit could start (its wait for a slot behind
             # other domains is not charged to this site, as in the classic plan).
             deadline = Deadline.after(max(0.0, self.options.crawl_deadline_s - waited_s))
-            return await run_visit(self.browser, spec, url, self.host, self.options.visit_options(deadline),
-                                   VisitHooks(banner=self._tell_banner if spec is self.roles.scout else _ignore))
+            visit = await run_visit(self.browser, spec, url, self.host, self.options.visit_options(deadline),
+                                    VisitHooks(banner=self._tell_banner if spec is self.roles.scout else _ignore))
+        if note:
+            visit.plan.append(note)
+        return visit
 
     async def _first_visit(self, spec: VisitSpec) -> Visit:
         try:

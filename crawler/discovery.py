@@ -16,6 +16,7 @@ those that answer are navigated to. Whatever the budget cut is listed in ``Disco
 from __future__ import annotations
 
 import asyncio
+import math
 from dataclasses import dataclass, field
 
 from playwright.async_api import Error as PlaywrightError
@@ -168,32 +169,34 @@ class FoldedDiscovery:
     """Discovery on a visit's homepage (the lean plan): ``links`` once the visit's page has loaded (the
     policies then load in a throwaway context of their own, side by side with the visit's settle),
     ``finish`` once the visit has collected its observation (the well-known files and any fallback-path
-    probes are fetched from that page then), ``close`` always."""
+    probes are fetched from that page then), ``close`` always.
+
+    The budget counts discovery's own time: it starts at ``links`` and starts again at ``finish``, so the
+    visit's settle, during which the page is the visit's and discovery's in-page fetches wait, is not
+    charged to it (the crawl deadline bounds both)."""
 
     def __init__(self, browser: LaunchedBrowser, start_url: str, timeout_s: float, find_policies: bool,
                  deadline: Deadline, budget_s: float | None) -> None:
         self.result = Discovery(start_url=start_url)
-        self.search = _Search(None, timeout_s, deadline, self.result, browser=browser)
+        self.search = _Search(None, timeout_s, deadline.within(budget_s), self.result, browser=browser)
         self.deadline, self.budget_s, self.find_policies = deadline, budget_s, find_policies
         self._policies: asyncio.Task | None = None
-        self._started = False
-
-    def _begin(self) -> None:
-        if not self._started:  # the budget counts from the moment discovery can start
-            self._started = True
-            self.search.budget = self.deadline.within(self.budget_s)
+        self._scopes: list[asyncio.Timeout] = []
 
     async def links(self, page: Page) -> None:
         """The homepage has loaded: read its policy links and start loading the policies."""
-        self._begin()
+        self.search.budget = self.deadline.within(self.budget_s)
         self.search.homepage = page
         if self.find_policies:
             self._policies = asyncio.ensure_future(self._guarded(_find_policies(self.search)))
 
     async def finish(self, page: Page | None) -> Discovery:
         """The visit has collected what it observed: its page is free for discovery's own fetches."""
-        self._begin()
         search = self.search
+        search.budget = self.deadline.within(self.budget_s)
+        for scope in self._scopes:  # a policy search still running gets the renewed budget too
+            if not scope.expired():
+                scope.reschedule(None if math.isinf(search.budget.at) else search.budget.work_ends)
         if page is not None:
             search.homepage = search.homepage or page
             search.homepage_free.set()
@@ -213,6 +216,7 @@ class FoldedDiscovery:
         cut = None
         try:
             async with self.search.budget.scope() as cut:
+                self._scopes.append(cut)
                 await coro
         except (PlaywrightError, asyncio.TimeoutError) as exc:
             _interrupted(self.search, self.deadline, exc, cut is not None and cut.expired())

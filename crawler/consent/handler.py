@@ -89,7 +89,7 @@ class ConsentOperator:
         session: AutoconsentSession | None = state.extras.get(SESSION_KEY)
         if session is None:
             return _fail(record, timeline, "consent handler was not set up for this visit")
-        found = await self._find_banner(page, session)
+        found = await self._find_banner(page, session, on_banner)
         on_banner(True if found is not None else None if session.of_type("cmpDetected") else False)
         _copy_engine_events(session, timeline)
         if found is not None and self.options.shots.enabled:  # the banner as shown, before any click
@@ -106,7 +106,8 @@ class ConsentOperator:
         return record
 
     # ------------------------------------------------------------------ finding the banner
-    async def _find_banner(self, page: Page, session: AutoconsentSession) -> EngineEvent | HeuristicBanner | None:
+    async def _find_banner(self, page: Page, session: AutoconsentSession,
+                           on_banner: Callable[[bool | None], None]) -> EngineEvent | HeuristicBanner | None:
         loop = asyncio.get_running_loop()
         start = loop.time()
         deadline = start + self.options.detect_timeout_s
@@ -115,10 +116,13 @@ class ConsentOperator:
             popup = session.first("popupFound")
             if popup is not None:
                 return popup
+            if session.of_type("cmpDetected"):
+                on_banner(None)  # a consent manager is on the page: not "no banner", whatever it shows
             now = loop.time()
             if now >= next_look and not session.of_type("cmpDetected"):
                 banner = await heuristic.scan_page(page, self.vocabulary)
                 if banner is not None:
+                    on_banner(True)  # before the rules' grace: the other banner visits may start now
                     banner.seen_ms = session.state.now_ms()
                     return await self._rules_first(session, banner)
                 next_look = loop.time() + 1.0
