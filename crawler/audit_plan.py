@@ -74,7 +74,8 @@ class LeanAudit:
         self.roles = roles(self.specs)
         loop = asyncio.get_running_loop()
         self._start: asyncio.Future = loop.create_future()  # (url or None, error, seconds since the site's clock)
-        self._banner: asyncio.Future = loop.create_future()  # (True / False / None, seconds since the clock)
+        self._banner: asyncio.Future = loop.create_future()  # (True / False / None, monotonic time told)
+        self._scout_started: asyncio.Future = loop.create_future()  # monotonic time the scout got its slot
         self._clock: float | None = None  # when the first visit got its slot: the crawl deadline counts from it
         self._folded: FoldedDiscovery | None = None
         self.outcome = LeanOutcome()
@@ -99,6 +100,7 @@ class LeanAudit:
             return await self._later_visit(spec)
         finally:
             if spec is self.roles.scout:  # whatever happened, the followers do not wait for a verdict in vain
+                self._scout_starts()
                 self._tell_banner(None)
 
     async def _later_visit(self, spec: VisitSpec) -> Visit | None:
@@ -107,17 +109,23 @@ class LeanAudit:
             return None
         waited_s, note = started_s, None
         if spec in self.roles.followers:
-            patience = max(0.0, VERDICT_WAIT_SHARE * self.options.crawl_deadline_s - started_s)
+            # Only the scout's own time counts (not its wait for a slot behind other domains).
+            scout_started = await asyncio.shield(self._scout_started)
+            patience = VERDICT_WAIT_SHARE * self.options.crawl_deadline_s
             try:
-                seen, waited_s = await asyncio.wait_for(asyncio.shield(self._banner), patience)
+                seen, told = await asyncio.wait_for(asyncio.shield(self._banner),
+                                                    max(0.0, scout_started + patience - time.monotonic()))
             except asyncio.TimeoutError:
-                seen, waited_s = None, self._since_clock()
+                seen, told = None, time.monotonic()
                 note = (f"started without the {self.roles.scout.name} visit's banner verdict: none within "
-                        f"{waited_s:.1f} s of the crawl's start, and the crawl deadline needs the time left")
+                        f"{told - scout_started:.1f} s of its start, and the crawl deadline needs the time left")
+            waited_s = started_s + max(0.0, told - scout_started)
             if seen is False:
                 self.outcome.skipped.append(SkippedVisit(name=spec.name, reason=self._skip_reason(spec)))
                 return None
         async with self.slots:
+            if spec is self.roles.scout:
+                self._scout_starts()
             # What the site's deadline has left once this visit could start (its wait for a slot behind
             # other domains is not charged to this site, as in the classic plan).
             deadline = Deadline.after(max(0.0, self.options.crawl_deadline_s - waited_s))
@@ -131,6 +139,8 @@ class LeanAudit:
         try:
             async with self.slots:
                 self._clock = time.monotonic()
+                if spec is self.roles.scout:
+                    self._scout_starts()
                 deadline = Deadline.after(self.options.crawl_deadline_s)
                 hooks = VisitHooks(
                     fallback_urls=(f"http://{self.host}/",),
@@ -163,7 +173,11 @@ class LeanAudit:
 
     def _tell_banner(self, seen: bool | None) -> None:
         if not self._banner.done():
-            self._banner.set_result((seen, self._since_clock()))
+            self._banner.set_result((seen, time.monotonic()))
+
+    def _scout_starts(self) -> None:
+        if not self._scout_started.done():
+            self._scout_started.set_result(time.monotonic())
 
     async def _loaded(self, page) -> None:
         if self._folded is not None:

@@ -21,15 +21,18 @@ from crawler.audit_plan import FOLDED_NOTE
 from crawler.capture import decode_capture, encode_capture
 from plan_findings import EXPECTED, audit_all
 
-pytestmark = pytest.mark.browser
+# The module's audits of ~70 sites run once, in the first test's setup: minutes on a busy 2-core machine.
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
 RECORDED = json.loads(EXPECTED.read_text())
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def audits(web_crawler):
-    assert web_crawler.options.plan == "lean", "the default plan is the one held to the recorded findings"
-    return await audit_all(web_crawler, sorted(RECORDED))
+async def audits(fake_web, options_for):
+    options = options_for(fake_web, max_concurrent_visits=12)
+    assert options.plan == "lean", "the default plan is the one held to the recorded findings"
+    async with Crawler(options) as crawler:
+        return await audit_all(crawler, sorted(RECORDED))
 
 
 @pytest.mark.parametrize("domain", sorted(RECORDED))
