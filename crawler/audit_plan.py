@@ -89,7 +89,11 @@ class LeanAudit:
             elif result is not None:
                 self.outcome.visits.append(result)
         if self.outcome.start_url is None:
-            self.outcome.visits, self.outcome.skipped = [], []  # unreachable: as classic, no visits at all
+            # Unreachable: as in the classic plan, no visits at all; what the address policy refused on the
+            # way (a redirect inward, a name that rebinds) is the capture's, as discovery's was.
+            first = next((v for v in self.outcome.visits if v.name == self.roles.first.name), None)
+            self.outcome.discovery.blocked = list(first.blocked) if first is not None else []
+            self.outcome.visits, self.outcome.skipped = [], []
         return self.outcome
 
     # ------------------------------------------------------------------ the visits
