@@ -140,24 +140,40 @@ class LeanAudit:
         return visit
 
     async def _first_visit(self, spec: VisitSpec) -> Visit:
+        visit: Visit | None = None
         try:
             async with self.slots:
                 self._clock = time.monotonic()
                 if spec is self.roles.scout:
                     self._scout_starts()
                 deadline = Deadline.after(self.options.crawl_deadline_s)
-                hooks = VisitHooks(
-                    fallback_urls=(f"http://{self.host}/",),
-                    answered=lambda url, error: self._answered(url, error, deadline),
-                    loaded=self._loaded, collected=self._collected,
-                    banner=self._tell_banner if spec is self.roles.scout else _ignore)
-                visit = await run_visit(self.browser, spec, f"https://{self.host}/", self.host,
-                                        self.options.visit_options(deadline), hooks)
+                visit = await self._load_first(spec, deadline)
+                if not self._start.done() and not deadline.expired and not visit.cut:
+                    # It failed inside the crawler (a busy browser), not at the site: the homepage was not
+                    # even asked. One more try before the site is called unreachable.
+                    failed = visit.error
+                    visit = await self._load_first(spec, deadline)
+                    visit.plan.append(f"the first attempt failed inside the crawler ({failed}); tried once more")
             if self._folded is not None:
                 visit.plan.append(FOLDED_NOTE)
             return visit
-        finally:  # whatever happened, nobody waits for an answer that will not come
-            self._answered(None, "the first visit ended before the homepage answered", Deadline())
+        finally:  # whatever happened, nobody waits for an answer that will not come, nothing stays open
+            error = visit.error if visit is not None else None
+            self._answered(None, error or "the first visit ended before the homepage answered", Deadline())
+            if self._folded is not None:
+                await self._folded.close()
+
+    async def _load_first(self, spec: VisitSpec, deadline: Deadline) -> Visit:
+        hooks = VisitHooks(
+            fallback_urls=(f"http://{self.host}/",),
+            answered=lambda url, error: self._answered(url, error, deadline),
+            loaded=self._loaded, collected=self._collected,
+            banner=self._tell_banner if spec is self.roles.scout else _ignore)
+        visit = await run_visit(self.browser, spec, f"https://{self.host}/", self.host,
+                                self.options.visit_options(deadline), hooks)
+        if not self._start.done() and visit.error and (deadline.expired or not self.browser.connected):
+            self._answered(None, visit.error, deadline)
+        return visit
 
     # ------------------------------------------------------------------ what the visits tell each other
     def _since_clock(self) -> float:

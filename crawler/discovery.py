@@ -182,6 +182,7 @@ class FoldedDiscovery:
         self.deadline, self.budget_s, self.find_policies = deadline, budget_s, find_policies
         self._policies: asyncio.Task | None = None
         self._scopes: list[asyncio.Timeout] = []
+        self._closed = False
 
     async def links(self, page: Page) -> None:
         """The homepage has loaded: read its policy links and start loading the policies."""
@@ -226,8 +227,9 @@ class FoldedDiscovery:
         if self._policies is not None and not self._policies.done():
             self._policies.cancel()
         guard = self.search.guard
-        if guard is None:
+        if guard is None or self._closed:
             return
+        self._closed = True
         self.result.notes.extend(guard.notes())
         try:
             await asyncio.wait_for(guard.context.close(), 5)

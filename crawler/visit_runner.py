@@ -74,8 +74,6 @@ async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_do
         context = await browser.new_context(extra_http_headers=spec.extra_headers or None)
     except PlaywrightError as exc:
         visit.error = f"could not open a browser context: {_first_line(exc)}"
-        if hooks.fallback_urls:
-            hooks.answered(None, visit.error)
         return visit
     state = VisitState(context=context, site_domain=site_domain, keep_values=options.keep_values)
     collectors = [cls(state) for cls in COLLECTORS]
@@ -92,7 +90,10 @@ async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_do
                 if attempt:  # a fresh page: leaving a network-error page can be interrupted by Chromium
                     errors.append(visit.error or "")
                     visit.error, visit.url = None, candidate
-                page = await asyncio.wait_for(guard.new_page(lambda: browser.new_page(context)), STAGE_TIMEOUT_S)
+                # The plan's first visit is also the site's reachability check: like discovery's own page,
+                # its page gets the page-load limit to open in, so a busy browser is not an unreachable site.
+                opening_s = options.deadline.bound(options.timeout_s) if hooks.fallback_urls else STAGE_TIMEOUT_S
+                page = await asyncio.wait_for(guard.new_page(lambda: browser.new_page(context)), opening_s)
                 page.on("dialog", _dismiss)
                 await _stage(collectors, "attach", visit, page)
                 state.t0 = time.monotonic()
@@ -129,8 +130,8 @@ async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_do
         # Wrap-up: work stopped WRAP_UP_S before the deadline; collecting (from memory) and closing
         # use that reserve, each step at least MIN_STEP_S, so a cut crawl ends just past its deadline.
         await _stage(collectors, "collect", visit, visit, deadline=deadline)
-        if hooks.fallback_urls and not answered:  # cut before the homepage answered at any URL
-            hooks.answered(None, visit.error or f"site did not answer before the crawl deadline ({deadline.describe()})")
+        if hooks.fallback_urls and not answered and (visit.cut or deadline.expired):  # cut before an answer
+            hooks.answered(None, f"site did not answer before the crawl deadline ({deadline.describe()})")
         hooks.banner(None)  # no-op when the handler already told; otherwise: unknown
         if hooks.collected is not None:
             await _safe(hooks.collected(page if visit.status is not None else None))
