@@ -154,11 +154,13 @@ async def audits_per_minute(web: FakeInternet, domains: list[str], plan: str = "
     async with Crawler(options_for(web, plan=plan)) as crawler:
         per_domain = []
         loads = []
+        failed = []  # unreachable, or a visit with an error: a plan must not look cheaper by losing visits
 
         async def one(domain: str):
             t0 = time.monotonic()
             capture = await crawler.crawl(domain)
             loads.append(homepage_loads(capture))
+            failed.append(not capture.reachable or any(v.error for v in capture.visits))
             report = analyze_capture(capture)
             per_domain.append((domain, time.monotonic() - t0))
             return report
@@ -169,7 +171,7 @@ async def audits_per_minute(web: FakeInternet, domains: list[str], plan: str = "
             elapsed = time.monotonic() - started
         concurrency = crawler.options.max_concurrent_visits
     return {"audits": len(reports), "per_min": len(reports) / elapsed * 60, "concurrency": concurrency,
-            "seconds": elapsed, "loads_per_audit": sum(loads) / len(loads),
+            "seconds": elapsed, "loads_per_audit": sum(loads) / len(loads), "failed": sum(failed),
             "median_audit_s": statistics.median(s for _, s in per_domain),
             "cpu_per_audit": {role: s / len(reports) for role, s in sorted(cpu.by_role().items())}}
 
@@ -238,8 +240,8 @@ async def main() -> None:
             for plan in plans:
                 a = _merge_audits(runs[plan])
                 print(f"full audits, {plan} plan (demo + banner fixtures, concurrency {a['concurrency']}): "
-                      f"{a['audits']} → {a['per_min']:.1f} audits/min, {a['loads_per_audit']:.2f} homepage loads per "
-                      f"audit, median {a['median_audit_s']:.1f} s — {verdict('audits_per_min', a['per_min'])}; "
+                      f"{a['audits']} → {a['per_min']:.1f} audits/min ({a['failed']} unreachable or with a failed "
+                      f"visit), {a['loads_per_audit']:.2f} homepage loads per audit, median {a['median_audit_s']:.1f} s — {verdict('audits_per_min', a['per_min'])}; "
                       f"CPU s per audit: {cpu_text(a['cpu_per_audit'])}")
         if banners:
             host = web.sites["banner_onetrust"]
@@ -258,6 +260,7 @@ def _merge_audits(rows: list[dict]) -> dict:
     return {"audits": audits, "per_min": audits / sum(r["seconds"] for r in rows) * 60,
             "concurrency": rows[0]["concurrency"],
             "loads_per_audit": sum(r["loads_per_audit"] * r["audits"] for r in rows) / audits,
+            "failed": sum(r["failed"] for r in rows),
             "median_audit_s": statistics.median(r["median_audit_s"] for r in rows),
             "cpu_per_audit": {role: s / audits for role, s in sorted(cpu.items())}}
 
