@@ -37,7 +37,7 @@ PLANS = ("lean", "classic")
 # A banner visit waits for the first banner visit's verdict at most this share of the crawl deadline:
 # on a slow site it would otherwise start too late to finish, so it runs without the verdict, as in the
 # classic plan (skipping is a saving, never a condition).
-VERDICT_WAIT_SHARE = 0.25
+VERDICT_WAIT_SHARE = 0.15
 FOLDED_NOTE = ("discovery folded into this visit: the policy links were read from its page once loaded (the "
                "policies loaded in a context of their own) and the /.well-known/ files fetched from it after "
                "its observation was collected, so none of it is part of this visit; one homepage load saved")
