@@ -16,6 +16,7 @@ from model.report import (
     Report,
     Signal,
     SignalName,
+    SkippedVisit,
     StanceSource,
     VisitSummary,
 )
@@ -74,6 +75,8 @@ def analyze_capture(capture: Capture, *, attributor: Attributor | None = None,
         counts=counts,
         signals=_signals(ctx, findings),
         visits=[_visit_summary(v, capture.domain, observations) for v in capture.visits],
+        plan=capture.plan,
+        skipped_visits=[SkippedVisit(name=s.name, reason=s.reason) for s in capture.skipped],
     )
     report.unverified = gaps
     report.blocked = blocked

@@ -1,14 +1,17 @@
 """Crawl throughput, memory and CPU on the bundled fake internet (prints a table; asserts nothing).
 
-    .venv/bin/python bench/crawl.py [--visits 24] [--concurrency 6,12] [--rounds 2] [--audits 14]
+    .venv/bin/python bench/crawl.py [--visits 24] [--concurrency 6,12] [--rounds 2] [--audits 14] [--plan lean,classic]
+    .venv/bin/python bench/crawl.py --concurrency '' --audits 28 --plan lean,classic   # audit plans only
 
 Side by side in one run (configurations interleaved round by round, so a noisy machine bills them alike):
 - both browser builds (Chromium's headless shell, full Chromium) × bare Playwright and our crawler:
   homepage visits in fresh contexts, 3.5 s settle, each checked to have caught the request the bench
   page fires 3 s after load; visits/min, peak PSS per concurrent visit, CPU per visit split into
   browser, renderer, helper processes and Python (+ Playwright's driver);
-- full audits/min on a mix of demo companies and banner fixtures (discovery, every visit, analysis);
-- one audit of a banner site alone, wall time.
+- full audits/min on a mix of demo companies and banner fixtures (discovery, every visit, analysis), for
+  each audit plan asked for (crawler/audit_plan.py), plans interleaved round by round, with the homepage
+  loads each plan spent per audit;
+- one audit of a banner site alone, wall time, per plan.
 Targets (issue 12) are printed with the margin by which each is met or missed.
 """
 
@@ -58,11 +61,17 @@ def bench_hosts(web: FakeInternet, count: int) -> list[str]:
     return hosts
 
 
-def options_for(web: FakeInternet, concurrency: int | None = None, chromium: str | None = None) -> CrawlOptions:
+def options_for(web: FakeInternet, concurrency: int | None = None, chromium: str | None = None,
+                plan: str = "lean") -> CrawlOptions:
     extra = tuple(web.trust_args)
     kwargs = {} if concurrency is None else {"max_concurrent_visits": concurrency}
     return CrawlOptions(browser=BrowserOptions(chromium=chromium, host_rules=web.host_rules, extra_args=extra),
-                        settle_s=SETTLE_S, timeout_s=20, **kwargs)
+                        settle_s=SETTLE_S, timeout_s=20, plan=plan, **kwargs)
+
+
+def homepage_loads(capture) -> int:
+    """Homepage loads an audit spent: one per visit run, plus discovery's own in the classic plan."""
+    return len(capture.visits) + (1 if capture.plan == "classic" and capture.reachable else 0)
 
 
 def _caught(urls) -> bool:
@@ -139,15 +148,20 @@ async def side_by_side(web: FakeInternet, hosts: list[str], builds: dict[str, st
     return {key: _merge(r) for key, r in rows.items()}
 
 
-async def audits_per_minute(web: FakeInternet, domains: list[str]) -> dict:
+async def audits_per_minute(web: FakeInternet, domains: list[str], plan: str = "lean") -> dict:
     from analyzer import analyze_capture
 
-    async with Crawler(options_for(web)) as crawler:
+    async with Crawler(options_for(web, plan=plan)) as crawler:
         per_domain = []
+        loads = []
+        failed = []  # unreachable, or a visit with an error: a plan must not look cheaper by losing visits
 
         async def one(domain: str):
             t0 = time.monotonic()
-            report = analyze_capture(await crawler.crawl(domain))
+            capture = await crawler.crawl(domain)
+            loads.append(homepage_loads(capture))
+            failed.append(not capture.reachable or any(v.error for v in capture.visits))
+            report = analyze_capture(capture)
             per_domain.append((domain, time.monotonic() - t0))
             return report
 
@@ -157,14 +171,15 @@ async def audits_per_minute(web: FakeInternet, domains: list[str]) -> dict:
             elapsed = time.monotonic() - started
         concurrency = crawler.options.max_concurrent_visits
     return {"audits": len(reports), "per_min": len(reports) / elapsed * 60, "concurrency": concurrency,
+            "seconds": elapsed, "loads_per_audit": sum(loads) / len(loads), "failed": sum(failed),
             "median_audit_s": statistics.median(s for _, s in per_domain),
             "cpu_per_audit": {role: s / len(reports) for role, s in sorted(cpu.by_role().items())}}
 
 
-async def single_audit(web: FakeInternet, domain: str) -> tuple[float, str]:
+async def single_audit(web: FakeInternet, domain: str, plan: str = "lean") -> tuple[float, str]:
     from analyzer import analyze_capture
 
-    async with Crawler(options_for(web)) as crawler:
+    async with Crawler(options_for(web, plan=plan)) as crawler:
         started = time.monotonic()
         report = analyze_capture(await crawler.crawl(domain))
         return time.monotonic() - started, report.signals["banner"].observed
@@ -188,9 +203,12 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds (noise is billed alike)")
     parser.add_argument("--audits", type=int, default=14, help="full audits (demo + banner fixtures, repeated)")
     parser.add_argument("--builds", default="chromium-headless-shell,chromium")
+    parser.add_argument("--plan", default="lean,classic", help="audit plans to compare (crawler/audit_plan.py); "
+                                                              "the first is the one held to the targets")
     args = parser.parse_args()
     builds = {b: find_chromium(b) for b in args.builds.split(",") if b}
-    concurrency = [int(x) for x in args.concurrency.split(",")]
+    concurrency = [int(x) for x in args.concurrency.split(",") if x]
+    plans = [p for p in args.plan.split(",") if p]
     default_c = CrawlOptions().max_concurrent_visits
     async with FakeInternet() as web:
         hosts = bench_hosts(web, 8)
@@ -215,15 +233,37 @@ async def main() -> None:
         mix = web.demo_domains + banners
         if args.audits and mix:
             domains = [mix[i % len(mix)] for i in range(args.audits)]
-            a = await audits_per_minute(web, domains)
-            print(f"full audits (demo + banner fixtures, concurrency {a['concurrency']}): {a['audits']} → "
-                  f"{a['per_min']:.1f} audits/min, median {a['median_audit_s']:.1f} s — "
-                  f"{verdict('audits_per_min', a['per_min'])}; "
-                  f"CPU s per audit: {cpu_text(a['cpu_per_audit'])}")
+            runs: dict[str, list[dict]] = {}
+            for _ in range(args.rounds):  # plans interleaved round by round: the machine's noise is billed alike
+                for plan in plans:
+                    runs.setdefault(plan, []).append(await audits_per_minute(web, domains, plan))
+            for plan in plans:
+                a = _merge_audits(runs[plan])
+                print(f"full audits, {plan} plan (demo + banner fixtures, concurrency {a['concurrency']}): "
+                      f"{a['audits']} → {a['per_min']:.1f} audits/min ({a['failed']} unreachable or with a failed "
+                      f"visit), {a['loads_per_audit']:.2f} homepage loads per audit, median {a['median_audit_s']:.1f} s — "
+                      f"{verdict('audits_per_min', a['per_min'])}; "
+                      f"CPU s per audit: {cpu_text(a['cpu_per_audit'])}")
         if banners:
-            seconds, banner = await single_audit(web, web.sites["banner_onetrust"])
-            print(f"single banner audit ({web.sites['banner_onetrust']}): {seconds:.1f} s wall — "
-                  f"{verdict('banner_audit_s', seconds, higher_is_better=False)} (banner: {banner})")
+            host = web.sites["banner_onetrust"]
+            for plan in plans:
+                seconds, banner = await single_audit(web, host, plan)
+                print(f"single banner audit, {plan} plan ({host}): {seconds:.1f} s wall — "
+                      f"{verdict('banner_audit_s', seconds, higher_is_better=False)} (banner: {banner})")
+
+
+def _merge_audits(rows: list[dict]) -> dict:
+    audits = sum(r["audits"] for r in rows)
+    cpu: dict[str, float] = {}
+    for r in rows:
+        for role, per_audit in r["cpu_per_audit"].items():
+            cpu[role] = cpu.get(role, 0.0) + per_audit * r["audits"]
+    return {"audits": audits, "per_min": audits / sum(r["seconds"] for r in rows) * 60,
+            "concurrency": rows[0]["concurrency"],
+            "loads_per_audit": sum(r["loads_per_audit"] * r["audits"] for r in rows) / audits,
+            "failed": sum(r["failed"] for r in rows),
+            "median_audit_s": statistics.median(r["median_audit_s"] for r in rows),
+            "cpu_per_audit": {role: s / audits for role, s in sorted(cpu.items())}}
 
 
 if __name__ == "__main__":

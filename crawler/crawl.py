@@ -1,4 +1,7 @@
-"""``crawl_domain``: discovery, then every visit in its own fresh context, gathered into a Capture.
+"""``crawl_domain``: discovery and every visit, each visit in its own fresh context, gathered into a Capture.
+
+Which page loads that takes is the audit plan's business (crawler/audit_plan.py: ``lean`` by default,
+``classic`` on request).
 
 A ``Crawler`` keeps one browser for many domains and bounds how many visits run at once across
 all of them; settle time is idle, so visits overlap and the CPU stays busy.
@@ -16,6 +19,7 @@ from model.capture import Capture, Visit
 from model.domains import normalize_domain
 from model.errors import ConsentwatchError
 
+from .audit_plan import PLANS, LeanAudit
 from .browser import BrowserOptions, LaunchedBrowser, launch
 from .collectors import DEFAULT_COLLECTORS, CollectorClass, check_lineup
 from .consent import default_consent_handler
@@ -50,6 +54,9 @@ class CrawlOptions:
     # settled again after it; tests/plan_findings.py records that plan's findings with it).
     overlap_banner_wait: bool = True
     collectors: tuple[CollectorClass, ...] = DEFAULT_COLLECTORS  # run in this order in every visit
+    # "lean": discovery folded into the first visit, banner visits skipped when the first banner visit saw
+    # none; "classic": discovery's own load, then every visit (crawler/audit_plan.py).
+    plan: str = "lean"
 
     @property
     def crawl_deadline_s(self) -> float:
@@ -77,6 +84,8 @@ class Crawler:
         self._slots = asyncio.Semaphore(max(1, self.options.max_concurrent_visits))
         visit_specs(self.options.visits)  # fail early on unknown visit names
         check_lineup(self.options.collectors)  # and on a collector before one it needs
+        if self.options.plan not in PLANS:
+            raise ValueError(f"unknown audit plan {self.options.plan!r}; known: {', '.join(PLANS)}")
 
     async def __aenter__(self) -> Crawler:
         self._playwright_cm = async_playwright()
@@ -116,7 +125,10 @@ class Crawler:
         browser = await self._ensure_browser()
         capture = Capture(domain=host, start_url=f"https://{host}/", started_at=time.time(),
                           browser_version=browser.version, browser_build=browser.build, user_agent=browser.user_agent,
-                          deadline_s=self.options.crawl_deadline_s, values_kept=self.options.keep_values)
+                          deadline_s=self.options.crawl_deadline_s, values_kept=self.options.keep_values,
+                          plan=self.options.plan)
+        if self.options.plan == "lean":
+            return await self._crawl_lean(browser, host, capture)
         async with self._slots:
             # The clock starts with the crawl's first slot: waiting behind other domains is not its fault.
             deadline = Deadline.after(self.options.crawl_deadline_s)
@@ -132,10 +144,33 @@ class Crawler:
         else:
             capture.start_url = found.start_url
             capture.visits = await self._run_visits(browser, capture.start_url, host, deadline.remaining())
-            capture.partial = any(v.partial or not v.ok for v in capture.visits)
-            failed = [v for v in capture.visits if v.error]
-            if failed and all(not v.ok for v in capture.visits):
-                capture.error = "; ".join(f"{v.name}: {v.error}" for v in failed)
+            self._judge_visits(capture)
+        return self._finish(capture)
+
+    async def _crawl_lean(self, browser: LaunchedBrowser, host: str, capture: Capture) -> Capture:
+        outcome = await LeanAudit(browser, host, self.options, self._slots).run()
+        found = outcome.discovery
+        capture.policies, capture.well_known, capture.blocked = found.policies, found.well_known, found.blocked
+        capture.cut.extend(found.cut)
+        capture.skipped = outcome.skipped
+        if outcome.start_url is None:
+            capture.reachable = False
+            capture.error = outcome.error
+        else:
+            capture.start_url = outcome.start_url
+            capture.visits = outcome.visits
+            self._judge_visits(capture)
+        return self._finish(capture)
+
+    @staticmethod
+    def _judge_visits(capture: Capture) -> None:
+        capture.partial = any(v.partial or not v.ok for v in capture.visits)
+        failed = [v for v in capture.visits if v.error]
+        if failed and all(not v.ok for v in capture.visits):
+            capture.error = "; ".join(f"{v.name}: {v.error}" for v in failed)
+
+    @staticmethod
+    def _finish(capture: Capture) -> Capture:
         capture.cut.extend(f"{v.name}: {c}" for v in capture.visits for c in v.cut)
         capture.partial = capture.partial or bool(capture.cut)
         capture.finished_at = time.time()

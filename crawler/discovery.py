@@ -1,8 +1,12 @@
-"""Site discovery in its own throwaway context: is the site reachable, at which URL; where are its
-privacy and cookie policies; what do its /.well-known/ GPC and DNT files say.
+"""Site discovery: is the site reachable, at which URL; where are its privacy and cookie policies; what
+do its /.well-known/ GPC and DNT files say.
 
-Nothing here is recorded as a visit: discovery may click nothing and its cookies never mix with
-the visits' fresh contexts.
+Two ways to run it. ``discover`` (the classic plan) loads the homepage in a throwaway context of its own.
+``FoldedDiscovery`` (the lean plan, crawler/audit_plan.py) rides on the first visit's homepage: it reads
+the policy links once that page has loaded and loads the policies in a throwaway context while the visit
+settles; the in-page fetches (well-known files, fallback-path probes) wait until the visit has collected
+its observation, so nothing discovery does is recorded as the visit's. Policy pages never share a
+context with a visit: their cookies never mix with the visits' fresh contexts.
 
 Discovery has a budget (a ``Deadline``): the linked policies get a navigation each; the fallback
 well-known paths are first probed with a short in-page fetch from the homepage (status only) and only
@@ -12,6 +16,7 @@ those that answer are navigated to. Whatever the budget cut is listed in ``Disco
 from __future__ import annotations
 
 import asyncio
+import math
 from dataclasses import dataclass, field
 
 from playwright.async_api import Error as PlaywrightError
@@ -84,21 +89,32 @@ class Discovery:
 class _Search:
     """One discovery's moving parts: its pages, its limits, what it found so far."""
 
-    guard: PageGuard
+    guard: PageGuard | None  # None: the policy pages' context is opened on first use (folded discovery)
     timeout_s: float
     budget: Deadline
     result: Discovery
     homepage: Page | None = None
     policy_page: Page | None = None
+    browser: LaunchedBrowser | None = None
+    # Set while in-page fetches from the homepage may run: a folded discovery's homepage is a visit's
+    # page, so its fetches wait until that visit's observation is collected.
+    homepage_free: asyncio.Event = field(default_factory=asyncio.Event)
 
     def limit(self) -> float:
         return self.budget.bound(self.timeout_s)
 
     async def page_for_policies(self) -> Page:
         if self.policy_page is None:
+            if self.guard is None:
+                assert self.browser is not None
+                self.guard = await PageGuard(await self.browser.new_context()).install()
             self.policy_page = await self.guard.new_page()
             self.policy_page.on("dialog", lambda d: asyncio.ensure_future(_quiet(d.dismiss())))
         return self.policy_page
+
+    async def homepage_eval(self, script: str, arg, timeout_s: float):
+        await asyncio.wait_for(self.homepage_free.wait(), timeout_s)
+        return await asyncio.wait_for(self.homepage.evaluate(script, arg), timeout_s + 1)
 
 
 async def discover(browser: LaunchedBrowser, domain: str, timeout_s: float, find_policies: bool = True,
@@ -109,6 +125,7 @@ async def discover(browser: LaunchedBrowser, domain: str, timeout_s: float, find
     deadline = deadline or Deadline()
     context = await browser.new_context()
     search = _Search(PageGuard(context), timeout_s, deadline, result)
+    search.homepage_free.set()
     cut = None
     try:
         await search.guard.install()
@@ -119,22 +136,11 @@ async def discover(browser: LaunchedBrowser, domain: str, timeout_s: float, find
             return result
         search.budget = deadline.within(budget_s)
         async with search.budget.scope() as cut:
-            result.well_known = await _fetch_well_known(search.homepage, result.start_url, search.budget)
+            result.well_known = await _fetch_well_known(search, result.start_url)
             if find_policies:
                 await _find_policies(search)
     except (TimeoutError, PlaywrightError) as exc:
-        expired = cut is not None and cut.expired()
-        if expired and result.start_url is None:
-            result.error = f"site did not answer before the crawl deadline ({deadline.describe()})"
-        elif expired:
-            result.cut.append(f"discovery stopped at its budget ({search.budget.describe()})"
-                              + ("" if any(p.kind == "privacy" for p in result.policies)
-                                 else " before a privacy policy was found"))
-        else:
-            message = f"discovery interrupted: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-            result.notes.append(message)
-            if result.start_url is None:
-                result.error = message
+        _interrupted(search, deadline, exc, cut is not None and cut.expired())
     finally:
         result.notes.extend(search.guard.notes())
         try:
@@ -145,12 +151,109 @@ async def discover(browser: LaunchedBrowser, domain: str, timeout_s: float, find
     return result
 
 
+def _interrupted(search: _Search, deadline: Deadline, exc: BaseException, expired: bool) -> None:
+    result = search.result
+    if expired and result.start_url is None:
+        result.error = f"site did not answer before the crawl deadline ({deadline.describe()})"
+    elif expired:
+        result.cut.append(f"discovery stopped at its budget ({search.budget.describe()})"
+                          + ("" if any(p.kind == "privacy" for p in result.policies)
+                             else " before a privacy policy was found"))
+    else:
+        message = f"discovery interrupted: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+        result.notes.append(message)
+        if result.start_url is None:
+            result.error = message
+
+
+class FoldedDiscovery:
+    """Discovery on a visit's homepage (the lean plan): ``links`` once the visit's page has loaded (the
+    policies then load in a throwaway context of their own, side by side with the visit's settle),
+    ``finish`` once the visit has collected its observation (the well-known files and any fallback-path
+    probes are fetched from that page then), ``close`` always.
+
+    The budget counts discovery's own time: it starts at ``links`` and starts again at ``finish``, so the
+    visit's settle, during which the page is the visit's and discovery's in-page fetches wait, is not
+    charged to it (the crawl deadline bounds both)."""
+
+    def __init__(self, browser: LaunchedBrowser, start_url: str, timeout_s: float, find_policies: bool,
+                 deadline: Deadline, budget_s: float | None) -> None:
+        self.result = Discovery(start_url=start_url)
+        self.search = _Search(None, timeout_s, deadline.within(budget_s), self.result, browser=browser)
+        self.deadline, self.budget_s, self.find_policies = deadline, budget_s, find_policies
+        self._policies: asyncio.Task | None = None
+        self._scopes: list[asyncio.Timeout] = []
+        self._closed = False
+
+    async def links(self, page: Page) -> None:
+        """The homepage has loaded: read its policy links and start loading the policies."""
+        self.search.budget = self.deadline.within(self.budget_s)
+        self.search.homepage = page
+        if self.find_policies:
+            self._policies = asyncio.ensure_future(self._guarded(_find_policies(self.search)))
+
+    async def finish(self, page: Page | None) -> Discovery:
+        """The visit has collected what it observed: its page is free for discovery's own fetches."""
+        search = self.search
+        search.budget = self.deadline.within(self.budget_s)
+        for scope in self._scopes:  # a policy search still running gets the renewed budget too
+            if not scope.expired():
+                scope.reschedule(None if math.isinf(search.budget.at) else search.budget.work_ends)
+        if page is not None:
+            search.homepage = search.homepage or page
+            search.homepage_free.set()
+            await self._guarded(self._well_known())
+        if self._policies is None and self.find_policies and page is not None:
+            self._policies = asyncio.ensure_future(self._guarded(_find_policies(search)))
+        elif self._policies is None and self.find_policies:
+            self.result.cut.append("no policy search: the homepage never loaded in the first visit")
+        if self._policies is not None:
+            await self._policies
+        return self.result
+
+    async def _well_known(self) -> None:
+        self.result.well_known = await _fetch_well_known(self.search, self.result.start_url)
+
+    async def _guarded(self, coro) -> None:
+        cut = None
+        try:
+            async with self.search.budget.scope() as cut:
+                self._scopes.append(cut)
+                await coro
+        except (TimeoutError, PlaywrightError) as exc:
+            _interrupted(self.search, self.deadline, exc, cut is not None and cut.expired())
+            self.result.cut[:] = list(dict.fromkeys(self.result.cut))  # both parts may stop at one budget
+
+    async def close(self) -> None:
+        if self._policies is not None and not self._policies.done():
+            self._policies.cancel()
+        guard = self.search.guard
+        if guard is None or self._closed:
+            return
+        self._closed = True
+        self.result.notes.extend(guard.notes())
+        try:
+            await asyncio.wait_for(guard.context.close(), 5)
+        except Exception:  # noqa: BLE001
+            pass
+        _note_blocked(self.search.browser, guard.context, self.result)
+
+
 def _explain_unreachable(browser: LaunchedBrowser, context, result: Discovery) -> None:
+    if result.error:
+        result.error += _why_unreachable(browser, context)
+
+
+def unreachable_error(browser: LaunchedBrowser, context, errors: list[str]) -> str:
+    """"site unreachable: <each URL tried and what it answered>", and why, as the guard proxy saw it."""
+    return "site unreachable: " + "; ".join(errors) + _why_unreachable(browser, context)
+
+
+def _why_unreachable(browser: LaunchedBrowser, context) -> str:
     # Behind the guard proxy Chromium reports only a failed tunnel; the proxy knows why.
     seen = list(dict.fromkeys(browser.unreachable_notes(context)))
     seen += [f"{b.host}:{b.port} blocked by address policy: {b.reason}" for b in browser.blocked_requests(context)]
-    if seen and result.error:
-        result.error += " (" + "; ".join(dict.fromkeys(seen)) + ")"
+    return " (" + "; ".join(dict.fromkeys(seen)) + ")" if seen else ""
 
 
 def _note_blocked(browser: LaunchedBrowser, context, result: Discovery) -> None:
@@ -188,13 +291,13 @@ async def _open_homepage(search: _Search, domain: str) -> Page | None:
     return None
 
 
-async def _fetch_well_known(page: Page, start_url: str, budget: Deadline) -> list[WellKnown]:
+async def _fetch_well_known(search: _Search, start_url: str) -> list[WellKnown]:
     out = []
     for path in WELL_KNOWN_FILES:
         url = start_url.rstrip("/") + path
-        limit = budget.bound(FETCH_TIMEOUT_S)
+        limit = search.budget.bound(FETCH_TIMEOUT_S)
         try:
-            status, body, error = await asyncio.wait_for(page.evaluate(FETCH_JS, [path, limit * 1000]), limit + 1)
+            status, body, error = await search.homepage_eval(FETCH_JS, [path, limit * 1000], limit)
         except (TimeoutError, PlaywrightError) as exc:
             status, body, error = None, None, str(exc).splitlines()[0] if str(exc) else "timeout"
         out.append(WellKnown(path=path, url=url, status=status, body=body if status == 200 else None, error=error))
@@ -250,7 +353,7 @@ async def _answers(search: _Search, path: str) -> bool:
     homepage with a short in-page fetch, so a missing path costs milliseconds, a hanging one seconds."""
     limit = search.budget.bound(PROBE_TIMEOUT_S)
     try:
-        status, _error = await asyncio.wait_for(search.homepage.evaluate(PROBE_JS, [path, limit * 1000]), limit + 1)
+        status, _error = await search.homepage_eval(PROBE_JS, [path, limit * 1000], limit)
     except (TimeoutError, PlaywrightError):
         return True  # the homepage cannot ask (a busy script): let the navigation decide
     return status is not None and status < 400

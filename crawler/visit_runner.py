@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -22,6 +22,7 @@ from .browser import LaunchedBrowser
 from .collectors import DEFAULT_COLLECTORS, CollectorClass, VisitCollectors, VisitState
 from .collectors.network import mark_blocked
 from .deadline import Deadline
+from .discovery import unreachable_error
 from .page_guard import PageGuard
 from .visits import VisitSpec
 
@@ -35,7 +36,8 @@ class ConsentHandler(Protocol):
 
     async def setup(self, state: VisitState) -> None: ...
 
-    async def operate(self, page: Page, state: VisitState, action: str) -> ConsentRecord: ...
+    async def operate(self, page: Page, state: VisitState, action: str,
+                      on_banner: Callable[[bool | None], None] | None = None) -> ConsentRecord: ...
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,26 @@ class VisitOptions:
     collectors: tuple[CollectorClass, ...] = DEFAULT_COLLECTORS  # in run order
 
 
+def _nothing(*_args) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class VisitHooks:
+    """How the audit plan (crawler/audit_plan.py) rides on a visit: the first visit of a lean audit tries
+    the homepage's other URLs when one gives no response, says where the homepage answered, lends its
+    page to discovery once loaded and again once its observation is collected; a banner visit tells as
+    soon as it knows whether there is a banner."""
+
+    fallback_urls: tuple[str, ...] = ()  # tried in turn, each in a fresh page, when the URL gives no response
+    answered: Callable[[str | None, str | None], None] = _nothing  # (URL that answered, or None and why)
+    loaded: Callable[[Page], Awaitable[None]] | None = None  # the page has loaded (or stopped trying)
+    banner: Callable[[bool | None], None] = _nothing  # True: a banner; False: none and no CMP; None: unknown
+    collected: Callable[[Page | None], Awaitable[None]] | None = None  # the visit's observation is complete
+
+
 async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_domain: str,
-                    options: VisitOptions) -> Visit:
+                    options: VisitOptions, hooks: VisitHooks = VisitHooks()) -> Visit:
     visit = Visit(name=spec.name, url=url, started_at=time.time(), signals=spec.signals)
     started = time.monotonic()
     try:
@@ -63,20 +83,45 @@ async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_do
     guard: PageGuard | None = None
     page: Page | None = None
     deadline = options.deadline
+    errors: list[str] = []  # each homepage URL tried that gave no response
+    answered = False
     try:
         async with deadline.scope() as cut:
             guard = await PageGuard(context).install()
             await _prepare(context, spec, state, collectors, visit, options)
-            page = await asyncio.wait_for(guard.new_page(lambda: browser.new_page(context)), STAGE_TIMEOUT_S)
-            page.on("dialog", _dismiss)
-            await _stage(collectors, "attach", visit, page)
-            state.t0 = time.monotonic()
-            await _navigate(page, url, visit, options)
+            for attempt, candidate in enumerate((url, *hooks.fallback_urls)):
+                if attempt:  # a fresh page: leaving a network-error page can be interrupted by Chromium
+                    errors.append(visit.error or "")
+                    visit.error, visit.url = None, candidate
+                # The plan's first visit is also the site's reachability check: like discovery's own page,
+                # its page gets the page-load limit to open in, so a busy browser is not an unreachable site.
+                opening_s = options.deadline.bound(options.timeout_s) if hooks.fallback_urls else STAGE_TIMEOUT_S
+                page = await asyncio.wait_for(guard.new_page(lambda: browser.new_page(context)), opening_s)
+                page.on("dialog", _dismiss)
+                await _stage(collectors, "attach", visit, page)
+                state.t0 = time.monotonic()
+                if not hooks.fallback_urls:
+                    await _navigate(page, candidate, visit, options)
+                    break
+                if await _navigate_first(page, candidate, visit, options):
+                    hooks.answered(candidate, None)
+                    answered = True
+                    break
+            if hooks.fallback_urls and not answered:
+                errors.append(visit.error or "")
+                visit.error = unreachable_error(browser, context, errors)
+                hooks.answered(None, visit.error)
+                answered = True
+                raise _Unreachable()
             loaded = time.monotonic()
+            if hooks.loaded is not None:
+                await hooks.loaded(page)
             if spec.consent_action and visit.status is not None:
-                visit.consent = await _operate_consent(page, state, spec.consent_action, options)
+                visit.consent = await _operate_consent(page, state, spec.consent_action, options, hooks)
             await _settle(visit, options, _settled_while_waiting(visit, loaded) if options.overlap_banner_wait else 0.0)
             await _stage(collectors, "after_load", visit, page)
+    except _Unreachable:
+        pass
     except (TimeoutError, PlaywrightError) as exc:
         visit.partial = True
         if cut.expired():
@@ -88,6 +133,11 @@ async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_do
         # Wrap-up: work stopped WRAP_UP_S before the deadline; collecting (from memory) and closing
         # use that reserve, each step at least MIN_STEP_S, so a cut crawl ends just past its deadline.
         await _stage(collectors, "collect", visit, visit, deadline=deadline)
+        if hooks.fallback_urls and not answered and (visit.cut or deadline.expired):  # cut before an answer
+            hooks.answered(None, f"site did not answer before the crawl deadline ({deadline.describe()})")
+        hooks.banner(None)  # no-op when the handler already told; otherwise: unknown
+        if hooks.collected is not None:
+            await _safe(hooks.collected(page if visit.status is not None else None))
         if guard is not None and page is not None:
             visit.popups_blocked = await guard.blocked_popups(page, max(MIN_STEP_S, deadline.bound(2.0)))
         await _close(context, max(MIN_STEP_S, deadline.bound(CLOSE_TIMEOUT_S)))
@@ -143,12 +193,46 @@ async def _navigate(page: Page, url: str, visit: Visit, options: VisitOptions) -
     visit.status = response.status if response is not None else None
 
 
-async def _operate_consent(page: Page, state: VisitState, action: str, options: VisitOptions) -> ConsentRecord:
+class _Unreachable(Exception):
+    """No URL of the homepage gave a response: the visit ends here (its error says why)."""
+
+
+async def _navigate_first(page: Page, url: str, visit: Visit, options: VisitOptions) -> bool:
+    """The plan's first load of the homepage: did ``url`` give a response (then wait for the load event
+    as any visit does)? "commit" proves the site answers even when a blocking script stalls the parse."""
+    limit = options.deadline.bound(options.timeout_s)
+    started = time.monotonic()
+    try:
+        response = await page.goto(url, wait_until="commit", timeout=limit * 1000.0)
+    except PlaywrightTimeoutError:
+        visit.error = f"{url}: no response within {limit:g} s"
+        return False
+    except PlaywrightError as exc:
+        visit.error = f"{url}: {_first_line(exc)}"
+        return False
+    visit.status = response.status if response is not None else None
+    left = max(0.01, limit - (time.monotonic() - started))
+    try:
+        await page.wait_for_load_state("load", timeout=left * 1000.0)
+    except PlaywrightTimeoutError:
+        visit.partial = True
+        visit.error = f"page did not finish loading within {limit:g} s"
+        if limit < options.timeout_s:
+            visit.cut.append(f"load wait shortened from {options.timeout_s:g} s to {limit:.1f} s by the crawl deadline")
+    except PlaywrightError as exc:
+        visit.error = f"navigation failed: {_first_line(exc)}"
+    visit.final_url = page.url
+    return True
+
+
+async def _operate_consent(page: Page, state: VisitState, action: str, options: VisitOptions,
+                           hooks: VisitHooks) -> ConsentRecord:
     if options.consent_handler is None:
         return ConsentRecord(outcome="failed", reason="no consent handler installed")
     limit = options.deadline.bound(options.timeout_s)
     try:
-        return await asyncio.wait_for(options.consent_handler.operate(page, state, action), limit)
+        operating = options.consent_handler.operate(page, state, action, on_banner=hooks.banner)
+        return await asyncio.wait_for(operating, limit)
     except TimeoutError:
         return ConsentRecord(outcome="failed", reason=f"banner handling exceeded {limit:.3g} s")
 

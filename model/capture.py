@@ -209,6 +209,14 @@ class Visit(Struct):
     downloads_cancelled: int = 0  # started by the site, cancelled at once
 
 
+class SkippedVisit(Struct):
+    """A visit the audit plan did not run because another visit had already shown it could find nothing
+    (crawler/audit_plan.py), e.g. accept when the reject visit saw no banner and no consent manager."""
+
+    name: str  # accept, reject, …
+    reason: str
+
+
 class PolicyDocument(Struct):
     """A privacy or cookie policy page the crawler found and loaded."""
 
@@ -257,6 +265,8 @@ class Capture(Struct):
     deadline_s: float | None = None  # the crawl's overall time limit
     cut: list[str] = []  # what the crawl did not get to do within its deadline or budgets, and why
     values_kept: bool = False  # --keep-values: cookie values and request bodies may be stored in clear
+    plan: str | None = None  # "lean" or "classic" (crawler/audit_plan.py); None: made before plans had names
+    skipped: list[SkippedVisit] = []  # visits the plan did not run, and why (merges are in each Visit.plan)
 
     def visit(self, name: str) -> Visit | None:
         return next((v for v in self.visits if v.name == name), None)

@@ -183,6 +183,13 @@ class VisitSummary(Struct, kw_only=True):
     cut: list[str] = []  # what a deadline or budget cut from this visit (crawler Visit.cut)
 
 
+class SkippedVisit(Struct, kw_only=True):
+    """A visit the audit plan did not run, and why (crawler Capture.skipped)."""
+
+    name: str
+    reason: str
+
+
 class Report(Struct, kw_only=True):
     schema_version: int = REPORT_SCHEMA_VERSION
     domain: str
@@ -198,6 +205,8 @@ class Report(Struct, kw_only=True):
     counts: Counts = msgspec.field(default_factory=Counts)
     signals: dict[SignalName, Signal] = {}
     visits: list[VisitSummary] = []
+    plan: str | None = None  # the audit plan that ran: "lean" or "classic" (None: before plans had names)
+    skipped_visits: list[SkippedVisit] = []  # visits that plan did not run, and why
     summary: str = ""
     grade: Grade = msgspec.field(default_factory=lambda: Grade(letter="?", score=0))
     blocked: bool = False  # a bot wall answered instead of the homepage: not audited

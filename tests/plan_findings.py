@@ -7,7 +7,8 @@ loads it spends; it must not change these.
 The recorded file is what the five-load plan (discovery, baseline, gpc, reject, accept, each its own
 homepage load, a full settle after every banner wait) produces; tests/test_plan_equivalence.py checks the
 current plan against it. Re-record it (with the same code) whenever the analyzer's findings change for
-reasons other than the plan: --record always runs the five-load plan (``overlap_banner_wait=False``).
+reasons other than the plan: --record always runs the five-load plan (``plan="classic"``,
+``overlap_banner_wait=False``).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ async def record(out: Path) -> None:
     from crawler.testing import FakeInternet
 
     async with FakeInternet(seeds_dir=HERE.parents[1] / "shared" / "seeds") as web:
-        async with Crawler(crawl_options_for(web, overlap_banner_wait=False)) as crawler:
+        async with Crawler(crawl_options_for(web, plan="classic", overlap_banner_wait=False)) as crawler:
             audits = await audit_all(crawler, audited_domains(web))
     data = {d: {k: v for k, v in a.items() if k != "capture"} for d, a in audits.items()}
     out.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")

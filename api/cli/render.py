@@ -35,6 +35,8 @@ def render_capture_summary(console: Console, capture: Capture) -> None:
         notes = "; ".join(filter(None, [visit.error or ("partial" if visit.partial else ""), *visit.cut, *visit.plan]))
         table.add_row(visit.name, str(visit.status), str(len(visit.requests)), str(len(third)),
                       f"{len(visit.cookies)} ({third_cookies})", str(len(visit.storage)), notes)
+    for skipped in capture.skipped:
+        table.add_row(skipped.name, "skipped", "", "", "", "", skipped.reason)
     console.print(table)
     for well_known in capture.well_known:
         if well_known.status == 200:

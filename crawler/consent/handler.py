@@ -9,6 +9,7 @@ and a timeline. ``state.phase`` turns to ``after_consent`` at the first click of
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from playwright.async_api import Page
@@ -60,12 +61,17 @@ class ConsentOperator:
         await session.install(state.context)
         state.consent_session = session
 
-    async def operate(self, page: Page, state: VisitState, action: str) -> ConsentRecord:
+    async def operate(self, page: Page, state: VisitState, action: str,
+                      on_banner: Callable[[bool | None], None] | None = None) -> ConsentRecord:
+        """Find the banner and answer it. ``on_banner`` hears as soon as the search ends: True (a banner),
+        False (none, and no CMP on the page), None (a CMP showed nothing: undecided); the audit plan
+        runs the other banner visits on it (crawler/audit_plan.py)."""
         record = ConsentRecord(outcome="no_banner")
         timeline = Timeline(state, record)
         timeline.add("page_load", page.url)
         try:
-            await asyncio.wait_for(self._operate(page, state, action, record, timeline), self.options.budget_s)
+            operating = self._operate(page, state, action, record, timeline, on_banner or (lambda seen: None))
+            await asyncio.wait_for(operating, self.options.budget_s)
         except TimeoutError:
             if record.outcome == "done":  # answered; only the self-test ran out of time
                 timeline.add("self_test", "no result in time")
@@ -78,11 +84,12 @@ class ConsentOperator:
         return record
 
     async def _operate(self, page: Page, state: VisitState, action: str, record: ConsentRecord,
-                       timeline: Timeline) -> ConsentRecord:
+                       timeline: Timeline, on_banner: Callable[[bool | None], None]) -> ConsentRecord:
         session = state.consent_session
         if session is None:
             return _fail(record, timeline, "consent handler was not set up for this visit")
-        found = await self._find_banner(page, session)
+        found = await self._find_banner(page, session, on_banner)
+        on_banner(True if found is not None else None if session.of_type("cmpDetected") else False)
         _copy_engine_events(session, timeline)
         if found is not None and self.options.shots.enabled:  # the banner as shown, before any click
             record.screenshots.append(await screenshots.take(page, state, "before_click", self.options.shots))
@@ -98,7 +105,8 @@ class ConsentOperator:
         return record
 
     # ------------------------------------------------------------------ finding the banner
-    async def _find_banner(self, page: Page, session: AutoconsentSession) -> EngineEvent | HeuristicBanner | None:
+    async def _find_banner(self, page: Page, session: AutoconsentSession,
+                           on_banner: Callable[[bool | None], None]) -> EngineEvent | HeuristicBanner | None:
         loop = asyncio.get_running_loop()
         start = loop.time()
         deadline = start + self.options.detect_timeout_s
@@ -107,10 +115,13 @@ class ConsentOperator:
             popup = session.first("popupFound")
             if popup is not None:
                 return popup
+            if session.of_type("cmpDetected"):
+                on_banner(None)  # a consent manager is on the page: not "no banner", whatever it shows
             now = loop.time()
             if now >= next_look and not session.of_type("cmpDetected"):
                 banner = await heuristic.scan_page(page, self.vocabulary)
                 if banner is not None:
+                    on_banner(True)  # before the rules' grace: the other banner visits may start now
                     banner.seen_ms = session.state.now_ms()
                     return await self._rules_first(session, banner)
                 next_look = loop.time() + 1.0
