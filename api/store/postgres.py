@@ -16,7 +16,7 @@ import hashlib
 import itertools
 import logging
 import time
-from typing import Any, AsyncIterator, Hashable, Iterable
+from typing import Any, AsyncIterator, Callable, Hashable, Iterable
 
 import psycopg
 import psycopg_pool
@@ -44,6 +44,7 @@ POSTGRES = Dialect(
 log = logging.getLogger(__name__)
 
 CHANNEL = "consentwatch_sites"  # raised by the sites trigger (migrations_postgres/0001)
+CANCEL_CHANNEL = "consentwatch_cancel"  # raised when a running job is cancelled (migrations_postgres/0007)
 MIGRATION_LOCK = 0x636F6E73656E7401  # pg_advisory_xact_lock keys: any constants unique to this program
 ENQUEUE_LOCK = 0x636F6E73656E7402
 UNAVAILABLE_RETRY_S = 5.0
@@ -202,6 +203,10 @@ class PostgresStore:
     # ------------------------------------------------------------------ audits
     async def save_audit(self, audit: PreparedAudit, job_id: int | None = None) -> int:
         async with self._conn() as conn, conn.transaction():
+            if job_id is not None:
+                # The job row stays locked until commit, and ``cancel`` locks it too: either the cancel waits and
+                # finds the job done (409), or this save finds it cancelled and stores nothing.
+                await _lock_running_job(conn, job_id)
             capture = await (await conn.execute(
                 "INSERT INTO captures (job_id, domain, started_at, finished_at, data) VALUES (%s, %s, %s, %s, %s)"
                 " RETURNING id",
@@ -384,6 +389,37 @@ class PostgresStore:
             dict(retry=retry_at, error=error, now=now, id=job_id, stale=stale_before))
         return Job(**row) if row else None
 
+    async def jobs_taken_away(self, job_ids: list[int], worker: str) -> list[int]:
+        """Which of ``worker``'s running jobs it must stop: cancelled, or re-queued/taken by another worker (its
+        heartbeat was missed). The heartbeat's check, for when a cancel's NOTIFY was not heard."""
+        if not job_ids:
+            return []
+        rows = await self._fetchall("SELECT id FROM jobs WHERE id = ANY(%s) AND NOT (state IN ('running', 'done')"
+                                    " AND worker IS NOT DISTINCT FROM %s) ORDER BY id", (list(job_ids), worker))
+        return [r["id"] for r in rows]
+
+    async def watch_cancels(self, on_cancel: Callable[[int], None], ready: asyncio.Event | None = None) -> None:
+        """Call ``on_cancel(job_id)`` for each running job cancelled by any process (the trigger of migration
+        0007 announces it at commit). Runs until cancelled; reconnects after a lost connection (meanwhile the
+        caller's heartbeat check, ``jobs_taken_away``, is what notices)."""
+        delay = 0.5
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True) as conn:
+                    await conn.execute(f"LISTEN {CANCEL_CHANNEL}")
+                    if ready is not None:
+                        ready.set()
+                    delay = 0.5
+                    async for note in conn.notifies():
+                        with contextlib.suppress(ValueError):
+                            on_cancel(int(note.payload))
+            except asyncio.CancelledError:
+                raise
+            except (psycopg.Error, OSError) as exc:
+                log.warning("not hearing cancels: lost the LISTEN connection (%s); reconnecting", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+
     async def stale_jobs(self, heartbeat_before: float) -> list[Job]:
         rows = await self._fetchall(f"SELECT {JOB_COLUMNS} FROM jobs WHERE state = 'running' AND"
                                     " (heartbeat_at IS NULL OR heartbeat_at < %s) ORDER BY id", (heartbeat_before,))
@@ -561,6 +597,16 @@ async def _check_limits(conn: psycopg.AsyncConnection[Any], domains: list[str], 
     if total + new > limits.total:
         raise QueueFullError(f"the crawl queue is full ({total} of {limits.total} jobs queued or running); "
                              f"{new} more do not fit (nothing was queued)", limits.retry_after_s)
+
+
+async def _lock_running_job(conn: psycopg.AsyncConnection[Any], job_id: int) -> None:
+    """Lock job ``job_id`` for this transaction; refuse (409) unless it is running: a cancelled job, or one
+    another worker took over, must not have its report stored."""
+    row = await (await conn.execute("SELECT state FROM jobs WHERE id = %s FOR UPDATE", (job_id,))).fetchone()
+    if row is None:
+        raise JobNotFoundError(f"no crawl job {job_id}")
+    if row["state"] != "running":
+        raise ConflictError(f"crawl job {job_id} is {row['state']}, not running: its audit is not stored")
 
 
 async def _start_if_polite(conn: psycopg.AsyncConnection[Any], job_id: int, domain: str, now: float,
