@@ -3,10 +3,21 @@
 - dispatch: crawl jobs/s through 1, 2, 4 `consentwatch worker` processes with the crawl step faked
   (CONSENTWATCH_FAKE_CRAWL=0: procrastinate fetch + our claim + the real analyzer on a sample capture + the
   real store write; no Chromium). Timed from the enqueue of the batch (workers already up) to its last job done.
-- schedule load: wall time of `consentwatch schedule add NAME FILE --every 24h` for a 1M-line file (process
-  start, parsing, COPY, spread), and one feeder round (1,000 due targets queued).
+- schedule: `consentwatch schedule add NAME FILE --every 24h` of a 1M-line file (process start, parsing,
+  COPY, indexes): wall time, the CLI's CPU and the database server's CPU (the CPU figures hold on a shared
+  machine, the wall time does not); `--code DIR` runs another checkout's CLI (before/after). Then one
+  feeder round (1,000 due targets queued).
+- feeder: steady state with a 1M-target schedule whose period makes ~--rate jobs/s due, fed by two worker
+  processes (fake crawl) for --window seconds: jobs/s queued, queue depth over time against the
+  high-water mark, each job's wait from queued to started, and the feeder round's time.
+- chromium: real audits of the fake internet (same site mix) through `consentwatch worker` on PostgreSQL and
+  through the embedded `consentwatch serve` on SQLite, same run: audits/min and the engine's cost in %.
+- storage: bytes per audit as stored (capture + report + findings/trackers + indexes, from the database's
+  own sizes) after the chromium run, one evidence bundle, and a month of a daily 1M list.
 
-    .venv/bin/python bench/scale.py [--jobs 1000] [--workers 1,2,4] [--per-worker 4] [--targets 1000000]
+    .venv/bin/python bench/scale.py [--only dispatch,schedule,feeder,chromium,storage] [--jobs 1000]
+        [--workers 1,2,4] [--per-worker 4] [--targets 1000000] [--code DIR] [--rate 12] [--window 60]
+        [--audits 20]
 """
 
 from __future__ import annotations
@@ -14,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -73,19 +85,65 @@ def dispatch(location: str, workers: int, per_worker: int, jobs: int) -> float:
             proc.wait(timeout=60)
 
 
-def schedule_load(location: str, targets: int) -> tuple[float, float]:
+def server_cpu(cluster) -> float:
+    """CPU seconds the cluster's server processes have used so far: the postmaster, its live children and
+    (cutime/cstime) the children it has reaped, e.g. the backends of connections already closed."""
+    postmaster = int((cluster.root / "data" / "postmaster.pid").read_text().split()[0])
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def fields(pid: int) -> list[str]:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+    own = fields(postmaster)
+    total = sum(int(x) for x in own[11:15])  # utime stime cutime cstime
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                child = fields(int(entry.name))
+            except OSError:
+                continue
+            if int(child[1]) == postmaster:
+                total += int(child[11]) + int(child[12])
+    return total / tick
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def load_line() -> str:
+    return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg()) + f" on {os.cpu_count()} cores"
+
+
+def top_list(targets: int) -> str:
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as file:
         # like a top-sites list: mostly registrable names, one in ten a subdomain under a two-label suffix
         file.write("".join(f"www.site{i}.co.uk\n" if i % 10 == 0 else f"site{i}.com\n" for i in range(targets)))
+    return file.name
+
+
+def schedule_add(cluster, location: str, path: str, every: str, code: Path = REPO) -> tuple[float, float, float]:
+    """`schedule add` of ``path``: wall, CLI CPU and server CPU seconds."""
+    cpu0, server0, start = children_cpu(), server_cpu(cluster), time.perf_counter()
+    subprocess.run([sys.executable, "-m", "api.cli", "schedule", "add", "top", path, "--every", every,
+                    "--db", location], cwd=code, check=True, stdout=subprocess.DEVNULL,
+                   env={**os.environ, "PYTHONPATH": str(code)})
+    return time.perf_counter() - start, children_cpu() - cpu0, server_cpu(cluster) - server0
+
+
+def schedule_load(cluster, targets: int, code: Path) -> None:
+    location = cluster.new_database()
+    subprocess.run([sys.executable, "-m", "api.cli", "token", "list", "--db", location], cwd=code, check=True,
+                   stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(code)})  # migrate first
+    path = top_list(targets)
     try:
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "api.cli", "schedule", "add", "top", file.name, "--every", "24h",
-                        "--db", location], cwd=REPO, check=True, stdout=subprocess.DEVNULL,
-                       env={**os.environ, "PYTHONPATH": str(REPO)})
-        load_s = time.perf_counter() - start
+        wall, cli, server = schedule_add(cluster, location, path, "24h", code)
     finally:
-        os.unlink(file.name)
+        os.unlink(path)
     assert count(location, "SELECT count(*) FROM schedule_targets") == targets
+    print(f"schedule add of {targets:,} targets ({code}): {wall:.1f} s wall, CPU {cli:.1f} s CLI"
+          f" + {server:.1f} s server; {load_line()}")
 
     async def feed_once() -> float:
         from api.store.postgres import PostgresStore
@@ -99,27 +157,212 @@ def schedule_load(location: str, targets: int) -> tuple[float, float]:
         finally:
             await store.close()
 
-    return load_s, asyncio.run(feed_once())
+    print(f"one feeder round queueing 1,000 due targets of {targets:,}: {asyncio.run(feed_once()) * 1000:.0f} ms")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))] if ordered else float("nan")
+
+
+def feeder_steady(cluster, targets: int, rate: float, window_s: float, high_water: int, per_worker: int) -> None:
+    location = cluster.new_database()
+    asyncio.run(enqueue(location, []))
+    path = top_list(targets)
+    try:  # a period in which `targets` come due at `rate` per second, spread by name from now on
+        schedule_add(cluster, location, path, f"{max(1, round(targets / rate))}s")
+    finally:
+        os.unlink(path)
+    env = {**os.environ, "CONSENTWATCH_FAKE_CRAWL": "0", "PYTHONPATH": str(REPO)}
+    logs = [tempfile.TemporaryFile("w+") for _ in range(2)]  # a file, not a pipe: nobody reads it meanwhile
+    procs = [subprocess.Popen([sys.executable, "-m", "api.cli", "worker", "--db", location, "--jobs", str(per_worker),
+                               "--allow-hosts", "*.com,*.co.uk", "--min-interval", "0", "--feed-every", "1",
+                               "--high-water", str(high_water)],
+                              cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log)
+             for log in logs]
+    depths: list[int] = []
+    try:
+        wait(lambda: count(location, "SELECT count(*) FROM procrastinate_workers") >= 2, 120)
+        start = time.time()
+        jobs0 = count(location, "SELECT count(*) FROM jobs")
+        while time.time() - start < window_s:
+            depths.append(count(location, "SELECT count(*) FROM jobs WHERE state = 'queued'"))
+            time.sleep(1.0)
+        queued = count(location, "SELECT count(*) FROM jobs") - jobs0
+        elapsed = time.time() - start
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            proc.wait(timeout=120)
+    text = []
+    for log in logs:
+        log.seek(0)
+        text.append(log.read())
+        log.close()
+    import psycopg
+
+    with psycopg.connect(location, autocommit=True) as conn:
+        waits = [r[0] for r in conn.execute("SELECT started_at - created_at FROM jobs WHERE started_at >= %s",
+                                            (start,))]
+        done = conn.execute("SELECT count(*) FROM jobs WHERE state = 'done' AND finished_at >= %s", (start,)).fetchone()[0]
+    rounds = [float(line.rsplit(" in ", 1)[1].split(" ms")[0]) for log in text for line in log.splitlines()
+              if "due schedule target(s) in " in line]
+    print(f"feeder steady state, {targets:,} targets due at {rate:g}/s, 2 workers × {per_worker}, high-water"
+          f" {high_water}, {elapsed:.0f} s window; {load_line()}")
+    print(f"  queued {queued / elapsed:.1f} jobs/s, done {done / elapsed:.1f} jobs/s")
+    print(f"  queue depth each second: min {min(depths)}, median {percentile(depths, 50):.0f}, max {max(depths)}"
+          f" (high-water {high_water}); first 10 s: {depths[:10]}")
+    print(f"  wait queued → started: p50 {percentile(waits, 50):.2f} s, p99 {percentile(waits, 99):.2f} s"
+          f" ({len(waits)} jobs)")
+    if rounds:
+        print(f"  feeder round: p50 {percentile(rounds, 50):.0f} ms, max {max(rounds):.0f} ms ({len(rounds)} rounds)")
+
+
+async def fake_internet_mix(audits: int) -> list[str]:
+    """``audits`` distinct sites of the fake internet: the demo companies first, then the test sites."""
+    from crawler.testing import FakeInternet
+
+    async with FakeInternet() as web:
+        names = [*web.demo_domains, *sorted(set(web.sites.values()) - set(web.demo_domains))]
+    return list(dict.fromkeys(names))[:audits]
+
+
+def audits_per_minute(location: str, command: list[str], domains: list[str], cluster=None) -> float:
+    """Start ``command`` (a worker or an embedded service, with --demo-web), queue ``domains``, time them done."""
+    asyncio.run(enqueue(location, []))
+    env = {k: v for k, v in os.environ.items() if k != "CONSENTWATCH_FAKE_CRAWL"} | {"PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-m", "api.cli", *command, "--db", location, "--demo-web",
+                             "--min-interval", "0"], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        if cluster is not None:
+            wait(lambda: count(location, "SELECT count(*) FROM procrastinate_workers") >= 1, 120)
+        else:
+            time.sleep(5)  # the embedded service opens the file and starts its workers (no table to watch)
+        start = time.perf_counter()
+        asyncio.run(enqueue(location, domains))
+        finished = "SELECT count(*) FROM jobs WHERE state IN ('done', 'failed', 'cancelled')"
+        if cluster is None:
+            import sqlite3
+
+            def finished_n() -> int:
+                with sqlite3.connect(location) as conn:
+                    return conn.execute(finished).fetchone()[0]
+        else:
+            def finished_n() -> int:
+                return count(location, finished)
+        wait(lambda: finished_n() >= len(domains), 1800)
+        return len(domains) / (time.perf_counter() - start) * 60
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=120)
+
+
+def chromium(cluster, audits: int, jobs: int) -> str:
+    """Both modes in turn, the same sites, the same crawl jobs at once; returns the PostgreSQL database."""
+    domains = asyncio.run(fake_internet_mix(audits))
+    pg = cluster.new_database()
+    tmp = tempfile.mkdtemp(prefix="cw-bench-")
+    sqlite_db = str(Path(tmp) / "embedded.db")
+    print(f"real Chromium, {len(domains)} fake-internet sites, {jobs} crawl job(s) at once; {load_line()}")
+    embedded = audits_per_minute(sqlite_db, ["serve", "--port", "0", "--jobs", str(jobs)], domains)
+    print(f"  embedded (serve, SQLite):     {embedded:5.1f} audits/min; {load_line()}")
+    workers = audits_per_minute(pg, ["worker", "--jobs", str(jobs)], domains, cluster)
+    print(f"  worker on PostgreSQL:         {workers:5.1f} audits/min; {load_line()}")
+    print(f"  engine cost: {(1 - workers / embedded) * 100:+.1f}% of audits/min (target ≤ 5%)")
+    states = dict((r[0], r[1]) for r in __import__("psycopg").connect(pg, autocommit=True).execute(
+        "SELECT state, count(*) FROM jobs GROUP BY state").fetchall())
+    print(f"  PostgreSQL job states: {states}")
+    return pg
+
+
+def storage(location: str, month_targets: int) -> None:
+    import psycopg
+
+    with psycopg.connect(location, autocommit=True) as conn:
+        audits = conn.execute("SELECT count(*) FROM reports").fetchone()[0]
+        if not audits:
+            print("storage: no audits stored (run with chromium)")
+            return
+        sizes = {t: conn.execute("SELECT pg_total_relation_size(%s)", (t,)).fetchone()[0]
+                 for t in ("captures", "reports", "findings", "trackers", "sites", "jobs")}
+        blobs = conn.execute("SELECT avg(length(c.data)), avg(length(r.data)), avg(length(coalesce(r.policy_text, '')))"
+                             " FROM reports r JOIN captures c ON c.id = r.capture_id").fetchone()
+        report_id = conn.execute("SELECT max(id) FROM reports").fetchone()[0]
+    per_audit = sum(sizes.values()) / audits
+    print(f"storage per audit, {audits} real audits on PostgreSQL (pg_total_relation_size: heap + TOAST + indexes):")
+    for table, size in sizes.items():
+        print(f"  {table:9} {size / audits / 1024:8.1f} KiB/audit")
+    print(f"  total     {per_audit / 1024:8.1f} KiB/audit (compressed capture {blobs[0] / 1024:.1f} KiB, report"
+          f" {blobs[1] / 1024:.1f} KiB, policy text {blobs[2] / 1024:.1f} KiB on average); small tables carry"
+          " fixed page overhead at this count, so this is an upper bound")
+    bundle = asyncio.run(evidence_bundle_size(location, report_id))
+    if bundle is not None:
+        print(f"  evidence bundle (built on first download, kept): {bundle / 1024:.1f} KiB for report {report_id}")
+    month = month_targets * 30
+    print(f"a month of a daily {month_targets:,} list: {month:,} audits × {per_audit / 1024:.1f} KiB"
+          f" = {month * per_audit / 1e9:,.0f} GB without evidence bundles; if 1% of audits have their bundle"
+          f" downloaded: + {month * 0.01 * (bundle or 0) / 1e9:,.0f} GB")
+
+
+async def evidence_bundle_size(location: str, report_id: int) -> int | None:
+    """Build (and keep, as a first download does) the evidence bundle of ``report_id``: its stored size."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from api.service.evidence import DEFAULT_MAX_BUNDLE_BYTES, bundle_for
+    from api.store.postgres import PostgresStore
+
+    store = PostgresStore(location)
+    await store.open()
+    try:
+        row = await store._fetchone("SELECT domain FROM reports WHERE id = %s", (report_id,))
+        stored = await store.report(row["domain"], report_id)
+        capture = await store._fetchone("SELECT data FROM captures WHERE id = %s", (stored.capture_id,))
+        from api.store.records import decompress
+
+        await bundle_for(store, stored, decompress(capture["data"]), Ed25519PrivateKey.generate,
+                         DEFAULT_MAX_BUNDLE_BYTES)
+        kept = await store._fetchone("SELECT pg_total_relation_size('evidence_bundles') AS n")
+        return kept["n"]
+    finally:
+        await store.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default="dispatch,schedule,feeder,chromium,storage")
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--per-worker", type=int, default=4, help="jobs at once per worker process")
     parser.add_argument("--targets", type=int, default=1_000_000)
+    parser.add_argument("--code", type=Path, default=REPO, help="checkout whose `schedule add` is measured")
+    parser.add_argument("--rate", type=float, default=12.0, help="feeder: jobs/s coming due")
+    parser.add_argument("--window", type=float, default=60.0, help="feeder: seconds observed")
+    parser.add_argument("--high-water", type=int, default=200)
+    parser.add_argument("--audits", type=int, default=20, help="chromium: real audits per mode")
+    parser.add_argument("--crawl-jobs", type=int, default=2, help="chromium: crawl jobs at once per mode")
     args = parser.parse_args()
+    only = set(args.only.split(","))
     from pg_cluster import start_cluster
 
     cluster = start_cluster()
     try:
-        print(f"cpus: {os.cpu_count()}; fake-crawl jobs, {args.per_worker} at once per worker process")
-        for workers in (int(w) for w in args.workers.split(",")):
-            rate = dispatch(cluster.new_database(), workers, args.per_worker, args.jobs)
-            print(f"  {workers} worker process(es): {rate:7.1f} jobs/s ({args.jobs} jobs)")
-        load_s, feed_s = schedule_load(cluster.new_database(), args.targets)
-        print(f"schedule add of {args.targets:,} targets (CLI wall time): {load_s:.1f} s")
-        print(f"one feeder round queueing 1,000 due targets of {args.targets:,}: {feed_s * 1000:.0f} ms")
+        print(f"cpus: {os.cpu_count()}; {load_line()} (a shared machine: wall times move with the load)")
+        if "dispatch" in only:
+            print(f"fake-crawl jobs, {args.per_worker} at once per worker process")
+            for workers in (int(w) for w in args.workers.split(",")):
+                rate = dispatch(cluster.new_database(), workers, args.per_worker, args.jobs)
+                print(f"  {workers} worker process(es): {rate:7.1f} jobs/s ({args.jobs} jobs); {load_line()}")
+        if "schedule" in only:
+            schedule_load(cluster, args.targets, args.code.resolve())
+        if "feeder" in only:
+            feeder_steady(cluster, args.targets, args.rate, args.window, args.high_water, args.per_worker)
+        pg = None
+        if "chromium" in only:
+            pg = chromium(cluster, args.audits, args.crawl_jobs)
+        if "storage" in only and pg is not None:
+            storage(pg, 1_000_000)
     finally:
         cluster.stop()
 

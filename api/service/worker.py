@@ -186,7 +186,7 @@ class Worker:
                 now = time.time()
                 fed = await self.store.feed_due_targets(now, self.timing.high_water, self.config.max_attempts)
                 if fed:
-                    log.info("queued %d due schedule target(s)", fed)
+                    log.info("queued %d due schedule target(s) in %.0f ms", fed, (time.time() - now) * 1000)
                 await queue_due(self.store, now, self.config.max_attempts)
             except Exception:  # noqa: BLE001 - the next round tries again
                 log.exception("feeding schedules failed")
