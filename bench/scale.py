@@ -37,6 +37,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
+from pg_cluster import free_port, start_cluster  # noqa: E402 - the tests' throwaway cluster
+
 
 def count(location: str, sql: str) -> int:
     import psycopg
@@ -228,9 +230,12 @@ async def fake_internet_mix(audits: int) -> list[str]:
     return list(dict.fromkeys(names))[:audits]
 
 
-def audits_per_minute(location: str, command: list[str], domains: list[str], cluster=None) -> float:
-    """Start ``command`` (a worker or an embedded service, with --demo-web), queue ``domains``, time them done."""
+def audits_per_minute(location: str, command: list[str], domains: list[str], cluster=None) -> tuple[float, float]:
+    """Start ``command`` (a worker or an embedded service, with --demo-web), queue ``domains``, time them done.
+    Returns audits/min and the CPU seconds spent: the process with its Chromium (counted when it exits) and,
+    on PostgreSQL, the database server's, start-up to shut-down."""
     asyncio.run(enqueue(location, []))
+    cpu0, server0 = children_cpu(), server_cpu(cluster) if cluster is not None else 0.0
     env = {k: v for k, v in os.environ.items() if k != "CONSENTWATCH_FAKE_CRAWL"} | {"PYTHONPATH": str(REPO)}
     proc = subprocess.Popen([sys.executable, "-m", "api.cli", *command, "--db", location, "--demo-web",
                              "--min-interval", "0"], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
@@ -238,8 +243,9 @@ def audits_per_minute(location: str, command: list[str], domains: list[str], clu
     try:
         if cluster is not None:
             wait(lambda: count(location, "SELECT count(*) FROM procrastinate_workers") >= 1, 120)
-        else:
-            time.sleep(5)  # the embedded service opens the file and starts its workers (no table to watch)
+        else:  # the embedded service answers (its workers start with it)
+            port = int(command[command.index("--port") + 1])
+            wait(lambda: answers(f"http://127.0.0.1:{port}/v1/health"), 120)
         start = time.perf_counter()
         asyncio.run(enqueue(location, domains))
         finished = "SELECT count(*) FROM jobs WHERE state IN ('done', 'failed', 'cancelled')"
@@ -253,10 +259,21 @@ def audits_per_minute(location: str, command: list[str], domains: list[str], clu
             def finished_n() -> int:
                 return count(location, finished)
         wait(lambda: finished_n() >= len(domains), 1800)
-        return len(domains) / (time.perf_counter() - start) * 60
+        rate = len(domains) / (time.perf_counter() - start) * 60
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=120)
+    return rate, children_cpu() - cpu0 + (server_cpu(cluster) - server0 if cluster is not None else 0.0)
+
+
+def answers(url: str) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
 
 
 def chromium(cluster, audits: int, jobs: int) -> str:
@@ -266,44 +283,88 @@ def chromium(cluster, audits: int, jobs: int) -> str:
     tmp = tempfile.mkdtemp(prefix="cw-bench-")
     sqlite_db = str(Path(tmp) / "embedded.db")
     print(f"real Chromium, {len(domains)} fake-internet sites, {jobs} crawl job(s) at once; {load_line()}")
-    embedded = audits_per_minute(sqlite_db, ["serve", "--port", "0", "--jobs", str(jobs)], domains)
-    print(f"  embedded (serve, SQLite):     {embedded:5.1f} audits/min; {load_line()}")
-    workers = audits_per_minute(pg, ["worker", "--jobs", str(jobs)], domains, cluster)
-    print(f"  worker on PostgreSQL:         {workers:5.1f} audits/min; {load_line()}")
-    print(f"  engine cost: {(1 - workers / embedded) * 100:+.1f}% of audits/min (target ≤ 5%)")
+    same = ["--visits-at-once", "6"]
+    embedded, embedded_cpu = audits_per_minute(
+        sqlite_db, ["serve", "--port", str(free_port()), "--concurrency", str(jobs), *same], domains)
+    print(f"  embedded (serve, SQLite):     {embedded:5.1f} audits/min, CPU {embedded_cpu / len(domains):5.1f} s/audit"
+          f"; {load_line()}")
+    workers, workers_cpu = audits_per_minute(pg, ["worker", "--jobs", str(jobs), *same], domains, cluster)
+    print(f"  worker on PostgreSQL:         {workers:5.1f} audits/min, CPU {workers_cpu / len(domains):5.1f} s/audit"
+          f" (database server included); {load_line()}")
+    print(f"  engine cost: {(1 - workers / embedded) * 100:+.1f}% of audits/min (target ≤ 5%; wall clock, moves with"
+          f" the load), {(workers_cpu / embedded_cpu - 1) * 100:+.1f}% CPU per audit (start-up included)")
     states = dict((r[0], r[1]) for r in __import__("psycopg").connect(pg, autocommit=True).execute(
         "SELECT state, count(*) FROM jobs GROUP BY state").fetchall())
     print(f"  PostgreSQL job states: {states}")
     return pg
 
 
-def storage(location: str, month_targets: int) -> None:
+AUDIT_TABLES = ("captures", "reports", "findings", "trackers", "jobs")
+# Each real audit stored again this many times under new names (SQL copies of its rows): a handful of audits
+# would measure page and index overhead, not bytes per audit.
+REPLICATE_SQL = """
+DO $$
+DECLARE r record; k int; cid bigint; rid bigint;
+BEGIN
+  FOR k IN 1..%(copies)s LOOP
+    FOR r IN SELECT * FROM reports WHERE id <= %(last)s LOOP
+      INSERT INTO captures (job_id, domain, started_at, finished_at, data)
+        SELECT NULL, domain || '-' || k, started_at, finished_at, data FROM captures WHERE id = r.capture_id
+        RETURNING id INTO cid;
+      INSERT INTO reports (capture_id, domain, audited_at, grade, score, reachable, policy_sha256, policy_text,
+                           summary_json, data)
+        VALUES (cid, r.domain || '-' || k, r.audited_at, r.grade, r.score, r.reachable, r.policy_sha256,
+                r.policy_text, r.summary_json, r.data) RETURNING id INTO rid;
+      INSERT INTO findings (report_id, code, severity, company_id, company_name, product_id, title)
+        SELECT rid, code, severity, company_id, company_name, product_id, title FROM findings WHERE report_id = r.id;
+      INSERT INTO trackers (report_id, key, name, company_id, company_name, category, declared, first_party)
+        SELECT rid, key, name, company_id, company_name, category, declared, first_party FROM trackers
+        WHERE report_id = r.id;
+      INSERT INTO jobs (domain, state, source, attempts, max_attempts, created_at, not_before, started_at,
+                        finished_at, progress, report_id, worker, site)
+        SELECT domain || '-' || k, state, source, attempts, max_attempts, created_at, not_before, started_at,
+               finished_at, progress, rid, worker, site FROM jobs WHERE report_id = r.id;
+    END LOOP;
+  END LOOP;
+END $$
+"""
+
+
+def storage(location: str, month_targets: int, copies: int = 50) -> None:
     import psycopg
 
+    def sizes(conn) -> dict[str, int]:
+        return {t: conn.execute("SELECT pg_total_relation_size(%s)", (t,)).fetchone()[0] for t in AUDIT_TABLES}
+
     with psycopg.connect(location, autocommit=True) as conn:
-        audits = conn.execute("SELECT count(*) FROM reports").fetchone()[0]
+        audits, last = conn.execute("SELECT count(*), max(id) FROM reports").fetchone()
         if not audits:
             print("storage: no audits stored (run with chromium)")
             return
-        sizes = {t: conn.execute("SELECT pg_total_relation_size(%s)", (t,)).fetchone()[0]
-                 for t in ("captures", "reports", "findings", "trackers", "sites", "jobs")}
         blobs = conn.execute("SELECT avg(length(c.data)), avg(length(r.data)), avg(length(coalesce(r.policy_text, '')))"
                              " FROM reports r JOIN captures c ON c.id = r.capture_id").fetchone()
-        report_id = conn.execute("SELECT max(id) FROM reports").fetchone()[0]
-    per_audit = sum(sizes.values()) / audits
-    print(f"storage per audit, {audits} real audits on PostgreSQL (pg_total_relation_size: heap + TOAST + indexes):")
-    for table, size in sizes.items():
-        print(f"  {table:9} {size / audits / 1024:8.1f} KiB/audit")
-    print(f"  total     {per_audit / 1024:8.1f} KiB/audit (compressed capture {blobs[0] / 1024:.1f} KiB, report"
-          f" {blobs[1] / 1024:.1f} KiB, policy text {blobs[2] / 1024:.1f} KiB on average); small tables carry"
-          " fixed page overhead at this count, so this is an upper bound")
-    bundle = asyncio.run(evidence_bundle_size(location, report_id))
+        before = sizes(conn)
+        conn.execute(REPLICATE_SQL % dict(copies=copies, last=last))
+        conn.execute("VACUUM ANALYZE")  # settle the free-space and visibility maps, as a live table has them
+        after = sizes(conn)
+        added = audits * copies
+        site_row = conn.execute("SELECT avg(pg_column_size(s.*)) FROM sites s").fetchone()[0]
+    per_table = {t: (after[t] - before[t]) / added for t in AUDIT_TABLES}
+    per_audit = sum(per_table.values())
+    print(f"storage per audit: {audits} real audits of the fake internet, each stored {copies} more times under new"
+          f" names; growth of pg_total_relation_size (heap + TOAST + indexes) / {added} audits:")
+    print("  " + ", ".join(f"{t} {b / 1024:.1f}" for t, b in per_table.items()) + f" KiB → {per_audit / 1024:.1f} KiB"
+          f" per audit (compressed capture {blobs[0] / 1024:.1f} KiB, report {blobs[1] / 1024:.1f} KiB, policy text"
+          f" {blobs[2] / 1024:.1f} KiB on average)")
+    bundle = asyncio.run(evidence_bundle_size(location, last))
     if bundle is not None:
-        print(f"  evidence bundle (built on first download, kept): {bundle / 1024:.1f} KiB for report {report_id}")
+        print(f"  evidence bundle (built on first download, kept): {bundle / 1024:.1f} KiB for report {last}")
     month = month_targets * 30
-    print(f"a month of a daily {month_targets:,} list: {month:,} audits × {per_audit / 1024:.1f} KiB"
-          f" = {month * per_audit / 1e9:,.0f} GB without evidence bundles; if 1% of audits have their bundle"
-          f" downloaded: + {month * 0.01 * (bundle or 0) / 1e9:,.0f} GB")
+    sites = month_targets * (site_row + 200)  # the row and its index entries, once per domain
+    print(f"a month of a daily {month_targets:,} list: {month:,} audits × {per_audit / 1024:.1f} KiB ="
+          f" {month * per_audit / 1e9:,.0f} GB, + sites ({month_targets:,} × ~{site_row + 200:.0f} B ="
+          f" {sites / 1e9:.1f} GB); evidence bundles on top only for audits whose bundle is downloaded:"
+          f" 1% of them = {month * 0.01 * (bundle or 0) / 1e9:,.0f} GB")
 
 
 async def evidence_bundle_size(location: str, report_id: int) -> int | None:
@@ -323,8 +384,8 @@ async def evidence_bundle_size(location: str, report_id: int) -> int | None:
 
         await bundle_for(store, stored, decompress(capture["data"]), Ed25519PrivateKey.generate,
                          DEFAULT_MAX_BUNDLE_BYTES)
-        kept = await store._fetchone("SELECT pg_total_relation_size('evidence_bundles') AS n")
-        return kept["n"]
+        kept = await store._fetchone("SELECT size FROM evidence_bundles WHERE report_id = %s", (report_id,))
+        return kept["size"]
     finally:
         await store.close()
 
@@ -344,8 +405,6 @@ def main() -> None:
     parser.add_argument("--crawl-jobs", type=int, default=2, help="chromium: crawl jobs at once per mode")
     args = parser.parse_args()
     only = set(args.only.split(","))
-    from pg_cluster import start_cluster
-
     cluster = start_cluster()
     try:
         print(f"cpus: {os.cpu_count()}; {load_line()} (a shared machine: wall times move with the load)")
