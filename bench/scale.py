@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -219,6 +221,32 @@ def feeder_steady(cluster, targets: int, rate: float, window_s: float, high_wate
           f" ({len(waits)} jobs)")
     if rounds:
         print(f"  feeder round: p50 {percentile(rounds, 50):.0f} ms, max {max(rounds):.0f} ms ({len(rounds)} rounds)")
+    print(f"  feeder alone (workers' pace taken out: the queue drained by SQL after each round), {load_line()}:")
+    print("  " + asyncio.run(feeder_capacity(location, high_water)))
+
+
+async def feeder_capacity(location: str, high_water: int, rounds: int = 20) -> str:
+    """Rounds of ``feed_due_targets`` with every target due, the queue emptied between rounds (as if the
+    workers kept up): how many jobs/s one feeder can queue, and what a round costs, with 1M targets."""
+    import psycopg
+
+    from api.store.postgres import PostgresStore
+
+    store = PostgresStore(location)
+    await store.open()
+    later = time.time() + 10 * 86400  # every target due
+    took, fed = [], 0
+    try:
+        for _ in range(rounds):
+            start = time.perf_counter()
+            fed += await store.feed_due_targets(later, high_water, 3)
+            took.append(time.perf_counter() - start)
+            async with await psycopg.AsyncConnection.connect(location, autocommit=True) as conn:
+                await conn.execute("UPDATE jobs SET state = 'done', finished_at = 0 WHERE state = 'queued'")
+    finally:
+        await store.close()
+    return (f"{fed / sum(took):.0f} jobs/s queued ({fed} in {rounds} rounds of ≤ {high_water}); round p50"
+            f" {percentile(took, 50) * 1000:.0f} ms, max {max(took) * 1000:.0f} ms")
 
 
 async def fake_internet_mix(audits: int) -> list[str]:
@@ -242,28 +270,43 @@ def audits_per_minute(location: str, command: list[str], domains: list[str], clu
                             stderr=subprocess.DEVNULL)
     try:
         if cluster is not None:
-            wait(lambda: count(location, "SELECT count(*) FROM procrastinate_workers") >= 1, 120)
+            import psycopg
+
+            with psycopg.connect(location, autocommit=True) as conn:  # one connection: see audits_per_minute
+                deadline = time.monotonic() + 120
+                while not conn.execute("SELECT count(*) FROM procrastinate_workers").fetchone()[0]:
+                    if time.monotonic() > deadline:
+                        raise SystemExit("timed out")
+                    time.sleep(0.2)
         else:  # the embedded service answers (its workers start with it)
             port = int(command[command.index("--port") + 1])
             wait(lambda: answers(f"http://127.0.0.1:{port}/v1/health"), 120)
         start = time.perf_counter()
         asyncio.run(enqueue(location, domains))
         finished = "SELECT count(*) FROM jobs WHERE state IN ('done', 'failed', 'cancelled')"
+        # One connection, looked at twice a second: a new connection per look would put the bench's own cost
+        # on the database server's CPU (a backend started each time), which is counted for the engine.
         if cluster is None:
             import sqlite3
 
-            def finished_n() -> int:
-                with sqlite3.connect(location) as conn:
-                    return conn.execute(finished).fetchone()[0]
+            watcher = sqlite3.connect(location)
         else:
-            def finished_n() -> int:
-                return count(location, finished)
-        wait(lambda: finished_n() >= len(domains), 1800)
+            import psycopg
+
+            watcher = psycopg.connect(location, autocommit=True)
+        with contextlib.closing(watcher):
+            deadline = time.monotonic() + 1800
+            while watcher.execute(finished).fetchone()[0] < len(domains):
+                if time.monotonic() > deadline:
+                    raise SystemExit("timed out")
+                time.sleep(0.5)
         rate = len(domains) / (time.perf_counter() - start) * 60
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=120)
-    return rate, children_cpu() - cpu0 + (server_cpu(cluster) - server0 if cluster is not None else 0.0)
+    process, server = children_cpu() - cpu0, (server_cpu(cluster) - server0 if cluster is not None else 0.0)
+    print(f"    CPU: {process:.1f} s the process and its browser, {server:.1f} s the database server")
+    return rate, process + server
 
 
 def answers(url: str) -> bool:
@@ -296,6 +339,7 @@ def chromium(cluster, audits: int, jobs: int) -> str:
     states = dict((r[0], r[1]) for r in __import__("psycopg").connect(pg, autocommit=True).execute(
         "SELECT state, count(*) FROM jobs GROUP BY state").fetchall())
     print(f"  PostgreSQL job states: {states}")
+    shutil.rmtree(tmp, ignore_errors=True)
     return pg
 
 
@@ -341,14 +385,15 @@ def storage(location: str, month_targets: int, copies: int = 50) -> None:
         if not audits:
             print("storage: no audits stored (run with chromium)")
             return
-        blobs = conn.execute("SELECT avg(length(c.data)), avg(length(r.data)), avg(length(coalesce(r.policy_text, '')))"
-                             " FROM reports r JOIN captures c ON c.id = r.capture_id").fetchone()
+        blobs = [float(x) for x in conn.execute(
+            "SELECT avg(length(c.data)), avg(length(r.data)), avg(length(coalesce(r.policy_text, '')))"
+            " FROM reports r JOIN captures c ON c.id = r.capture_id").fetchone()]
         before = sizes(conn)
         conn.execute(REPLICATE_SQL % dict(copies=copies, last=last))
         conn.execute("VACUUM ANALYZE")  # settle the free-space and visibility maps, as a live table has them
         after = sizes(conn)
         added = audits * copies
-        site_row = conn.execute("SELECT avg(pg_column_size(s.*)) FROM sites s").fetchone()[0]
+        site_row = float(conn.execute("SELECT avg(pg_column_size(s.*)) FROM sites s").fetchone()[0])
     per_table = {t: (after[t] - before[t]) / added for t in AUDIT_TABLES}
     per_audit = sum(per_table.values())
     print(f"storage per audit: {audits} real audits of the fake internet, each stored {copies} more times under new"
