@@ -103,3 +103,54 @@ def test_schedule_list_shows_a_big_list_by_its_target_count(location, tmp_path):
     shown = run_cli("schedule", "list", "--db", location)
     assert shown.returncode == 0, shown.stderr
     assert "three" in shown.stdout and " 3 " in shown.stdout and "spread" in shown.stdout
+
+
+async def test_the_spread_computed_at_load_is_the_sql_functions_and_duplicates_load_once(stores, location):
+    from api.store.postgres import spread
+
+    domains = ["a.com", "xn--bcher-kva.de", "site7.co.uk", "a.com"]  # one twice
+    assert await stores[0].add_target_schedule("s", HOUR, domains, T0) == 3
+    rows = query(location, "SELECT domain, next_due_at, consentwatch_spread(domain) FROM schedule_targets")
+    assert len(rows) == 3
+    for domain, due, in_sql in rows:
+        assert spread(domain) == in_sql and due == T0 + in_sql * HOUR
+    with pytest.raises(ValueError):  # not canonical: refused before it could corrupt the COPY stream
+        await stores[0].add_target_schedule("t", HOUR, ["ok.com", "bad\tname.com"], T0)
+    assert query(location, "SELECT count(*) FROM schedules WHERE name = 't'")[0][0] == 0
+
+
+async def test_removing_a_big_list_schedule_drops_its_targets_and_keeps_the_others(stores, location):
+    await stores[0].add_target_schedule("gone", HOUR, [f"g{i}.com" for i in range(500)], T0)
+    await stores[0].add_target_schedule("kept", HOUR, ["k.com", "g1.com"], T0)
+    await stores[1].remove_schedule("gone")
+    assert query(location, "SELECT schedule, domain FROM schedule_targets ORDER BY domain") == [
+        ("kept", "g1.com"), ("kept", "k.com")]
+    await stores[0].add_target_schedule("gone", HOUR, ["again.com"], T0)  # the name is free again
+    assert query(location, "SELECT count(*) FROM schedule_targets WHERE schedule = 'gone'")[0][0] == 1
+    fed = await stores[0].feed_due_targets(T0 + HOUR, 100, 3)  # the feeder reads across the partitions
+    assert fed == 3
+
+
+async def test_migration_0008_moves_existing_targets_into_partitions(location, monkeypatch):
+    from api.store import postgres
+
+    every = postgres.migrations("migrations_postgres")
+    monkeypatch.setattr(postgres, "migrations", lambda directory: [m for m in every if m.version < 8])
+    with psycopg.connect(location, autocommit=True, row_factory=psycopg.rows.dict_row) as conn:
+        async_conn = await psycopg.AsyncConnection.connect(location, autocommit=True,
+                                                           row_factory=psycopg.rows.dict_row)
+        async with async_conn:
+            await postgres.migrate(async_conn)
+            conn.execute("INSERT INTO schedules (name, domains, every_s, created_at, next_run_at) VALUES"
+                         " ('old list', '{}', 3600, 0, 'Infinity'), ('o''brien', '{}', 3600, 0, 'Infinity')")
+            conn.execute("INSERT INTO schedule_targets VALUES ('old list', 'a.com', 5), ('old list', 'b.com', 6),"
+                         " ('o''brien', 'a.com', 7)")
+            monkeypatch.setattr(postgres, "migrations", lambda directory: every)
+            assert 8 in await postgres.migrate(async_conn)
+        assert [tuple(r.values()) for r in conn.execute(
+            "SELECT schedule, domain, next_due_at FROM schedule_targets ORDER BY next_due_at")] == [
+            ("old list", "a.com", 5), ("old list", "b.com", 6), ("o'brien", "a.com", 7)]
+        parts = {r["relname"] for r in conn.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+            " WHERE i.inhparent = 'schedule_targets'::regclass")}
+        assert parts == {postgres.target_partition("old list"), postgres.target_partition("o'brien")}

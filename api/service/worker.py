@@ -15,6 +15,11 @@ embedded service does; both are safe to run on every machine at once.
 A worker killed with -9 leaves its procrastinate jobs ``doing``: every worker runs a reaper that finds jobs of
 workers whose heartbeat stopped (``get_stalled_jobs``), puts our job back in the queue (the attempt counts)
 and retries the procrastinate job (``retry_job``), so another worker re-runs it.
+
+Cancelling a running job (any API replica, the CLI, SQL) stops its crawl here within moments: the cancel's
+transaction NOTIFYs the job id (migrations_postgres/0007), every worker LISTENs and cancels that job's task;
+each heartbeat also asks which of its running jobs were cancelled or taken away, for a NOTIFY missed while the
+LISTEN connection was down. Either way no report is stored: ``save_audit`` refuses a job that is not running.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from typing import Any
 
 from procrastinate import App, PsycopgConnector
 
+from ..store.base import Job
 from ..store.pace import Held
 from ..store.postgres import PostgresStore
 from .config import ServiceConfig
@@ -92,7 +98,7 @@ class Worker:
         self.runner = make_runner(self.store, config)
         self.app = App(connector=PsycopgConnector(conninfo=config.db, min_size=1, max_size=config.concurrency + 4))
         self.app.task(name=TASK, queue=QUEUE)(self.work)
-        self._running: set[int] = set()
+        self._running: dict[int, asyncio.Task[None]] = {}  # job id → its pipeline task, to stop it on cancel
 
     async def work(self, job_id: int) -> None:
         """The procrastinate task: work our job ``job_id`` unless it is not queued any more."""
@@ -104,14 +110,42 @@ class Worker:
             log.info("crawl job %d waits until %.0f: %s", job_id, job.until, job.reason)
             await self.defer(job_id, job.until)
             return
-        self._running.add(job.id)
-        try:
-            await self.runner.run_one(job)
-        finally:
-            self._running.discard(job.id)
+        if not await self._run_stoppable(job):
+            return
         after = await self.store.job(job.id)
         if after is not None and after.state == "queued":  # failed, retry after back-off: a new procrastinate job
             await self.defer(job.id, after.not_before)
+
+    async def _run_stoppable(self, job: Job) -> bool:
+        """Run the pipeline on ``job`` as a task ``stop_job`` can cancel; False if it was stopped that way."""
+        task = asyncio.create_task(self.runner.run_one(job), name=f"crawl-job-{job.id}")
+        self._running[job.id] = task
+        try:
+            await asyncio.wait([task])  # a stopped job ends its task, not this procrastinate task
+        except asyncio.CancelledError:  # the worker itself is stopping: take the pipeline down with it
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            raise
+        finally:
+            self._running.pop(job.id, None)
+        if task.cancelled():
+            log.info("crawl job %d (%s) stopped: cancelled or taken away while running", job.id, job.domain)
+            return False
+        task.result()  # a bug in the pipeline surfaces as the procrastinate job's failure
+        return True
+
+    def stop_job(self, job_id: int) -> None:
+        """Stop the crawl of ``job_id`` if this worker runs it (a cancel heard through NOTIFY, or the heartbeat's
+        check). Its report is not stored: ``save_audit`` refuses a job that is not running any more."""
+        task = self._running.get(job_id)
+        if task is not None and not task.done():
+            log.info("crawl job %d: cancelled elsewhere, stopping its crawl", job_id)
+            task.cancel()
+
+    async def check_taken_away(self) -> None:
+        """The heartbeat's fallback for a cancel whose NOTIFY was missed (LISTEN connection down)."""
+        for job_id in await self.store.jobs_taken_away(sorted(self._running), self.name):
+            self.stop_job(job_id)
 
     async def defer(self, job_id: int, not_before: float) -> None:
         at = dt.datetime.fromtimestamp(not_before, dt.UTC)
@@ -153,7 +187,7 @@ class Worker:
                 now = time.time()
                 fed = await self.store.feed_due_targets(now, self.timing.high_water, self.config.max_attempts)
                 if fed:
-                    log.info("queued %d due schedule target(s)", fed)
+                    log.info("queued %d due schedule target(s) in %.0f ms", fed, (time.time() - now) * 1000)
                 await queue_due(self.store, now, self.config.max_attempts)
             except Exception:  # the next round tries again
                 log.exception("feeding schedules failed")
@@ -164,13 +198,15 @@ class Worker:
             await asyncio.sleep(self.timing.heartbeat_s)
             with contextlib.suppress(Exception):
                 await self.store.heartbeat(sorted(self._running), time.time())
+                await self.check_taken_away()
 
     async def run(self) -> None:
         """Work jobs until cancelled or signalled (SIGINT/SIGTERM: finish the running jobs, then stop)."""
         await self.store.open()  # migrates, procrastinate's schema included
         helpers = [asyncio.create_task(self._reaper(), name="reaper"),
                    asyncio.create_task(self._heartbeat(), name="job-heartbeat"),
-                   asyncio.create_task(self._feeder(), name="feeder")]
+                   asyncio.create_task(self._feeder(), name="feeder"),
+                   asyncio.create_task(self.store.watch_cancels(self.stop_job), name="cancel-watch")]
         try:
             async with self.app.open_async():
                 log.info("worker %s: %d job(s) at once", self.name, self.config.concurrency)

@@ -15,13 +15,15 @@ import contextlib
 import hashlib
 import itertools
 import logging
+import re
 import time
-from collections.abc import AsyncIterator, Hashable, Iterable
+from collections.abc import AsyncIterator, Callable, Hashable, Iterable
 from typing import Any
 
 import psycopg
 import psycopg_pool
 from psycopg import errors as pg_errors
+from psycopg import sql
 from psycopg.rows import dict_row
 
 from ..errors import (
@@ -64,6 +66,7 @@ POSTGRES = Dialect(
 log = logging.getLogger(__name__)
 
 CHANNEL = "consentwatch_sites"  # raised by the sites trigger (migrations_postgres/0001)
+CANCEL_CHANNEL = "consentwatch_cancel"  # raised when a running job is cancelled (migrations_postgres/0007)
 MIGRATION_LOCK = 0x636F6E73656E7401  # pg_advisory_xact_lock keys: any constants unique to this program
 ENQUEUE_LOCK = 0x636F6E73656E7402
 UNAVAILABLE_RETRY_S = 5.0
@@ -222,6 +225,10 @@ class PostgresStore:
     # ------------------------------------------------------------------ audits
     async def save_audit(self, audit: PreparedAudit, job_id: int | None = None) -> int:
         async with self._conn() as conn, conn.transaction():
+            if job_id is not None:
+                # The job row stays locked until commit, and ``cancel`` locks it too: either the cancel waits and
+                # finds the job done (409), or this save finds it cancelled and stores nothing.
+                await _lock_running_job(conn, job_id)
             capture = await (await conn.execute(
                 "INSERT INTO captures (job_id, domain, started_at, finished_at, data) VALUES (%s, %s, %s, %s, %s)"
                 " RETURNING id",
@@ -404,6 +411,37 @@ class PostgresStore:
             dict(retry=retry_at, error=error, now=now, id=job_id, stale=stale_before))
         return Job(**row) if row else None
 
+    async def jobs_taken_away(self, job_ids: list[int], worker: str) -> list[int]:
+        """Which of ``worker``'s running jobs it must stop: cancelled, or re-queued/taken by another worker (its
+        heartbeat was missed). The heartbeat's check, for when a cancel's NOTIFY was not heard."""
+        if not job_ids:
+            return []
+        rows = await self._fetchall("SELECT id FROM jobs WHERE id = ANY(%s) AND NOT (state IN ('running', 'done')"
+                                    " AND worker IS NOT DISTINCT FROM %s) ORDER BY id", (list(job_ids), worker))
+        return [r["id"] for r in rows]
+
+    async def watch_cancels(self, on_cancel: Callable[[int], None], ready: asyncio.Event | None = None) -> None:
+        """Call ``on_cancel(job_id)`` for each running job cancelled by any process (the trigger of migration
+        0007 announces it at commit). Runs until cancelled; reconnects after a lost connection (meanwhile the
+        caller's heartbeat check, ``jobs_taken_away``, is what notices)."""
+        delay = 0.5
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True) as conn:
+                    await conn.execute(f"LISTEN {CANCEL_CHANNEL}")
+                    if ready is not None:
+                        ready.set()
+                    delay = 0.5
+                    async for note in conn.notifies():
+                        with contextlib.suppress(ValueError):
+                            on_cancel(int(note.payload))
+            except asyncio.CancelledError:
+                raise
+            except (psycopg.Error, OSError) as exc:
+                log.warning("not hearing cancels: lost the LISTEN connection (%s); reconnecting", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+
     async def stale_jobs(self, heartbeat_before: float) -> list[Job]:
         rows = await self._fetchall(f"SELECT {JOB_COLUMNS} FROM jobs WHERE state = 'running' AND"
                                     " (heartbeat_at IS NULL OR heartbeat_at < %s) ORDER BY id", (heartbeat_before,))
@@ -436,8 +474,11 @@ class PostgresStore:
         return [Schedule(**r) for r in await self._fetchall('SELECT * FROM schedules ORDER BY name COLLATE "C"')]
 
     async def remove_schedule(self, name: str) -> None:
-        if await self._execute("DELETE FROM schedules WHERE name = %s", (name,)) == 0:
-            raise ScheduleNotFoundError(f"no schedule named {name!r}")
+        async with self._conn() as conn, conn.transaction():
+            if (await conn.execute("DELETE FROM schedules WHERE name = %s", (name,))).rowcount == 0:
+                raise ScheduleNotFoundError(f"no schedule named {name!r}")
+            # its targets, all at once (a big list's partition): dropped, not deleted row by row
+            await conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(target_partition(name))))
 
     async def due_schedules(self, now: float) -> list[Schedule]:
         return [Schedule(**r) for r in await self._fetchall(
@@ -448,27 +489,29 @@ class PostgresStore:
                             (ran_at, next_run_at, name))
 
     async def add_target_schedule(self, name: str, every_s: float, domains: Iterable[str], now: float) -> int:
-        """An interval schedule over a big list (``schedule_targets``, migration 0004), its domains loaded with
-        COPY and each due first at ``now`` + its hash share of the period. Returns how many targets it has."""
+        """An interval schedule over a big list (``schedule_targets``, migrations 0004 and 0008): its domains
+        (duplicates dropped) loaded with COPY into a partition of their own, each due first at ``now`` + its
+        hash share of the period (``spread``). The partition is loaded without indexes and attached after,
+        which builds them in one pass: row-by-row index upkeep was most of a 1M-line load. Returns the count."""
+        part = sql.Identifier(target_partition(name))
         try:
             async with self._conn() as conn, conn.transaction():
                 await conn.execute("INSERT INTO schedules (name, domains, every_s, created_at, next_run_at)"
                                    " VALUES (%s, '{}', %s, %s, 'Infinity')", (name, every_s, now))
-                await conn.execute("CREATE TEMP TABLE incoming (domain text) ON COMMIT DROP")
-                async with conn.cursor() as cur, cur.copy("COPY incoming (domain) FROM STDIN") as copy:
-                    batch: list[str] = []
-                    for domain in domains:
-                        batch.append(domain)
-                        if len(batch) == 50_000:
-                            await copy.write("\n".join(batch) + "\n")
-                            batch.clear()
-                    if batch:
-                        await copy.write("\n".join(batch) + "\n")
-                return (await conn.execute(
-                    "INSERT INTO schedule_targets (schedule, domain, next_due_at) SELECT %(name)s, domain,"
-                    " %(now)s + consentwatch_spread(domain) * %(every)s FROM incoming ON CONFLICT DO NOTHING",
-                    dict(name=name, now=now, every=every_s))).rowcount
-        except pg_errors.UniqueViolation:
+                await conn.execute(sql.SQL("CREATE TABLE {} (LIKE schedule_targets)").format(part))
+                await conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN schedule SET DEFAULT {}").format(
+                    part, sql.Literal(name)))
+                loaded = 0
+                async with conn.cursor() as cur, cur.copy(
+                        sql.SQL("COPY {} (domain, next_due_at) FROM STDIN").format(part)) as copy:
+                    for lines in _target_lines(domains, now, every_s):
+                        await copy.write(lines[0])
+                        loaded += lines[1]
+                await conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN schedule DROP DEFAULT").format(part))
+                await conn.execute(sql.SQL("ALTER TABLE schedule_targets ATTACH PARTITION {} FOR VALUES IN ({})")
+                                   .format(part, sql.Literal(name)))
+                return loaded
+        except (pg_errors.UniqueViolation, pg_errors.DuplicateTable):
             raise ConflictError(f"a schedule named {name!r} exists already") from None
 
     async def feed_due_targets(self, now: float, high_water: int, max_attempts: int) -> int:
@@ -526,6 +569,44 @@ class PostgresStore:
             raise ConflictError(f"no active token named {name!r}")
 
 
+_COPY_UNSAFE = re.compile(r"[^a-z0-9._\n-]")
+
+
+def target_partition(schedule: str) -> str:
+    """The partition holding schedule ``schedule``'s targets (as migration 0008 names them)."""
+    return "schedule_targets_" + hashlib.md5(schedule.encode()).hexdigest()[:16]
+
+
+def spread(domain: str) -> float:
+    """Where in the period ``domain`` falls, in [0, 1): the SQL function ``consentwatch_spread`` (0004)."""
+    return int.from_bytes(hashlib.md5(domain.encode()).digest()[:4], "big") / 4294967296.0
+
+
+def _target_lines(domains: Iterable[str], now: float, every_s: float,
+                  batch: int = 50_000) -> Iterable[tuple[str, int]]:
+    """COPY text of (domain, first due time) rows, each domain once, in batches: (text, rows in it)."""
+    seen: set[str] = set()
+    names: list[str] = []
+    for domain in domains:
+        if domain not in seen:
+            seen.add(domain)
+            names.append(domain)
+            if len(names) == batch:
+                yield _copy_batch(names, now, every_s), len(names)
+                names.clear()
+    if names:
+        yield _copy_batch(names, now, every_s), len(names)
+
+
+def _copy_batch(names: list[str], now: float, every_s: float) -> str:
+    # Callers pass canonical names; anything else could break the COPY framing: checked per batch, in one scan.
+    joined = "\n".join(names)
+    if _COPY_UNSAFE.search(joined) or joined.count("\n") != len(names) - 1 or not all(names):
+        bad = next(n for n in names if not n or _COPY_UNSAFE.search(n) or "\n" in n)
+        raise ValueError(f"not a canonical domain name: {bad!r}")
+    return "".join([f"{name}\t{now + spread(name) * every_s!r}\n" for name in names])  # float repr round-trips
+
+
 def procrastinate_schema() -> str:
     from procrastinate.schema import SchemaManager  # late: only migrating needs it
 
@@ -581,6 +662,16 @@ async def _check_limits(conn: psycopg.AsyncConnection[Any], domains: list[str], 
     if total + new > limits.total:
         raise QueueFullError(f"the crawl queue is full ({total} of {limits.total} jobs queued or running); "
                              f"{new} more do not fit (nothing was queued)", limits.retry_after_s)
+
+
+async def _lock_running_job(conn: psycopg.AsyncConnection[Any], job_id: int) -> None:
+    """Lock job ``job_id`` for this transaction; refuse (409) unless it is running: a cancelled job, or one
+    another worker took over, must not have its report stored."""
+    row = await (await conn.execute("SELECT state FROM jobs WHERE id = %s FOR UPDATE", (job_id,))).fetchone()
+    if row is None:
+        raise JobNotFoundError(f"no crawl job {job_id}")
+    if row["state"] != "running":
+        raise ConflictError(f"crawl job {job_id} is {row['state']}, not running: its audit is not stored")
 
 
 async def _start_if_polite(conn: psycopg.AsyncConnection[Any], job_id: int, domain: str, now: float,

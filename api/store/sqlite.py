@@ -199,6 +199,12 @@ class SqliteStore:
 
     def _save_audit(self, conn: sqlite3.Connection, audit: PreparedAudit, job_id: int | None) -> int:
         with self._tx(conn):
+            if job_id is not None:  # a cancelled job (or one taken over) has no report stored: checked in the write
+                job = conn.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
+                if job is None:
+                    raise JobNotFoundError(f"no crawl job {job_id}")
+                if job["state"] != "running":
+                    raise ConflictError(f"crawl job {job_id} is {job['state']}, not running: its audit is not stored")
             capture_id = conn.execute(
                 "INSERT INTO captures (job_id, domain, started_at, finished_at, data) VALUES (?, ?, ?, ?, ?)",
                 (job_id, audit.domain, audit.capture_started_at, audit.capture_finished_at, audit.capture_blob),
