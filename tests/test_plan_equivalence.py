@@ -13,7 +13,9 @@ import pytest_asyncio
 
 from plan_findings import EXPECTED, audit_all
 
-pytestmark = pytest.mark.browser
+# One module fixture audits every site (about 70) and is charged to the first test: the hang guard
+# (pyproject's timeout) is per test, so this file gives that first test the time of the whole set.
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
 RECORDED = json.loads(EXPECTED.read_text())
 
