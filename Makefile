@@ -63,13 +63,17 @@ extension: node_modules/.installed
 demo: setup
 	$(VENV)/bin/consentwatch demo
 
+# Files run side by side (pytest-xdist; a file's module fixtures are built once, on one worker): browser
+# tests mostly wait (settle times, banner waits), so 4 workers keep 2 cores busy. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 4
+
 test: setup
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
 # The tier with no browser (tests marked `browser` deselected): layering, data, analyzer, store contract
 # (a throwaway PostgreSQL cluster), API, extension units (web-ext lint). No browser is installed or started.
 test-fast: $(STAMP) postgresql node_modules/.installed
-	$(PY) -m pytest -q -p no:cacheprovider -m "not browser"
+	$(PY) -m pytest -q -p no:cacheprovider -m "not browser" -n 2 --dist loadfile
 
 bench: setup
 	$(PY) bench/crawl.py

@@ -178,7 +178,7 @@ def feeder_steady(cluster, targets: int, rate: float, window_s: float, high_wate
     finally:
         os.unlink(path)
     env = {**os.environ, "CONSENTWATCH_FAKE_CRAWL": "0", "PYTHONPATH": str(REPO)}
-    logs = [tempfile.TemporaryFile("w+") for _ in range(2)]  # a file, not a pipe: nobody reads it meanwhile
+    logs = [tempfile.TemporaryFile("w+") for _ in range(2)]  # noqa: SIM115 - closed after the workers stop; a file, not a pipe: nobody reads it meanwhile
     procs = [subprocess.Popen([sys.executable, "-m", "api.cli", "worker", "--db", location, "--jobs", str(per_worker),
                                "--allow-hosts", "*.com,*.co.uk", "--min-interval", "0", "--feed-every", "1",
                                "--high-water", str(high_water)],
@@ -313,7 +313,7 @@ def answers(url: str) -> bool:
     import urllib.request
 
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own loopback server
             return response.status == 200
     except OSError:
         return False

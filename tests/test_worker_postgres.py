@@ -85,13 +85,13 @@ async def test_a_killed_worker_loses_no_job_and_none_runs_twice(location):
     host = socket.gethostname()
     try:
         held = poll(lambda: query(location, "SELECT id FROM jobs WHERE state = 'running' AND worker = %s",
-                                  (f"{host}:{victim.pid}",)), 30, "the victim worker to hold jobs")
+                                  (f"{host}:{victim.pid}",)), 90, "the victim worker to hold jobs")
         victim.kill()  # SIGKILL: no cleanup, its jobs stay running / doing
         victim.wait()
         poll(lambda: query(location, "SELECT count(*) FROM jobs WHERE state = 'done'")[0][0] == len(domains),
-             40, "every job done")
+             120, "every job done")  # a bound for a hang, not a speed claim: workers start slowly on a busy machine
     finally:
-        logs = stop(workers[1:])
+        logs = stop(workers)  # the victim too, when the test failed before it was killed
     jobs = query(location, "SELECT id, domain, state, attempts, report_id, worker FROM jobs ORDER BY id")
     assert sorted(j[1] for j in jobs) == sorted(domains) and {j[2] for j in jobs} == {"done"}
     reports = query(location, "SELECT domain, count(*) FROM reports GROUP BY domain")

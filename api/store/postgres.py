@@ -574,12 +574,12 @@ _COPY_UNSAFE = re.compile(r"[^a-z0-9._\n-]")
 
 def target_partition(schedule: str) -> str:
     """The partition holding schedule ``schedule``'s targets (as migration 0008 names them)."""
-    return "schedule_targets_" + hashlib.md5(schedule.encode()).hexdigest()[:16]
+    return "schedule_targets_" + hashlib.md5(schedule.encode(), usedforsecurity=False).hexdigest()[:16]
 
 
 def spread(domain: str) -> float:
     """Where in the period ``domain`` falls, in [0, 1): the SQL function ``consentwatch_spread`` (0004)."""
-    return int.from_bytes(hashlib.md5(domain.encode()).digest()[:4], "big") / 4294967296.0
+    return int.from_bytes(hashlib.md5(domain.encode(), usedforsecurity=False).digest()[:4], "big") / 4294967296.0
 
 
 def _target_lines(domains: Iterable[str], now: float, every_s: float,
