@@ -63,9 +63,10 @@ extension: node_modules/.installed
 demo: setup
 	$(VENV)/bin/consentwatch demo
 
-# Files run side by side (pytest-xdist; a file's module fixtures are built once, on one worker): browser
-# tests mostly wait (settle times, banner waits), so 4 workers keep 2 cores busy. TEST_WORKERS=0: one process.
-TEST_WORKERS ?= 4
+# Files run side by side (pytest-xdist; a file's module fixtures are built once, on one worker), one worker
+# per core: with 4 on 2 cores the Chromiums starved each other past the tests' hang bounds (a clean-clone
+# run: 11 setups timed out, 17.5 min). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
 
 test: setup
 	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile

@@ -108,8 +108,8 @@ def test_reports_and_captures_stored_before_plans_had_names_still_decode(audits)
 
 
 def _report_html(report: Report) -> str:
-    from api.html import render_report_page, template_env
-    from api.keys import TEMPLATES
+    from api.http.html import render_report_page, template_env
+    from api.http.keys import TEMPLATES
 
     return render_report_page({TEMPLATES: template_env()}, report, 1, None, "/r.json")
 
