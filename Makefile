@@ -63,10 +63,10 @@ extension: node_modules/.installed
 demo: setup
 	$(VENV)/bin/consentwatch demo
 
-# Files run side by side (pytest-xdist; a file's module fixtures are built once, on one worker), one worker
-# per core: with 4 on 2 cores the Chromiums starved each other past the tests' hang bounds (a clean-clone
-# run: 11 setups timed out, 17.5 min). TEST_WORKERS=0: one process.
-TEST_WORKERS ?= 2
+# One process by default. TEST_WORKERS=N runs files side by side on pytest-xdist (a file's module fixtures
+# built once, on one worker), but on 2 cores the Chromiums then starve each other: two clean-clone runs
+# (4 workers, then 2) each failed the popup-storm deadline test (106 s for a 20 s deadline; 13 s alone).
+TEST_WORKERS ?= 0
 
 test: setup
 	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
