@@ -56,6 +56,16 @@ class AuthError(ServiceError):
     code = "unauthorized"
 
 
+class NoSigningKeyError(ServiceError):
+    status = 503
+    code = "no_signing_key"
+
+
+class EvidenceUnavailableError(ServiceError):
+    status = 503
+    code = "evidence_unavailable"
+
+
 class ConflictError(ServiceError):
     status = 409
     code = "conflict"

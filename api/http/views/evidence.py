@@ -4,21 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ...errors import ServiceError, SiteNotFoundError
+from ...errors import EvidenceUnavailableError, NoSigningKeyError, SiteNotFoundError
 from ...service.evidence import EvidenceError, bundle_for, key_id, load_private_key, public_key_b64
 from ...service.targets import canonical_domain
 from ..keys import CONFIG, STORE
 from .common import json_response, path_id
-
-
-class NoSigningKeyError(ServiceError):
-    status = 503
-    code = "no_signing_key"
-
-
-class EvidenceUnavailableError(ServiceError):
-    status = 503
-    code = "evidence_unavailable"
 
 
 def _signing_key():
