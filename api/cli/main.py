@@ -14,6 +14,7 @@ from model.capture import encode_capture
 from model.domains import normalize_domain
 from model.errors import ConsentwatchError, InvalidDomainError
 
+from ..version import package_version
 from .options import browser_environment, browser_required, crawl_options, db_option
 from .render import render_capture_summary, render_report
 
@@ -25,8 +26,6 @@ def _show_version(ctx: click.Context, _param, value: bool) -> None:
     """``--version`` also names the browser build crawls would run."""
     if not value or ctx.resilient_parsing:
         return
-    from importlib.metadata import version
-
     from crawler.browser import browser_build, find_chromium
 
     try:
@@ -34,7 +33,7 @@ def _show_version(ctx: click.Context, _param, value: bool) -> None:
         browser = f"{browser_build(executable)} ({executable or 'Playwright download'})"
     except BrowserNotFoundError as exc:
         browser = f"none found: {exc}"
-    click.echo(f"{ctx.find_root().info_name}, version {version('consentwatch')}\nbrowser: {browser}")
+    click.echo(f"{ctx.find_root().info_name}, version {package_version()}\nbrowser: {browser}")
     ctx.exit()
 
 

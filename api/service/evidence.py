@@ -29,7 +29,6 @@ import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import msgspec
@@ -41,6 +40,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from model.capture import Capture, RequestRecord, Screenshot, Visit, decode_capture, encode_capture
 
 from ..store.base import AuditStore, StoredReport
+from ..version import package_version
 
 KEY_ENV = "CONSENTWATCH_EVIDENCE_KEY"
 MANIFEST = "manifest.json"
@@ -114,20 +114,13 @@ def parse_public_key(text: str) -> Ed25519PublicKey:
 # ---------------------------------------------------------------------------- building
 
 
-def tool_version() -> str:
-    try:
-        return version("consentwatch")
-    except PackageNotFoundError:
-        return "unknown"
-
-
 def har_of(visit: Visit, capture: Capture) -> dict:
     """HAR 1.2 of one visit from the capture (no response bodies: the crawler does not keep them)."""
     started = visit.started_at
     entries = [_har_entry(r, started) for r in visit.requests]
     return {"log": {
         "version": "1.2",
-        "creator": {"name": "consentwatch", "version": tool_version()},
+        "creator": {"name": "consentwatch", "version": package_version()},
         "browser": {"name": "Chromium", "version": capture.browser_version or "unknown"},
         "pages": [{"id": visit.name, "title": visit.title or visit.url, "startedDateTime": _iso(started),
                    "pageTimings": {}}],
@@ -226,7 +219,7 @@ def build_bundle(capture: Capture, report_json: bytes, audit_id: int | str, key:
         "format": "consentwatch-evidence/1",
         "audit_id": str(audit_id),
         "domain": capture.domain,
-        "tool_version": tool_version(),
+        "tool_version": package_version(),
         "browser_version": capture.browser_version,
         "user_agent": capture.user_agent,
         "crawl_started_at": capture.started_at,
