@@ -40,6 +40,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: a file keeps its order
 
 
+class UnmarkedBrowserLaunch(AssertionError):
+    """A test without @pytest.mark.browser tried to start a browser (tests/test_browser_marks.py)."""
+
+
+@pytest.fixture(autouse=True)
+def _browsers_only_in_browser_tests(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast tier (`-m "not browser"`) must start no browser: in a test not marked `browser`, every way
+    Playwright starts or attaches to one raises instead (in this process; tests/test_browser_marks.py checks
+    the ways out of it statically)."""
+    if request.node.get_closest_marker("browser") is not None:
+        return
+    from playwright.async_api import BrowserType as AsyncBrowserType
+    from playwright.sync_api import BrowserType as SyncBrowserType
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise UnmarkedBrowserLaunch(f"{request.node.nodeid} starts a browser: mark it @pytest.mark.browser")
+
+    for browser_type in (AsyncBrowserType, SyncBrowserType):
+        for method in ("launch", "launch_persistent_context", "connect", "connect_over_cdp"):
+            monkeypatch.setattr(browser_type, method, refuse)
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     if not SHARED.is_dir():
