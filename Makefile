@@ -71,10 +71,12 @@ TEST_WORKERS ?= 0
 test: setup
 	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
-# The tier with no browser (tests marked `browser` deselected): layering, data, analyzer, store contract
-# (a throwaway PostgreSQL cluster), API, extension units (web-ext lint). No browser is installed or started.
-test-fast: $(STAMP) postgresql node_modules/.installed
-	$(PY) -m pytest -q -p no:cacheprovider -m "not browser" -n 2 --dist loadfile
+# The tier that starts no browser and no PostgreSQL and runs no whole-tree tool, in well under a minute:
+# layering, data, analyzer (recorded captures), store contract on SQLite, API, extension unit tests.
+# Left to `make test`: the marks in FAST_EXCLUDES (README, "Test tiers").
+FAST_EXCLUDES := not browser and not postgres and not static and not slow
+test-fast: $(STAMP) node_modules/.installed
+	$(PY) -m pytest -q -p no:cacheprovider -m "$(FAST_EXCLUDES)" -n 2 --dist loadfile
 
 bench: setup
 	$(PY) bench/crawl.py

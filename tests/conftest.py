@@ -34,10 +34,45 @@ LONGEST_FIRST = [
 ]
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects: the marks below must be there to select by
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    mark_postgres_tests(items)
     if os.environ.get("PYTEST_XDIST_WORKER"):
         rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
         items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: a file keeps its order
+
+
+def mark_postgres_tests(items: list[pytest.Item]) -> None:
+    """`postgres` on every test that starts or uses the throwaway cluster (tests/pg_cluster.py): it asks for
+    `pg_cluster`, or is the "postgres" case of a backend parametrisation (fixtures that call
+    `request.getfixturevalue("pg_cluster")`). `make test-fast` leaves them out; `make test` runs them."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params.values() if callspec is not None else ()
+        if "pg_cluster" in getattr(item, "fixturenames", ()) or any(p == "postgres" for p in params):
+            item.add_marker(pytest.mark.postgres)
+
+
+class UnmarkedBrowserLaunch(AssertionError):
+    """A test without @pytest.mark.browser tried to start a browser (tests/test_browser_marks.py)."""
+
+
+@pytest.fixture(autouse=True)
+def _browsers_only_in_browser_tests(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast tier (`-m "not browser"`) must start no browser: in a test not marked `browser`, every way
+    Playwright starts or attaches to one raises instead (in this process; tests/test_browser_marks.py checks
+    the ways out of it statically)."""
+    if request.node.get_closest_marker("browser") is not None:
+        return
+    from playwright.async_api import BrowserType as AsyncBrowserType
+    from playwright.sync_api import BrowserType as SyncBrowserType
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise UnmarkedBrowserLaunch(f"{request.node.nodeid} starts a browser: mark it @pytest.mark.browser")
+
+    for browser_type in (AsyncBrowserType, SyncBrowserType):
+        for method in ("launch", "launch_persistent_context", "connect", "connect_over_cdp"):
+            monkeypatch.setattr(browser_type, method, refuse)
 
 
 @pytest.fixture(scope="session")

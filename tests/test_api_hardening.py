@@ -244,6 +244,7 @@ async def test_a_damaged_database_shows_in_health(tmp_path):
         assert "damaged" in health["error"] and "not a database" in health["error"]
 
 
+@pytest.mark.slow
 def test_serve_on_a_damaged_database_exits_with_one_clear_line(tmp_path):
     db = tmp_path / "cw.db"
     db.write_bytes(b"garbage, not SQLite " * 500)
@@ -333,6 +334,7 @@ async def test_a_crawl_failing_on_a_full_disk_is_marked_failed_saying_so(tmp_pat
 
 
 # ---------------------------------------------------------------------------------------- file modes
+@pytest.mark.slow
 def test_database_and_token_store_are_created_owner_only(tmp_path):
     db = tmp_path / "new" / "cw.db"
     old = os.umask(0o022)

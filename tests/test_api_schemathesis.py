@@ -21,6 +21,8 @@ from api.service.samples import make_capture, make_report
 from api.store import SqliteStore
 from api.store.records import prepare_audit
 
+pytestmark = pytest.mark.slow  # hypothesis-generated requests against every operation: make test runs it
+
 
 class ThreadedServer:
     """The service on loopback in its own thread and loop: schemathesis calls it synchronously."""

@@ -39,6 +39,7 @@ def _commands(group: click.Group, prefix: str = "") -> dict[str, click.Command]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", [["crawl", "example.com"], ["audit", "example.com", "example.org"], ["demo"]])
 def test_every_browser_command_exits_3_naming_the_missing_chromium(args):
     done = _cli(*args, env={"CONSENTWATCH_CHROMIUM": "/nonexistent/chromium"})

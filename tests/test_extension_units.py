@@ -7,6 +7,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -20,6 +22,7 @@ def test_node_unit_tests_pass():
     assert "# fail 0" in run.stdout and "# pass 0" not in run.stdout
 
 
+@pytest.mark.static
 def test_store_packages_build_and_lint():
     # `make extension`: both packages from extension/, the version from its manifest only, each
     # with the background its browser runs, and lint (web-ext for Firefox, our checks for Chrome) clean.

@@ -98,6 +98,7 @@ def embedded_ipv6(draw) -> str:
     return f"[{text.upper() if draw(st.booleans()) else text}]"
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(internal_spelling())
 def test_every_spelling_of_an_internal_ipv4_address_is_that_address_and_refused(case):
@@ -124,6 +125,7 @@ def test_internal_ipv6_ranges_are_refused(address):
 @settings(max_examples=200, deadline=None)
 @given(st.integers(int(ipaddress.IPv4Address("11.0.0.0")), int(ipaddress.IPv4Address("99.255.255.255")))
        .map(ipaddress.IPv4Address).flatmap(ipv4_spelling))
+@pytest.mark.slow
 def test_public_addresses_pass_in_any_spelling(spelling):
     host, reason = AddressPolicy().host_refusal(spelling)
     assert reason is None and isinstance(host, ipaddress.IPv4Address)

@@ -33,6 +33,7 @@ def _patterns() -> dict[str, list]:
 
 @pytest.mark.skipif(len(TEXTS) < 60, reason=f"needs the policy texts at {SHARED}/seeds and {SHARED}/opp115-dev/policies "
                                              "(../shared next to the repository)")
+@pytest.mark.slow
 def test_every_pattern_match_lies_in_a_gated_sentence():
     scan_of = scanner(load_knowledge())
     missed: list[str] = []

@@ -23,6 +23,7 @@ def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)
 
 
+@pytest.mark.static
 def test_ruff_finds_nothing():
     """`python -m ruff check .` passes.
 
@@ -35,6 +36,7 @@ def test_ruff_finds_nothing():
     assert result.returncode == 0, f"ruff check failed:\n{result.stdout}{result.stderr}"
 
 
+@pytest.mark.static
 def test_extension_type_checks():
     """`npx tsc -b --force extension` passes: TypeScript checks the extension's JavaScript (checkJs, strict).
 

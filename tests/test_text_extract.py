@@ -125,6 +125,7 @@ def test_corner_cases_read_as_before(html):
     assert extract_main_text(html) == reference_extract(html)
 
 
+@pytest.mark.slow
 def test_generated_pages_read_as_before():
     pages = [generated_page(seed) for seed in range(400)]
     differ = [seed for seed, html in enumerate(pages) if extract_main_text(html) != reference_extract(html)]
@@ -138,6 +139,7 @@ def _fixture_pages() -> list[tuple[str, str]]:
             for s in specs for p in s.pages.values() if p.kind in ("page", "static")]
 
 
+@pytest.mark.slow
 def test_every_fixture_page_reads_as_before():
     pages = _fixture_pages()
     assert len(pages) > 100
@@ -164,16 +166,19 @@ def test_deep_nesting_keeps_its_text():
     assert extract_main_text(deep_page(1000)) == "\n\n".join(["Deep policy text."] * 40)
 
 
+@pytest.mark.slow
 def test_megabytes_of_tiny_blocks_keep_every_block():
     html = tiny_blocks(120_000)
     assert len(html) > 1_500_000
     assert extract_main_text(html) == "\n\n".join(f"Block {i}." for i in range(120_000))
 
 
+@pytest.mark.slow
 def test_one_huge_text_node_is_kept_whole():
     assert extract_main_text(huge_text_node(800_000)) == ("policy " * 800_000).strip()
 
 
+@pytest.mark.slow
 def test_the_hostile_fixture_page_is_read():
     text = extract_main_text(hostile_pages.tiny_blocks_page(1_000_000))
     lines = [line for line in text.splitlines() if line]
@@ -192,6 +197,7 @@ def _cpu_seconds(html: str) -> float:
 
 @pytest.mark.parametrize("make, n", [(deep_page, 500), (tiny_blocks, 30_000), (huge_text_node, 300_000)],
                          ids=["deep", "tiny_blocks", "huge_text_node"])
+@pytest.mark.slow
 def test_cost_grows_linearly(make, n):
     """4× the input costs about 4× the CPU (a quadratic cost would be 16×)."""
     small, large = make(n), make(4 * n)

@@ -13,6 +13,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -27,6 +29,7 @@ def test_the_configuration_keeps_the_analyzer_strict():
         assert not (covers_analyzer and hides_errors), override
 
 
+@pytest.mark.static
 def test_the_analyzer_type_checks_under_mypy_strict():
     assert importlib.util.find_spec("mypy") is not None, "mypy is missing: pip install -e '.[test]'"
     result = subprocess.run([sys.executable, "-m", "mypy", "analyzer"], cwd=REPO, capture_output=True, text=True,

@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.static
 def test_mypy_strict_passes_on_model():
     run = subprocess.run([sys.executable, "-m", "mypy", "--strict", "model"], cwd=REPO, capture_output=True,
                          text=True, timeout=600)
