@@ -92,7 +92,7 @@ def coverage_of(tracker: ObservedTracker, analysis: PolicyAnalysis | None, knowl
         if d.level == "company" and d.company_id in chain:
             parent = None if d.company_id == operator else _company_name(knowledge, d.company_id)
             return Coverage("company", d, parent)
-    for d in analysis.category_mentions:
+    for d in [*analysis.category_mentions, *analysis.cookie_purposes]:
         if d.category and d.category == tracker.category:
             return Coverage("category", d)
     return Coverage("none")
@@ -111,7 +111,7 @@ def coverage_note(tracker: ObservedTracker, cov: Coverage) -> str | None:
         return (f"not named itself; covered by the company-level declaration “{d.name_in_text}” "
                 f"({tracker.name} is a product of {owner})")
     if cov.level == "category":
-        return f"only covered by a general mention of {tracker.category} providers (“{d.name_in_text}”)"
+        return f"only covered by a general mention of {tracker.category} (“{d.name_in_text}”)"
     if cov.level == "negated":
         return f"the policy denies using it (“{d.name_in_text}”)"
     return None

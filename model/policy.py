@@ -52,6 +52,10 @@ class PolicyAnalysis(msgspec.Struct, kw_only=True):
     sale: Stance = Stance(value="silent")
     # strictly-necessary | functional | analytics | advertising | social-media
     cookie_categories: list[str] = []
+    # The listed cookie purposes that declare a tracker category ("Advertising cookies", "Analytics: to
+    # measure …" in a purpose list), level="category" with the tracker category: vague declarations,
+    # weighed after category_mentions.
+    cookie_purposes: list[Declaration] = []
     # ISO 8601, reduced precision when the policy gives no day ("2020-07").
     policy_date: str | None = None
     third_party_reference_level: ReferenceLevel = "none"

@@ -123,6 +123,9 @@ def test_demo_sites_match_their_ground_truth(reports):
             assert "gpc" in trackers[product].visits, (domain, product)
         for product in set(truth["declares"]["products"]) & set(trackers):
             assert trackers[product].declared == "product", (domain, product)
+        for product in set(truth["loads"]) - set(truth["undeclared"]):
+            # Named, owned by a named company, or of a purpose the policy declares as a category.
+            assert trackers[product].declared != "none", (domain, product)
         for product in truth["undeclared"]:
             chain = kb.company_chain(kb.products[product].company)
             # "undeclared" in the ground truth means not named as a product; a company named in the

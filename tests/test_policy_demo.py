@@ -37,3 +37,20 @@ def test_demo_policy_declarations_match_the_ground_truth(domain):
     # Amazon Web Services is named as a hosting processor at quaykite: a company mention the
     # ground truth does not count as declaring a tracker company.
     assert companies - {"amazon"} == set(truth["companies"]), domain
+
+
+@pytest.mark.parametrize("domain", sorted(EXPECTED))
+def test_demo_policy_categories_cover_what_they_describe(domain):
+    """A loaded tracker the policy names neither as product nor as company, but whose purpose it
+    declares as a category (a third-party phrase or a listed cookie purpose), is vaguely declared,
+    never "undeclared": the ground truth's `declares.categories` must be read."""
+    privacy, cookie = _policy_texts(domain)
+    kb = load_knowledge()
+    analysis = analyze_policy(privacy, cookie_policy_text=cookie, knowledge=kb)
+    truth = EXPECTED[domain]
+    read = {d.category for d in [*analysis.category_mentions, *analysis.cookie_purposes]}
+    named = analysis.declared_product_ids()
+    for product in truth["loads"]:
+        category = kb.products[product].category
+        if product not in named and category in truth["declares"]["categories"]:
+            assert category in read, (domain, product, category, sorted(read))

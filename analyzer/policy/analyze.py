@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from analyzer.policy.cookies import cookie_categories, ordered
+from analyzer.policy.cookies import cookie_categories, ordered, purpose_declarations
 from analyzer.policy.dates import policy_date
 from analyzer.policy.declarations import category_mentions, mentions_any, vendor_mentions
 from analyzer.policy.names import Knowledge
@@ -52,6 +52,9 @@ def analyze_policy(
     categories = [d for doc in documents for d in category_mentions(doc.sentences, doc.scan, vocab, doc.source)]
     declarations = _first_per_id(d for d in vendors if not d.negated)
     category_declared = _first_per_id(d for d in categories if not d.negated)
+    purposes = _first_per_id(
+        d for doc in documents for d in purpose_declarations(doc.sentences, doc.scan, vocab, doc.source)
+    )
     return PolicyAnalysis(
         declarations=declarations,
         negations=_first_per_id(d for d in vendors + categories if d.negated),
@@ -59,6 +62,7 @@ def analyze_policy(
         dnt=_first_said(documents, lambda doc: signal_stance(doc.sentences, doc.scan, vocab, "dnt")),
         gpc=_first_said(documents, lambda doc: signal_stance(doc.sentences, doc.scan, vocab, "gpc")),
         sale=_first_said(documents, lambda doc: sale_stance(doc.sentences, doc.scan, vocab)),
+        cookie_purposes=purposes,
         cookie_categories=ordered(set().union(*(cookie_categories(d.sentences, d.scan, vocab) for d in documents))),
         policy_date=next((date for doc in documents if (date := policy_date(doc.sentences, doc.scan, vocab))), None),
         third_party_reference_level=_reference_level(documents, declarations, category_declared, vocab),

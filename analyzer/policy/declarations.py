@@ -126,14 +126,18 @@ def category_mentions(sentences: SentenceIndex, scan: Scan, vocab: Vocabulary, s
         if match.lastgroup is None or not checks.declaring(i):
             continue
         sentence = sentences.text_of(i)
-        yield Declaration(
-            level="category",
-            category=category_of(match.lastgroup),
-            name_in_text=match.group(),
-            sentence=sentence,
-            source=source,
-            negated=is_negated(sentence, match.start(), match.end(), vocab),
-        )
+        negated = is_negated(sentence, match.start(), match.end(), vocab)
+        for category in _categories_named(match, vocab):
+            yield Declaration(level="category", category=category, name_in_text=match.group(), sentence=sentence,
+                              source=source, negated=negated)
+
+
+def _categories_named(match: re.Match[str], vocab: Vocabulary) -> list[str]:
+    """The category the phrase matched, then any other it names ("analytics and advertising providers")."""
+    assert match.lastgroup is not None
+    matched = category_of(match.lastgroup)
+    others = [c for c, words in vocab.category_words.items() if c != matched and words.search(match.group())]
+    return [matched, *others]
 
 
 def mentions_any(sentences: SentenceIndex, indices: list[int], pattern: re.Pattern[str]) -> bool:

@@ -48,6 +48,7 @@ class Vocabulary:
     negation_exception: re.Pattern[str]
     clause_break: re.Pattern[str]
     categories: re.Pattern[str]  # one alternation, group names are category ids
+    category_words: dict[str, re.Pattern[str]]  # category id -> words that declare it inside a category phrase
     third_party_generic: re.Pattern[str]
     third_party_characterized: re.Pattern[str]
     response_verbs: re.Pattern[str]
@@ -83,6 +84,8 @@ class Vocabulary:
     sale_opt_out_link: re.Pattern[str]
     cookie_phrases: re.Pattern[str]  # group names are cookie category ids
     cookie_labels: re.Pattern[str]  # line-leading labels, group names are cookie category ids
+    cookie_list_lead_in: re.Pattern[str]  # a paragraph introducing a list of cookie purposes
+    cookie_tracker_categories: dict[str, str]  # cookie category id -> the tracker category it declares
     date_updated: re.Pattern[str]
     date_effective: re.Pattern[str]
     date_window: int
@@ -197,6 +200,7 @@ class VocabularyFile(TypedDict):
     platforms: _Platforms
     negation: _Negation
     categories: dict[str, str | list[str]]
+    category_words: dict[str, str]
     third_parties: _ThirdParties
     stances: _Stances
     sale: _Sale
@@ -260,11 +264,19 @@ def compile_vocabulary(data: VocabularyFile) -> Vocabulary:
     )
     months = {k.lower(): int(v) for k, v in dates["months"].items()}
     month_alt = "|".join(sorted(months, key=len, reverse=True))
-    cookie_phrases = {k: v for k, v in cc.items() if k not in ("labels", "label_end") and not isinstance(v, dict)}
-    cookie_labels, label_end = cc.get("labels"), cc.get("label_end")
-    if not isinstance(cookie_labels, dict) or not isinstance(label_end, str):
-        raise ValueError("vocabulary.yaml: cookie_categories needs `labels` (category → label) and `label_end`"
-                         " (a pattern)")
+    settings = ("labels", "label_end", "list_lead_in", "tracker_categories")
+    cookie_phrases = {k: v for k, v in cc.items() if k not in settings and not isinstance(v, dict)}
+    cookie_labels, label_end, lead_in = cc.get("labels"), cc.get("label_end"), cc.get("list_lead_in")
+    tracker_categories = cc.get("tracker_categories")
+    if not isinstance(cookie_labels, dict) or not isinstance(label_end, str) or not isinstance(lead_in, str):
+        raise ValueError("vocabulary.yaml: cookie_categories needs `labels` (category → label), `label_end` and"
+                         " `list_lead_in` (patterns)")
+    if not isinstance(tracker_categories, dict) or not set(tracker_categories) <= set(cookie_phrases):
+        raise ValueError("vocabulary.yaml: cookie_categories.tracker_categories must map cookie categories"
+                         f" ({', '.join(cookie_phrases)}) to tracker categories")
+    unknown_words = set(data["category_words"]) - set(data["categories"])
+    if unknown_words:
+        raise ValueError(f"vocabulary.yaml: category_words names unknown categories: {sorted(unknown_words)}")
     return Vocabulary(
         abbreviations=list(data["sentences"]["abbreviations"]),
         never_alone=frozenset(data["names"]["never_alone"]),
@@ -296,6 +308,7 @@ def compile_vocabulary(data: VocabularyFile) -> Vocabulary:
         negation_exception=_rx(neg["exception"]),
         clause_break=_rx(neg["clause_break"]),
         categories=_grouped(data["categories"], prefix=r"\b", suffix=r"\b"),
+        category_words={category: _rx(words) for category, words in data["category_words"].items()},
         third_party_generic=_rx(tp["generic"]),
         third_party_characterized=_rx(tp["characterized"]),
         response_verbs=_rx(st["response_verbs"]),
@@ -331,6 +344,8 @@ def compile_vocabulary(data: VocabularyFile) -> Vocabulary:
         sale_opt_out_link=_rx(sale["opt_out_link"], _X if sale.get("opt_out_link_case_sensitive") else _I),
         cookie_phrases=_grouped(cookie_phrases, prefix=r"\b"),
         cookie_labels=_grouped(cookie_labels, prefix=r"(?:[\W\d]{0,6}\s*)?", suffix=_clean(label_end)),
+        cookie_list_lead_in=_rx(lead_in),
+        cookie_tracker_categories={str(k): str(v) for k, v in tracker_categories.items()},
         date_updated=_rx(dates["updated"]),
         date_effective=_rx(dates["effective"], _I | re.MULTILINE),
         date_window=int(dates["window"]),
