@@ -86,12 +86,18 @@ def user_agent_metadata(version: str) -> dict:
     }
 
 
+def user_agent_override(user_agent: str, version: str, accept_language: str | None = None) -> dict:
+    """``Emulation.setUserAgentOverride`` parameters: one for pages and workers alike."""
+    params: dict = {"userAgent": user_agent, "userAgentMetadata": user_agent_metadata(version)}
+    if accept_language:
+        params["acceptLanguage"] = accept_language
+    return params
+
+
 async def disguise_page(context: BrowserContext, page: Page, user_agent: str, version: str,
                         accept_language: str | None = None) -> None:
     """Give ``page`` (and the frames and workers it starts) a desktop Chromium's client hints."""
     session = await context.new_cdp_session(page)
-    params: dict = {"userAgent": user_agent, "userAgentMetadata": user_agent_metadata(version)}
-    if accept_language:
-        params["acceptLanguage"] = accept_language
+    params = user_agent_override(user_agent, version, accept_language)
     # The override lasts as long as the session does: it stays attached for the page's lifetime.
     await session.send("Emulation.setUserAgentOverride", params)
