@@ -1,25 +1,29 @@
-"""Shared and service workers of the headless shell get the page's client hints too.
+"""Shared and service workers of the headless shell show the page's client hints too.
 
 The page-level ``Emulation.setUserAgentOverride`` (crawler/disguise.py) reaches the frames and dedicated
 workers a page starts, not shared or service workers: they are targets of their own, whose brands come from
-the shell's built-in metadata (``HeadlessChrome`` among them), and a session that attaches when they appear
-loses the race with their script (tests/test_disguise.py says what was tried). What every worker waits for
-before it runs is its script. One browser-level CDP session pauses the requests for worker scripts
-(``Fetch``, resource type ``Other``: Chromium gives worker scripts that type, and pages otherwise almost never
-use it), attaches to the worker the request is for (its target id is the request's ``networkId``), gives it
-the page's override, waits until the worker has acknowledged it, and only then lets the request go on. The
-script's bytes are not touched: a service worker's update check (which no CDP interception sees) compares
-them equal, and nothing in the worker can tell.
+the shell's built-in metadata (``HeadlessChrome`` among them), and no session that attaches when they appear
+reaches them before their script runs (tests/test_disguise.py says what was tried). What every worker waits for
+is its script. One browser-level CDP session (it sees every context's requests, service worker scripts
+included; a page session sees neither those nor shared workers) pauses the responses Chromium gives resource
+type ``Other``: worker scripts and their module imports, which pages otherwise almost never load. The request's
+``networkId`` is the id of the worker a main script is for; ``frameId`` is the worker an import is for.
 
-A browser-level session sees every context's requests, the service worker script fetches included (a page
-session sees neither those nor shared worker targets). A worker's session stays attached for the worker's
-life: the override lasts as long as it does. Anything that fails lets the request go on as it was: a page never
-breaks for the disguise.
+* Shared workers (and workers they start): the script gets the patch of crawler/worker_patch.py, which makes
+  ``navigator.userAgentData`` answer the page's metadata before the site's code runs. Deterministic.
+* Service workers: their bytes must stay the server's (an update check, which no CDP interception sees,
+  compares the stored script with a fresh fetch byte for byte: a patched one would be "updated" to the
+  unpatched one), so the response is held while the worker gets the page's override through a session of
+  ours, then goes on unchanged. The worker takes the override as it starts; measured under load, about one
+  service worker in a hundred evaluated its first statements before it (tests/test_disguise.py).
+
+Anything that fails lets the response go on unchanged: a page never breaks for the disguise.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import re
@@ -27,33 +31,40 @@ from dataclasses import dataclass, field
 
 from playwright.async_api import Browser, CDPSession
 
-PATTERNS = [{"urlPattern": "*", "resourceType": "Other", "requestStage": "Request"}]
-WORKER_TYPES = ("worker", "shared_worker", "service_worker")
-STEP_TIMEOUT_S = 5.0  # one CDP call; a request is continued without the override when it times out
+from .worker_patch import is_script_type, patch_script, worker_patch
+
+PATTERNS = [{"urlPattern": "*", "resourceType": "Other", "requestStage": "Response"}]
+PATCHED_BY = ("shared_worker", "worker")  # a script for, or loaded by, one of these gets the patch
+STEP_TIMEOUT_S = 5.0  # one CDP call; the response goes on unchanged when it times out
+MAX_SCRIPT_BYTES = 8 * 1024 * 1024  # a bigger worker script runs unpatched rather than be held in memory
 MAX_FAILURES_KEPT = 100
-_TARGET_ID = re.compile(r"[0-9A-F]{32}")  # a worker script's networkId; other requests have "pid.n" or none
+MAX_TARGET_TYPES = 4096
+WIRE_HEADERS = frozenset({"content-length", "content-encoding", "transfer-encoding"})  # the body is decoded
+_TARGET_ID = re.compile(r"[0-9A-F]{32}")  # a worker's id; other requests' networkIds look like "pid.n"
 
 
 @dataclass
 class WorkerDisguise:
-    """Every worker a browser starts gets ``override`` (``Emulation.setUserAgentOverride`` parameters)
-    before its script arrives."""
+    """Every shared and service worker a browser starts answers with ``override``'s client hints."""
 
     session: CDPSession
-    override: dict
-    disguised: int = 0  # workers given the override
-    passed: int = 0  # paused requests that were not for a worker
-    failed: list[str] = field(default_factory=list)  # workers that run without the override, and why
+    override: dict  # Emulation.setUserAgentOverride parameters, the pages' own
+    patch: str
+    patched: int = 0  # scripts fulfilled with the patch
+    overridden: int = 0  # service workers given the override
+    passed: int = 0  # paused responses that went on unchanged (not a worker's, not a script, not 2xx)
+    failed: list[str] = field(default_factory=list)  # what went on without its disguise, and why
+    _types: dict[str, str] = field(default_factory=dict, repr=False)  # target id -> type ("" if none)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1), repr=False)
-    _methods: dict[int, str] = field(default_factory=dict, repr=False)  # commands sent to workers, by id
+    _sent: dict[int, str] = field(default_factory=dict, repr=False)  # commands sent to workers, by id
     _tasks: set[asyncio.Task] = field(default_factory=set, repr=False)
 
     @classmethod
     async def start(cls, browser: Browser, override: dict) -> WorkerDisguise:
         session = await browser.new_browser_cdp_session()
-        disguise = cls(session, override)
+        disguise = cls(session, override, worker_patch(override["userAgentMetadata"]))
         session.on("Fetch.requestPaused", disguise._on_paused)
-        session.on("Target.receivedMessageFromTarget", disguise._on_message)
+        session.on("Target.receivedMessageFromTarget", disguise._on_worker_message)
         await session.send("Fetch.enable", {"patterns": PATTERNS})
         return disguise
 
@@ -71,50 +82,85 @@ class WorkerDisguise:
         task.add_done_callback(self._tasks.discard)
 
     async def _handle(self, event: dict) -> None:
-        target_id = event.get("networkId") or ""
+        request_id = event["requestId"]
         try:
-            if _TARGET_ID.fullmatch(target_id) and await self._disguise(target_id):
-                self.disguised += 1
-            else:
-                self.passed += 1
-        except Exception as exc:  # noqa: BLE001 - recorded; the worker runs regardless
+            owner = await self._target_type(event.get("networkId"))  # the worker a main script is for
+            creator = await self._target_type(event.get("frameId"))  # the frame or worker that loads it
+            if owner == "service_worker":
+                await self._override(event["networkId"])
+                self.overridden += 1
+            elif owner == "shared_worker" or creator in PATCHED_BY:
+                body = await self._patched_body(event)
+                if body is not None:
+                    await self._fulfil(event, body)
+                    self.patched += 1
+                    return
+            self.passed += 1
+        except Exception as exc:  # noqa: BLE001 - recorded; the response goes on unchanged
             if len(self.failed) < MAX_FAILURES_KEPT:
                 self.failed.append(f"{event.get('request', {}).get('url', '')[:200]}: {exc!r}")
-        finally:
+        await self._continue(request_id)
+
+    async def _target_type(self, target_id: str | None) -> str:
+        if not target_id or not _TARGET_ID.fullmatch(target_id):
+            return ""
+        if target_id not in self._types:
             try:
-                await self._send("Fetch.continueRequest", {"requestId": event["requestId"]})
-            except Exception:  # noqa: BLE001 - the request (or its target) is gone
-                pass
+                info = (await self._send("Target.getTargetInfo", {"targetId": target_id}))["targetInfo"]
+            except Exception:  # noqa: BLE001 - no such target (a frame that is not one, a worker gone)
+                info = {}
+            if len(self._types) >= MAX_TARGET_TYPES:
+                self._types.clear()
+            self._types[target_id] = info.get("type", "")
+        return self._types[target_id]
 
-    async def _disguise(self, target_id: str) -> bool:
-        """Give the worker ``target_id`` the override; False when the target is no worker."""
+    async def _patched_body(self, event: dict) -> bytes | None:
+        status = event.get("responseStatusCode") or 0
+        headers = {h["name"].lower(): h["value"] for h in event.get("responseHeaders") or []}
+        if not 200 <= status < 300 or status in (204, 205) or not is_script_type(headers.get("content-type")):
+            return None
+        if int(headers.get("content-length", "0") or 0) > MAX_SCRIPT_BYTES:
+            return None
+        answer = await self._send("Fetch.getResponseBody", {"requestId": event["requestId"]})
+        raw = answer.get("body", "")
+        body = base64.b64decode(raw) if answer.get("base64Encoded") else raw.encode("utf-8")
+        if len(body) > MAX_SCRIPT_BYTES:
+            return None
+        return patch_script(body, self.patch, headers.get("content-type"))
+
+    async def _fulfil(self, event: dict, body: bytes) -> None:
+        headers = [h for h in event.get("responseHeaders") or [] if h["name"].lower() not in WIRE_HEADERS]
+        params = {"requestId": event["requestId"], "responseCode": event["responseStatusCode"],
+                  "responseHeaders": headers, "body": base64.b64encode(body).decode("ascii")}
+        if event.get("responseStatusText"):
+            params["responsePhrase"] = event["responseStatusText"]
+        await self._send("Fetch.fulfillRequest", params)
+
+    async def _continue(self, request_id: str) -> None:
         try:
-            info = (await self._send("Target.getTargetInfo", {"targetId": target_id}))["targetInfo"]
-        except Exception:  # noqa: BLE001 - no such target: a request whose networkId only looks like one
-            return False
-        if info.get("type") not in WORKER_TYPES:
-            return False
+            await self._send("Fetch.continueRequest", {"requestId": request_id})
+        except Exception:  # noqa: BLE001 - the request (or its target) is gone
+            pass
+
+    async def _override(self, target_id: str) -> None:
+        """Attach to the service worker (non-flat: Playwright's CDPSession cannot address a flat child session)
+        and send it the override. The browser holds the command until the worker starts, which it cannot before
+        its script arrives; the worker answers once it runs, after the response went on: an error is recorded."""
         attached = await self._send("Target.attachToTarget", {"targetId": target_id, "flatten": False})
-        await self._send_to(attached["sessionId"], "Emulation.setUserAgentOverride", self.override)
-        return True
-
-    async def _send(self, method: str, params: dict) -> dict:
-        return await asyncio.wait_for(self.session.send(method, params), STEP_TIMEOUT_S)
-
-    async def _send_to(self, session_id: str, method: str, params: dict) -> None:
-        """One command to an attached worker (non-flat: Playwright's CDPSession cannot address a flat child
-        session). The browser holds it for the worker, which takes it before it evaluates its script; the
-        worker answers once it runs, which is after the request goes on: an error answer is recorded."""
         call_id = next(self._ids)
-        self._methods[call_id] = method
-        await self._send("Target.sendMessageToTarget", {
-            "sessionId": session_id, "message": json.dumps({"id": call_id, "method": method, "params": params})})
+        self._sent[call_id] = "Emulation.setUserAgentOverride"
+        message = {"id": call_id, "method": "Emulation.setUserAgentOverride", "params": self.override}
+        await self._send("Target.sendMessageToTarget",
+                         {"sessionId": attached["sessionId"], "message": json.dumps(message)})
 
-    def _on_message(self, params: dict) -> None:
+    def _on_worker_message(self, params: dict) -> None:
         try:
             message = json.loads(params.get("message", "{}"))
         except ValueError:
             return
-        method = self._methods.pop(message.get("id", -1), None)
+        method = self._sent.pop(message.get("id", -1), None)
         if method is not None and "error" in message and len(self.failed) < MAX_FAILURES_KEPT:
             self.failed.append(f"{method}: {message['error'].get('message', message['error'])}")
+
+    async def _send(self, method: str, params: dict) -> dict:
+        return await asyncio.wait_for(self.session.send(method, params), STEP_TIMEOUT_S)

@@ -327,7 +327,7 @@ async def test_a_failing_disguise_never_stops_a_worker(worker_kinds_site, monkey
 
     async def broken(self, target_id: str) -> bool:
         raise RuntimeError("injected failure")
-    monkeypatch.setattr(WorkerDisguise, "_disguise", broken)
+    monkeypatch.setattr(WorkerDisguise, "_target_type", broken)
     web = worker_kinds_site
     async with async_playwright() as p:
         browser = await launch(p, BrowserOptions(chromium=SHELL, host_rules=web.host_rules,
