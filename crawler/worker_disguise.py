@@ -85,7 +85,8 @@ class WorkerDisguise:
         request_id = event["requestId"]
         try:
             owner = await self._target_type(event.get("networkId"))  # the worker a main script is for
-            creator = await self._target_type(event.get("frameId"))  # the frame or worker that loads it
+            # The frame or worker that loads it, when that decides: a module import, a worker's own worker.
+            creator = "" if owner in ("service_worker", "shared_worker") else await self._target_type(event.get("frameId"))
             if owner == "service_worker":
                 await self._override(event["networkId"])
                 self.overridden += 1

@@ -120,7 +120,10 @@ HINTS = ["architecture", "bitness", "brands", "formFactors", "fullVersionList", 
          "uaFullVersion", "wow64"]
 HINTS_PROBE = f"""(async () => {{
   const d = navigator.userAgentData;
-  return {{brands: d.brands.map(b => b.brand + '/' + b.version), json: JSON.stringify(d),
+  const proto = NavigatorUAData.prototype;
+  const natives = [Object.getOwnPropertyDescriptor(proto, 'brands').get, proto.getHighEntropyValues, proto.toJSON,
+                   Function.prototype.toString].map(f => [String(f), f.name, f.length]);
+  return {{brands: d.brands.map(b => b.brand + '/' + b.version), json: JSON.stringify(d), natives,
           hints: await d.getHighEntropyValues({HINTS!r})}};
 }})()"""
 KINDS_HOST, CDN_HOST = "worker-kinds.com", "worker-kinds-cdn.com"
@@ -215,6 +218,7 @@ async def test_every_kind_of_worker_reports_the_pages_client_hints(worker_kinds_
         assert seen["brands"] == main["brands"], (kind, seen)
         assert seen["hints"] == main["hints"], (kind, seen)
         assert seen["json"] == main["json"], (kind, seen)
+        assert seen["natives"] == main["natives"], (kind, seen)  # the getters and methods look native
     assert kinds["shared_strict"]["strict"] is True and kinds["shared_strict"]["line"] == 5, kinds["shared_strict"]
     if build == SHELL:
         assert main["hints"]["uaFullVersion"] and main["hints"]["fullVersionList"], main  # a real check, not ""s

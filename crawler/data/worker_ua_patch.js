@@ -17,9 +17,21 @@
     architecture: () => meta.architecture, bitness: () => meta.bitness, model: () => meta.model,
     mobile: () => meta.mobile, wow64: () => meta.wow64,
   };
-  /* Proxies around the native functions keep their name, length and errors (an illegal invocation throws). */
-  const wrap = (original, after) => new Proxy(original, {
-    apply: (target, that, args) => after(Reflect.apply(target, that, args)),
+  /* Proxies around the native functions keep their name, length and errors (an illegal invocation throws);
+     Function.prototype.toString answers for each as for its original, as crawler/collectors/instrumentation.js does. */
+  const originals = new WeakMap();
+  const has = WeakMap.prototype.has, get = WeakMap.prototype.get;
+  const wrap = (original, after) => {
+    const wrapper = new Proxy(original, {apply: (target, that, args) => after(Reflect.apply(target, that, args))});
+    originals.set(wrapper, original);
+    return wrapper;
+  };
+  const toString = Function.prototype.toString;
+  const unwrap = f => Reflect.apply(has, originals, [f]) ? Reflect.apply(get, originals, [f]) : f;
+  const toStringWrapper = new Proxy(toString, {apply: (target, that, args) => Reflect.apply(target, unwrap(that), args)});
+  originals.set(toStringWrapper, toString);
+  Object.defineProperty(Function.prototype, "toString", {
+    ...Object.getOwnPropertyDescriptor(Function.prototype, "toString"), value: toStringWrapper,
   });
   Object.defineProperty(proto, "brands", {
     ...brandsGetter, get: wrap(brandsGetter.get, () => Object.freeze(copy(meta.brands))),
