@@ -34,6 +34,7 @@ from playwright.async_api import Browser, CDPSession
 from .worker_patch import is_script_type, patch_script, worker_patch
 
 PATTERNS = [{"urlPattern": "*", "resourceType": "Other", "requestStage": "Response"}]
+STANDALONE = ("service_worker", "shared_worker")  # workers of their own, which no page override reaches
 PATCHED_BY = ("shared_worker", "worker")  # a script for, or loaded by, one of these gets the patch
 STEP_TIMEOUT_S = 5.0  # one CDP call; the response goes on unchanged when it times out
 MAX_SCRIPT_BYTES = 8 * 1024 * 1024  # a bigger worker script runs unpatched rather than be held in memory
@@ -86,7 +87,7 @@ class WorkerDisguise:
         try:
             owner = await self._target_type(event.get("networkId"))  # the worker a main script is for
             # The frame or worker that loads it, when that decides: a module import, a worker's own worker.
-            creator = "" if owner in ("service_worker", "shared_worker") else await self._target_type(event.get("frameId"))
+            creator = "" if owner in STANDALONE else await self._target_type(event.get("frameId"))
             if owner == "service_worker":
                 await self._override(event["networkId"])
                 self.overridden += 1
@@ -96,7 +97,9 @@ class WorkerDisguise:
                     await self._fulfil(event, body)
                     self.patched += 1
                     return
-            self.passed += 1
+                self.passed += 1
+            else:
+                self.passed += 1
         except Exception as exc:  # noqa: BLE001 - recorded; the response goes on unchanged
             if len(self.failed) < MAX_FAILURES_KEPT:
                 self.failed.append(f"{event.get('request', {}).get('url', '')[:200]}: {exc!r}")

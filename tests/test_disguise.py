@@ -222,7 +222,11 @@ async def test_every_kind_of_worker_reports_the_pages_client_hints(worker_kinds_
     assert kinds["shared_strict"]["strict"] is True and kinds["shared_strict"]["line"] == 5, kinds["shared_strict"]
     if build == SHELL:
         assert main["hints"]["uaFullVersion"] and main["hints"]["fullVersionList"], main  # a real check, not ""s
-        assert browser.worker_disguise is not None and not browser.worker_disguise.failed
+        disguise = browser.worker_disguise
+        assert disguise is not None and not disguise.failed
+        # Five shared worker scripts and the cross-origin module one of them imports patched; both service
+        # workers overridden; the page's dedicated module worker and the service worker's import left alone.
+        assert (disguise.patched, disguise.overridden, disguise.passed) == (6, 2, 3), disguise
     else:
         assert browser.worker_disguise is None  # the full browser shows a visitor's brands by itself
 
