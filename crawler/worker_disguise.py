@@ -15,9 +15,9 @@ type ``Other``: worker scripts and their module imports, which pages otherwise a
   compares the stored script with a fresh fetch byte for byte: a patched one would be "updated" to the
   unpatched one), so the response is held while the worker gets the page's override through a session of
   ours, then goes on unchanged. The worker takes the override as it starts, but not strictly before its
-  first statements: Playwright's own session may resume it first. Measured (Chromium 156, load 25-32, the
-  test page of tests/test_disguise.py 120 times, 4 at once): 2 of 240 service workers read the shell's brands
-  at their first statement; 0 of 600 shared workers did. A version installed by an update check within one
+  first statements: Playwright's own session may resume it first. Measured (Chromium 156, load 20-32, the
+  test page of tests/test_disguise.py 120 times, 4 at once, two runs): 2 and 3 of 240 service workers read
+  the shell's brands at their first statement; 0 of 600 shared workers did. A version installed by an update check within one
   visit passes no interception at all and keeps the shell's brands (a strict xfail pins it).
 
 Anything that fails lets the response go on unchanged: a page never breaks for the disguise.
