@@ -25,6 +25,7 @@ from . import disguise
 from .errors import BrowserNotFoundError, CrawlError
 from .netguard import AddressPolicy, GuardProxy, HostRules, Resolve, dns_server_resolver, system_resolve
 from .profiles import Profile, remove_stale_profiles
+from .worker_disguise import WorkerDisguise
 
 HEADLESS_SHELL_CANDIDATES = ("chromium-headless-shell",)
 HEADLESS_SHELL_PATHS = ("/usr/lib/chromium/chromium-headless-shell",)  # Debian's binary, when not on PATH
@@ -63,6 +64,7 @@ class BrowserOptions:
     user_agent: str | None = None  # None: a normal desktop UA derived from the browser version
     locale: str = "en-US"
     viewport: tuple[int, int] = (1366, 768)
+    worker_disguise: bool = True  # shared/service workers get the page's client hints too (headless shell)
 
 
 def find_chromium(explicit: str | None = None, headless_shell: bool = True) -> str | None:
@@ -156,6 +158,7 @@ class LaunchedBrowser:
     profile: Profile | None = None
     user_agent_in_flag: bool = False  # set browser-wide by --user-agent: contexts must not override it
     brand_override: bool = False  # the build's client hints name HeadlessChrome: override them per page
+    worker_disguise: WorkerDisguise | None = None  # and in shared/service workers (crawler/worker_disguise.py)
     _closed: bool = field(default=False, repr=False)
     _proxies: weakref.WeakKeyDictionary[BrowserContext, GuardProxy] = field(
         default_factory=weakref.WeakKeyDictionary, repr=False)
@@ -225,6 +228,8 @@ class LaunchedBrowser:
         if self._closed:
             return
         self._closed = True
+        if self.worker_disguise is not None:
+            await self.worker_disguise.close()
         for proxy in list(self._open_proxies):
             self._close_proxy(proxy)
         if self.fallback_proxy is not None:
@@ -263,6 +268,14 @@ async def launch(playwright: Playwright, options: BrowserOptions) -> LaunchedBro
     browser = context.browser
     assert browser is not None  # Playwright gives persistent contexts a Browser since 1.4x
     user_agent = flag_agent or desktop_user_agent(browser.version)
-    return LaunchedBrowser(context, browser, profile.path, user_agent, options, executable, guard, fallback, profile,
-                           user_agent_in_flag=flag_agent is not None,
-                           brand_override=disguise.needs_brand_override(executable, options.headless))
+    launched = LaunchedBrowser(context, browser, profile.path, user_agent, options, executable, guard, fallback,
+                               profile, user_agent_in_flag=flag_agent is not None,
+                               brand_override=disguise.needs_brand_override(executable, options.headless))
+    if launched.brand_override and options.worker_disguise:
+        try:
+            launched.worker_disguise = await WorkerDisguise.start(
+                browser, disguise.user_agent_override(user_agent, browser.version, options.locale))
+        except Exception:
+            await launched.close()
+            raise
+    return launched

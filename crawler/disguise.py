@@ -11,10 +11,10 @@ and grades a site clean. Three tells, three fixes:
 * ``HeadlessChrome`` among the client-hint brands (``Sec-CH-UA``, ``navigator.userAgentData``) of the
   headless shell: each page gets CDP ``Emulation.setUserAgentOverride`` with the brands a desktop
   Chromium of the same version sends; frames and dedicated workers started by the page inherit them.
-  Shared and service workers are targets of their own and keep the shell's brands (a known gap: no
-  session reaches them before their script runs without racing Playwright's own resume; measurements in
-  tests/test_disguise.py). The full browser needs no override, and gets none: the call waits on a
-  renderer that may be busy.
+  Shared and service workers are targets of their own that no session reaches before their script runs;
+  crawler/worker_disguise.py holds their script's response instead, patching shared workers' scripts and
+  overriding service workers before they start. The full browser needs no override, and gets none: the
+  call waits on a renderer that may be busy.
 """
 
 from __future__ import annotations
@@ -86,12 +86,18 @@ def user_agent_metadata(version: str) -> dict:
     }
 
 
+def user_agent_override(user_agent: str, version: str, accept_language: str | None = None) -> dict:
+    """``Emulation.setUserAgentOverride`` parameters: one for pages and workers alike."""
+    params: dict = {"userAgent": user_agent, "userAgentMetadata": user_agent_metadata(version)}
+    if accept_language:
+        params["acceptLanguage"] = accept_language
+    return params
+
+
 async def disguise_page(context: BrowserContext, page: Page, user_agent: str, version: str,
                         accept_language: str | None = None) -> None:
     """Give ``page`` (and the frames and workers it starts) a desktop Chromium's client hints."""
     session = await context.new_cdp_session(page)
-    params: dict = {"userAgent": user_agent, "userAgentMetadata": user_agent_metadata(version)}
-    if accept_language:
-        params["acceptLanguage"] = accept_language
+    params = user_agent_override(user_agent, version, accept_language)
     # The override lasts as long as the session does: it stays attached for the page's lifetime.
     await session.send("Emulation.setUserAgentOverride", params)
