@@ -223,12 +223,12 @@ class PostgresStore:
         return await self._summaries.get(domain)
 
     # ------------------------------------------------------------------ audits
-    async def save_audit(self, audit: PreparedAudit, job_id: int | None = None) -> int:
+    async def save_audit(self, audit: PreparedAudit, job_id: int | None = None, attempt: int | None = None) -> int:
         async with self._conn() as conn, conn.transaction():
             if job_id is not None:
                 # The job row stays locked until commit, and ``cancel`` locks it too: either the cancel waits and
                 # finds the job done (409), or this save finds it cancelled and stores nothing.
-                await _lock_running_job(conn, job_id)
+                await _lock_running_job(conn, job_id, attempt)
             capture = await (await conn.execute(
                 "INSERT INTO captures (job_id, domain, started_at, finished_at, data) VALUES (%s, %s, %s, %s, %s)"
                 " RETURNING id",
@@ -395,11 +395,12 @@ class PostgresStore:
             await self._execute("UPDATE jobs SET heartbeat_at = %s WHERE id = ANY(%s) AND state = 'running'",
                                 (now, list(job_ids)))
 
-    async def set_progress(self, job_id: int, progress: str) -> None:
-        await self._execute("UPDATE jobs SET progress = %s WHERE id = %s AND state = 'running'", (progress, job_id))
+    async def set_progress(self, job_id: int, progress: str, attempt: int | None = None) -> None:
+        await self._execute("UPDATE jobs SET progress = %s WHERE id = %s AND state = 'running'"
+                            " AND (%s::int IS NULL OR attempts = %s::int)", (progress, job_id, attempt, attempt))
 
     async def fail_job(self, job_id: int, error: str, retry_at: float | None, now: float,
-                       stale_before: float | None = None) -> Job | None:
+                       stale_before: float | None = None, attempt: int | None = None) -> Job | None:
         row = await self._fetchone(
             "UPDATE jobs SET state = CASE WHEN %(retry)s::float8 IS NULL THEN 'failed' ELSE 'queued' END,"
             " not_before = COALESCE(%(retry)s::float8, not_before), error = %(error)s, heartbeat_at = NULL,"
@@ -407,8 +408,9 @@ class PostgresStore:
             " progress = CASE WHEN %(retry)s::float8 IS NULL THEN 'failed' ELSE 'retry scheduled' END"
             " WHERE id = %(id)s AND state = 'running'"
             " AND (%(stale)s::float8 IS NULL OR heartbeat_at IS NULL OR heartbeat_at < %(stale)s::float8)"
+            " AND (%(attempt)s::int IS NULL OR attempts = %(attempt)s::int)"
             f" RETURNING {JOB_COLUMNS}",
-            dict(retry=retry_at, error=error, now=now, id=job_id, stale=stale_before))
+            dict(retry=retry_at, error=error, now=now, id=job_id, stale=stale_before, attempt=attempt))
         return Job(**row) if row else None
 
     async def jobs_taken_away(self, job_ids: list[int], worker: str) -> list[int]:
@@ -664,14 +666,18 @@ async def _check_limits(conn: psycopg.AsyncConnection[Any], domains: list[str], 
                              f"{new} more do not fit (nothing was queued)", limits.retry_after_s)
 
 
-async def _lock_running_job(conn: psycopg.AsyncConnection[Any], job_id: int) -> None:
-    """Lock job ``job_id`` for this transaction; refuse (409) unless it is running: a cancelled job, or one
-    another worker took over, must not have its report stored."""
-    row = await (await conn.execute("SELECT state FROM jobs WHERE id = %s FOR UPDATE", (job_id,))).fetchone()
+async def _lock_running_job(conn: psycopg.AsyncConnection[Any], job_id: int, attempt: int | None) -> None:
+    """Lock job ``job_id`` for this transaction; refuse (409) unless it is running, as ``attempt`` when given: a
+    cancelled job, or one another worker took over, must not have its report stored."""
+    row = await (await conn.execute("SELECT state, attempts FROM jobs WHERE id = %s FOR UPDATE",
+                                    (job_id,))).fetchone()
     if row is None:
         raise JobNotFoundError(f"no crawl job {job_id}")
     if row["state"] != "running":
         raise ConflictError(f"crawl job {job_id} is {row['state']}, not running: its audit is not stored")
+    if attempt is not None and row["attempts"] != attempt:
+        raise ConflictError(f"crawl job {job_id} was taken over (attempt {row['attempts']} runs, not {attempt}):"
+                            " its audit is not stored")
 
 
 async def _start_if_polite(conn: psycopg.AsyncConnection[Any], job_id: int, domain: str, now: float,
