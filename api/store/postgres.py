@@ -17,6 +17,7 @@ import itertools
 import logging
 import re
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Hashable, Iterable
 from typing import Any
 
@@ -70,6 +71,8 @@ CANCEL_CHANNEL = "consentwatch_cancel"  # raised when a running job is cancelled
 MIGRATION_LOCK = 0x636F6E73656E7401  # pg_advisory_xact_lock keys: any constants unique to this program
 ENQUEUE_LOCK = 0x636F6E73656E7402
 UNAVAILABLE_RETRY_S = 5.0
+CHECK_IDLE_AFTER_S = 5.0  # a summary read connection idle longer is checked (an empty query) before use
+SUMMARY_READ_CONNECTIONS = 4
 FULL_RETRY_S = 300.0
 JOB_COLUMNS = ("id, domain, state, source, attempts, max_attempts, created_at, not_before, started_at, finished_at,"
                " heartbeat_at, progress, error, report_id, token_id, worker, site")
@@ -122,27 +125,38 @@ class PostgresStore:
             self._conninfo, min_size=min_connections, max_size=max_connections, open=False, timeout=busy_timeout_s,
             kwargs={"autocommit": True, "row_factory": dict_row},
             # A pooled connection the server has dropped (restart, failover, idle timeout) is replaced before
-            # use instead of failing one request each: an empty query per checkout (the summary hot path is
-            # served from the cache and checks out nothing).
+            # use instead of failing one request each: an empty query per checkout.
             check=psycopg_pool.AsyncConnectionPool.check_connection)
+        # Summary misses (the hot path's reads) have a small pool of their own without that round trip per
+        # checkout (it was half a miss's cost): a connection idle for a while is checked, and a read that meets
+        # a dropped connection is read again once on a fresh one.
+        self._reads = psycopg_pool.AsyncConnectionPool(
+            self._conninfo, min_size=1, max_size=SUMMARY_READ_CONNECTIONS, open=False, timeout=busy_timeout_s,
+            kwargs={"autocommit": True}, check=self._check_idle)
+        self._returned: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], float] = weakref.WeakKeyDictionary()
         self._listener: asyncio.Task[None] | None = None
         self._listening = False
         self._epoch = 0  # bumped whenever notifications may have been missed (listener reconnected)
         self._uncached = itertools.count()
         self._summaries = SummaryCache(self._load_summary, self._summary_version)
+        self._warmed_epoch = 0  # the listener epoch whose cache was warmed (or is being warmed)
+        self._warming: asyncio.Task[int] | None = None  # for close() to stop
 
     # ------------------------------------------------------------------ lifecycle
     async def open(self) -> None:
         try:
             await self._pool.open(wait=True, timeout=self.busy_timeout_s)
+            await self._reads.open(wait=False)
         except psycopg_pool.PoolTimeout as exc:
             await self._pool.close()
+            await self._reads.close()
             raise StoreUnavailableError(f"cannot connect to {redact(self.url)}: {exc}", UNAVAILABLE_RETRY_S) from exc
         try:
             async with self._conn() as conn:
                 await migrate(conn)
         except BaseException:
             await self._pool.close()
+            await self._reads.close()
             raise
         ready = asyncio.Event()
         self._listener = asyncio.create_task(self._listen(ready), name="store-listen")
@@ -150,22 +164,34 @@ class PostgresStore:
             await asyncio.wait_for(ready.wait(), self.busy_timeout_s)
 
     async def close(self) -> None:
+        if self._warming is not None:
+            self._warming.cancel()
+            await asyncio.gather(self._warming, return_exceptions=True)
         if self._listener is not None:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
             self._listener = None
+        await self._reads.close()
         await self._pool.close()
 
     async def check(self) -> None:
         async with self._conn() as conn:
             await conn.execute("SELECT count(*) FROM schema_migrations")
 
+    async def _check_idle(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        if time.monotonic() - self._returned.get(conn, 0.0) > CHECK_IDLE_AFTER_S:
+            await psycopg_pool.AsyncConnectionPool.check_connection(conn)
+
     @contextlib.asynccontextmanager
-    async def _conn(self) -> AsyncIterator[psycopg.AsyncConnection[dict[str, Any]]]:
+    async def _conn(self, pool: psycopg_pool.AsyncConnectionPool[Any] | None = None,
+                    ) -> AsyncIterator[psycopg.AsyncConnection[dict[str, Any]]]:
         try:
-            async with self._pool.connection() as conn:
-                yield conn
+            async with (pool or self._pool).connection() as conn:
+                try:
+                    yield conn
+                finally:
+                    self._returned[conn] = time.monotonic()
         except psycopg.Error as exc:
             known = translate_error(exc)
             if known is None:
@@ -215,12 +241,40 @@ class PostgresStore:
         return self._epoch if self._listening else ("uncached", next(self._uncached))
 
     async def _load_summary(self, domain: str) -> SummaryBlob | None:
-        row = await self._fetchone("SELECT summary_json, etag FROM sites WHERE domain = %s AND summary_json IS NOT NULL",
-                                   (domain,))
-        return SummaryBlob(body=row["summary_json"], etag=row["etag"]) if row else None
+        try:
+            row = await self._read_summary(domain)
+        except StoreUnavailableError as exc:
+            if not isinstance(exc.__cause__, psycopg.OperationalError):
+                raise  # no connection free in time: waiting again would only double the wait
+            row = await self._read_summary(domain)  # the connection was dropped: once more, on a fresh one
+        return SummaryBlob(body=row[0], etag=row[1]) if row else None
+
+    async def _read_summary(self, domain: str) -> tuple[bytes, str] | None:
+        async with self._conn(self._reads) as conn:
+            return await (await conn.execute(  # type: ignore[return-value]  # the reads pool returns tuples
+                "SELECT summary_json, etag FROM sites WHERE domain = %s AND summary_json IS NOT NULL",
+                (domain,))).fetchone()
 
     async def summary(self, domain: str) -> SummaryBlob | None:
+        if self._warmed_epoch != self._epoch and self._listening:  # only a process that serves summaries warms
+            self._warmed_epoch = self._epoch
+            self._warming = asyncio.create_task(self._warm(), name="summary-warm")
         return await self._summaries.get(domain)
+
+    async def _warm(self) -> int:
+        try:
+            kept = await self._summaries.warm(self._recent_summaries)
+        except (psycopg.Error, StoreError) as exc:  # a cold cache is slower, not wrong: misses read one by one
+            log.warning("summary cache not warmed: %s", exc)
+            return 0
+        log.info("summary cache warmed with %d site(s)", kept)
+        return kept
+
+    async def _recent_summaries(self, limit: int) -> list[tuple[str, SummaryBlob]]:
+        """The ``limit`` most recently audited sites' summaries: what a replica keeps from the start."""
+        rows = await self._fetchall("SELECT domain, summary_json, etag FROM sites WHERE summary_json IS NOT NULL"
+                                    " ORDER BY audited_at DESC LIMIT %s", (limit,))
+        return [(r["domain"], SummaryBlob(body=r["summary_json"], etag=r["etag"])) for r in rows]
 
     # ------------------------------------------------------------------ audits
     async def save_audit(self, audit: PreparedAudit, job_id: int | None = None, attempt: int | None = None) -> int:
