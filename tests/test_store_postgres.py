@@ -227,7 +227,7 @@ async def test_a_replica_warms_its_summary_cache_and_a_dropped_read_connection_i
 
         await wait_for(writes_announced)
         assert await replica.summary("nowhere.com") is None  # the first request: starts the warm-up
-        assert replica._warming is not None and await replica._warming == 5
+        assert replica._summaries.warming is not None and await replica._summaries.warming == 5
         assert set(replica._summaries.entries) >= {f"w{i}.com" for i in range(5)}
         newer = prepared("w1.com", T0 + 100)
         await writer.save_audit(newer)

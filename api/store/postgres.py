@@ -138,9 +138,9 @@ class PostgresStore:
         self._listening = False
         self._epoch = 0  # bumped whenever notifications may have been missed (listener reconnected)
         self._uncached = itertools.count()
-        self._summaries = SummaryCache(self._load_summary, self._summary_version)
-        self._warmed_epoch = 0  # the listener epoch whose cache was warmed (or is being warmed)
-        self._warming: asyncio.Task[int] | None = None  # for close() to stop
+        # Warmed at the first summary request (only processes that serve summaries read them all) and after a
+        # listener reconnect emptied it.
+        self._summaries = SummaryCache(self._load_summary, self._summary_version, self._recent_summaries)
 
     # ------------------------------------------------------------------ lifecycle
     async def open(self) -> None:
@@ -164,9 +164,7 @@ class PostgresStore:
             await asyncio.wait_for(ready.wait(), self.busy_timeout_s)
 
     async def close(self) -> None:
-        if self._warming is not None:
-            self._warming.cancel()
-            await asyncio.gather(self._warming, return_exceptions=True)
+        await self._summaries.close()
         if self._listener is not None:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -256,22 +254,12 @@ class PostgresStore:
                 (domain,))).fetchone()
 
     async def summary(self, domain: str) -> SummaryBlob | None:
-        if self._warmed_epoch != self._epoch and self._listening:  # only a process that serves summaries warms
-            self._warmed_epoch = self._epoch
-            self._warming = asyncio.create_task(self._warm(), name="summary-warm")
         return await self._summaries.get(domain)
-
-    async def _warm(self) -> int:
-        try:
-            kept = await self._summaries.warm(self._recent_summaries)
-        except (psycopg.Error, StoreError) as exc:  # a cold cache is slower, not wrong: misses read one by one
-            log.warning("summary cache not warmed: %s", exc)
-            return 0
-        log.info("summary cache warmed with %d site(s)", kept)
-        return kept
 
     async def _recent_summaries(self, limit: int) -> list[tuple[str, SummaryBlob]]:
         """The ``limit`` most recently audited sites' summaries: what a replica keeps from the start."""
+        if not self._listening:
+            return []  # the cache is off: nothing read now could be kept
         rows = await self._fetchall("SELECT domain, summary_json, etag FROM sites WHERE summary_json IS NOT NULL"
                                     " ORDER BY audited_at DESC LIMIT %s", (limit,))
         return [(r["domain"], SummaryBlob(body=r["summary_json"], etag=r["etag"])) for r in rows]

@@ -123,6 +123,8 @@ class SqliteStore:
         await self._run(self._readers, lambda conn: probe())
 
     async def close(self) -> None:
+        for cache in list(self._fast.values()):
+            await cache.close()
         self._writer.shutdown(wait=True)
         self._readers.shutdown(wait=True)
         with self._lock:
@@ -550,7 +552,16 @@ def _sqlite_summaries(store: SqliteStore) -> SummaryCache:
                            (domain,)).fetchone()
         return SummaryBlob(body=row[0], etag=row[1]) if row else None
 
-    return SummaryCache(load, _DataVersion(store, conn))
+    async def load_many(limit: int) -> list[tuple[str, SummaryBlob]]:
+        """The most recently audited sites, read on a reader thread (not on the loop that serves requests)."""
+        rows = await store._read(lambda conn: conn.execute(
+            "SELECT domain, summary_json, etag FROM sites WHERE summary_json IS NOT NULL ORDER BY audited_at DESC"
+            " LIMIT ?", (limit,)).fetchall())
+        return [(r[0], SummaryBlob(body=r[1], etag=r[2])) for r in rows]
+
+    # Warmed at the first request and after a write emptied it, at most once a minute: while audits are being
+    # stored the cache is emptied at each, and a bulk read of every site per audit would cost more than it saves.
+    return SummaryCache(load, _DataVersion(store, conn), load_many)
 
 
 def _check_limits(conn: sqlite3.Connection, domains: list[str], token_id: int | None, limits: QueueLimits) -> None:
