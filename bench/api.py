@@ -1,7 +1,8 @@
 """Summary endpoint throughput and latency with 10,000 stored domains, next to a bare aiohttp handler.
 
-The service runs as built by ``create_app`` (all middleware: CORS, errors, rate limit, auth; SQLite
-lookup of the precomputed summary) in one process; the bare handler serves the same summary bytes
+The service runs as built by ``create_app`` (all middleware: CORS, errors, rate limit, auth; the store's
+summary cache, which warms itself from the most recent sites at the first request, misses read as one
+primary-key lookup of the precomputed summary) in one process; the bare handler serves the same summary bytes
 from a dict in another; both are loaded in turn by the same lean keep-alive HTTP client, in the
 same run. Target: service ≥ 0.7× the bare handler's requests/second, p99 ≤ 20 ms.
 
