@@ -1,7 +1,8 @@
 """Summary endpoint throughput and latency with 10,000 stored domains, next to a bare aiohttp handler.
 
-The service runs as built by ``create_app`` (all middleware: CORS, errors, rate limit, auth; SQLite
-lookup of the precomputed summary) in one process; the bare handler serves the same summary bytes
+The service runs as built by ``create_app`` (all middleware: CORS, errors, rate limit, auth; the store's
+summary cache, which warms itself from the most recent sites at the first request, misses read as one
+primary-key lookup of the precomputed summary) in one process; the bare handler serves the same summary bytes
 from a dict in another; both are loaded in turn by the same lean keep-alive HTTP client, in the
 same run. Target: service ≥ 0.7× the bare handler's requests/second, p99 ≤ 20 ms.
 
@@ -11,6 +12,11 @@ same run. Target: service ≥ 0.7× the bare handler's requests/second, p99 ≤ 
 ``--backends`` picks what is loaded in the run (default all three); ``postgres`` serves from ``--postgres``
 (an empty database) or, without it, from a throwaway cluster the bench starts and stops (tests/pg_cluster.py).
 Load average is printed: on a shared machine the req/s figures move with it, CPU per request much less.
+
+With ``postgres``, the cost of a cache miss is measured apart, in this process: ``--misses`` distinct domains
+read one by one through the store's miss path (its summary read pool), through the general pool (which checks
+every connection it hands out), and with asyncpg when it is installed (the issue's driver question); client
+CPU per read (process time), the server's CPU not included.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -143,6 +150,43 @@ async def load(port: int, domains: list[str], total: int, connections: int, seed
     return total / elapsed, latencies
 
 
+async def miss_costs(location: str, domains: list[str], count: int) -> list[tuple[str, float]]:
+    """Client CPU µs per summary read of a domain not cached, by path (see the module docstring)."""
+    from api.store import open_store
+
+    store = open_store(location)
+    await store.open()
+    sample = domains[:count]
+    paths: list[tuple[str, Callable[[str], Awaitable[object]]]] = [
+        ("psycopg, summary read pool (the miss path)", store._load_summary),  # type: ignore[attr-defined]
+        ("psycopg, general pool (checked per checkout)", lambda d: store._fetchone(  # type: ignore[attr-defined]
+            "SELECT summary_json, etag FROM sites WHERE domain = %s AND summary_json IS NOT NULL", (d,)))]
+    conn = None
+    try:
+        import asyncpg
+
+        conn = await asyncpg.connect(location)
+        statement = await conn.prepare("SELECT summary_json, etag FROM sites WHERE domain = $1"
+                                       " AND summary_json IS NOT NULL")
+        paths.append(("asyncpg, one connection, prepared", statement.fetchrow))
+    except ImportError:
+        pass
+    results = []
+    try:
+        for name, read in paths:
+            for domain in sample[:50]:  # warm up: connections made, statements prepared
+                await read(domain)
+            t0 = time.process_time()
+            for domain in sample:
+                await read(domain)
+            results.append((name, (time.process_time() - t0) / len(sample) * 1e6))
+    finally:
+        if conn is not None:
+            await conn.close()
+        await store.close()
+    return results
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process (Linux): a per-request cost that other load cannot inflate."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -222,6 +266,12 @@ async def bench(args: argparse.Namespace) -> None:
                 print(f"\n{name} / bare: {best[name] / bare:.2f}× req/s, {bare_cpu / cpu[name]:.2f}× by CPU per"
                       " request (target ≥ 0.7×)", end="")
         print(f"\nload average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+        if "service on PostgreSQL" in servers:
+            location = servers["service on PostgreSQL"][2]
+            print(f"\na summary cache miss on PostgreSQL, {args.misses} distinct domains read one by one, client CPU:")
+            for name, cpu_us in await miss_costs(location, domains, args.misses):
+                print(f"  {name:46} {cpu_us:6.0f} µs/read")
+            print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
     finally:
         for proc in procs:
             proc.terminate()
@@ -238,6 +288,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--backends", default=",".join(BACKENDS), help="what to load, of " + ",".join(BACKENDS))
+    parser.add_argument("--misses", type=int, default=2000, help="postgres: reads per miss path measured")
     parser.add_argument("--postgres", metavar="URL",
                         help="an empty PostgreSQL database for the postgres backend (default: a throwaway cluster)")
     asyncio.run(bench(parser.parse_args()))

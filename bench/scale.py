@@ -12,12 +12,18 @@
   high-water mark, each job's wait from queued to started, and the feeder round's time.
 - chromium: real audits of the fake internet (same site mix) through `consentwatch worker` on PostgreSQL and
   through the embedded `consentwatch serve` on SQLite, same run: audits/min and the engine's cost in %.
+- engine: the engine's cost by CPU: the same real audits in both modes in interleaved rounds (embedded,
+  worker, worker, embedded, …), the CPU of each split at the moment the last audit is done: the service's
+  own (the serve or worker process and its analysis processes; on PostgreSQL also the database server's
+  processes, procrastinate included) and the browser's (Chromium and its Playwright driver). The figure is the
+  engine's share of a worker-mode audit's whole CPU: (own CPU per audit, worker − embedded) / (worker's
+  total CPU per audit), next to audits/min and the load average.
 - storage: bytes per audit as stored (capture + report + findings/trackers + indexes, from the database's
   own sizes) after the chromium run, one evidence bundle, and a month of a daily 1M list.
 
     .venv/bin/python bench/scale.py [--only dispatch,schedule,feeder,chromium,storage] [--jobs 1000]
         [--workers 1,2,4] [--per-worker 4] [--targets 1000000] [--code DIR] [--rate 12] [--window 60]
-        [--audits 20]
+        [--audits 20] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -29,11 +35,13 @@ import os
 import resource
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -258,10 +266,50 @@ async def fake_internet_mix(audits: int) -> list[str]:
     return list(dict.fromkeys(names))[:audits]
 
 
-def audits_per_minute(location: str, command: list[str], domains: list[str], cluster=None) -> tuple[float, float]:
+class ModeRun(NamedTuple):
+    rate: float  # audits/min
+    cpu: float  # start-up to shut-down: the process with its browser (counted when it exits) + the server
+    own: float  # at the last audit done: the process and its non-browser descendants, + the server
+    browser: float  # at the last audit done: Chromium and its Playwright driver
+    own_startup: float  # of ``own``, what was spent before the first audit was queued (start-up, ready)
+
+
+def process_tree_cpu(pid: int) -> tuple[float, float]:
+    """(own, browser) CPU seconds of process ``pid`` and its live descendants: Chromium's processes and the
+    Playwright driver (node) are the browser's, the rest (the Python process, its analysis processes, and the
+    children it has reaped) the service's own."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                stats[int(entry.name)] = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+    children: dict[int, list[int]] = {}
+    for child, fields in stats.items():
+        children.setdefault(int(fields[1]), []).append(child)
+    own = sum(int(x) for x in stats[pid][11:15]) / tick
+    browser = 0.0
+    todo = list(children.get(pid, []))
+    while todo:
+        child = todo.pop()
+        todo += children.get(child, [])
+        cpu = sum(int(x) for x in stats[child][11:15]) / tick  # its own and its reaped children's
+        try:
+            name = Path(f"/proc/{child}/comm").read_text().strip()
+        except OSError:
+            name = ""
+        if name == "node" or "chrom" in name or "headless" in name:
+            browser += cpu
+        else:
+            own += cpu
+    return own, browser
+
+
+def audits_per_minute(location: str, command: list[str], domains: list[str], cluster=None) -> ModeRun:
     """Start ``command`` (a worker or an embedded service, with --demo-web), queue ``domains``, time them done.
     Returns audits/min and the CPU seconds spent: the process with its Chromium (counted when it exits) and,
-    on PostgreSQL, the database server's, start-up to shut-down."""
+    on PostgreSQL, the database server's, start-up to shut-down; and that CPU split into the service's own and
+    the browser's as it stood when the last audit was done (before the shut-down)."""
     asyncio.run(enqueue(location, []))
     cpu0, server0 = children_cpu(), server_cpu(cluster) if cluster is not None else 0.0
     env = {k: v for k, v in os.environ.items() if k != "CONSENTWATCH_FAKE_CRAWL"} | {"PYTHONPATH": str(REPO)}
@@ -281,6 +329,7 @@ def audits_per_minute(location: str, command: list[str], domains: list[str], clu
         else:  # the embedded service answers (its workers start with it)
             port = int(command[command.index("--port") + 1])
             wait(lambda: answers(f"http://127.0.0.1:{port}/v1/health"), 120)
+        own_startup = process_tree_cpu(proc.pid)[0] + (server_cpu(cluster) - server0 if cluster is not None else 0.0)
         start = time.perf_counter()
         asyncio.run(enqueue(location, domains))
         finished = "SELECT count(*) FROM jobs WHERE state IN ('done', 'failed', 'cancelled')"
@@ -301,12 +350,56 @@ def audits_per_minute(location: str, command: list[str], domains: list[str], clu
                     raise SystemExit("timed out")
                 time.sleep(0.5)
         rate = len(domains) / (time.perf_counter() - start) * 60
+        own, browser = process_tree_cpu(proc.pid)
+        own += server_cpu(cluster) - server0 if cluster is not None else 0.0
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=120)
     process, server = children_cpu() - cpu0, (server_cpu(cluster) - server0 if cluster is not None else 0.0)
     print(f"    CPU: {process:.1f} s the process and its browser, {server:.1f} s the database server")
-    return rate, process + server
+    return ModeRun(rate, process + server, own, browser, own_startup)
+
+
+def engine_cost(cluster, audits: int, jobs: int, rounds: int) -> None:
+    """The engine's cost by CPU: both modes in interleaved rounds (ABBA…), each on a fresh database."""
+    domains = asyncio.run(fake_internet_mix(audits))
+    same = ["--visits-at-once", "6"]
+    tmp = tempfile.mkdtemp(prefix="cw-bench-")
+    print(f"engine cost by CPU: real Chromium, {len(domains)} fake-internet sites per round, {jobs} crawl job(s) at"
+          f" once, {rounds} round(s) per mode, interleaved; {load_line()}")
+    runs: dict[str, list[ModeRun]] = {"embedded": [], "worker": []}
+    for i in range(rounds):
+        for mode in (("embedded", "worker") if i % 2 == 0 else ("worker", "embedded")):
+            if mode == "embedded":
+                run = audits_per_minute(str(Path(tmp) / f"embedded-{i}.db"),
+                                        ["serve", "--port", str(free_port()), "--concurrency", str(jobs), *same],
+                                        domains)
+            else:
+                run = audits_per_minute(cluster.new_database(), ["worker", "--jobs", str(jobs), *same], domains,
+                                        cluster)
+            runs[mode].append(run)
+            n = len(domains)
+            print(f"  round {i + 1} {mode:9} {run.rate:5.1f} audits/min; CPU per audit at the last audit: own"
+                  f" {run.own / n:5.2f} s ({run.own_startup:.1f} s of it start-up), browser {run.browser / n:5.2f} s;"
+                  f" {load_line()}")
+    total = len(domains) * rounds
+    own = {m: sum(r.own for r in rs) / total for m, rs in runs.items()}
+    browser = {m: sum(r.browser for r in rs) / total for m, rs in runs.items()}
+    rate = {m: statistics.median(r.rate for r in rs) for m, rs in runs.items()}
+    worker_total = own["worker"] + browser["worker"]
+    print(f"  CPU per audit, all rounds: embedded own {own['embedded']:.2f} s + browser {browser['embedded']:.2f} s;"
+          f" worker own {own['worker']:.2f} s (database server and procrastinate included) + browser"
+          f" {browser['worker']:.2f} s")
+    print(f"  engine's share of a worker-mode audit's CPU: {(own['worker'] - own['embedded']) / worker_total * 100:+.1f}%"
+          f" (target ≤ 5%); browser CPU per audit worker/embedded {browser['worker'] / browser['embedded']:.2f}×")
+    steady = {m: sum(r.own - r.own_startup for r in rs) / total for m, rs in runs.items()}
+    print(f"  after start-up: own CPU per audit {steady['embedded']:.2f} s (embedded) vs {steady['worker']:.2f} s"
+          f" (worker), the engine's share {(steady['worker'] - steady['embedded']) / worker_total * 100:+.1f}%;"
+          f" start-up per process: embedded {statistics.median(r.own_startup for r in runs['embedded']):.1f} s,"
+          f" worker {statistics.median(r.own_startup for r in runs['worker']):.1f} s")
+    print(f"  wall clock: median {rate['embedded']:.1f} (embedded) vs {rate['worker']:.1f} (worker) audits/min,"
+          f" {(1 - rate['worker'] / rate['embedded']) * 100:+.1f}% (moves with the load); {load_line()}")
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def answers(url: str) -> bool:
@@ -327,11 +420,11 @@ def chromium(cluster, audits: int, jobs: int) -> str:
     sqlite_db = str(Path(tmp) / "embedded.db")
     print(f"real Chromium, {len(domains)} fake-internet sites, {jobs} crawl job(s) at once; {load_line()}")
     same = ["--visits-at-once", "6"]
-    embedded, embedded_cpu = audits_per_minute(
+    embedded, embedded_cpu, *_ = audits_per_minute(
         sqlite_db, ["serve", "--port", str(free_port()), "--concurrency", str(jobs), *same], domains)
     print(f"  embedded (serve, SQLite):     {embedded:5.1f} audits/min, CPU {embedded_cpu / len(domains):5.1f} s/audit"
           f"; {load_line()}")
-    workers, workers_cpu = audits_per_minute(pg, ["worker", "--jobs", str(jobs), *same], domains, cluster)
+    workers, workers_cpu, *_ = audits_per_minute(pg, ["worker", "--jobs", str(jobs), *same], domains, cluster)
     print(f"  worker on PostgreSQL:         {workers:5.1f} audits/min, CPU {workers_cpu / len(domains):5.1f} s/audit"
           f" (database server included); {load_line()}")
     print(f"  engine cost: {(1 - workers / embedded) * 100:+.1f}% of audits/min (target ≤ 5%; wall clock, moves with"
@@ -437,7 +530,8 @@ async def evidence_bundle_size(location: str, report_id: int) -> int | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="dispatch,schedule,feeder,chromium,storage")
+    parser.add_argument("--only", default="dispatch,schedule,feeder,chromium,storage",
+                        help="of dispatch,schedule,feeder,chromium,storage,engine")
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--per-worker", type=int, default=4, help="jobs at once per worker process")
@@ -448,6 +542,7 @@ def main() -> None:
     parser.add_argument("--high-water", type=int, default=200)
     parser.add_argument("--audits", type=int, default=20, help="chromium: real audits per mode")
     parser.add_argument("--crawl-jobs", type=int, default=2, help="chromium: crawl jobs at once per mode")
+    parser.add_argument("--rounds", type=int, default=2, help="engine: rounds per mode, interleaved")
     args = parser.parse_args()
     only = set(args.only.split(","))
     cluster = start_cluster()
@@ -465,6 +560,8 @@ def main() -> None:
         pg = None
         if "chromium" in only:
             pg = chromium(cluster, args.audits, args.crawl_jobs)
+        if "engine" in only:
+            engine_cost(cluster, args.audits, args.crawl_jobs, args.rounds)
         if "storage" in only and pg is not None:
             storage(pg, 1_000_000)
     finally:

@@ -14,6 +14,7 @@ import sys
 import time
 
 import aiohttp
+import psycopg
 import pytest
 from aiohttp.test_utils import TestServer
 from test_worker_postgres import REPO, poll, query, queue, stop
@@ -137,3 +138,39 @@ async def test_save_refuses_the_audit_of_a_job_that_is_not_running(backend, requ
         assert await store.history("late.com") == [] and await store.summary("late.com") is None
     finally:
         await store.close()
+
+
+def crawl_jobs_todo(location: str) -> list[int]:
+    """Our job ids that procrastinate still has waiting (one row per waiting procrastinate job)."""
+    return [r[0] for r in query(location, "SELECT (args->>'job_id')::bigint FROM procrastinate_jobs WHERE"
+                                          " task_name = 'consentwatch.crawl' AND status = 'todo' ORDER BY id")]
+
+
+async def test_cancelling_a_queued_job_removes_its_waiting_procrastinate_jobs(location):
+    """A queued crawl cancelled by the API's store call or by SQL leaves no procrastinate job behind, its
+    deferred retry included; other jobs keep theirs, and so does a running job's (cancelled through NOTIFY)."""
+    from api.service.worker import Worker
+
+    await queue(location, ["keep.com", "drop.com", "retry.com", "bysql.com", "busy.com"])
+    ids = dict(query(location, "SELECT domain, id FROM jobs"))
+    assert crawl_jobs_todo(location) == sorted(ids.values())
+    worker = Worker(ServiceConfig(db=location, concurrency=1), name="test:1")
+    await worker.store.open()
+    try:
+        async with worker.app.open_async():
+            await worker.defer(ids["retry.com"], time.time() + 600)  # as a retry after back-off does
+        assert crawl_jobs_todo(location).count(ids["retry.com"]) == 2
+        running = await worker.store.claim_job(ids["busy.com"], time.time(), "test:1")
+        assert running.state == "running"
+        for domain in ("drop.com", "retry.com", "busy.com"):
+            await worker.store.cancel(ids[domain], time.time())
+    finally:
+        await worker.store.close()
+    with psycopg.connect(location, autocommit=True) as conn:
+        conn.execute("UPDATE jobs SET state = 'cancelled' WHERE id = %s", (ids["bysql.com"],))
+    # busy.com's procrastinate job was 'todo' too (claimed here by id, not fetched): it was running, not queued,
+    # when cancelled, so its removal is the worker's business (it finds the job cancelled and does nothing).
+    assert crawl_jobs_todo(location) == sorted([ids["keep.com"], ids["busy.com"]])
+    states = dict(query(location, "SELECT domain, state FROM jobs"))
+    assert states == {"keep.com": "queued", "drop.com": "cancelled", "retry.com": "cancelled",
+                      "bysql.com": "cancelled", "busy.com": "cancelled"}

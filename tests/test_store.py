@@ -98,3 +98,38 @@ async def test_a_failing_save_rolls_back_the_capture_too(store):
         await store.save_audit(broken)
     count = await store._read(lambda c: c.execute("SELECT count(*) FROM captures").fetchone()[0])
     assert count == 1
+
+
+async def test_a_warmed_summary_cache_keeps_nothing_a_change_may_have_overtaken():
+    """``SummaryCache.warm``: what the bulk read returns is kept, except domains forgotten while it was in flight
+    (their row may predate the change) and anything at all if the version moved meanwhile."""
+    from api.store.base import SummaryBlob
+    from api.store.summary_cache import SummaryCache
+
+    version = [0]
+    loads: list[str] = []
+
+    async def load(domain: str) -> SummaryBlob | None:
+        loads.append(domain)
+        return SummaryBlob(body=b"{}", etag=f'"fresh-{domain}"')
+
+    cache = SummaryCache(load, lambda: version[0])
+    blob = {d: SummaryBlob(body=b"{}", etag=f'"warm-{d}"') for d in ("a.com", "b.com", "c.com")}
+    limits: list[int] = []
+
+    async def load_many(limit: int):
+        limits.append(limit)
+        cache.forget("b.com")  # a NOTIFY for b.com arrives while the rows are on their way
+        return list(blob.items())
+
+    assert await cache.warm(load_many) == 2
+    assert limits == [SummaryCache.WARM_ENTRIES]
+    assert (await cache.get("a.com")).etag == '"warm-a.com"' and (await cache.get("c.com")).etag == '"warm-c.com"'
+    assert (await cache.get("b.com")).etag == '"fresh-b.com"' and loads == ["b.com"]  # read again, one by one
+
+    async def load_many_across_a_reconnect(limit: int):
+        version[0] += 1  # e.g. the listener reconnected: notifications may have been missed
+        return list(blob.items())
+
+    assert await cache.warm(load_many_across_a_reconnect) == 0
+    assert (await cache.get("a.com")).etag == '"fresh-a.com"'

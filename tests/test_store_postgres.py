@@ -207,3 +207,46 @@ async def test_connections_the_server_dropped_are_replaced_not_reported(location
         await store.check()
     finally:
         await store.close()
+
+
+async def test_a_replica_warms_its_summary_cache_and_a_dropped_read_connection_is_replaced(location):
+    """The first summary request starts a bulk read of the most recent sites (later requests for them are hits,
+    no query); a change after it still reaches the cache by NOTIFY; a summary miss that meets a connection the
+    server dropped is read again on a fresh one, not a 503."""
+    writer = open_store(location)
+    await writer.open()
+    replica = open_store(location)
+    assert isinstance(replica, PostgresStore)
+    await replica.open()
+    try:
+        for i in range(5):
+            await writer.save_audit(prepared(f"w{i}.com", T0 + i))
+
+        async def writes_announced():  # else a NOTIFY arriving during the warm-up rightly keeps its domain out
+            return replica._summaries._forgotten >= 5
+
+        await wait_for(writes_announced)
+        assert await replica.summary("nowhere.com") is None  # the first request: starts the warm-up
+        assert replica._summaries.warming is not None and await replica._summaries.warming == 5
+        assert set(replica._summaries.entries) >= {f"w{i}.com" for i in range(5)}
+        newer = prepared("w1.com", T0 + 100)
+        await writer.save_audit(newer)
+
+        async def changed():
+            return (await replica.summary("w1.com")).etag == newer.etag
+
+        await wait_for(changed)
+        with psycopg.connect(location, autocommit=True) as conn:  # e.g. a restart or failover of the server
+            assert conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname ="
+                                " current_database() AND pid <> pg_backend_pid() AND query NOT LIKE 'LISTEN %'"
+                                ).fetchall()
+        assert await replica.summary("other.com") is None  # a miss on a dropped connection: read again
+        await writer.save_audit(prepared("late.com", T0 + 200))
+
+        async def seen():
+            return await replica.summary("late.com") is not None
+
+        await wait_for(seen)
+    finally:
+        await replica.close()
+        await writer.close()

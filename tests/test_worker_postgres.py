@@ -186,3 +186,64 @@ async def test_a_job_of_a_busy_or_recently_audited_site_waits_through_a_new_proc
     deferred = query(location, "SELECT extract(epoch FROM scheduled_at) FROM procrastinate_jobs"
                                " WHERE (args->>'job_id')::bigint = %s ORDER BY id", (second,))
     assert abs(float(deferred[-1][0]) - not_before) < 0.01  # the task comes back when the job may start
+
+
+async def test_a_worker_declared_dead_that_comes_back_neither_stores_nor_requeues(location):
+    """Worker A is declared dead mid-crawl (the reaper re-queues its job) and worker B takes the job over. When A
+    comes back, its report is refused and its failure recorded nowhere: the job stays B's, and only B's audit
+    is stored. Real PostgreSQL, the real pipeline with a crawl step held on an event."""
+    import asyncio
+
+    from api.service.config import ServiceConfig
+    from api.service.targets import TargetGuard
+    from api.service.worker import FakeCrawlRunner, Worker
+
+    class HeldCrawl(FakeCrawlRunner):
+        def __init__(self, *args, release: asyncio.Event, **kwargs):
+            super().__init__(*args, delay_s=0, **kwargs)
+            self.release = release
+
+        async def _crawl(self, domain: str):
+            await self.release.wait()
+            return await super()._crawl(domain)
+
+    config = ServiceConfig(db=location, concurrency=1, allow_hosts=("*.com",), min_interval_s=0)
+    release = {"a": asyncio.Event(), "b": asyncio.Event()}
+    workers = {}
+    for name in ("a", "b"):
+        workers[name] = Worker(config, name=f"test:{name}")
+        workers[name].runner = HeldCrawl(workers[name].store, config, TargetGuard(config.allow_hosts),
+                                         release=release[name])
+    await queue(location, ["zombie.com"])
+    (job_id,), = query(location, "SELECT id FROM jobs")
+
+    def job() -> tuple:
+        return query(location, "SELECT state, worker, attempts, report_id FROM jobs WHERE id = %s", (job_id,))[0]
+
+    a, b = workers["a"], workers["b"]
+    await a.store.open()
+    await b.store.open()
+    try:
+        async with a.app.open_async(), b.app.open_async():
+            a_task = asyncio.create_task(a.work(job_id))
+            await asyncio.to_thread(poll, lambda: job()[:3] == ("running", "test:a", 1), 30, "A to hold the job")
+            # The reaper (any worker's) finds A silent: the job goes back to the queue, the attempt counted.
+            now = time.time()
+            assert await b.store.fail_job(job_id, "interrupted: the worker stopped without finishing", now, now,
+                                          attempt=1) is not None
+            b_task = asyncio.create_task(b.work(job_id))
+            await asyncio.to_thread(poll, lambda: job()[:3] == ("running", "test:b", 2), 30, "B to take it over")
+            (progress_b,), = query(location, "SELECT progress FROM jobs WHERE id = %s", (job_id,))
+            release["a"].set()  # A comes back and finishes its crawl
+            await asyncio.wait_for(a_task, 60)
+            assert job() == ("running", "test:b", 2, None)  # not stored, not re-queued, not failed
+            assert query(location, "SELECT progress FROM jobs WHERE id = %s", (job_id,))[0][0] == progress_b
+            assert query(location, "SELECT count(*) FROM reports")[0][0] == 0
+            release["b"].set()
+            await asyncio.wait_for(b_task, 60)
+    finally:
+        await a.store.close()
+        await b.store.close()
+    state, worker, attempts, report_id = job()
+    assert (state, worker, attempts) == ("done", "test:b", 2) and report_id is not None
+    assert query(location, "SELECT id FROM reports") == [(report_id,)]

@@ -44,7 +44,7 @@ class JobRunner:
         self.guard = guard
         self._wake = asyncio.Event()
         self._running: dict[int, tuple[Job, asyncio.Task]] = {}  # job id → job + task, for cancel and beats
-        self._unrecorded: dict[int, tuple[str, float | None]] = {}  # failures the store could not take yet
+        self._unrecorded: dict[int, tuple[Job, str, float | None]] = {}  # failures the store could not take yet
         self._workers: list[asyncio.Task] = []
         self._crawler: Crawler | None = None
         self._crawler_lock = asyncio.Lock()
@@ -74,7 +74,7 @@ class JobRunner:
         now = time.time()
         for job in interrupted:
             retry_at = now if job.attempts < job.max_attempts else None
-            await self.store.fail_job(job.id, "interrupted: the service stopped", retry_at, now)
+            await self.store.fail_job(job.id, "interrupted: the service stopped", retry_at, now, attempt=job.attempts)
         if self._crawler is not None:
             await self._crawler.__aexit__(None, None, None)
             self._crawler = None
@@ -140,7 +140,7 @@ class JobRunner:
             # killing its worker still ends at max attempts).
             retry_at = now if job.attempts < job.max_attempts else None
             if await self.store.fail_job(job.id, "interrupted: the worker stopped without finishing", retry_at, now,
-                                         stale_before=stale_before):
+                                         stale_before=stale_before, attempt=job.attempts):
                 recovered += 1
         if recovered:
             log.info("recovered %d stale crawl job(s)", recovered)
@@ -162,10 +162,11 @@ class JobRunner:
         return await self._cpu.run(analyze, capture)
 
     async def _run(self, job: Job) -> None:
-        # The guard runs again: DNS may have changed since the job was queued.
+        # The guard runs again: DNS may have changed since the job was queued. Every write names the attempt
+        # this worker claimed: if it was declared dead meanwhile and the job re-run elsewhere, they change nothing.
         try:
-            await self.pipeline.run(job.domain, save=lambda audit: self.store.save_audit(audit, job.id),
-                                    progress=lambda progress: self.store.set_progress(job.id, progress))
+            await self.pipeline.run(job.domain, save=lambda audit: self.store.save_audit(audit, job.id, job.attempts),
+                                    progress=lambda progress: self.store.set_progress(job.id, progress, job.attempts))
             log.info("crawl job %d (%s) done", job.id, job.domain)
         except AuditFailed as failed:  # recorded on the job, never lost
             await self._failed(job, failed.cause)
@@ -181,14 +182,14 @@ class JobRunner:
             message = "disk full: " + message
         log.warning("crawl job %d (%s) attempt %d failed: %s", job.id, job.domain, job.attempts, message)
         try:
-            await self.store.fail_job(job.id, message, retry_at, now)
+            await self.store.fail_job(job.id, message, retry_at, now, attempt=job.attempts)
         except Exception:  # e.g. the store is full or locked too: keep it, the heartbeat retries
             log.exception("could not record the failure of crawl job %d yet", job.id)
-            self._unrecorded[job.id] = (message, retry_at)
+            self._unrecorded[job.id] = (job, message, retry_at)
 
     async def _record_unrecorded(self) -> None:
-        for job_id, (message, retry_at) in list(self._unrecorded.items()):
-            await self.store.fail_job(job_id, message, retry_at, time.time())
+        for job_id, (job, message, retry_at) in list(self._unrecorded.items()):
+            await self.store.fail_job(job_id, message, retry_at, time.time(), attempt=job.attempts)
             del self._unrecorded[job_id]
 
     async def _shared_crawler(self) -> Crawler:

@@ -160,9 +160,11 @@ class Worker:
             job_id = int(pjob.task_kwargs["job_id"])
             job = await self.store.job(job_id)
             if job is not None and job.state == "running":
-                # The worker died, not the crawl: retry at once, but the attempt counts.
+                # The worker died, not the crawl: retry at once, but the attempt counts. Only the attempt read
+                # here: one claimed since (another reaper was quicker) is left alone.
                 retry_at = now if job.attempts < job.max_attempts else None
-                await self.store.fail_job(job_id, "interrupted: the worker stopped without finishing", retry_at, now)
+                await self.store.fail_job(job_id, "interrupted: the worker stopped without finishing", retry_at, now,
+                                          attempt=job.attempts)
             try:  # the task finds our job queued again, or finished: then it does nothing
                 await self.app.job_manager.retry_job(pjob)
             except Exception as exc:  # noqa: BLE001 - e.g. another worker's reaper retried it first

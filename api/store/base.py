@@ -129,7 +129,7 @@ class TokenInfo(Row, kw_only=True):
 class AuditStore(Protocol):
     """Audits: written once per crawl, read by the API (summary, report, history, lists)."""
 
-    async def save_audit(self, audit: PreparedAudit, job_id: int | None = None) -> int:
+    async def save_audit(self, audit: PreparedAudit, job_id: int | None = None, attempt: int | None = None) -> int:
         """Store capture + report (+ findings, trackers, summary) in one transaction; mark the job done."""
 
     async def summary(self, domain: str) -> SummaryBlob | None:
@@ -170,10 +170,14 @@ class JobStore(Protocol):
         ``min_interval_s`` after the site's last start; later jobs of other sites go first."""
 
     async def heartbeat(self, job_ids: list[int], now: float) -> None: ...
-    async def set_progress(self, job_id: int, progress: str) -> None: ...
+    async def set_progress(self, job_id: int, progress: str, attempt: int | None = None) -> None: ...
     async def fail_job(self, job_id: int, error: str, retry_at: float | None, now: float,
-                       stale_before: float | None = None) -> Job | None:
-        """Requeue for ``retry_at`` or fail for good; with ``stale_before``, only a job not heard of since."""
+                       stale_before: float | None = None, attempt: int | None = None) -> Job | None:
+        """Requeue for ``retry_at`` or fail for good; with ``stale_before``, only a job not heard of since.
+
+        ``attempt`` (here, in ``save_audit`` and ``set_progress``) fences a worker that was declared dead and
+        came back: the job's ``attempts`` when the writer claimed it. Once the job was re-queued and claimed
+        again (attempts moved on), the old attempt's writes change nothing (``save_audit``: ConflictError)."""
 
     async def stale_jobs(self, heartbeat_before: float) -> list[Job]: ...
     async def cancel(self, job_id: int, now: float) -> Job: ...

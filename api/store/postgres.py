@@ -17,6 +17,7 @@ import itertools
 import logging
 import re
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Hashable, Iterable
 from typing import Any
 
@@ -70,6 +71,8 @@ CANCEL_CHANNEL = "consentwatch_cancel"  # raised when a running job is cancelled
 MIGRATION_LOCK = 0x636F6E73656E7401  # pg_advisory_xact_lock keys: any constants unique to this program
 ENQUEUE_LOCK = 0x636F6E73656E7402
 UNAVAILABLE_RETRY_S = 5.0
+CHECK_IDLE_AFTER_S = 5.0  # a summary read connection idle longer is checked (an empty query) before use
+SUMMARY_READ_CONNECTIONS = 4
 FULL_RETRY_S = 300.0
 JOB_COLUMNS = ("id, domain, state, source, attempts, max_attempts, created_at, not_before, started_at, finished_at,"
                " heartbeat_at, progress, error, report_id, token_id, worker, site")
@@ -122,27 +125,38 @@ class PostgresStore:
             self._conninfo, min_size=min_connections, max_size=max_connections, open=False, timeout=busy_timeout_s,
             kwargs={"autocommit": True, "row_factory": dict_row},
             # A pooled connection the server has dropped (restart, failover, idle timeout) is replaced before
-            # use instead of failing one request each: an empty query per checkout (the summary hot path is
-            # served from the cache and checks out nothing).
+            # use instead of failing one request each: an empty query per checkout.
             check=psycopg_pool.AsyncConnectionPool.check_connection)
+        # Summary misses (the hot path's reads) have a small pool of their own without that round trip per
+        # checkout (it was half a miss's cost): a connection idle for a while is checked, and a read that meets
+        # a dropped connection is read again once on a fresh one.
+        self._reads = psycopg_pool.AsyncConnectionPool(
+            self._conninfo, min_size=1, max_size=SUMMARY_READ_CONNECTIONS, open=False, timeout=busy_timeout_s,
+            kwargs={"autocommit": True}, check=self._check_idle)
+        self._returned: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], float] = weakref.WeakKeyDictionary()
         self._listener: asyncio.Task[None] | None = None
         self._listening = False
         self._epoch = 0  # bumped whenever notifications may have been missed (listener reconnected)
         self._uncached = itertools.count()
-        self._summaries = SummaryCache(self._load_summary, self._summary_version)
+        # Warmed at the first summary request (only processes that serve summaries read them all) and after a
+        # listener reconnect emptied it.
+        self._summaries = SummaryCache(self._load_summary, self._summary_version, self._recent_summaries)
 
     # ------------------------------------------------------------------ lifecycle
     async def open(self) -> None:
         try:
             await self._pool.open(wait=True, timeout=self.busy_timeout_s)
+            await self._reads.open(wait=False)
         except psycopg_pool.PoolTimeout as exc:
             await self._pool.close()
+            await self._reads.close()
             raise StoreUnavailableError(f"cannot connect to {redact(self.url)}: {exc}", UNAVAILABLE_RETRY_S) from exc
         try:
             async with self._conn() as conn:
                 await migrate(conn)
         except BaseException:
             await self._pool.close()
+            await self._reads.close()
             raise
         ready = asyncio.Event()
         self._listener = asyncio.create_task(self._listen(ready), name="store-listen")
@@ -150,22 +164,32 @@ class PostgresStore:
             await asyncio.wait_for(ready.wait(), self.busy_timeout_s)
 
     async def close(self) -> None:
+        await self._summaries.close()
         if self._listener is not None:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
             self._listener = None
+        await self._reads.close()
         await self._pool.close()
 
     async def check(self) -> None:
         async with self._conn() as conn:
             await conn.execute("SELECT count(*) FROM schema_migrations")
 
+    async def _check_idle(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        if time.monotonic() - self._returned.get(conn, 0.0) > CHECK_IDLE_AFTER_S:
+            await psycopg_pool.AsyncConnectionPool.check_connection(conn)
+
     @contextlib.asynccontextmanager
-    async def _conn(self) -> AsyncIterator[psycopg.AsyncConnection[dict[str, Any]]]:
+    async def _conn(self, pool: psycopg_pool.AsyncConnectionPool[Any] | None = None,
+                    ) -> AsyncIterator[psycopg.AsyncConnection[dict[str, Any]]]:
         try:
-            async with self._pool.connection() as conn:
-                yield conn
+            async with (pool or self._pool).connection() as conn:
+                try:
+                    yield conn
+                finally:
+                    self._returned[conn] = time.monotonic()
         except psycopg.Error as exc:
             known = translate_error(exc)
             if known is None:
@@ -215,20 +239,38 @@ class PostgresStore:
         return self._epoch if self._listening else ("uncached", next(self._uncached))
 
     async def _load_summary(self, domain: str) -> SummaryBlob | None:
-        row = await self._fetchone("SELECT summary_json, etag FROM sites WHERE domain = %s AND summary_json IS NOT NULL",
-                                   (domain,))
-        return SummaryBlob(body=row["summary_json"], etag=row["etag"]) if row else None
+        try:
+            row = await self._read_summary(domain)
+        except StoreUnavailableError as exc:
+            if not isinstance(exc.__cause__, psycopg.OperationalError):
+                raise  # no connection free in time: waiting again would only double the wait
+            row = await self._read_summary(domain)  # the connection was dropped: once more, on a fresh one
+        return SummaryBlob(body=row[0], etag=row[1]) if row else None
+
+    async def _read_summary(self, domain: str) -> tuple[bytes, str] | None:
+        async with self._conn(self._reads) as conn:
+            return await (await conn.execute(  # type: ignore[return-value]  # the reads pool returns tuples
+                "SELECT summary_json, etag FROM sites WHERE domain = %s AND summary_json IS NOT NULL",
+                (domain,))).fetchone()
 
     async def summary(self, domain: str) -> SummaryBlob | None:
         return await self._summaries.get(domain)
 
+    async def _recent_summaries(self, limit: int) -> list[tuple[str, SummaryBlob]]:
+        """The ``limit`` most recently audited sites' summaries: what a replica keeps from the start."""
+        if not self._listening:
+            return []  # the cache is off: nothing read now could be kept
+        rows = await self._fetchall("SELECT domain, summary_json, etag FROM sites WHERE summary_json IS NOT NULL"
+                                    " ORDER BY audited_at DESC LIMIT %s", (limit,))
+        return [(r["domain"], SummaryBlob(body=r["summary_json"], etag=r["etag"])) for r in rows]
+
     # ------------------------------------------------------------------ audits
-    async def save_audit(self, audit: PreparedAudit, job_id: int | None = None) -> int:
+    async def save_audit(self, audit: PreparedAudit, job_id: int | None = None, attempt: int | None = None) -> int:
         async with self._conn() as conn, conn.transaction():
             if job_id is not None:
                 # The job row stays locked until commit, and ``cancel`` locks it too: either the cancel waits and
                 # finds the job done (409), or this save finds it cancelled and stores nothing.
-                await _lock_running_job(conn, job_id)
+                await _lock_running_job(conn, job_id, attempt)
             capture = await (await conn.execute(
                 "INSERT INTO captures (job_id, domain, started_at, finished_at, data) VALUES (%s, %s, %s, %s, %s)"
                 " RETURNING id",
@@ -395,11 +437,12 @@ class PostgresStore:
             await self._execute("UPDATE jobs SET heartbeat_at = %s WHERE id = ANY(%s) AND state = 'running'",
                                 (now, list(job_ids)))
 
-    async def set_progress(self, job_id: int, progress: str) -> None:
-        await self._execute("UPDATE jobs SET progress = %s WHERE id = %s AND state = 'running'", (progress, job_id))
+    async def set_progress(self, job_id: int, progress: str, attempt: int | None = None) -> None:
+        await self._execute("UPDATE jobs SET progress = %s WHERE id = %s AND state = 'running'"
+                            " AND (%s::int IS NULL OR attempts = %s::int)", (progress, job_id, attempt, attempt))
 
     async def fail_job(self, job_id: int, error: str, retry_at: float | None, now: float,
-                       stale_before: float | None = None) -> Job | None:
+                       stale_before: float | None = None, attempt: int | None = None) -> Job | None:
         row = await self._fetchone(
             "UPDATE jobs SET state = CASE WHEN %(retry)s::float8 IS NULL THEN 'failed' ELSE 'queued' END,"
             " not_before = COALESCE(%(retry)s::float8, not_before), error = %(error)s, heartbeat_at = NULL,"
@@ -407,8 +450,9 @@ class PostgresStore:
             " progress = CASE WHEN %(retry)s::float8 IS NULL THEN 'failed' ELSE 'retry scheduled' END"
             " WHERE id = %(id)s AND state = 'running'"
             " AND (%(stale)s::float8 IS NULL OR heartbeat_at IS NULL OR heartbeat_at < %(stale)s::float8)"
+            " AND (%(attempt)s::int IS NULL OR attempts = %(attempt)s::int)"
             f" RETURNING {JOB_COLUMNS}",
-            dict(retry=retry_at, error=error, now=now, id=job_id, stale=stale_before))
+            dict(retry=retry_at, error=error, now=now, id=job_id, stale=stale_before, attempt=attempt))
         return Job(**row) if row else None
 
     async def jobs_taken_away(self, job_ids: list[int], worker: str) -> list[int]:
@@ -664,14 +708,18 @@ async def _check_limits(conn: psycopg.AsyncConnection[Any], domains: list[str], 
                              f"{new} more do not fit (nothing was queued)", limits.retry_after_s)
 
 
-async def _lock_running_job(conn: psycopg.AsyncConnection[Any], job_id: int) -> None:
-    """Lock job ``job_id`` for this transaction; refuse (409) unless it is running: a cancelled job, or one
-    another worker took over, must not have its report stored."""
-    row = await (await conn.execute("SELECT state FROM jobs WHERE id = %s FOR UPDATE", (job_id,))).fetchone()
+async def _lock_running_job(conn: psycopg.AsyncConnection[Any], job_id: int, attempt: int | None) -> None:
+    """Lock job ``job_id`` for this transaction; refuse (409) unless it is running, as ``attempt`` when given: a
+    cancelled job, or one another worker took over, must not have its report stored."""
+    row = await (await conn.execute("SELECT state, attempts FROM jobs WHERE id = %s FOR UPDATE",
+                                    (job_id,))).fetchone()
     if row is None:
         raise JobNotFoundError(f"no crawl job {job_id}")
     if row["state"] != "running":
         raise ConflictError(f"crawl job {job_id} is {row['state']}, not running: its audit is not stored")
+    if attempt is not None and row["attempts"] != attempt:
+        raise ConflictError(f"crawl job {job_id} was taken over (attempt {row['attempts']} runs, not {attempt}):"
+                            " its audit is not stored")
 
 
 async def _start_if_polite(conn: psycopg.AsyncConnection[Any], job_id: int, domain: str, now: float,

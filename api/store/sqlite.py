@@ -123,6 +123,8 @@ class SqliteStore:
         await self._run(self._readers, lambda conn: probe())
 
     async def close(self) -> None:
+        for cache in list(self._fast.values()):
+            await cache.close()
         self._writer.shutdown(wait=True)
         self._readers.shutdown(wait=True)
         with self._lock:
@@ -194,17 +196,21 @@ class SqliteStore:
         conn.execute("COMMIT")
 
     # ------------------------------------------------------------------ audits
-    async def save_audit(self, audit: PreparedAudit, job_id: int | None = None) -> int:
-        return await self._write(partial(self._save_audit, audit=audit, job_id=job_id))
+    async def save_audit(self, audit: PreparedAudit, job_id: int | None = None, attempt: int | None = None) -> int:
+        return await self._write(partial(self._save_audit, audit=audit, job_id=job_id, attempt=attempt))
 
-    def _save_audit(self, conn: sqlite3.Connection, audit: PreparedAudit, job_id: int | None) -> int:
+    def _save_audit(self, conn: sqlite3.Connection, audit: PreparedAudit, job_id: int | None,
+                    attempt: int | None) -> int:
         with self._tx(conn):
             if job_id is not None:  # a cancelled job (or one taken over) has no report stored: checked in the write
-                job = conn.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
+                job = conn.execute("SELECT state, attempts FROM jobs WHERE id = ?", (job_id,)).fetchone()
                 if job is None:
                     raise JobNotFoundError(f"no crawl job {job_id}")
                 if job["state"] != "running":
                     raise ConflictError(f"crawl job {job_id} is {job['state']}, not running: its audit is not stored")
+                if attempt is not None and job["attempts"] != attempt:
+                    raise ConflictError(f"crawl job {job_id} was taken over (attempt {job['attempts']} runs, not"
+                                        f" {attempt}): its audit is not stored")
             capture_id = conn.execute(
                 "INSERT INTO captures (job_id, domain, started_at, finished_at, data) VALUES (?, ?, ?, ?, ?)",
                 (job_id, audit.domain, audit.capture_started_at, audit.capture_finished_at, audit.capture_blob),
@@ -398,12 +404,13 @@ class SqliteStore:
             await self._write(lambda conn: conn.executemany(
                 "UPDATE jobs SET heartbeat_at = ? WHERE id = ? AND state = 'running'", [(now, i) for i in job_ids]))
 
-    async def set_progress(self, job_id: int, progress: str) -> None:
+    async def set_progress(self, job_id: int, progress: str, attempt: int | None = None) -> None:
         await self._write(lambda conn: conn.execute(
-            "UPDATE jobs SET progress = ? WHERE id = ? AND state = 'running'", (progress, job_id)))
+            "UPDATE jobs SET progress = :progress WHERE id = :id AND state = 'running'"
+            " AND (:attempt IS NULL OR attempts = :attempt)", dict(progress=progress, id=job_id, attempt=attempt)))
 
     async def fail_job(self, job_id: int, error: str, retry_at: float | None, now: float,
-                       stale_before: float | None = None) -> Job | None:
+                       stale_before: float | None = None, attempt: int | None = None) -> Job | None:
         def update(conn: sqlite3.Connection) -> Job | None:
             row = conn.execute(
                 "UPDATE jobs SET state = CASE WHEN :retry IS NULL THEN 'failed' ELSE 'queued' END,"
@@ -411,8 +418,9 @@ class SqliteStore:
                 " finished_at = CASE WHEN :retry IS NULL THEN :now END,"
                 " progress = CASE WHEN :retry IS NULL THEN 'failed' ELSE 'retry scheduled' END"
                 " WHERE id = :id AND state = 'running'"
-                " AND (:stale IS NULL OR heartbeat_at IS NULL OR heartbeat_at < :stale) RETURNING *",
-                dict(retry=retry_at, error=error, now=now, id=job_id, stale=stale_before)).fetchone()
+                " AND (:stale IS NULL OR heartbeat_at IS NULL OR heartbeat_at < :stale)"
+                " AND (:attempt IS NULL OR attempts = :attempt) RETURNING *",
+                dict(retry=retry_at, error=error, now=now, id=job_id, stale=stale_before, attempt=attempt)).fetchone()
             return _job(row) if row else None
 
         return await self._write(update)
@@ -544,7 +552,16 @@ def _sqlite_summaries(store: SqliteStore) -> SummaryCache:
                            (domain,)).fetchone()
         return SummaryBlob(body=row[0], etag=row[1]) if row else None
 
-    return SummaryCache(load, _DataVersion(store, conn))
+    async def load_many(limit: int) -> list[tuple[str, SummaryBlob]]:
+        """The most recently audited sites, read on a reader thread (not on the loop that serves requests)."""
+        rows = await store._read(lambda conn: conn.execute(
+            "SELECT domain, summary_json, etag FROM sites WHERE summary_json IS NOT NULL ORDER BY audited_at DESC"
+            " LIMIT ?", (limit,)).fetchall())
+        return [(r[0], SummaryBlob(body=r[1], etag=r[2])) for r in rows]
+
+    # Warmed at the first request and after a write emptied it, at most once a minute: while audits are being
+    # stored the cache is emptied at each, and a bulk read of every site per audit would cost more than it saves.
+    return SummaryCache(load, _DataVersion(store, conn), load_many)
 
 
 def _check_limits(conn: sqlite3.Connection, domains: list[str], token_id: int | None, limits: QueueLimits) -> None:

@@ -272,6 +272,39 @@ async def test_stale_running_jobs_are_found_and_released_only_if_still_stale(sto
     assert released.state == "queued"
 
 
+async def test_a_worker_declared_dead_cannot_write_to_the_job_it_lost(store):
+    """Fencing: the claim's attempt is the token. A worker whose job was re-queued (reaped) and claimed again
+    comes back: its failure, progress and report change nothing; the new holder's writes go through."""
+    [job] = await store.enqueue(["zombie.com"], "api", 3, T0)
+    first = await store.claim(T0, "host:1")
+    assert first.attempts == 1
+    reaped = await store.fail_job(job.id, "interrupted", T0 + 100, T0 + 100, stale_before=T0 + 90,
+                                  attempt=first.attempts)
+    assert reaped.state == "queued"
+    second = await store.claim(T0 + 100, "host:2")
+    assert (second.id, second.attempts, second.worker) == (job.id, 2, "host:2")
+    # The old holder, back: nothing it writes under attempt 1 lands.
+    assert await store.fail_job(job.id, "boom", T0 + 200, T0 + 101, attempt=first.attempts) is None
+    await store.set_progress(job.id, "storing", attempt=first.attempts)
+    _, late = audit("zombie.com", T0 + 101, [0], [0])
+    with pytest.raises(ConflictError, match="taken over"):
+        await store.save_audit(late, job.id, attempt=first.attempts)
+    held = await store.job(job.id)
+    assert (held.state, held.worker, held.attempts, held.progress, held.report_id) == \
+        ("running", "host:2", 2, "starting", None)
+    assert await store.summary("zombie.com") is None and await store.history("zombie.com") == []
+    # A second reaper round that read attempt 1 before the re-claim releases nothing either.
+    assert await store.fail_job(job.id, "interrupted", T0 + 300, T0 + 300, attempt=first.attempts) is None
+    # The holder's writes go through.
+    await store.set_progress(job.id, "storing", attempt=second.attempts)
+    assert (await store.job(job.id)).progress == "storing"
+    _, fresh = audit("zombie.com", T0 + 102, [0], [0])
+    report_id = await store.save_audit(fresh, job.id, attempt=second.attempts)
+    done = await store.job(job.id)
+    assert (done.state, done.report_id) == ("done", report_id)
+    assert [a.report_id for a in await store.history("zombie.com")] == [report_id]
+
+
 async def test_queue_limits_are_all_or_nothing(store):
     token = await store.add_token("ci", "ab" * 32, T0)
     limits = QueueLimits(per_token=2, total=3, retry_after_s=7.0)
