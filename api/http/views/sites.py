@@ -31,9 +31,21 @@ def site_links(request: web.Request, domain: str) -> tuple[str, str]:
     return link(request, f"/v1/sites/{domain}/summary"), link(request, f"/v1/sites/{domain}/report")
 
 
+# Already the form the store keys by, if stored at all: lower-case ASCII labels.
+_LOOKS_CANONICAL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$")
+
+
 async def site_summary(request: web.Request) -> web.Response:
-    domain = canonical_domain(request.match_info["domain"])
-    blob = await request.app[STORE].summary(domain)
+    raw = request.match_info["domain"]
+    store = request.app[STORE]
+    # The extension asks by registrable domain: a stored domain is canonical by construction, so a hit on
+    # the name as sent skips the public-suffix lookup a first sighting costs (~15 µs of a ~100 µs request).
+    blob = await store.summary(raw) if _LOOKS_CANONICAL.match(raw) else None
+    domain = raw
+    if blob is None:
+        domain = canonical_domain(raw)
+        if domain != raw:
+            blob = await store.summary(domain)
     if blob is None:
         raise SiteNotFoundError(f"{domain} has not been audited yet")
     if etag_matches(request.headers.get("If-None-Match"), blob.etag):
