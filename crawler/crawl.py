@@ -57,6 +57,9 @@ class CrawlOptions:
     # "lean": discovery folded into the first visit, banner visits skipped when the first banner visit saw
     # none; "classic": discovery's own load, then every visit (crawler/audit_plan.py).
     plan: str = "lean"
+    # Lean plan: the baseline visit is observed in the reject visit's page before its banner answer (which
+    # waits for the settle time), rather than in a page of its own (crawler/baseline_phase.py).
+    merge_baseline: bool = True
 
     @property
     def crawl_deadline_s(self) -> float:
