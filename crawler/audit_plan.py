@@ -22,6 +22,9 @@ by side (five loads for the default visits).
   the settle time is over and its page was observed as the baseline (when it opts in changes no
   finding). The baseline's ``observed_in`` names the visit whose page it was; both ``plan``s say so. One
   more homepage load saved, and the dearest kind: a full visit with its collectors.
+- ``CrawlOptions.eager_banner_visits`` (off by default; for an audit someone waits for): the other banner
+  visits do not wait for the reject visit's verdict, and are skipped only when it is already known as
+  they get a slot. The wall time of a banner audit is then one visit's, not the verdict plus a visit.
 """
 
 from __future__ import annotations
@@ -159,7 +162,8 @@ class LeanAudit:
         if url is None:
             return None
         waited_s, note = started_s, None
-        if spec in self.roles.followers:
+        eager = spec in self.roles.followers and self.options.eager_banner_visits
+        if spec in self.roles.followers and not eager:
             # Only the scout's own time counts (not its wait for a slot behind other domains).
             scout_started = await asyncio.shield(self._scout_started)
             patience = VERDICT_WAIT_SHARE * self.options.crawl_deadline_s
@@ -177,6 +181,12 @@ class LeanAudit:
         async with self.slots:
             if spec is self.roles.scout:
                 self._scout_starts()
+            if eager:  # no wait for the verdict; skipped only when it is already known
+                if self._banner.done() and self._banner.result()[0] is False:
+                    self.outcome.skipped.append(SkippedVisit(name=spec.name, reason=self._skip_reason(spec)))
+                    return None
+                note = (f"started without waiting for the {self.roles.scout.name} visit's banner verdict (eager banner "
+                        "visits: the audit's wall time counts more than a page load it may not need)")
             # What the site's deadline has left once this visit could start (its wait for a slot behind
             # other domains is not charged to this site, as in the classic plan).
             deadline = Deadline.after(max(0.0, self.options.crawl_deadline_s - waited_s))

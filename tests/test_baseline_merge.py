@@ -76,10 +76,11 @@ async def both(fake_web, options_for):
 
     domains = _add_sites(fake_web)
     out: dict[str, dict] = {}
-    for plan in ("lean", "classic"):
-        async with Crawler(options_for(fake_web, plan=plan, max_concurrent_visits=8)) as crawler:
+    variants = {"lean": {}, "classic": {"plan": "classic"}, "eager": {"eager_banner_visits": True}}
+    for name, overrides in variants.items():
+        async with Crawler(options_for(fake_web, max_concurrent_visits=8, **overrides)) as crawler:
             captures = await asyncio.gather(*(crawler.crawl(d) for d in domains))
-        out[plan] = dict(zip(domains, captures))
+        out[name] = dict(zip(domains, captures))
     return out
 
 
@@ -95,6 +96,9 @@ def test_merging_the_baseline_loses_no_finding(both, domain):
     assert any(p.startswith(OBSERVED_IN.format(host=baseline.observed_in)) for p in baseline.plan), baseline.plan
     assert any(p.startswith(HOSTED) for p in lean.visit(baseline.observed_in).plan)
     assert _loads(lean) <= 3 and _loads(classic) == 5
+    eager = both["eager"][domain]
+    assert findings_of(analyze_capture(eager)) == expected, f"{domain}, eager banner visits"
+    assert eager.visit("baseline").observed_in in ("reject", "accept") and _loads(eager) <= 3
 
 
 def _loads(capture) -> int:
@@ -146,6 +150,12 @@ def test_without_a_banner_the_reject_page_is_the_baseline(both):
     assert baseline.observed_in == "reject" and baseline.consent is None
     assert "connect.facebook.net" in _hosts(lean), "the request 3 s after load is in the baseline"
     assert _loads(lean) == 2
+
+
+def test_eager_banner_visits_do_not_wait_for_the_verdict(both):
+    eager = both["eager"]["timer-pixel-bakery.com"]
+    assert any(p.startswith("started without waiting") for p in eager.visit("accept").plan)
+    assert not any(p.startswith("started without waiting") for p in both["lean"]["timer-pixel-bakery.com"].visit("accept").plan)
 
 
 def test_the_canaries_are_typed_in_the_merged_baseline_before_the_answer(both):
