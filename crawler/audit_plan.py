@@ -14,6 +14,17 @@ by side (five loads for the default visits).
   they are skipped: they would load the same page to search for the same banner with the same patience
   and find the same nothing. Each skip is listed in ``Capture.skipped`` with its reason; each merge in
   the visit's ``plan``.
+- the baseline visit has no page of its own (``CrawlOptions.merge_baseline``, on by default): a banner
+  visit's page before its answer is a baseline page (crawler/baseline_phase.py). The reject visit loads
+  the homepage first and hosts discovery; it answers its banner as soon as found (its click time decides
+  what is "after reject"), so its page serves as the baseline only when it answered nothing within the
+  settle time: a site without a banner, where accept is skipped. The accept visit holds its answer until
+  the settle time is over and its page was observed as the baseline (when it opts in changes no
+  finding). The baseline's ``observed_in`` names the visit whose page it was; both ``plan``s say so. One
+  more homepage load saved, and the dearest kind: a full visit with its collectors.
+- ``CrawlOptions.eager_banner_visits`` (off by default; for an audit someone waits for): the other banner
+  visits do not wait for the reject visit's verdict, and are skipped only when it is already known as
+  they get a slot. The wall time of a banner audit is then one visit's, not the verdict plus a visit.
 """
 
 from __future__ import annotations
@@ -25,6 +36,7 @@ from typing import TYPE_CHECKING
 
 from model.capture import SkippedVisit, Visit
 
+from .baseline_phase import BASELINE, hosted_note
 from .browser import LaunchedBrowser
 from .deadline import Deadline
 from .discovery import Discovery, FoldedDiscovery
@@ -49,11 +61,20 @@ class Roles:
     first: VisitSpec  # loads the homepage first: finds where it answers, hosts discovery
     scout: VisitSpec | None  # the first banner visit: whether it saw a banner decides the followers
     followers: tuple[VisitSpec, ...]  # the other banner visits
+    merged: VisitSpec | None = None  # observed in a banner visit's page before its answer (no load of its own)
+
+    @property
+    def holder(self) -> VisitSpec | None:
+        """The banner visit whose answer waits for the merged visit's observation."""
+        return self.followers[0] if self.merged is not None else None
 
 
-def roles(specs: list[VisitSpec]) -> Roles:
-    first = next((s for s in specs if not s.consent_action), specs[0])
+def roles(specs: list[VisitSpec], merge_baseline: bool = False) -> Roles:
     banner = [s for s in specs if s.consent_action]
+    baseline = next((s for s in specs if s.name == BASELINE), None)
+    if merge_baseline and len(banner) > 1 and baseline is not None:
+        return Roles(banner[0], banner[0], tuple(banner[1:]), baseline)
+    first = next((s for s in specs if not s.consent_action), specs[0])
     return Roles(first, banner[0] if banner else None, tuple(banner[1:]))
 
 
@@ -72,18 +93,22 @@ class LeanAudit:
     def __init__(self, browser: LaunchedBrowser, host: str, options: CrawlOptions, slots: asyncio.Semaphore):
         self.browser, self.host, self.options, self.slots = browser, host, options, slots
         self.specs = visit_specs(options.visits)
-        self.roles = roles(self.specs)
+        self.roles = roles(self.specs, options.merge_baseline and options.consent_handler is not None)
         loop = asyncio.get_running_loop()
         self._start: asyncio.Future = loop.create_future()  # (url or None, error, seconds since the site's clock)
         self._banner: asyncio.Future = loop.create_future()  # (True / False / None, monotonic time told)
         self._scout_started: asyncio.Future = loop.create_future()  # monotonic time the scout got its slot
         self._clock: float | None = None  # when the first visit got its slot: the crawl deadline counts from it
         self._folded: FoldedDiscovery | None = None
+        self._candidates: dict[str, Visit | str] = {}  # the merged baseline as each banner page saw it, or why not
         self.outcome = LeanOutcome()
 
     async def run(self) -> LeanOutcome:
-        results = await asyncio.gather(*(self._visit(s) for s in self.specs), return_exceptions=True)
-        for spec, result in zip(self.specs, results):
+        loaded = [s for s in self.specs if s is not self.roles.merged]
+        results = dict(zip((s.name for s in loaded),
+                           await asyncio.gather(*(self._visit(s) for s in loaded), return_exceptions=True)))
+        for spec in self.specs:
+            result = results.get(spec.name) if spec is not self.roles.merged else self._merged_result(results)
             if isinstance(result, BaseException):
                 self.outcome.visits.append(Visit(name=spec.name, url=self.outcome.start_url or f"https://{self.host}/",
                                                  partial=True, error=f"visit crashed: {result!r}"))
@@ -96,6 +121,30 @@ class LeanAudit:
             self.outcome.discovery.blocked = list(first.blocked) if first is not None else []
             self.outcome.visits, self.outcome.skipped = [], []
         return self.outcome
+
+    def _merged_result(self, results: dict[str, object]) -> Visit:
+        """The holder's snapshot, else the scout's (taken when it answered nothing), else why neither."""
+        hosts = [s.name for s in (self.roles.holder, self.roles.scout) if s is not None]
+        for host in hosts:
+            candidate, visit = self._candidates.get(host), results.get(host)
+            if isinstance(candidate, Visit):
+                if isinstance(visit, Visit):
+                    visit.plan.append(hosted_note(candidate.settle_ms / 1000.0))
+                return candidate
+        why = "; ".join(f"{h}: {c}" for h in hosts if isinstance(c := self._candidates.get(h), str))
+        assert self.roles.merged is not None
+        return Visit(name=self.roles.merged.name, url=self.outcome.start_url or f"https://{self.host}/", partial=True,
+                     error=f"observed in no banner visit's page ({why or 'none of them loaded the homepage'})")
+
+    def _observed(self, host: str):
+        def keep(candidate: Visit | str) -> None:
+            self._candidates[host] = candidate
+        return keep
+
+    def _baseline_hooks(self, spec: VisitSpec) -> dict:
+        if self.roles.merged is None or (spec is not self.roles.scout and spec is not self.roles.holder):
+            return {}
+        return {"baseline": self._observed(spec.name), "hold_answer": spec is self.roles.holder}
 
     # ------------------------------------------------------------------ the visits
     async def _visit(self, spec: VisitSpec) -> Visit | None:
@@ -113,7 +162,8 @@ class LeanAudit:
         if url is None:
             return None
         waited_s, note = started_s, None
-        if spec in self.roles.followers:
+        eager = spec in self.roles.followers and self.options.eager_banner_visits
+        if spec in self.roles.followers and not eager:
             # Only the scout's own time counts (not its wait for a slot behind other domains).
             scout_started = await asyncio.shield(self._scout_started)
             patience = VERDICT_WAIT_SHARE * self.options.crawl_deadline_s
@@ -131,11 +181,18 @@ class LeanAudit:
         async with self.slots:
             if spec is self.roles.scout:
                 self._scout_starts()
+            if eager:  # no wait for the verdict; skipped only when it is already known
+                if self._banner.done() and self._banner.result()[0] is False:
+                    self.outcome.skipped.append(SkippedVisit(name=spec.name, reason=self._skip_reason(spec)))
+                    return None
+                note = (f"started without waiting for the {self.roles.scout.name} visit's banner verdict (eager banner "
+                        "visits: the audit's wall time counts more than a page load it may not need)")
             # What the site's deadline has left once this visit could start (its wait for a slot behind
             # other domains is not charged to this site, as in the classic plan).
             deadline = Deadline.after(max(0.0, self.options.crawl_deadline_s - waited_s))
             visit = await run_visit(self.browser, spec, url, self.host, self.options.visit_options(deadline),
-                                    VisitHooks(banner=self._tell_banner if spec is self.roles.scout else _ignore))
+                                    VisitHooks(banner=self._tell_banner if spec is self.roles.scout else _ignore,
+                                               **self._baseline_hooks(spec)))
         if note:
             visit.plan.append(note)
         return visit
@@ -169,7 +226,7 @@ class LeanAudit:
             fallback_urls=(f"http://{self.host}/",),
             answered=lambda url, error: self._answered(url, error, deadline),
             loaded=self._loaded, collected=self._collected,
-            banner=self._tell_banner if spec is self.roles.scout else _ignore)
+            banner=self._tell_banner if spec is self.roles.scout else _ignore, **self._baseline_hooks(spec))
         visit = await run_visit(self.browser, spec, f"https://{self.host}/", self.host,
                                 self.options.visit_options(deadline), hooks)
         if not self._start.done() and visit.error and (deadline.expired or not self.browser.connected):

@@ -18,6 +18,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from model.capture import ConsentRecord, Visit
 
+from .baseline_phase import BaselinePhase
 from .browser import LaunchedBrowser
 from .collectors import DEFAULT_COLLECTORS, CollectorClass, VisitCollectors, VisitState
 from .collectors.network import mark_blocked
@@ -37,7 +38,8 @@ class ConsentHandler(Protocol):
     async def setup(self, state: VisitState) -> None: ...
 
     async def operate(self, page: Page, state: VisitState, action: str,
-                      on_banner: Callable[[bool | None], None] | None = None) -> ConsentRecord: ...
+                      on_banner: Callable[[bool | None], None] | None = None,
+                      before_answer: Callable[[], Awaitable[None]] | None = None) -> ConsentRecord: ...
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,10 @@ class VisitHooks:
     loaded: Callable[[Page], Awaitable[None]] | None = None  # the page has loaded (or stopped trying)
     banner: Callable[[bool | None], None] = _nothing  # True: a banner; False: none and no CMP; None: unknown
     collected: Callable[[Page | None], Awaitable[None]] | None = None  # the visit's observation is complete
+    # A banner visit whose no-interaction phase may serve as the baseline visit (crawler/baseline_phase.py)
+    # hands its snapshot (or why there is none) to this; ``hold_answer``: the banner answer waits for it.
+    baseline: Callable[[Visit | str], None] | None = None
+    hold_answer: bool = False
 
 
 async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_domain: str,
@@ -85,6 +91,7 @@ async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_do
     deadline = options.deadline
     errors: list[str] = []  # each homepage URL tried that gave no response
     answered = False
+    baseline: BaselinePhase | None = None
     try:
         async with deadline.scope() as cut:
             guard = await PageGuard(context).install()
@@ -114,10 +121,17 @@ async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_do
                 answered = True
                 raise _Unreachable()
             loaded = time.monotonic()
+            if hooks.baseline is not None:  # observed from load on, before anything else may act on the page
+                baseline = BaselinePhase(visit, page, collectors, options.settle_s, options.deadline, loaded, _stage,
+                                         hooks.hold_answer)
+                baseline.start(lambda snapshot: _wrap_up(snapshot, browser, context, guard))
             if hooks.loaded is not None:
                 await hooks.loaded(page)
             if spec.consent_action and visit.status is not None:
-                visit.consent = await _operate_consent(page, state, spec.consent_action, options, hooks)
+                visit.consent = await _operate_consent(page, state, spec.consent_action, options, hooks,
+                                                       baseline.before_answer if baseline is not None else None)
+            if baseline is not None:  # the visit's own after-load stage must not run beside the snapshot's
+                await baseline.finished()
             await _settle(visit, options, _settled_while_waiting(visit, loaded) if options.overlap_banner_wait else 0.0)
             await _stage(collectors, "after_load", visit, page)
     except _Unreachable:
@@ -133,6 +147,8 @@ async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_do
         # Wrap-up: work stopped WRAP_UP_S before the deadline; collecting (from memory) and closing
         # use that reserve, each step at least MIN_STEP_S, so a cut crawl ends just past its deadline.
         await _stage(collectors, "collect", visit, visit, deadline=deadline)
+        if hooks.baseline is not None:
+            hooks.baseline(await BaselinePhase.outcome(baseline, visit, deadline))
         if hooks.fallback_urls and not answered and (visit.cut or deadline.expired):  # cut before an answer
             hooks.answered(None, f"site did not answer before the crawl deadline ({deadline.describe()})")
         hooks.banner(None)  # no-op when the handler already told; otherwise: unknown
@@ -226,15 +242,29 @@ async def _navigate_first(page: Page, url: str, visit: Visit, options: VisitOpti
 
 
 async def _operate_consent(page: Page, state: VisitState, action: str, options: VisitOptions,
-                           hooks: VisitHooks) -> ConsentRecord:
+                           hooks: VisitHooks, before_answer: Callable[[], Awaitable[None]] | None = None
+                           ) -> ConsentRecord:
     if options.consent_handler is None:
         return ConsentRecord(outcome="failed", reason="no consent handler installed")
-    limit = options.deadline.bound(options.timeout_s)
-    try:
+    if before_answer is None:
+        limit = options.deadline.bound(options.timeout_s)
         operating = options.consent_handler.operate(page, state, action, on_banner=hooks.banner)
+    else:  # the answer waits for the baseline phase: the settle and its after-load stage
+        limit = options.deadline.bound(options.timeout_s + options.settle_s + 2 * STAGE_TIMEOUT_S)
+        operating = options.consent_handler.operate(page, state, action, on_banner=hooks.banner,
+                                                    before_answer=before_answer)
+    try:
         return await asyncio.wait_for(operating, limit)
     except TimeoutError:
         return ConsentRecord(outcome="failed", reason=f"banner handling exceeded {limit:.3g} s")
+
+
+async def _wrap_up(snapshot: Visit, browser: LaunchedBrowser, context, guard: PageGuard | None) -> None:
+    """What the runner adds to a visit beside its collectors, for a baseline phase's snapshot."""
+    snapshot.blocked = browser.blocked_requests(context)
+    mark_blocked(snapshot.requests, snapshot.blocked)
+    if guard is not None:
+        snapshot.popups_closed, snapshot.downloads_cancelled = guard.popups_closed, guard.downloads_cancelled
 
 
 def _settled_while_waiting(visit: Visit, loaded: float) -> float:

@@ -204,6 +204,9 @@ class Visit(Struct):
     bot_wall_markers: list[str] = []  # "Vendor: marker" of crawler/data/bot_walls.yaml found on the final page
     cut: list[str] = []  # what this visit did not get to do and why (a deadline, a budget)
     plan: list[str] = []  # how the audit plan shortened or merged this visit, and why
+    # Merged: this visit's observation was taken in another visit's page (its no-interaction phase, before
+    # that visit answered the banner): that visit's name. None: a page of its own.
+    observed_in: VisitName | None = None
     popups_closed: int = 0  # opened by the site, closed at once
     popups_blocked: int = 0  # window.open without a user gesture (main frame), blocked as a browser would
     downloads_cancelled: int = 0  # started by the site, cancelled at once

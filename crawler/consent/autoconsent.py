@@ -166,7 +166,7 @@ class AutoconsentSession:
         frame = source.get("frame")
         click = Click(self.state.now_ms(), frame.url if frame is not None else "", str(target)[:120])
         self.clicks.append(click)
-        if self.armed_at is not None and self.state.phase == "load":
+        if self.armed_at is not None and self.state.phase != "after_consent":  # "load", or "typing" (canaries)
             self.state.phase = "after_consent"  # the click starts the answer: later requests are marked
         self._changed.set()
 

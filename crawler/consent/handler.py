@@ -9,7 +9,8 @@ and a timeline. ``state.phase`` turns to ``after_consent`` at the first click of
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from playwright.async_api import Page
@@ -62,16 +63,20 @@ class ConsentOperator:
         state.consent_session = session
 
     async def operate(self, page: Page, state: VisitState, action: str,
-                      on_banner: Callable[[bool | None], None] | None = None) -> ConsentRecord:
+                      on_banner: Callable[[bool | None], None] | None = None,
+                      before_answer: Callable[[], Awaitable[None]] | None = None) -> ConsentRecord:
         """Find the banner and answer it. ``on_banner`` hears as soon as the search ends: True (a banner),
         False (none, and no CMP on the page), None (a CMP showed nothing: undecided); the audit plan
-        runs the other banner visits on it (crawler/audit_plan.py)."""
+        runs the other banner visits on it (crawler/audit_plan.py). A banner found is answered only once
+        ``before_answer`` has returned (the baseline phase of a merged visit, crawler/baseline_phase.py);
+        that wait is not charged to the handler's budget."""
         record = ConsentRecord(outcome="no_banner")
         timeline = Timeline(state, record)
         timeline.add("page_load", page.url)
+        hold = _Hold(before_answer)
         try:
-            operating = self._operate(page, state, action, record, timeline, on_banner or (lambda seen: None))
-            await asyncio.wait_for(operating, self.options.budget_s)
+            operating = self._operate(page, state, action, record, timeline, on_banner or (lambda seen: None), hold)
+            await _within_budget(asyncio.ensure_future(operating), self.options.budget_s, hold)
         except TimeoutError:
             if record.outcome == "done":  # answered; only the self-test ran out of time
                 timeline.add("self_test", "no result in time")
@@ -84,13 +89,21 @@ class ConsentOperator:
         return record
 
     async def _operate(self, page: Page, state: VisitState, action: str, record: ConsentRecord,
-                       timeline: Timeline, on_banner: Callable[[bool | None], None]) -> ConsentRecord:
+                       timeline: Timeline, on_banner: Callable[[bool | None], None], hold: _Hold) -> ConsentRecord:
         session = state.consent_session
         if session is None:
             return _fail(record, timeline, "consent handler was not set up for this visit")
         found = await self._find_banner(page, session, on_banner)
         on_banner(True if found is not None else None if session.of_type("cmpDetected") else False)
         _copy_engine_events(session, timeline)
+        if found is not None and hold.wanted:
+            await hold.wait()
+            if hold.spent_s() >= 0.05:
+                timeline.add("answer_held", f"{hold.spent_s():.1f} s: the baseline phase was observed first")
+            if isinstance(found, HeuristicBanner):  # the page may have redrawn it meanwhile: click what is shown
+                again = await heuristic.scan_page(page, self.vocabulary)
+                if again is not None:
+                    again.seen_ms, found = found.seen_ms, again
         if found is not None and self.options.shots.enabled:  # the banner as shown, before any click
             record.screenshots.append(await screenshots.take(page, state, "before_click", self.options.shots))
         if isinstance(found, EngineEvent):
@@ -293,8 +306,51 @@ def _mark_click(session: AutoconsentSession, record: ConsentRecord, timeline: Ti
     elif until is not None:
         record.click_ms = armed  # the engine called the CMP's API right after our instruction
         timeline.add("click", "answered through the CMP's API (no DOM click)", armed)
-    if record.click_ms is not None and session.state.phase == "load":
+    if record.click_ms is not None and session.state.phase != "after_consent":  # "load", or "typing" (canaries)
         session.state.phase = "after_consent"
+
+
+class _Hold:
+    """The wait before an answer (``before_answer``), timed so the handler's budget can leave it out."""
+
+    def __init__(self, before_answer: Callable[[], Awaitable[None]] | None) -> None:
+        self._before_answer = before_answer
+        self._since: float | None = None
+        self._spent = 0.0
+
+    @property
+    def wanted(self) -> bool:
+        return self._before_answer is not None
+
+    async def wait(self) -> None:
+        if self._before_answer is None:
+            return
+        self._since = time.monotonic()
+        try:
+            await self._before_answer()
+        finally:
+            self._spent, self._since = self.spent_s(), None
+
+    def spent_s(self) -> float:
+        return self._spent + (time.monotonic() - self._since if self._since is not None else 0.0)
+
+
+async def _within_budget(task: asyncio.Future, budget_s: float, hold: _Hold) -> None:
+    """``asyncio.wait_for(task, budget_s)``, with the time held before the answer added to the budget."""
+    started = time.monotonic()
+    try:
+        while True:
+            left = started + budget_s + hold.spent_s() - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            done, _ = await asyncio.wait({task}, timeout=left)
+            if done:
+                task.result()
+                return
+    finally:
+        if not task.done():  # out of budget, or the caller was cancelled: the answer stops with it
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
 
 def _copy_engine_events(session: AutoconsentSession, timeline: Timeline) -> None:
