@@ -57,8 +57,10 @@ class CrawlOptions:
     # "lean": discovery folded into the first visit, banner visits skipped when the first banner visit saw
     # none; "classic": discovery's own load, then every visit (crawler/audit_plan.py).
     plan: str = "lean"
-    # Lean plan: the baseline visit is observed in the reject visit's page before its banner answer (which
-    # waits for the settle time), rather than in a page of its own (crawler/baseline_phase.py).
+    # Lean plan: the baseline visit is observed in a banner visit's page before its answer (accept holds its
+    # answer for the settle time; reject never waits, its page serves only when it answered nothing), rather
+    # than in a page of its own (crawler/baseline_phase.py). Fewer loads and CPU per audit, a few seconds
+    # more wall time for one banner audit (README, "Measured").
     merge_baseline: bool = True
     # Lean plan: banner visits after the first start without waiting for its banner verdict (skipped only when
     # it is known by then): shorter wall time for one audit, a page load more on sites without a banner.
