@@ -33,13 +33,14 @@ async def hostile_crawler(fake_web, options_for):
         yield crawler
 
 
-async def _timed_crawl(crawler, host: str):
+async def _timed_crawl(crawler, host: str, excuse_stalls: bool = True):
+    """``excuse_stalls=False`` where the site itself may be what stalls the machine (the popup storm)."""
     with MachineStalls() as stalls:
         started = time.monotonic()
         capture = await crawler.crawl(host)
         elapsed = time.monotonic() - started
     assert capture.deadline_s == DEADLINE_S
-    assert elapsed - stalls.seconds <= DEADLINE_S + MARGIN_S, \
+    assert elapsed - (stalls.seconds if excuse_stalls else 0.0) <= DEADLINE_S + MARGIN_S, \
         f"{host}: {elapsed:.1f} s for a {DEADLINE_S:g} s deadline ({stalls.describe()}); cut: {capture.cut}; " \
         f"visits (s): {[(v.name, v.duration_ms / 1000.0) for v in capture.visits]}"
     return capture, stalls
@@ -81,7 +82,9 @@ async def test_download_trap_is_cancelled_at_once(fake_web, hostile_crawler):
 
 async def test_popup_storm_is_blocked_or_closed_at_once(fake_web, hostile_crawler):
     host = fake_web.sites["hostile_popups"]
-    capture, stalls = await _timed_crawl(hostile_crawler, host)
+    # Not excused: in every loaded run so far the machine stood still 10-100 s while this storm ran, and
+    # never while the target storm (same load, same length) did, so the storm may be what stalls it.
+    capture, stalls = await _timed_crawl(hostile_crawler, host, excuse_stalls=False)
     # Blocked in the page (window.open, scripted link clicks) or, when a window did open, closed at once.
     counts = [(v.popups_blocked, v.popups_closed) for v in capture.visits]
     assert sum(b + c for b, c in counts) >= 10 and any(c for _, c in counts), counts
