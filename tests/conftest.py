@@ -19,16 +19,26 @@ SHARED = REPO.parent / "shared"
 # built once, on one worker). A worker takes the next file when it is done, so the files that take longest
 # go first: otherwise one of them, started last, is the whole run's tail. Measured with --durations=0;
 # the order changes only the wall time, and only under xdist (a plain run keeps the collection order).
-LONGEST_FIRST = [
+LONGEST_FIRST = [  # per-file sums of the slowest 80 durations, one `-n 2` run of the whole suite
     "test_plan_equivalence.py",
+    "test_hostile_sites.py",
     "test_extension.py",
+    "test_audit_cli.py",
+    "test_api_restart.py",
+    "test_crawler_robustness.py",
+    "test_consent_banners.py",
     "test_worker_postgres.py",
+    "test_ssrf_browser.py",
     "test_findings.py",
     "test_crawler_capture.py",
-    "test_crawler_robustness.py",
-    "test_hostile_sites.py",
+    "test_api_hostile.py",
+    "test_script_behaviours.py",
+    "test_schedules_postgres.py",
+    "test_hostile_pages.py",
+    "test_consent_real_cmps.py",
+    "test_verification.py",
     "test_extension_firefox.py",
-    "test_ssrf_browser.py",
+    "test_fakeweb.py",
     "test_extension_units.py",
     "test_text_extract.py",
 ]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
+from machine_stalls import MachineStalls
 
 from crawler import Crawler, crawl_domain
 from crawler.browser import BrowserNotFoundError, find_chromium
@@ -88,10 +89,12 @@ async def test_hanging_homepage_ends_with_a_clear_error(fake_web, options_for):
         return web.Response(status=503)
 
     fake_web.add_route("hangs-forever.com", "/", never)
-    started = time.monotonic()
-    async with Crawler(options_for(fake_web, timeout_s=3.0, settle_s=0.5)) as crawler:
-        capture = await crawler.crawl("hangs-forever.com")
-    assert time.monotonic() - started < 30
+    with MachineStalls() as stalls:  # time the whole VM stood still is not the crawler's
+        started = time.monotonic()
+        async with Crawler(options_for(fake_web, timeout_s=3.0, settle_s=0.5)) as crawler:
+            capture = await crawler.crawl("hangs-forever.com")
+        elapsed = time.monotonic() - started
+    assert elapsed - stalls.seconds < 30, f"{elapsed:.1f} s; {stalls.describe()}"
     assert capture.reachable is False
     assert "no response within 3 s" in capture.error
 
@@ -131,10 +134,12 @@ async def test_busy_page_and_dialogs_yield_partial_results(fake_web, options_for
     page = SIMPLE.replace("</body>", "<script>alert('hi'); confirm('sure?');"
                           "addEventListener('load', () => setTimeout(() => { for(;;){} }, 300));</script></body>")
     fake_web.add_page("busy-loop.com", "/", page)
-    started = time.monotonic()
-    async with Crawler(options_for(fake_web, settle_s=1.0, timeout_s=5.0, visits=("baseline",))) as crawler:
-        capture = await crawler.crawl("busy-loop.com")
-    assert time.monotonic() - started < 60
+    with MachineStalls() as stalls:
+        started = time.monotonic()
+        async with Crawler(options_for(fake_web, settle_s=1.0, timeout_s=5.0, visits=("baseline",))) as crawler:
+            capture = await crawler.crawl("busy-loop.com")
+        elapsed = time.monotonic() - started
+    assert elapsed - stalls.seconds < 60, f"{elapsed:.1f} s; {stalls.describe()}"
     visit = capture.visit("baseline")
     assert visit.status == 200
     assert visit.partial and any(e.stage == "after_load" for e in visit.collector_errors)

@@ -8,6 +8,7 @@ import time
 
 import pytest
 import pytest_asyncio
+from machine_stalls import MachineStalls
 
 from crawler import Crawler
 from crawler.collectors import DEFAULT_COLLECTORS
@@ -20,7 +21,7 @@ TIMEOUT_S = 5.0
 DEADLINE_S = 20.0
 # Work stops WRAP_UP_S before the deadline; past it only the wrap-up runs: each collector's collect,
 # the popup count and the context close, each at most MIN_STEP_S; plus the event loop's own lag on a
-# loaded 2-core machine.
+# loaded 2-core machine. Time the whole machine stood still (tests/machine_stalls.py) is not the crawl's.
 MARGIN_S = (len(DEFAULT_COLLECTORS) + 2) * MIN_STEP_S + 4.0
 
 
@@ -33,12 +34,20 @@ async def hostile_crawler(fake_web, options_for):
 
 
 async def _timed_crawl(crawler, host: str):
-    started = time.monotonic()
-    capture = await crawler.crawl(host)
-    elapsed = time.monotonic() - started
+    with MachineStalls() as stalls:
+        started = time.monotonic()
+        capture = await crawler.crawl(host)
+        elapsed = time.monotonic() - started
     assert capture.deadline_s == DEADLINE_S
-    assert elapsed <= DEADLINE_S + MARGIN_S, f"{host}: {elapsed:.1f} s for a {DEADLINE_S:g} s deadline; cut: {capture.cut}"
-    return capture, elapsed
+    assert elapsed - stalls.seconds <= DEADLINE_S + MARGIN_S, \
+        f"{host}: {elapsed:.1f} s for a {DEADLINE_S:g} s deadline ({stalls.describe()}); cut: {capture.cut}; " \
+        f"visits (s): {[(v.name, v.duration_ms / 1000.0) for v in capture.visits]}"
+    return capture, stalls
+
+
+def _answered(capture, stalls: MachineStalls) -> bool:
+    """Every visit got the page; only where the machine stood still may a visit have been cut before it."""
+    return all(v.status == 200 or (stalls.seconds and v.cut) for v in capture.visits)
 
 
 def test_default_deadline_is_a_small_multiple_of_the_page_timeout(fake_web, options_for):
@@ -63,7 +72,7 @@ async def test_never_ending_response_is_cut_at_the_deadline(fake_web, hostile_cr
 
 
 async def test_download_trap_is_cancelled_at_once(fake_web, hostile_crawler):
-    capture, _elapsed = await _timed_crawl(hostile_crawler, fake_web.sites["hostile_download"])
+    capture, _ = await _timed_crawl(hostile_crawler, fake_web.sites["hostile_download"])
     assert capture.reachable
     assert all(v.downloads_cancelled >= 1 for v in capture.visits), [v.downloads_cancelled for v in capture.visits]
     assert not any(p.kind == "privacy" for p in capture.policies), "a download is not a policy"
@@ -72,11 +81,31 @@ async def test_download_trap_is_cancelled_at_once(fake_web, hostile_crawler):
 
 async def test_popup_storm_is_blocked_or_closed_at_once(fake_web, hostile_crawler):
     host = fake_web.sites["hostile_popups"]
-    capture, _ = await _timed_crawl(hostile_crawler, host)
+    # The machine stood still 10-100 s in several loaded runs of this storm, but also while no storm ran
+    # (kernel workqueue lockups logged during a plain demo-web crawl), and the storm itself writes < 1 MiB
+    # to disk and keeps 2-5 renderers: a frozen VM is not crawl time, here as in the other deadline tests.
+    capture, stalls = await _timed_crawl(hostile_crawler, host)
     # Blocked in the page (window.open, scripted link clicks) or, when a window did open, closed at once.
     counts = [(v.popups_blocked, v.popups_closed) for v in capture.visits]
     assert sum(b + c for b, c in counts) >= 10 and any(c for _, c in counts), counts
-    assert all(v.status == 200 for v in capture.visits)
+    assert _answered(capture, stalls), [(v.name, v.status, v.cut) for v in capture.visits]
+    assert capture.partial == bool(capture.cut or any(v.error or v.collector_errors for v in capture.visits))
+
+
+async def test_target_storm_is_capped_and_ends_within_the_deadline(fake_web, hostile_crawler):
+    """Hundreds of iframes and workers per page, each a target the collectors attach to and set up through
+    CDP while it waits (and each iframe opens a window): the crawl still ends at its deadline."""
+    host, frames = fake_web.sites["hostile_targets"], fake_web.sites["hostile_targets_frame"]
+    seen_before = len(fake_web.requests(frames, "/frame", prefix=True))
+    capture, _ = await _timed_crawl(hostile_crawler, host)
+    served = len(fake_web.requests(frames, "/frame", prefix=True)) - seen_before
+    assert served >= 50, f"the storm did not run: {served} frames served"
+    assert capture.visit("baseline").status == 200
+    # A later visit's page may not have come before the deadline (the browser is busy with the storm):
+    # then the capture says so.
+    for visit in capture.visits:
+        assert visit.status == 200 or visit.cut, (visit.name, visit.status, visit.error)
+    assert any(v.popups_closed for v in capture.visits), [v.popups_closed for v in capture.visits]
     assert capture.partial == bool(capture.cut or any(v.error or v.collector_errors for v in capture.visits))
 
 

@@ -69,9 +69,11 @@ class ChildTarget:
         self._answers[call_id] = answer
         message = json.dumps({"id": call_id, "method": method, "params": params or {}})
         try:
-            await self.tree.route(self.parent, "Target.sendMessageToTarget",
-                                  {"sessionId": self.session_id, "message": message})
-            reply = await asyncio.wait_for(answer, STEP_TIMEOUT_S)
+            # The whole round trip is bounded: handing the message to a busy parent can hang as well.
+            async with asyncio.timeout(STEP_TIMEOUT_S):
+                await self.tree.route(self.parent, "Target.sendMessageToTarget",
+                                      {"sessionId": self.session_id, "message": message})
+                reply = await answer
         finally:
             self._answers.pop(call_id, None)
         if "error" in reply:

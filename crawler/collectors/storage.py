@@ -7,10 +7,11 @@ frame's origin even when the frame is gone by the end of the visit.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from playwright.async_api import Page
+from playwright.async_api import Frame, Page
 
 from model.capture import StorageRecord, Visit
 
@@ -104,12 +105,13 @@ class StorageCollector(Collector[StorageResult]):
         self._writes.append(StorageRecord(origin=origin, kind=kind, key=key, value_len=length, t_ms=self.state.now_ms()))
 
     async def after_load(self, page: Page) -> None:
+        # Web storage belongs to the origin (within the page), not to the frame: one frame per origin reads
+        # it, all origins at once, so a page with hundreds of same-origin iframes costs what its origins cost.
+        firsts: dict[str, Frame] = {}
         for frame in page.frames:
-            try:
-                entries = await frame.evaluate(DUMP)
-            except Exception:  # noqa: BLE001 - detached or cross-process frames can refuse
-                continue
-            origin = origin_of(frame.url)
+            firsts.setdefault(origin_of(frame.url), frame)
+        dumps = await asyncio.gather(*(_dump(frame) for frame in firsts.values()))
+        for origin, entries in zip(firsts, dumps):
             self._final.extend(StorageRecord(origin=origin, kind=k, key=key, value_len=n) for k, key, n in entries)
 
     async def collect(self, visit: Visit, inputs: Inputs) -> StorageResult:
@@ -117,6 +119,13 @@ class StorageCollector(Collector[StorageResult]):
         leftovers = [r for r in self._final if (r.origin, r.kind, r.key) not in written]
         visit.storage = self._writes + _dedupe(leftovers)
         return StorageResult(tuple(w for w in self._writes if w.kind == "cookie_write"))
+
+
+async def _dump(frame: Frame) -> list:
+    try:
+        return await frame.evaluate(DUMP)
+    except Exception:  # noqa: BLE001 - detached or cross-process frames can refuse
+        return []
 
 
 def _dedupe(records: list[StorageRecord]) -> list[StorageRecord]:
