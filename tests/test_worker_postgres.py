@@ -233,11 +233,17 @@ async def test_a_worker_declared_dead_that_comes_back_neither_stores_nor_requeue
                                           attempt=1) is not None
             b_task = asyncio.create_task(b.work(job_id))
             await asyncio.to_thread(poll, lambda: job()[:3] == ("running", "test:b", 2), 30, "B to take it over")
-            (progress_b,), = query(location, "SELECT progress FROM jobs WHERE id = %s", (job_id,))
+
+            def progress() -> str:
+                return query(location, "SELECT progress FROM jobs WHERE id = %s", (job_id,))[0][0]
+
+            # B's own progress moves on until its crawl step holds: read it there, or B's write looks like A's.
+            await asyncio.to_thread(poll, lambda: progress() == "crawling", 30, "B to hold in its crawl step")
+            progress_b = progress()
             release["a"].set()  # A comes back and finishes its crawl
             await asyncio.wait_for(a_task, 60)
             assert job() == ("running", "test:b", 2, None)  # not stored, not re-queued, not failed
-            assert query(location, "SELECT progress FROM jobs WHERE id = %s", (job_id,))[0][0] == progress_b
+            assert progress() == progress_b
             assert query(location, "SELECT count(*) FROM reports")[0][0] == 0
             release["b"].set()
             await asyncio.wait_for(b_task, 60)
