@@ -7,13 +7,15 @@ header the fake internet receives (each worker fetches from its own path), on ea
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import shutil
+from collections.abc import AsyncIterator
 
 import pytest
 from playwright.async_api import async_playwright
 
-from crawler.browser import BrowserOptions, launch
+from crawler.browser import BrowserOptions, LaunchedBrowser, launch
 from crawler.worker_disguise import WorkerDisguise
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
@@ -61,20 +63,27 @@ def disguise_site(fake_web):
     return fake_web
 
 
-async def _probe(web, build: str) -> dict:
+@contextlib.asynccontextmanager
+async def _browser(web, build: str) -> AsyncIterator[LaunchedBrowser]:
+    """One Chromium of ``build`` that reaches the fake internet, closed on the way out."""
     async with async_playwright() as p:
         browser = await launch(p, BrowserOptions(chromium=build, host_rules=web.host_rules,
                                                  extra_args=tuple(web.trust_args)))
         try:
-            context = await browser.new_context()
-            page = await browser.new_page(context)
-            await page.goto(web.url("disguise-lab.com"))
-            await page.wait_for_function(f"window.results && {' && '.join(f'window.results.{f}' for f in FIELDS)}",
-                                         timeout=20000)
-            results = await page.evaluate("window.results")
-            await context.close()
+            yield browser
         finally:
             await browser.close()
+
+
+async def _probe(web, build: str) -> dict:
+    async with _browser(web, build) as browser:
+        context = await browser.new_context()
+        page = await browser.new_page(context)
+        await page.goto(web.url("disguise-lab.com"))
+        await page.wait_for_function(f"window.results && {' && '.join(f'window.results.{f}' for f in FIELDS)}",
+                                     timeout=20000)
+        results = await page.evaluate("window.results")
+        await context.close()
     return results
 
 
@@ -204,13 +213,8 @@ async def _visit(browser, url: str, ready: str) -> dict:
 async def test_every_kind_of_worker_reports_the_pages_client_hints(worker_kinds_site, build):
     _skip_without(build)
     web = worker_kinds_site
-    async with async_playwright() as p:
-        browser = await launch(p, BrowserOptions(chromium=build, host_rules=web.host_rules,
-                                                 extra_args=tuple(web.trust_args)))
-        try:
-            kinds = await _visit(browser, web.url(KINDS_HOST), " && ".join(f"window.kinds.{k}" for k in KINDS))
-        finally:
-            await browser.close()
+    async with _browser(web, build) as browser:
+        kinds = await _visit(browser, web.url(KINDS_HOST), " && ".join(f"window.kinds.{k}" for k in KINDS))
     main = kinds["main"]
     assert not any(b.startswith("HeadlessChrome") for b in main["brands"]), main
     for kind in KINDS:
@@ -282,20 +286,15 @@ async def test_a_service_worker_whose_script_changes_between_visits_keeps_the_pa
     web = fake_web
     web.add_page(UPDATE_HOST, "/", UPDATE_PAGE)
     web.add_page(UPDATE_HOST, "/sw.js", _update_worker("v1"), content_type="text/javascript")
-    async with async_playwright() as p:
-        browser = await launch(p, BrowserOptions(chromium=SHELL, host_rules=web.host_rules,
-                                                 extra_args=tuple(web.trust_args)))
-        try:
-            context, page = await _open(browser, web.url(UPDATE_HOST), "window.kinds.ready")
-            page_brands = await page.evaluate(BRANDS)
-            first = await page.evaluate("window.kinds.first")
-            unchanged = await page.evaluate("window.checkUpdate()")
-            await context.close()
-            web.add_page(UPDATE_HOST, "/sw.js", _update_worker("v2"), content_type="text/javascript")
-            next_visit = await _visit(browser, web.url(UPDATE_HOST), "window.kinds.ready")
-            assert browser.worker_disguise is not None and not browser.worker_disguise.failed
-        finally:
-            await browser.close()
+    async with _browser(web, SHELL) as browser:
+        context, page = await _open(browser, web.url(UPDATE_HOST), "window.kinds.ready")
+        page_brands = await page.evaluate(BRANDS)
+        first = await page.evaluate("window.kinds.first")
+        unchanged = await page.evaluate("window.checkUpdate()")
+        await context.close()
+        web.add_page(UPDATE_HOST, "/sw.js", _update_worker("v2"), content_type="text/javascript")
+        next_visit = await _visit(browser, web.url(UPDATE_HOST), "window.kinds.ready")
+        assert browser.worker_disguise is not None and not browser.worker_disguise.failed
     assert unchanged == {"installing": False, "seen": None}, unchanged
     assert first["version"] == "v1" and next_visit["first"]["version"] == "v2"
     assert not any("HeadlessChrome" in b for b in page_brands)
@@ -314,17 +313,12 @@ async def test_a_service_worker_updated_within_a_visit_keeps_the_pages_hints(fak
     web = fake_web
     web.add_page(UPDATE_HOST, "/", UPDATE_PAGE)
     web.add_page(UPDATE_HOST, "/sw.js", _update_worker("w1"), content_type="text/javascript")
-    async with async_playwright() as p:
-        browser = await launch(p, BrowserOptions(chromium=SHELL, host_rules=web.host_rules,
-                                                 extra_args=tuple(web.trust_args)))
-        try:
-            context, page = await _open(browser, web.url(UPDATE_HOST), "window.kinds.ready")
-            page_brands = await page.evaluate(BRANDS)
-            web.add_page(UPDATE_HOST, "/sw.js", _update_worker("w2"), content_type="text/javascript")
-            changed = await page.evaluate("window.checkUpdate()")
-            await context.close()
-        finally:
-            await browser.close()
+    async with _browser(web, SHELL) as browser:
+        context, page = await _open(browser, web.url(UPDATE_HOST), "window.kinds.ready")
+        page_brands = await page.evaluate(BRANDS)
+        web.add_page(UPDATE_HOST, "/sw.js", _update_worker("w2"), content_type="text/javascript")
+        changed = await page.evaluate("window.checkUpdate()")
+        await context.close()
     assert changed["installing"] and changed["seen"]["version"] == "w2", changed
     assert changed["seen"]["brands"] == page_brands, changed
 
@@ -337,13 +331,8 @@ async def test_a_failing_disguise_never_stops_a_worker(worker_kinds_site, monkey
         raise RuntimeError("injected failure")
     monkeypatch.setattr(WorkerDisguise, "_target_type", broken)
     web = worker_kinds_site
-    async with async_playwright() as p:
-        browser = await launch(p, BrowserOptions(chromium=SHELL, host_rules=web.host_rules,
-                                                 extra_args=tuple(web.trust_args)))
-        try:
-            kinds = await _visit(browser, web.url(KINDS_HOST), " && ".join(f"window.kinds.{k}" for k in KINDS))
-            failed = list(browser.worker_disguise.failed)
-        finally:
-            await browser.close()
+    async with _browser(web, SHELL) as browser:
+        kinds = await _visit(browser, web.url(KINDS_HOST), " && ".join(f"window.kinds.{k}" for k in KINDS))
+        failed = list(browser.worker_disguise.failed)
     assert all(kinds[kind]["brands"] for kind in KINDS)  # every worker ran and answered
     assert failed and all("injected failure" in f for f in failed), failed
