@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from analyzer.policy.cookies import cookie_categories, ordered, purpose_declarations
+from analyzer.policy.cookies import cookie_purposes, ordered, purpose_declarations
 from analyzer.policy.dates import policy_date
 from analyzer.policy.declarations import category_mentions, mentions_any, vendor_mentions
 from analyzer.policy.names import Knowledge
@@ -52,8 +52,9 @@ def analyze_policy(
     categories = [d for doc in documents for d in category_mentions(doc.sentences, doc.scan, vocab, doc.source)]
     declarations = _first_per_id(d for d in vendors if not d.negated)
     category_declared = _first_per_id(d for d in categories if not d.negated)
+    listed = [(doc, cookie_purposes(doc.sentences, doc.scan, vocab)) for doc in documents]
     purposes = _first_per_id(
-        d for doc in documents for d in purpose_declarations(doc.sentences, doc.scan, vocab, doc.source)
+        d for doc, found in listed for d in purpose_declarations(found, doc.sentences, vocab, doc.source)
     )
     return PolicyAnalysis(
         declarations=declarations,
@@ -63,7 +64,7 @@ def analyze_policy(
         gpc=_first_said(documents, lambda doc: signal_stance(doc.sentences, doc.scan, vocab, "gpc")),
         sale=_first_said(documents, lambda doc: sale_stance(doc.sentences, doc.scan, vocab)),
         cookie_purposes=purposes,
-        cookie_categories=ordered(set().union(*(cookie_categories(d.sentences, d.scan, vocab) for d in documents))),
+        cookie_categories=ordered({p.category for _, found in listed for p in found}),
         policy_date=next((date for doc in documents if (date := policy_date(doc.sentences, doc.scan, vocab))), None),
         third_party_reference_level=_reference_level(documents, declarations, category_declared, vocab),
     )

@@ -31,15 +31,11 @@ def cookie_purposes(sentences: SentenceIndex, scan: Scan, vocab: Vocabulary) -> 
     return [*_from_phrases(sentences, gated, vocab), *_from_labels(sentences, gated, vocab)]
 
 
-def cookie_categories(sentences: SentenceIndex, scan: Scan, vocab: Vocabulary) -> set[str]:
-    return {p.category for p in cookie_purposes(sentences, scan, vocab)}
-
-
 def purpose_declarations(
-    sentences: SentenceIndex, scan: Scan, vocab: Vocabulary, source: Source
+    purposes: list[Purpose], sentences: SentenceIndex, vocab: Vocabulary, source: Source
 ) -> Iterator[Declaration]:
     """Listed cookie purposes as vague declarations of the tracker category each one covers."""
-    for purpose in cookie_purposes(sentences, scan, vocab):
+    for purpose in purposes:
         category = vocab.cookie_tracker_categories.get(purpose.category)
         if category is not None:
             yield Declaration(level="category", category=category, name_in_text=purpose.words,
