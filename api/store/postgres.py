@@ -244,7 +244,10 @@ class PostgresStore:
         except StoreUnavailableError as exc:
             if not isinstance(exc.__cause__, psycopg.OperationalError):
                 raise  # no connection free in time: waiting again would only double the wait
-            row = await self._read_summary(domain)  # the connection was dropped: once more, on a fresh one
+            # The connection was dropped; a restart or failover drops its idle siblings too, so the pool checks
+            # them all (replacing the dead ones) before the one retry, which would otherwise meet another.
+            await self._reads.check()
+            row = await self._read_summary(domain)
         return SummaryBlob(body=row[0], etag=row[1]) if row else None
 
     async def _read_summary(self, domain: str) -> tuple[bytes, str] | None:
