@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/crawl.py [--visits 24] [--concurrency 6,12] [--rounds 2] [--audits 14] [--plan lean,classic]
     .venv/bin/python bench/crawl.py --concurrency '' --audits 28 --plan lean,classic   # audit plans only
-    .venv/bin/python bench/crawl.py --concurrency '' --plan lean,lean-unmerged,classic # the baseline merge alone
+    .venv/bin/python bench/crawl.py --concurrency '' --plan lean-merged,lean-unmerged,classic # the baseline merge alone
 
 Side by side in one run (configurations interleaved round by round, so a noisy machine bills them alike):
 - both browser builds (Chromium's headless shell, full Chromium) × bare Playwright and our crawler:
@@ -10,8 +10,9 @@ Side by side in one run (configurations interleaved round by round, so a noisy m
   page fires 3 s after load; visits/min, peak PSS per concurrent visit, CPU per visit split into
   browser, renderer, helper processes and Python (+ Playwright's driver);
 - full audits/min on a mix of demo companies and banner fixtures (discovery, every visit, analysis), for
-  each audit plan asked for (crawler/audit_plan.py; ``lean-unmerged``: lean with a baseline page of its
-  own; ``lean-eager``: banner visits without waiting for the reject verdict), plans interleaved round
+  each audit plan asked for (crawler/audit_plan.py; ``lean``: the default, the baseline merged only into
+  an audit that starts beside another; ``lean-merged`` / ``lean-unmerged``: always / never merged;
+  ``lean-eager``: banner visits without waiting for the reject verdict), plans interleaved round
   by round, with the homepage loads each plan spent per audit, CPU seconds per audit (the main figure on
   a shared machine), the load average, and what bounds the rate;
 - one audit of a banner site alone, wall time, per plan.
@@ -66,7 +67,8 @@ def bench_hosts(web: FakeInternet, count: int) -> list[str]:
 
 
 # Plans the bench can compare: CrawlOptions.plan, plus variants of it (to measure one saving alone).
-PLAN_VARIANTS = {"lean-unmerged": {"plan": "lean", "merge_baseline": False},
+PLAN_VARIANTS = {"lean-merged": {"plan": "lean", "merge_baseline": True},
+                 "lean-unmerged": {"plan": "lean", "merge_baseline": False},
                  "lean-eager": {"plan": "lean", "eager_banner_visits": True}}
 
 
@@ -164,10 +166,11 @@ async def side_by_side(web: FakeInternet, hosts: list[str], builds: dict[str, st
     return {key: _merge(r) for key, r in rows.items()}
 
 
-async def audits_per_minute(web: FakeInternet, domains: list[str], plan: str = "lean") -> dict:
+async def audits_per_minute(web: FakeInternet, domains: list[str], plan: str = "lean",
+                            slots: int | None = None) -> dict:
     from analyzer import analyze_capture
 
-    async with Crawler(options_for(web, plan=plan)) as crawler:
+    async with Crawler(options_for(web, slots, plan=plan)) as crawler:
         per_domain = []
         loads = []
         page_s = []  # seconds of open pages (visits with a page of their own) per audit: what holds the slots
@@ -225,7 +228,10 @@ async def main() -> None:
     parser.add_argument("--builds", default="chromium-headless-shell,chromium")
     parser.add_argument("--plan", default="lean,classic", help="audit plans to compare (crawler/audit_plan.py); "
                                                               "the first is the one held to the targets")
+    parser.add_argument("--audit-slots", default="", help="visits at once in the audit runs, e.g. 24,36 "
+                                                          "(default: CrawlOptions' default)")
     args = parser.parse_args()
+    audit_slots: list[int | None] = [int(x) for x in args.audit_slots.split(",") if x] or [None]
     builds = {b: find_chromium(b) for b in args.builds.split(",") if b}
     concurrency = [int(x) for x in args.concurrency.split(",") if x]
     plans = [p for p in args.plan.split(",") if p]
@@ -253,12 +259,13 @@ async def main() -> None:
         mix = web.demo_domains + banners
         if args.audits and mix:
             domains = [mix[i % len(mix)] for i in range(args.audits)]
-            runs: dict[str, list[dict]] = {}
+            runs: dict[tuple[str, int | None], list[dict]] = {}
             for _ in range(args.rounds):  # plans interleaved round by round: the machine's noise is billed alike
                 for plan in plans:
-                    runs.setdefault(plan, []).append(await audits_per_minute(web, domains, plan))
-            for plan in plans:
-                a = _merge_audits(runs[plan])
+                    for slots in audit_slots:
+                        runs.setdefault((plan, slots), []).append(await audits_per_minute(web, domains, plan, slots))
+            for (plan, _slots), rows in runs.items():
+                a = _merge_audits(rows)
                 print(f"full audits, {plan} plan (demo + banner fixtures, concurrency {a['concurrency']}): "
                       f"{a['audits']} → {a['per_min']:.1f} audits/min ({a['failed']} unreachable or with a failed "
                       f"visit), {a['loads_per_audit']:.2f} homepage loads per audit, median {a['median_audit_s']:.1f} s — "

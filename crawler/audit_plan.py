@@ -14,7 +14,8 @@ by side (five loads for the default visits).
   they are skipped: they would load the same page to search for the same banner with the same patience
   and find the same nothing. Each skip is listed in ``Capture.skipped`` with its reason; each merge in
   the visit's ``plan``.
-- the baseline visit has no page of its own (``CrawlOptions.merge_baseline``, on by default): a banner
+- the baseline visit has no page of its own (``CrawlOptions.merge_baseline``; by default only while
+  another domain's crawl runs beside it, so a lone audit keeps the shorter wall time): a banner
   visit's page before its answer is a baseline page (crawler/baseline_phase.py). The reject visit loads
   the homepage first and hosts discovery; it answers its banner as soon as found (its click time decides
   what is "after reject"), so its page serves as the baseline only when it answered nothing within the
@@ -93,7 +94,7 @@ class LeanAudit:
     def __init__(self, browser: LaunchedBrowser, host: str, options: CrawlOptions, slots: asyncio.Semaphore):
         self.browser, self.host, self.options, self.slots = browser, host, options, slots
         self.specs = visit_specs(options.visits)
-        self.roles = roles(self.specs, options.merge_baseline and options.consent_handler is not None)
+        self.roles = roles(self.specs, options.merge_baseline is True and options.consent_handler is not None)
         loop = asyncio.get_running_loop()
         self._start: asyncio.Future = loop.create_future()  # (url or None, error, seconds since the site's clock)
         self._banner: asyncio.Future = loop.create_future()  # (True / False / None, monotonic time told)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from playwright.async_api import Playwright, async_playwright
 
@@ -20,6 +21,7 @@ from model.domains import normalize_domain
 from model.errors import ConsentwatchError
 
 from .audit_plan import PLANS, LeanAudit
+from .baseline_phase import BASELINE
 from .browser import BrowserOptions, LaunchedBrowser, launch
 from .collectors import DEFAULT_COLLECTORS, CollectorClass, check_lineup
 from .consent import default_consent_handler
@@ -34,6 +36,10 @@ from .visits import DEFAULT_VISITS, visit_specs
 DEADLINE_TIMEOUTS = 6.0
 DISCOVERY_TIMEOUTS = 1.5
 DEFAULT_CONCURRENT_VISITS = 24
+# CrawlOptions.merge_baseline: always, never, or only while another domain's crawl shares this Crawler.
+MergeBaseline = bool | Literal["when_busy"]
+ALONE_NOTE = ("a page of its own: no other crawl was running as this one started, so the baseline was not "
+              "merged into a banner visit (merge_baseline='when_busy': the shorter wall time for a lone audit)")
 
 
 @dataclass(frozen=True)
@@ -60,8 +66,11 @@ class CrawlOptions:
     # Lean plan: the baseline visit is observed in a banner visit's page before its answer (accept holds its
     # answer for the settle time; reject never waits, its page serves only when it answered nothing), rather
     # than in a page of its own (crawler/baseline_phase.py). Fewer loads and CPU per audit, a few seconds
-    # more wall time for one banner audit (README, "Measured").
-    merge_baseline: bool = True
+    # more wall time for one banner audit (README, "Measured"). "when_busy": merged only when another
+    # domain's crawl is running in this Crawler as this one starts: a lone audit (someone waiting for it:
+    # the popup's "Request audit", `consentwatch audit one.example`) gets the shorter wall time, a batch the
+    # lower cost per audit.
+    merge_baseline: MergeBaseline = "when_busy"
     # Lean plan: banner visits after the first start without waiting for its banner verdict (skipped only when
     # it is known by then): shorter wall time for one audit, a page load more on sites without a banner.
     eager_banner_visits: bool = False
@@ -90,6 +99,7 @@ class Crawler:
         self._browser: LaunchedBrowser | None = None
         self._launch_lock = asyncio.Lock()
         self._slots = asyncio.Semaphore(max(1, self.options.max_concurrent_visits))
+        self._crawling = 0  # crawls of this Crawler under way ("when_busy" merges only beside another)
         visit_specs(self.options.visits)  # fail early on unknown visit names
         check_lineup(self.options.collectors)  # and on a collector before one it needs
         if self.options.plan not in PLANS:
@@ -136,7 +146,11 @@ class Crawler:
                           deadline_s=self.options.crawl_deadline_s, values_kept=self.options.keep_values,
                           plan=self.options.plan)
         if self.options.plan == "lean":
-            return await self._crawl_lean(browser, host, capture)
+            self._crawling += 1
+            try:
+                return await self._crawl_lean(browser, host, capture, self._lean_options())
+            finally:
+                self._crawling -= 1
         async with self._slots:
             # The clock starts with the crawl's first slot: waiting behind other domains is not its fault.
             deadline = Deadline.after(self.options.crawl_deadline_s)
@@ -155,8 +169,19 @@ class Crawler:
             self._judge_visits(capture)
         return self._finish(capture)
 
-    async def _crawl_lean(self, browser: LaunchedBrowser, host: str, capture: Capture) -> Capture:
-        outcome = await LeanAudit(browser, host, self.options, self._slots).run()
+    def _lean_options(self) -> CrawlOptions:
+        """This crawl's options, with "when_busy" decided now (after counting this crawl in)."""
+        if self.options.merge_baseline != "when_busy":
+            return self.options
+        return replace(self.options, merge_baseline=self._crawling > 1)
+
+    async def _crawl_lean(self, browser: LaunchedBrowser, host: str, capture: Capture,
+                          options: CrawlOptions) -> Capture:
+        outcome = await LeanAudit(browser, host, options, self._slots).run()
+        if self.options.merge_baseline == "when_busy" and options.merge_baseline is False:
+            for visit in outcome.visits:
+                if visit.name == BASELINE:
+                    visit.plan.append(ALONE_NOTE)
         found = outcome.discovery
         capture.policies, capture.well_known, capture.blocked = found.policies, found.well_known, found.blocked
         capture.cut.extend(found.cut)

@@ -76,7 +76,10 @@ async def both(fake_web, options_for):
 
     domains = _add_sites(fake_web)
     out: dict[str, dict] = {}
-    variants = {"lean": {}, "classic": {"plan": "classic"}, "eager": {"eager_banner_visits": True}}
+    # The sites are crawled side by side, so "when_busy" (the default) would merge all but the first: the
+    # merge is pinned on, for every site alike.
+    variants = {"lean": {"merge_baseline": True}, "classic": {"plan": "classic"},
+                "eager": {"eager_banner_visits": True, "merge_baseline": True}}
     for name, overrides in variants.items():
         async with Crawler(options_for(fake_web, max_concurrent_visits=8, **overrides)) as crawler:
             captures = await asyncio.gather(*(crawler.crawl(d) for d in domains))
@@ -166,3 +169,41 @@ def test_the_canaries_are_typed_in_the_merged_baseline_before_the_answer(both):
     assert accept.consent.outcome == "done" and lean.visit("reject").consent.outcome == "done"
     codes = {f.code for f in analyze_capture(lean).findings}
     assert "KEYSTROKES_SENT_BEFORE_SUBMIT" in codes, codes
+
+
+async def test_by_default_a_crawl_is_merged_only_beside_another(fake_web, options_for):
+    """merge_baseline="when_busy" (the default): a lone audit, the one someone waits for, keeps a baseline
+    page of its own (the shorter wall time, and the report says why); a crawl that starts while another
+    runs is merged (the lower cost per audit). Both find the same things."""
+    import asyncio
+
+    from aiohttp import web
+
+    from crawler.crawl import ALONE_NOTE
+
+    lone, beside = "lone-audit-pantry.com", "batch-audit-pantry.com"
+    page = PAGE.format(title=lone, body="", banner=repr(BANNER.replace("\n", " ")),
+                       script=SITES["timer-pixel-bakery.com"]["script"])
+    lone_loading = asyncio.Event()
+
+    async def lone_homepage(request: web.Request) -> web.Response:
+        lone_loading.set()
+        return web.Response(text=page, content_type="text/html")
+
+    fake_web.add_route(lone, "/", lone_homepage)
+    fake_web.add_page(beside, "/", page)
+    for host in (lone, beside):
+        fake_web.add_page(host, "/privacy", POLICY)
+    async with Crawler(options_for(fake_web, max_concurrent_visits=8)) as crawler:
+        assert crawler.options.merge_baseline == "when_busy"
+        first = asyncio.ensure_future(crawler.crawl(lone))
+        await asyncio.wait_for(lone_loading.wait(), 60)  # the lone crawl is under way
+        second = await crawler.crawl(beside)
+        alone = await first
+    baseline = alone.visit("baseline")
+    assert baseline.observed_in is None and ALONE_NOTE in baseline.plan, baseline.plan
+    assert _loads(alone) == 4 and not any(p.startswith(HOSTED) for p in alone.visit("accept").plan)
+    merged = second.visit("baseline")
+    assert merged.observed_in == "accept" and ALONE_NOTE not in merged.plan, merged.plan
+    codes = [sorted(f.code for f in analyze_capture(c).findings) for c in (alone, second)]
+    assert codes[0] == codes[1] and {"PRE_CONSENT_TRACKING", "TRACKING_AFTER_REJECT"} <= set(codes[0]), codes

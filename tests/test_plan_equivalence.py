@@ -31,7 +31,8 @@ RECORDED = json.loads(EXPECTED.read_text())
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def audits(fake_web, options_for):
-    options = options_for(fake_web, max_concurrent_visits=12)
+    # Every site merged (a batch, as "when_busy" runs one; pinned so the first site is merged too).
+    options = options_for(fake_web, max_concurrent_visits=12, merge_baseline=True)
     assert options.plan == "lean", "the default plan is the one held to the recorded findings"
     async with Crawler(options) as crawler:
         return await audit_all(crawler, sorted(RECORDED))
@@ -193,7 +194,7 @@ async def test_a_banner_later_than_the_wait_is_missed_alike_by_both_plans(fake_w
     assert codes["lean"] == codes["classic"], codes
 
 
-async def test_a_homepage_without_https_is_found_at_http_by_the_first_visit(fake_web, web_crawler):
+async def test_a_homepage_without_https_is_found_at_http_by_the_first_visit(fake_web, options_for):
     host = "plain-http-only.com"
 
     async def homepage(request: web.Request) -> web.StreamResponse:
@@ -204,7 +205,8 @@ async def test_a_homepage_without_https_is_found_at_http_by_the_first_visit(fake
 
     fake_web.add_route(host, "/", homepage)
     fake_web.add_page(host, "/privacy", POLICY)
-    capture = await web_crawler.crawl(host)
+    async with Crawler(options_for(fake_web, merge_baseline=True)) as crawler:  # the merge on http too
+        capture = await crawler.crawl(host)
     assert capture.reachable and capture.start_url == f"http://{host}/", capture.error
     assert [v.name for v in capture.visits] == ["baseline", "gpc", "reject", "accept"]
     assert all(v.url == f"http://{host}/" and v.status == 200 for v in capture.visits), [v.url for v in capture.visits]
