@@ -169,7 +169,10 @@ async def test_consent_queued_before_gtag_loads_is_replayed_in_order(web, browse
     t0 = time.monotonic()
     await page.goto(web.url("queued-consent.com"))
     hits = await until(lambda: len(s := since(web, t0, "region1.google-analytics.com", "/g/collect")) >= 2 and s)
-    assert [(query(h)["en"], query(h)["gcs"]) for h in hits[:2]] == [("page_view", "G100"), ("user_engagement", "G101")]
+    # In the order the tag sent them (its hit counter, _s): two beacons in flight may reach the server in
+    # either order (a loaded clean-clone run saw user_engagement arrive first).
+    sent = sorted((query(h) for h in hits), key=lambda q: int(q["_s"]))
+    assert [(q["_s"], q["en"], q["gcs"]) for q in sent[:2]] == [("1", "page_view", "G100"), ("2", "user_engagement", "G101")]
     await ctx.close()
 
 
