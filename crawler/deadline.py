@@ -16,6 +16,7 @@ from dataclasses import dataclass
 # Work stops this long before the deadline, so collecting what was seen and closing the context
 # still fit inside it (collectors read from memory; closing a context takes well under a second).
 WRAP_UP_S = 3.0
+MIN_STEP_S = 0.5  # a wrap-up step past the deadline still gets this long
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,11 @@ class Deadline:
     def bound(self, seconds: float) -> float:
         """``seconds``, or less when the deadline comes first (never below a few ms)."""
         return max(0.01, min(seconds, self.remaining()))
+
+    def step(self, seconds: float) -> float:
+        """A wrap-up step's limit (collecting, closing): ``seconds``, cut to what is left, never below
+        MIN_STEP_S, so a crawl cut at its deadline ends just past it."""
+        return max(MIN_STEP_S, self.bound(seconds))
 
     @property
     def expired(self) -> bool:

@@ -35,6 +35,7 @@ from .policy_links import Anchor, find_policy_links, looks_like_policy, vocabula
 from .text_extract import extract_main_text, page_language, policy_text
 
 WELL_KNOWN_FILES = ("/.well-known/gpc.json", "/.well-known/dnt-policy.txt")
+CLOSE_TIMEOUT_S = 5.0  # closing discovery's own context (cut to the deadline's wrap-up step)
 MAX_BODY = 200_000
 FETCH_TIMEOUT_S = 10.0  # one /.well-known/ file
 PROBE_TIMEOUT_S = 3.0  # one fallback path's status (headers only)
@@ -143,8 +144,8 @@ async def discover(browser: LaunchedBrowser, domain: str, timeout_s: float, find
         _interrupted(search, deadline, exc, cut is not None and cut.expired())
     finally:
         result.notes.extend(search.guard.notes())
-        try:
-            await asyncio.wait_for(context.close(), 5)
+        try:  # bounded by the deadline too: a swamped browser may take long to close a context
+            await asyncio.wait_for(context.close(), deadline.step(CLOSE_TIMEOUT_S))
         except Exception:  # noqa: BLE001
             pass
         _note_blocked(browser, context, result)
@@ -232,8 +233,8 @@ class FoldedDiscovery:
             return
         self._closed = True
         self.result.notes.extend(guard.notes())
-        try:
-            await asyncio.wait_for(guard.context.close(), 5)
+        try:  # in the first visit's wrap-up: bounded by the crawl deadline like the visit's own close
+            await asyncio.wait_for(guard.context.close(), self.deadline.step(CLOSE_TIMEOUT_S))
         except Exception:  # noqa: BLE001
             pass
         _note_blocked(self.search.browser, guard.context, self.result)

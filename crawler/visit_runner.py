@@ -29,7 +29,6 @@ from .visits import VisitSpec
 
 STAGE_TIMEOUT_S = 8.0
 CLOSE_TIMEOUT_S = 5.0
-MIN_STEP_S = 0.5  # a wrap-up step past the deadline still gets this long
 
 
 class ConsentHandler(Protocol):
@@ -155,8 +154,8 @@ async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_do
         if hooks.collected is not None:
             await _safe(hooks.collected(page if visit.status is not None else None))
         if guard is not None and page is not None:
-            visit.popups_blocked = await guard.blocked_popups(page, max(MIN_STEP_S, deadline.bound(2.0)))
-        await _close(context, max(MIN_STEP_S, deadline.bound(CLOSE_TIMEOUT_S)))
+            visit.popups_blocked = await guard.blocked_popups(page, deadline.step(2.0))
+        await _close(context, deadline.step(CLOSE_TIMEOUT_S))
         visit.blocked = browser.blocked_requests(context)
         mark_blocked(visit.requests, visit.blocked)
     if guard is not None:
@@ -292,7 +291,7 @@ async def _settle(visit: Visit, options: VisitOptions, already_s: float = 0.0) -
 async def _stage(collectors: VisitCollectors, stage: str, visit: Visit, *args,
                  deadline: Deadline = Deadline()) -> None:
     for collector in collectors:
-        timeout_s = max(MIN_STEP_S, deadline.bound(STAGE_TIMEOUT_S))
+        timeout_s = deadline.step(STAGE_TIMEOUT_S)
         try:
             await asyncio.wait_for(collectors.run(collector, stage, visit, *args), timeout_s)
         except Exception as exc:  # noqa: BLE001 - isolation is the point

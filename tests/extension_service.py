@@ -62,7 +62,9 @@ async def running_service(tmp: Path, fake_web) -> AsyncIterator[Service]:
     token, _ = await create_token(store, "extension-test")
     await store.close()
     config = with_fake_internet(ServiceConfig(
-        db=db, concurrency=1, rate_limit=1000, rate_burst=1000, heartbeat_s=1.0, idle_poll_s=0.3,
+        # Re-audits follow within seconds here: the politeness interval between two audits of one site
+        # stays on but short (its default of 60 s was most of the re-audit test's minute).
+        db=db, concurrency=1, rate_limit=1000, rate_burst=1000, heartbeat_s=1.0, idle_poll_s=0.3, min_interval_s=2.0,
         crawl_options=CrawlOptions(timeout_s=15.0, settle_s=1.0, max_concurrent_visits=4)), fake_web)
     server = TestServer(create_app(config), host="127.0.0.1")
     await server.start_server()

@@ -12,8 +12,7 @@ from machine_stalls import MachineStalls
 
 from crawler import Crawler
 from crawler.collectors import DEFAULT_COLLECTORS
-from crawler.deadline import WRAP_UP_S
-from crawler.visit_runner import MIN_STEP_S
+from crawler.deadline import MIN_STEP_S, WRAP_UP_S
 
 pytestmark = pytest.mark.browser
 
