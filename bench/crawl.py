@@ -9,7 +9,8 @@ Side by side in one run (configurations interleaved round by round, so a noisy m
   homepage visits in fresh contexts, 3.5 s settle, each checked to have caught the request the bench
   page fires 3 s after load; visits/min, peak PSS per concurrent visit, CPU per visit split into
   browser, renderer, helper processes and Python (+ Playwright's driver);
-- full audits/min on a mix of demo companies and banner fixtures (discovery, every visit, analysis), for
+- full audits/min on a mix of demo companies and banner fixtures (discovery, every visit, analysis, stored
+  in SQLite: the service's pipeline), for
   each audit plan asked for (crawler/audit_plan.py; ``lean``: the default, the baseline merged only into
   an audit that starts beside another; ``lean-merged`` / ``lean-unmerged``: always / never merged;
   ``lean-eager``: banner visits without waiting for the reject verdict), plans interleaved round
@@ -26,14 +27,17 @@ import asyncio
 import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.append(str(Path(__file__).resolve().parent))  # after the repo: bench/api.py must not hide the api package
 
 from memory import CpuSplit, PeakMemory, tree_pss_mib
 
+from api.service.pipeline import AuditPipeline, analyze
+from api.store import SqliteStore
 from crawler import BrowserOptions, Crawler, CrawlOptions
 from crawler.browser import find_chromium
 from crawler.testing import FakeInternet
@@ -168,9 +172,19 @@ async def side_by_side(web: FakeInternet, hosts: list[str], builds: dict[str, st
 
 async def audits_per_minute(web: FakeInternet, domains: list[str], plan: str = "lean",
                             slots: int | None = None) -> dict:
-    from analyzer import analyze_capture
+    # The whole audit as the service runs it: crawl, analysis off the loop, stored (a fresh SQLite file).
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SqliteStore(str(Path(tmp) / "bench.db"))
+        await store.open()
+        try:
+            return await _audits(web, domains, plan, slots, store)
+        finally:
+            await store.close()
 
+
+async def _audits(web: FakeInternet, domains: list[str], plan: str, slots: int | None, store: SqliteStore) -> dict:
     async with Crawler(options_for(web, slots, plan=plan)) as crawler:
+        pipeline = AuditPipeline(crawl=crawler.crawl, analyze=lambda capture: asyncio.to_thread(analyze, capture))
         per_domain = []
         loads = []
         page_s = []  # seconds of open pages (visits with a page of their own) per audit: what holds the slots
@@ -178,13 +192,13 @@ async def audits_per_minute(web: FakeInternet, domains: list[str], plan: str = "
 
         async def one(domain: str):
             t0 = time.monotonic()
-            capture = await crawler.crawl(domain)
+            audit = await pipeline.run(domain, save=store.save_audit)
+            capture = audit.capture
             loads.append(homepage_loads(capture))
             page_s.append(sum(v.duration_ms for v in capture.visits if v.observed_in is None) / 1000.0)
             failed.append(not capture.reachable or any(v.error for v in capture.visits))
-            report = analyze_capture(capture)
             per_domain.append((domain, time.monotonic() - t0))
-            return report
+            return audit.report
 
         load_before = load_average()
         async with CpuSplit() as cpu:
