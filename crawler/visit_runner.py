@@ -7,13 +7,14 @@ than a hung crawl; every collector stage is isolated, so one failure never loses
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from playwright.async_api import BrowserContext, Page
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Page
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from model.capture import ConsentRecord, Visit
@@ -78,10 +79,8 @@ async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_do
                     options: VisitOptions, hooks: VisitHooks = VisitHooks()) -> Visit:
     visit = Visit(name=spec.name, url=url, started_at=time.time(), signals=spec.signals)
     started = time.monotonic()
-    try:
-        context = await browser.new_context(extra_http_headers=spec.extra_headers or None)
-    except PlaywrightError as exc:
-        visit.error = f"could not open a browser context: {_first_line(exc)}"
+    context = await _open_context(browser, spec, visit, options.deadline)
+    if context is None:
         return visit
     state = VisitState(context=context, site_domain=site_domain, keep_values=options.keep_values)
     collectors = VisitCollectors(options.collectors, state)
@@ -299,6 +298,37 @@ async def _stage(collectors: VisitCollectors, stage: str, visit: Visit, *args,
             if isinstance(exc, asyncio.TimeoutError):
                 message = f"timed out after {timeout_s:g} s"
             collectors.failed(collector, stage, message, visit)
+
+
+_LATE_CONTEXTS: set[asyncio.Task] = set()  # contexts given up on while opening: closed once they exist
+
+
+async def _open_context(browser: LaunchedBrowser, spec: VisitSpec, visit: Visit,
+                        deadline: Deadline) -> BrowserContext | None:
+    """The visit's fresh context, or None with the reason on ``visit``. Bounded by the crawl deadline: a
+    browser swamped by other pages (a storm of frames and workers) took tens of seconds to open one, past
+    the deadline of the whole crawl. A context given up on is closed as soon as it exists, never leaked."""
+    limit = None if math.isinf(deadline.at) else deadline.step(math.inf)
+    opening = asyncio.ensure_future(browser.new_context(extra_http_headers=spec.extra_headers or None))
+    try:
+        return await asyncio.wait_for(asyncio.shield(opening), limit)
+    except PlaywrightError as exc:
+        visit.error = f"could not open a browser context: {_first_line(exc)}"
+    except TimeoutError:
+        _LATE_CONTEXTS.add(opening)
+        opening.add_done_callback(_close_late_context)
+        visit.partial = True
+        visit.cut.append(f"stopped at the crawl deadline ({deadline.describe()}): its browser context had not "
+                         f"opened after {limit:.1f} s")
+    return None
+
+
+def _close_late_context(opening: asyncio.Task) -> None:
+    _LATE_CONTEXTS.discard(opening)
+    if not opening.cancelled() and opening.exception() is None:
+        closing = asyncio.ensure_future(_close(opening.result()))
+        _LATE_CONTEXTS.add(closing)
+        closing.add_done_callback(_LATE_CONTEXTS.discard)
 
 
 async def _close(context, timeout_s: float = CLOSE_TIMEOUT_S) -> None:
