@@ -314,12 +314,15 @@ async def _open_context(browser: LaunchedBrowser, spec: VisitSpec, visit: Visit,
         return await asyncio.wait_for(asyncio.shield(opening), limit)
     except PlaywrightError as exc:
         visit.error = f"could not open a browser context: {_first_line(exc)}"
-    except TimeoutError:
+        return None
+    except BaseException as exc:  # the deadline, or the crawl cancelled meanwhile: close it once it exists
         _LATE_CONTEXTS.add(opening)
         opening.add_done_callback(_close_late_context)
-        visit.partial = True
-        visit.cut.append(f"stopped at the crawl deadline ({deadline.describe()}): its browser context had not "
-                         f"opened after {limit:.1f} s")
+        if not isinstance(exc, TimeoutError):
+            raise
+    visit.partial = True
+    visit.cut.append(f"stopped at the crawl deadline ({deadline.describe()}): its browser context had not "
+                     f"opened after {limit:.1f} s")
     return None
 
 

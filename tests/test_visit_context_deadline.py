@@ -24,9 +24,11 @@ class SwampedBrowser:
 
     def __init__(self) -> None:
         self.release = asyncio.Event()
+        self.asked = asyncio.Event()
         self.closed = asyncio.Event()
 
     async def new_context(self, **_kwargs: object) -> StuckContext:
+        self.asked.set()
         await self.release.wait()
         return StuckContext(self.closed)
 
@@ -55,3 +57,15 @@ async def test_a_context_that_fails_to_open_says_why():
                             "broken.example", VisitOptions(deadline=Deadline.after(5.0)))
     assert visit.error == "could not open a browser context: Target page, context or browser has been closed"
     assert not visit.cut
+
+
+async def test_a_crawl_cancelled_while_its_context_opens_still_closes_it():
+    browser = SwampedBrowser()
+    visit = asyncio.ensure_future(run_visit(browser, visit_specs(("gpc",))[0], "https://swamped.example/",
+                                            "swamped.example", VisitOptions(deadline=Deadline.after(60.0))))
+    await asyncio.wait_for(browser.asked.wait(), 30)  # the visit is now waiting for its context
+    visit.cancel()
+    await asyncio.gather(visit, return_exceptions=True)
+    assert visit.cancelled()
+    browser.release.set()
+    await asyncio.wait_for(browser.closed.wait(), 30)
