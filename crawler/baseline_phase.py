@@ -104,7 +104,7 @@ class BaselinePhase:
         """Once the banner visit ``visit`` has ended and collected: the baseline observed in its page, or
         why there is none."""
         if phase is not None and phase._task is not None:
-            done, _ = await asyncio.wait({phase._task}, timeout=max(0.5, deadline.bound(STEP_S)))
+            done, _ = await asyncio.wait({phase._task}, timeout=deadline.step(STEP_S))
             if not done:
                 phase._task.cancel()
                 await asyncio.gather(phase._task, return_exceptions=True)
