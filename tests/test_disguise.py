@@ -266,9 +266,16 @@ window.checkUpdate = async () => {
 BRANDS = "navigator.userAgentData.brands.map(b => b.brand + '/' + b.version)"
 
 
-def _update_worker(version: str) -> str:
-    return (f"const atStart = {HINTS_PROBE}.then(data => ({{...data, version: '{version}'}}));\n"
-            "self.onmessage = e => atStart.then(data => e.ports[0].postMessage(data));")
+def _deploy_worker(web, version: str) -> None:
+    """Serve (or redeploy) the update site's service worker script as ``version``."""
+    script = (f"const atStart = {HINTS_PROBE}.then(data => ({{...data, version: '{version}'}}));\n"
+              "self.onmessage = e => atStart.then(data => e.ports[0].postMessage(data));")
+    web.add_page(UPDATE_HOST, "/sw.js", script, content_type="text/javascript")
+
+
+def _serve_update_site(web, version: str) -> None:
+    web.add_page(UPDATE_HOST, "/", UPDATE_PAGE)
+    _deploy_worker(web, version)
 
 
 async def _open(browser, url: str, ready: str):
@@ -284,15 +291,14 @@ async def test_a_service_worker_whose_script_changes_between_visits_keeps_the_pa
     script installs nothing (the script's bytes are the server's: nothing was spliced into them)."""
     _skip_without(SHELL)
     web = fake_web
-    web.add_page(UPDATE_HOST, "/", UPDATE_PAGE)
-    web.add_page(UPDATE_HOST, "/sw.js", _update_worker("v1"), content_type="text/javascript")
+    _serve_update_site(web, "v1")
     async with _browser(web, SHELL) as browser:
         context, page = await _open(browser, web.url(UPDATE_HOST), "window.kinds.ready")
         page_brands = await page.evaluate(BRANDS)
         first = await page.evaluate("window.kinds.first")
         unchanged = await page.evaluate("window.checkUpdate()")
         await context.close()
-        web.add_page(UPDATE_HOST, "/sw.js", _update_worker("v2"), content_type="text/javascript")
+        _deploy_worker(web, "v2")
         next_visit = await _visit(browser, web.url(UPDATE_HOST), "window.kinds.ready")
         assert browser.worker_disguise is not None and not browser.worker_disguise.failed
     assert unchanged == {"installing": False, "seen": None}, unchanged
@@ -311,12 +317,11 @@ async def test_a_service_worker_whose_script_changes_between_visits_keeps_the_pa
 async def test_a_service_worker_updated_within_a_visit_keeps_the_pages_hints(fake_web):
     _skip_without(SHELL)
     web = fake_web
-    web.add_page(UPDATE_HOST, "/", UPDATE_PAGE)
-    web.add_page(UPDATE_HOST, "/sw.js", _update_worker("w1"), content_type="text/javascript")
+    _serve_update_site(web, "w1")
     async with _browser(web, SHELL) as browser:
         context, page = await _open(browser, web.url(UPDATE_HOST), "window.kinds.ready")
         page_brands = await page.evaluate(BRANDS)
-        web.add_page(UPDATE_HOST, "/sw.js", _update_worker("w2"), content_type="text/javascript")
+        _deploy_worker(web, "w2")
         changed = await page.evaluate("window.checkUpdate()")
         await context.close()
     assert changed["installing"] and changed["seen"]["version"] == "w2", changed
