@@ -11,9 +11,11 @@ own isolated ``browser.new_context()``.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import weakref
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from playwright.async_api import Browser, BrowserContext, Page, Playwright
 from model.capture import BlockedRequest
 
 from . import disguise
+from .browser_process import kill_browser
 from .errors import BrowserNotFoundError, CrawlError
 from .netguard import AddressPolicy, GuardProxy, HostRules, Resolve, dns_server_resolver, system_resolve
 from .profiles import Profile, remove_stale_profiles
@@ -45,6 +48,10 @@ QUIET_ARGS = (
 # UDP around it, and loopback is not exempt (Chromium bypasses proxies for loopback by default).
 GUARD_ARGS = ("--force-webrtc-ip-handling-policy=disable_non_proxied_udp",)
 PROXY_BYPASS = "<-loopback>"
+# A close longer than this is a browser swamped by a page (a storm of frames and workers took 20 s and more
+# on a loaded 2-core machine): it is killed instead (crawler/browser_process.py).
+CLOSE_GRACE_S = 5.0
+DETACH_GRACE_S = 1.0  # detaching the worker disguise's CDP session: a courtesy to a browser about to close
 # Flags that would route around the guard proxy or make it see the wrong names.
 GUARD_CONFLICTS = ("--host-resolver-rules", "--proxy-server", "--proxy-bypass-list", "--no-proxy-server",
                    "--proxy-pac-url", "--proxy-auto-detect")
@@ -159,6 +166,7 @@ class LaunchedBrowser:
     user_agent_in_flag: bool = False  # set browser-wide by --user-agent: contexts must not override it
     brand_override: bool = False  # the build's client hints name HeadlessChrome: override them per page
     worker_disguise: WorkerDisguise | None = None  # and in shared/service workers (crawler/worker_disguise.py)
+    killed: bool = False  # did not close within CLOSE_GRACE_S and was killed instead
     _closed: bool = field(default=False, repr=False)
     _proxies: weakref.WeakKeyDictionary[BrowserContext, GuardProxy] = field(
         default_factory=weakref.WeakKeyDictionary, repr=False)
@@ -229,19 +237,29 @@ class LaunchedBrowser:
             return
         self._closed = True
         if self.worker_disguise is not None:
-            await self.worker_disguise.close()
+            await _within(self.worker_disguise.close(), DETACH_GRACE_S)
         for proxy in list(self._open_proxies):
             self._close_proxy(proxy)
         if self.fallback_proxy is not None:
             self.fallback_proxy.close()
-        try:
-            await self.profile_context.close()
-        except Exception:  # noqa: BLE001 - a crashed browser cannot be closed twice
-            pass
+        if not await _within(self.profile_context.close(), CLOSE_GRACE_S):
+            self.killed = kill_browser(self.profile_dir) > 0  # swamped by a page: no graceful close coming
+            await _within(self.profile_context.close(), CLOSE_GRACE_S)
         if self.profile is not None:
             self.profile.remove()
         else:
             shutil.rmtree(self.profile_dir, ignore_errors=True)
+
+
+async def _within(closing: Awaitable[None], seconds: float) -> bool:
+    """Whether ``closing`` ended within ``seconds``; a browser that crashed meanwhile counts as closed."""
+    try:
+        await asyncio.wait_for(closing, seconds)
+    except TimeoutError:
+        return False
+    except Exception:  # noqa: BLE001 - a crashed browser cannot be closed twice
+        pass
+    return True
 
 
 async def launch(playwright: Playwright, options: BrowserOptions) -> LaunchedBrowser:
