@@ -23,12 +23,13 @@ from .baseline_phase import BaselinePhase
 from .browser import LaunchedBrowser
 from .collectors import DEFAULT_COLLECTORS, CollectorClass, VisitCollectors, VisitState
 from .collectors.network import mark_blocked
-from .deadline import Deadline
+from .deadline import MIN_STEP_S, Deadline
 from .discovery import unreachable_error
 from .page_guard import PageGuard
 from .visits import VisitSpec
 
 STAGE_TIMEOUT_S = 8.0
+STALLED_NOTE = " (an earlier collector of this stage had timed out: the page was not answering)"
 CLOSE_TIMEOUT_S = 5.0
 
 
@@ -289,14 +290,19 @@ async def _settle(visit: Visit, options: VisitOptions, already_s: float = 0.0) -
 
 async def _stage(collectors: VisitCollectors, stage: str, visit: Visit, *args,
                  deadline: Deadline = Deadline()) -> None:
+    """Each collector's ``stage``, one after the other, each bounded. Once one has timed out, the page (or
+    the browser) is not answering: the collectors after it get MIN_STEP_S, not STAGE_TIMEOUT_S each (a
+    page spinning its main thread cost 8 s per collector that reads it, all that time on a core)."""
+    stalled = False
     for collector in collectors:
-        timeout_s = deadline.step(STAGE_TIMEOUT_S)
+        timeout_s = deadline.step(MIN_STEP_S if stalled else STAGE_TIMEOUT_S)
         try:
             await asyncio.wait_for(collectors.run(collector, stage, visit, *args), timeout_s)
         except Exception as exc:  # noqa: BLE001 - isolation is the point
             message = _first_line(exc) or type(exc).__name__
             if isinstance(exc, asyncio.TimeoutError):
-                message = f"timed out after {timeout_s:g} s"
+                message = f"timed out after {timeout_s:g} s" + (STALLED_NOTE if stalled else "")
+                stalled = True
             collectors.failed(collector, stage, message, visit)
 
 
