@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from pg_cluster import pg_cluster  # noqa: F401  (one throwaway PostgreSQL per session, started on first use)
+from shared_crawls import FILES as SHARED_CRAWLS_FILES
+from shared_crawls import GROUP as SHARED_CRAWLS_GROUP
+from shared_crawls import SharedCrawls
 
 from crawler import BrowserOptions, Crawler, CrawlOptions
 from crawler.testing import FakeInternet
@@ -16,7 +19,8 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
 # `make test` runs the files side by side (pytest-xdist, `--dist loadfile`: a file's module fixtures are
-# built once, on one worker). A worker takes the next file when it is done, so the files that take longest
+# built once, on one worker; the files reading `shared_crawls` are one unit, see pytest_xdist_make_scheduler).
+# A worker takes the next file when it is done, so the files that take longest
 # go first: otherwise one of them, started last, is the whole run's tail. Measured with --durations=0;
 # the order changes only the wall time, and only under xdist (a plain run keeps the collection order).
 LONGEST_FIRST = [  # per-file sums of the slowest 80 durations, one `-n 2` run of the whole suite
@@ -47,9 +51,34 @@ LONGEST_FIRST = [  # per-file sums of the slowest 80 durations, one `-n 2` run o
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects: the marks below must be there to select by
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     mark_postgres_tests(items)
+    check_shared_crawls_files(items)
     if os.environ.get("PYTEST_XDIST_WORKER"):
         rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
         items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: a file keeps its order
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """`--dist loadfile`, except that the files reading ``shared_crawls`` are one unit, run on one worker
+    (tests/shared_crawls.py): a file is run by one worker, so its module fixtures are built once."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SharedCrawlsFirst(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = super()._split_scope(nodeid)
+            return SHARED_CRAWLS_GROUP if Path(file).name in SHARED_CRAWLS_FILES else file
+
+    return SharedCrawlsFirst(config, log)
+
+
+def check_shared_crawls_files(items: list[pytest.Item]) -> None:
+    """A file left off the list would crawl everything ``shared_crawls`` holds again, on another worker."""
+    for item in items:
+        if "shared_crawls" in getattr(item, "fixturenames", ()) and item.path.name not in SHARED_CRAWLS_FILES:
+            raise pytest.UsageError(f"{item.nodeid} uses shared_crawls: add its file to FILES in "
+                                    f"tests/shared_crawls.py")
 
 
 def mark_postgres_tests(items: list[pytest.Item]) -> None:
@@ -102,7 +131,7 @@ def crawl_options_for(web: FakeInternet, **overrides) -> CrawlOptions:
     # chromium=None: find_chromium() picks Chromium's headless shell when installed (make setup does),
     # about half the CPU per visit of full Chromium; only tests/test_extension.py needs the full browser.
     browser = BrowserOptions(host_rules=web.host_rules, extra_args=tuple(web.trust_args))
-    defaults = dict(browser=browser, settle_s=3.5, timeout_s=30.0, max_concurrent_visits=6)
+    defaults = dict(browser=browser, settle_s=3.5, timeout_s=30.0, max_concurrent_visits=12)
     defaults.update(overrides)
     return CrawlOptions(**defaults)
 
@@ -111,6 +140,14 @@ def crawl_options_for(web: FakeInternet, **overrides) -> CrawlOptions:
 async def web_crawler(fake_web: FakeInternet):
     async with Crawler(crawl_options_for(fake_web)) as crawler:
         yield crawler
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def shared_crawls(fake_web: FakeInternet):
+    """Captures of the fake internet's sites, each crawled once per session (tests/shared_crawls.py), as a
+    batch crawls them: side by side, the baseline merged into a banner visit's page."""
+    async with Crawler(crawl_options_for(fake_web, merge_baseline=True)) as crawler:
+        yield SharedCrawls(crawler)
 
 
 @pytest.fixture(scope="session")

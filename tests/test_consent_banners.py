@@ -5,8 +5,6 @@ nowhere else. Ground truth: ``extra.banner_fixture`` in crawler/testing/sites/ba
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 import pytest_asyncio
 
@@ -20,14 +18,14 @@ FIXTURES = {s.role: (s.host, s.extra["banner_fixture"]) for s in load_sites(TEST
 NO_BANNER_ROLE = "consent_mode"  # consent-mode-lab.com: Google tags, no banner at all
 
 
-pytestmark = pytest.mark.browser  # real Chromium crawls of the fake internet
+pytestmark = pytest.mark.browser  # reads the session's shared crawls (tests/shared_crawls.py)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def audits(fake_web, web_crawler):
+async def audits(fake_web, shared_crawls):
     """One full four-visit crawl and analysis of every banner fixture (and one site without a banner)."""
     hosts = {role: host for role, (host, _) in FIXTURES.items()} | {NO_BANNER_ROLE: fake_web.sites[NO_BANNER_ROLE]}
-    captures = await asyncio.gather(*(web_crawler.crawl(h) for h in hosts.values()))
+    captures = await shared_crawls.crawl_all(hosts.values())
     return {role: (cap, analyze_capture(cap)) for role, cap in zip(hosts, captures)}
 
 

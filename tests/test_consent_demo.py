@@ -3,8 +3,6 @@ accept outcomes, the CMP autoconsent names (or the heuristic), and exactly the c
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 import pytest_asyncio
 
@@ -16,12 +14,12 @@ CONSENT_CODES = {"PRE_CONSENT_TRACKING", "TRACKING_AFTER_REJECT", "CONSENT_MODE_
 WITH_BANNER = {d: s["banner"] for d, s in demo_expectations()["sites"].items() if s.get("banner")}
 
 
-pytestmark = pytest.mark.browser  # real Chromium crawls of the fake internet
+pytestmark = pytest.mark.browser  # reads the session's shared crawls (tests/shared_crawls.py)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def demo_audits(web_crawler):
-    captures = await asyncio.gather(*(web_crawler.crawl(d) for d in WITH_BANNER))
+async def demo_audits(shared_crawls):
+    captures = await shared_crawls.crawl_all(WITH_BANNER)
     return {d: (c, analyze_capture(c)) for d, c in zip(WITH_BANNER, captures)}
 
 

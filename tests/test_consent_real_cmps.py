@@ -5,8 +5,6 @@ opt-out is checked in the consent string it should change, and only the fixtures
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 import pytest_asyncio
 
@@ -15,7 +13,7 @@ from analyzer.consent import decode_visit_consent
 from crawler.testing.npm_files import require_packages
 from crawler.testing.sites import TEST_SITES_DIR, load_sites
 
-pytestmark = pytest.mark.browser
+pytestmark = pytest.mark.browser  # reads the session's shared crawls (tests/shared_crawls.py)
 
 CONSENT_CODES = {"PRE_CONSENT_TRACKING", "TRACKING_AFTER_REJECT", "CONSENT_MODE_GRANTED_AFTER_REJECT",
                  "CONSENT_MODE_DENIED_PINGS", "GPC_CONSENT_STRING_NOT_OPTED_OUT", "BANNER_WITHOUT_REJECT",
@@ -24,9 +22,9 @@ REAL = {s.role: (s.host, s.extra["real_cmp"]) for s in load_sites(TEST_SITES_DIR
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def audits(fake_web, web_crawler):
+async def audits(fake_web, shared_crawls):
     require_packages()  # `make test` installs them; anything else is a broken setup, not a skip
-    captures = await asyncio.gather(*(web_crawler.crawl(host) for host, _ in REAL.values()))
+    captures = await shared_crawls.crawl_all(host for host, _ in REAL.values())
     return {role: (cap, analyze_capture(cap)) for role, cap in zip(REAL, captures)}
 
 

@@ -3,6 +3,8 @@ visit attribution, cookies (third-party, HttpOnly), storage writes, DNT/GPC, pol
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import pytest_asyncio
 
@@ -147,12 +149,23 @@ async def test_redirect_chain_across_domains(fake_web, web_crawler):
     assert capture.policies and capture.policies[0].final_url == "https://redirect-landing.org/privacy-policy"
 
 
-@pytest.mark.parametrize("role", [
+DISCOVERY_ROLES = [
     "discovery_en", "discovery_de", "discovery_fr", "discovery_es", "discovery_it", "discovery_nl", "discovery_pt",
     "discovery_pl", "discovery_wellknown_path", "discovery_nav_only", "discovery_boilerplate",
-])
-async def test_policy_discovery(fake_web, web_crawler, role):
-    capture = await web_crawler.crawl(fake_web.sites[role])
+]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def discovered(fake_web, web_crawler) -> dict:
+    """The discovery sites crawled side by side, as a batch is (a crawl mostly waits for its settle)."""
+    roles = [*DISCOVERY_ROLES, "discovery_none"]
+    captures = await asyncio.gather(*(web_crawler.crawl(fake_web.sites[role]) for role in roles))
+    return dict(zip(roles, captures))
+
+
+@pytest.mark.parametrize("role", DISCOVERY_ROLES)
+def test_policy_discovery(fake_web, discovered, role):
+    capture = discovered[role]
     privacy = [p for p in capture.policies if p.kind == "privacy"]
     assert privacy, f"no privacy policy found on {fake_web.sites[role]}"
     doc = privacy[0]
@@ -168,8 +181,8 @@ async def test_policy_discovery(fake_web, web_crawler, role):
             assert boilerplate not in lowered, boilerplate
 
 
-async def test_no_policy_site_reports_none(fake_web, web_crawler):
-    capture = await web_crawler.crawl(fake_web.sites["discovery_none"])
+def test_no_policy_site_reports_none(discovered):
+    capture = discovered["discovery_none"]
     assert capture.reachable and not capture.policies
 
 

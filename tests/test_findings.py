@@ -35,11 +35,11 @@ NEGATING_POLICY = """<h1>Privacy Policy</h1><p>Effective 2 February 2025.</p>
 <p>You can reach us at privacy@honest-kettles.com.</p>"""
 
 
-pytestmark = pytest.mark.browser  # real Chromium crawls of the fake internet
+pytestmark = pytest.mark.browser  # reads the session's shared crawls (tests/shared_crawls.py)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def reports(fake_web, web_crawler):
+async def reports(fake_web, shared_crawls):
     fake_web.add_page("clean-bakery.com", "/", f"<html><head><title>Clean Bakery</title>{GTAG.format(id='G-CLEAN0001')}"
                       f"</head><body><h1>Bread</h1>{FOOTER}</body></html>")
     fake_web.add_page("clean-bakery.com", "/privacy", f"<html><body><main>{CLEAN_POLICY}</main></body></html>")
@@ -48,9 +48,8 @@ async def reports(fake_web, web_crawler):
     fake_web.add_page("honest-kettles.com", "/privacy", f"<html><body><main>{NEGATING_POLICY}</main></body></html>")
     domains = list(fake_web.demo_domains) + ["clean-bakery.com", "honest-kettles.com",
                                              fake_web.sites["trackers"], fake_web.sites["discovery_none"]]
-    import asyncio
 
-    captures = await asyncio.gather(*(web_crawler.crawl(d) for d in domains))
+    captures = await shared_crawls.crawl_all(domains)
     return {c.domain: (c, analyze_capture(c)) for c in captures}
 
 

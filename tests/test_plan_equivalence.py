@@ -8,6 +8,7 @@ loads doing it, and say per visit what it merged and which visits it skipped, an
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import msgspec
@@ -30,12 +31,12 @@ RECORDED = json.loads(EXPECTED.read_text())
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def audits(fake_web, options_for):
-    # Every site merged (a batch, as "when_busy" runs one; pinned so the first site is merged too).
-    options = options_for(fake_web, max_concurrent_visits=12, merge_baseline=True)
-    assert options.plan == "lean", "the default plan is the one held to the recorded findings"
-    async with Crawler(options) as crawler:
-        return await audit_all(crawler, sorted(RECORDED))
+async def audits(shared_crawls):
+    # Every site merged (a batch, as "when_busy" runs one; pinned so the first site is merged too). The
+    # crawls are the session's shared ones: the banner, CMP and findings files read the same captures.
+    assert shared_crawls.options.plan == "lean", "the default plan is the one held to the recorded findings"
+    assert shared_crawls.options.merge_baseline is True
+    return await audit_all(shared_crawls, sorted(RECORDED))
 
 
 @pytest.mark.parametrize("domain", sorted(RECORDED))
@@ -181,11 +182,13 @@ async def test_a_banner_later_than_the_wait_is_missed_alike_by_both_plans(fake_w
     """Past the banner wait no plan sees the banner: the classic plan's accept visit finds the same nothing
     the lean plan skipped it for, so the skip loses no finding."""
     host = _late_banner_site(fake_web, "very-late-banner-shop.com", 9000)
-    found = {}
-    for plan in ("lean", "classic"):
+
+    async def crawl(plan: str):
         async with Crawler(options_for(fake_web, plan=plan, settle_s=1.0)) as crawler:
-            capture = await crawler.crawl(host)
-        found[plan] = capture
+            return await crawler.crawl(host)
+
+    plans = ("lean", "classic")
+    found = dict(zip(plans, await asyncio.gather(*map(crawl, plans))))  # side by side: each mostly waits
     lean, classic = found["lean"], found["classic"]
     assert [s.name for s in lean.skipped] == ["accept"] and lean.visit("accept") is None
     assert classic.visit("accept").consent.outcome == "no_banner" and not classic.skipped

@@ -5,8 +5,6 @@ tests (tests/test_recorded_findings.py) asserting on a capture the code no longe
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 import pytest_asyncio
 
@@ -23,7 +21,7 @@ from crawler.testing.record_captures import (
 )
 from model.report import Report
 
-pytestmark = pytest.mark.browser  # real Chromium crawls of the fake internet
+pytestmark = pytest.mark.browser  # reads the session's shared crawls (tests/shared_crawls.py)
 
 
 def what_it_finds(report: Report) -> dict[str, list[str]]:
@@ -38,9 +36,9 @@ def what_it_finds(report: Report) -> dict[str, list[str]]:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def live(fake_web, web_crawler):
+async def live(fake_web, shared_crawls):
     domains = list(RECORDED_SITES)
-    return dict(zip(domains, await asyncio.gather(*(web_crawler.crawl(d) for d in domains))))
+    return dict(zip(domains, await shared_crawls.crawl_all(domains)))
 
 
 @pytest.mark.parametrize("domain", sorted(RECORDED_SITES))

@@ -4,8 +4,6 @@ is said in the report and the summary payload, and keeps the grade below A."""
 
 from __future__ import annotations
 
-import asyncio
-
 import msgspec
 import pytest
 import pytest_asyncio
@@ -14,16 +12,16 @@ from analyzer import analyze_capture
 from crawler.testing.sites import TEST_SITES_DIR, load_sites
 from model.report import summary_of
 
-pytestmark = pytest.mark.browser
+pytestmark = pytest.mark.browser  # reads the session's shared crawls (tests/shared_crawls.py)
 
 WALLS = {s.role: (s.host, s.extra["bot_wall"]) for s in load_sites(TEST_SITES_DIR) if "bot_wall" in s.extra}
 CLEAN_ROLE = "banner_onetrust"  # harbor-lantern.com: a banner answered both ways, trackers gated
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def audits(fake_web, web_crawler):
+async def audits(fake_web, shared_crawls):
     hosts = {role: host for role, (host, _) in WALLS.items()} | {CLEAN_ROLE: fake_web.sites[CLEAN_ROLE]}
-    captures = await asyncio.gather(*(web_crawler.crawl(h) for h in hosts.values()))
+    captures = await shared_crawls.crawl_all(hosts.values())
     return {role: (cap, analyze_capture(cap)) for role, cap in zip(hosts, captures)}
 
 
