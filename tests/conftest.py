@@ -23,28 +23,28 @@ SHARED = REPO.parent / "shared"
 # A worker takes the next file when it is done, so the files that take longest
 # go first: otherwise one of them, started last, is the whole run's tail. Measured with --durations=0;
 # the order changes only the wall time, and only under xdist (a plain run keeps the collection order).
-LONGEST_FIRST = [  # per-file sums of the slowest 80 durations, one `-n 2` run of the whole suite
-    "test_plan_equivalence.py",
-    "test_hostile_sites.py",
+LONGEST_FIRST = [  # per-file wall time (--durations=0) of one idle `-n 2` run of the whole suite, 2026-11-30
+    "test_plan_equivalence.py",  # with the other files of shared_crawls, one unit: ~170 s
     "test_extension.py",
-    "test_audit_cli.py",
-    "test_api_restart.py",
+    "test_hostile_sites.py",
     "test_crawler_robustness.py",
-    "test_consent_banners.py",
-    "test_worker_postgres.py",
-    "test_ssrf_browser.py",
-    "test_findings.py",
+    "test_baseline_merge.py",
     "test_crawler_capture.py",
-    "test_api_hostile.py",
     "test_script_behaviours.py",
-    "test_schedules_postgres.py",
-    "test_hostile_pages.py",
-    "test_consent_real_cmps.py",
-    "test_verification.py",
+    "test_audit_cli.py",
     "test_extension_firefox.py",
+    "test_api_hardening.py",
     "test_fakeweb.py",
-    "test_extension_units.py",
+    "test_ssrf_browser.py",
+    "test_api_crawl.py",
     "test_text_extract.py",
+    "test_api_restart.py",
+    "test_worker_postgres.py",
+    "test_worker_instrumentation.py",
+    "test_hostile_pages.py",
+    "test_store_contract.py",
+    "test_api_hostile.py",
+    "test_disguise.py",
 ]
 
 
