@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -25,15 +26,26 @@ def _group(profile_dir: str, *, own_session: bool) -> subprocess.Popen:
                             start_new_session=own_session)
 
 
-def _members(pgid: int) -> set[int]:
+def _live_members(pgid: int) -> set[int]:
+    """Processes of the group that are not dead yet (a killed child stays a zombie until init reaps it)."""
     out = set()
     for entry in Path("/proc").iterdir():
         try:
             if entry.name.isdigit() and os.getpgid(int(entry.name)) == pgid:
-                out.add(int(entry.name))
-        except OSError:
+                state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                if state not in ("Z", "X"):
+                    out.add(int(entry.name))
+        except (OSError, IndexError):
             continue
     return out
+
+
+def _until_dead(pgid: int, within_s: float = 30.0) -> set[int]:
+    """Waits for SIGKILL to reach every process of the group; returns any still alive at the end."""
+    end = time.monotonic() + within_s
+    while (alive := _live_members(pgid)) and time.monotonic() < end:
+        time.sleep(0.05)
+    return alive
 
 
 def test_kill_browser_ends_the_whole_group_of_that_profile_only(tmp_path):
@@ -43,7 +55,7 @@ def test_kill_browser_ends_the_whole_group_of_that_profile_only(tmp_path):
         assert browser_process_groups(mine) == {target.pid}
         assert kill_browser(mine) == 1
         assert target.wait(timeout=30) == -signal.SIGKILL
-        assert not _members(target.pid), "the child in the browser's group must go too"
+        assert not _until_dead(target.pid), "the child in the browser's group must go too"
         assert bystander.poll() is None and browser_process_groups(other) == {bystander.pid}
     finally:
         for proc in (target, bystander):
