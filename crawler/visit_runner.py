@@ -99,10 +99,7 @@ async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_do
                 if attempt:  # a fresh page: leaving a network-error page can be interrupted by Chromium
                     errors.append(visit.error or "")
                     visit.error, visit.url = None, candidate
-                # The plan's first visit is also the site's reachability check: like discovery's own page,
-                # its page gets the page-load limit to open in, so a busy browser is not an unreachable site.
-                opening_s = options.deadline.bound(options.timeout_s) if hooks.fallback_urls else STAGE_TIMEOUT_S
-                page = await asyncio.wait_for(guard.new_page(lambda: browser.new_page(context)), opening_s)
+                page = await _open_page(browser, context, guard, visit, options, first=bool(hooks.fallback_urls))
                 page.on("dialog", _dismiss)
                 await _stage(collectors, "attach", visit, page)
                 state.t0 = time.monotonic()
@@ -167,6 +164,24 @@ async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_do
     visit.duration_ms = round((time.monotonic() - started) * 1000.0, 1)
     visit.ok = visit.status is not None and visit.error is None
     return visit
+
+
+async def _open_page(browser: LaunchedBrowser, context: BrowserContext, guard: PageGuard, visit: Visit,
+                     options: VisitOptions, first: bool) -> Page:
+    """The visit's page. The plan's first visit is also the site's reachability check: like discovery's own
+    page, its page gets the page-load limit to open in, so a busy browser is not an unreachable site. Any
+    other visit's page may take what is left of the crawl: a browser swamped by a storm of frames and
+    workers took longer than the 8 s this once had, and the visit then ended "interrupted" instead of cut
+    at the deadline, which is what happened (the deadline's scope around the visit cuts this wait)."""
+    if first:
+        limit: float | None = options.deadline.bound(options.timeout_s)
+    else:
+        limit = STAGE_TIMEOUT_S if math.isinf(options.deadline.at) else None
+    try:
+        return await asyncio.wait_for(guard.new_page(lambda: browser.new_page(context)), limit)
+    except TimeoutError:
+        visit.error = f"the browser did not open the visit's page within {limit:g} s"
+        raise
 
 
 async def _prepare(context, spec: VisitSpec, state: VisitState, collectors: VisitCollectors, visit: Visit,

@@ -69,3 +69,65 @@ async def test_a_crawl_cancelled_while_its_context_opens_still_closes_it():
     assert visit.cancelled()
     browser.release.set()
     await asyncio.wait_for(browser.closed.wait(), 30)
+
+
+class OpenContext:
+    """Enough of a BrowserContext for a visit with no collectors: the page guard's hooks, a close."""
+
+    def __init__(self) -> None:
+        self.closed = asyncio.Event()
+
+    def on(self, _event: str, _handler: object) -> None:
+        pass
+
+    async def add_init_script(self, _script: str) -> None:
+        pass
+
+    async def close(self) -> None:
+        self.closed.set()
+
+
+class PagelessBrowser:
+    """Opens contexts at once, but never gets round to opening a page in one (a storm swamps it)."""
+
+    connected = True
+
+    def __init__(self) -> None:
+        self.context = OpenContext()
+        self.asked_for_page = asyncio.Event()
+
+    async def new_context(self, **_kwargs: object) -> OpenContext:
+        return self.context
+
+    async def new_page(self, _context: OpenContext) -> None:
+        self.asked_for_page.set()
+        await asyncio.Event().wait()
+
+    def blocked_requests(self, _context: OpenContext) -> list:
+        return []
+
+
+async def test_a_page_that_does_not_open_is_cut_at_the_deadline_not_interrupted(monkeypatch):
+    import crawler.visit_runner as visit_runner
+
+    monkeypatch.setattr(visit_runner, "STAGE_TIMEOUT_S", 0.3)  # the fixed limit the page once had (8 s)
+    browser = PagelessBrowser()
+    options = VisitOptions(deadline=Deadline.after(2.0), collectors=())
+    # Before the fix the page had STAGE_TIMEOUT_S even with more of the crawl left: the visit ended
+    # "interrupted: TimeoutError" with nothing cut (seen in the target-storm test).
+    visit = await asyncio.wait_for(run_visit(browser, visit_specs(("gpc",))[0], "https://swamped.example/",
+                                             "swamped.example", options), 30)
+    assert browser.asked_for_page.is_set()
+    assert visit.status is None and visit.partial and visit.error is None, visit.error
+    assert len(visit.cut) == 1 and visit.cut[0].startswith("stopped at the crawl deadline"), visit.cut
+    assert browser.context.closed.is_set()
+
+
+async def test_without_a_deadline_a_page_that_does_not_open_says_so(monkeypatch):
+    import crawler.visit_runner as visit_runner
+
+    monkeypatch.setattr(visit_runner, "STAGE_TIMEOUT_S", 0.3)
+    browser = PagelessBrowser()
+    visit = await asyncio.wait_for(run_visit(browser, visit_specs(("gpc",))[0], "https://swamped.example/",
+                                             "swamped.example", VisitOptions(collectors=())), 30)
+    assert visit.error == "the browser did not open the visit's page within 0.3 s" and not visit.cut
