@@ -16,6 +16,7 @@ from machine_stalls import MachineStalls
 
 from crawler import Crawler, crawl_domain
 from crawler.browser import BrowserNotFoundError, find_chromium
+from crawler.browser_process import browser_process_groups
 from crawler.collectors import DEFAULT_COLLECTORS, Collector
 from crawler.testing import NXDOMAIN_HOST
 from model.domains import normalize_domain
@@ -179,31 +180,18 @@ async def _until(condition, within_s: float) -> None:
         await asyncio.sleep(0.05)
 
 
-def _browser_pids(profile_dir: str) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
-            except OSError:
-                continue
-            if profile_dir in cmdline and "--type=" not in cmdline:
-                pids.append(int(entry.name))
-    return pids
-
-
 @pytest.mark.browser
 async def test_crashed_browser_is_replaced_and_the_crawl_reports_it(fake_web, options_for):
     fake_web.add_page("crash-victim.com", "/", SIMPLE)
     async with Crawler(options_for(fake_web, settle_s=4.0, visits=("baseline",))) as crawler:
-        pids = _browser_pids(crawler.browser.profile_dir)
-        assert pids, "could not find the browser process"
+        groups = browser_process_groups(crawler.browser.profile_dir)
+        assert groups, "could not find the browser process"
         served = len(fake_web.requests("crash-victim.com", "/"))
         crawl = asyncio.ensure_future(crawler.crawl("crash-victim.com"))
         # Kill it mid-visit: once the visit (which hosts discovery) has loaded the page (4 s settle follows).
         await _until(lambda: len(fake_web.requests("crash-victim.com", "/")) >= served + 1, within_s=60)
-        for pid in pids:
-            os.kill(pid, signal.SIGKILL)
+        for group in groups:
+            os.killpg(group, signal.SIGKILL)
         capture = await asyncio.wait_for(crawl, 60)
         assert capture.error or any(v.error for v in capture.visits)
         again = await crawler.crawl("crash-victim.com")
