@@ -180,7 +180,8 @@ async def _open_page(browser: LaunchedBrowser, context: BrowserContext, guard: P
     try:
         return await asyncio.wait_for(guard.new_page(lambda: browser.new_page(context)), limit)
     except TimeoutError:
-        visit.error = f"the browser did not open the visit's page within {limit:g} s"
+        if limit is not None:  # our own limit, not one from inside the open
+            visit.error = f"the browser did not open the visit's page within {limit:g} s"
         raise
 
 

@@ -65,12 +65,12 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
         return None
     from xdist.scheduler import LoadFileScheduling
 
-    class SharedCrawlsFirst(LoadFileScheduling):
+    class SharedCrawlsAsOneUnit(LoadFileScheduling):
         def _split_scope(self, nodeid: str) -> str:
             file = super()._split_scope(nodeid)
             return SHARED_CRAWLS_GROUP if Path(file).name in SHARED_CRAWLS_FILES else file
 
-    return SharedCrawlsFirst(config, log)
+    return SharedCrawlsAsOneUnit(config, log)
 
 
 def check_shared_crawls_files(items: list[pytest.Item]) -> None:
