@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from aiohttp import web
 from machine_stalls import MachineStalls
 
@@ -83,25 +84,20 @@ async def test_unreachable_domain_is_a_capture_not_an_exception(web_crawler):
     assert capture.visits == []
 
 
-@pytest.mark.browser
-async def test_hanging_homepage_ends_with_a_clear_error(fake_web, options_for):
+# ------------------------------------------------------------------ sites that waste the crawler's time
+# Each scenario crawls its own site in a crawler of its own, as before; the scenarios start together (most
+# of each is waiting on a timeout), and each test reads its own outcome.
+async def _hanging_homepage(fake_web, options_for):
     async def never(request):
         await fake_web.hang()
         return web.Response(status=503)
 
     fake_web.add_route("hangs-forever.com", "/", never)
-    with MachineStalls() as stalls:  # time the whole VM stood still is not the crawler's
-        started = time.monotonic()
-        async with Crawler(options_for(fake_web, timeout_s=3.0, settle_s=0.5)) as crawler:
-            capture = await crawler.crawl("hangs-forever.com")
-        elapsed = time.monotonic() - started
-    assert elapsed - stalls.seconds < 30, f"{elapsed:.1f} s; {stalls.describe()}"
-    assert capture.reachable is False
-    assert "no response within 3 s" in capture.error
+    async with Crawler(options_for(fake_web, timeout_s=3.0, settle_s=0.5)) as crawler:
+        return await crawler.crawl("hangs-forever.com")
 
 
-@pytest.mark.browser
-async def test_hanging_subresource_gives_partial_visits_with_what_was_seen(fake_web, web_crawler, options_for):
+async def _hanging_subresource(fake_web, options_for):
     async def never(request):
         await fake_web.hang()
         return web.Response(status=503)
@@ -109,7 +105,81 @@ async def test_hanging_subresource_gives_partial_visits_with_what_was_seen(fake_
     fake_web.add_page("slow-assets.com", "/", SIMPLE.replace("</body>", "<script src='/never.js'></script></body>"))
     fake_web.add_route("slow-assets.com", "/never.js", never)
     async with Crawler(options_for(fake_web, timeout_s=3.0, settle_s=0.5, visits=("baseline",))) as crawler:
-        capture = await crawler.crawl("slow-assets.com")
+        return await crawler.crawl("slow-assets.com")
+
+
+async def _busy_page(fake_web, options_for):
+    page = SIMPLE.replace("</body>", "<script>alert('hi'); confirm('sure?');"
+                          "addEventListener('load', () => setTimeout(() => { for(;;){} }, 300));</script></body>")
+    fake_web.add_page("busy-loop.com", "/", page)
+    async with Crawler(options_for(fake_web, settle_s=1.0, timeout_s=5.0, visits=("baseline",))) as crawler:
+        return await crawler.crawl("busy-loop.com")
+
+
+class BrokenCollector(Collector):
+    name = "broken"
+
+    async def setup(self):
+        raise RuntimeError("setup exploded")
+
+    async def after_load(self, page):
+        raise RuntimeError("after_load exploded")
+
+    async def collect(self, visit, inputs):
+        raise RuntimeError("collect exploded")
+
+
+async def _broken_collector(fake_web, options_for):
+    fake_web.add_page("isolation-check.com", "/", SIMPLE)
+    async with Crawler(options_for(fake_web, collectors=(BrokenCollector, *DEFAULT_COLLECTORS))) as crawler:
+        return await crawler.crawl("isolation-check.com")
+
+
+SCENARIOS = {"hanging_homepage": _hanging_homepage, "hanging_subresource": _hanging_subresource,
+             "busy_page": _busy_page, "broken_collector": _broken_collector}
+
+
+class Outcome:
+    """A scenario's capture, or its exception, and how long its crawl took less the machine's stalls."""
+
+    def __init__(self, capture, error: BaseException | None, elapsed_s: float, stalls: MachineStalls) -> None:
+        self.capture, self.error, self.elapsed_s, self.stalls = capture, error, elapsed_s, stalls
+
+    def result(self):
+        if self.error is not None:
+            raise self.error
+        return self.capture
+
+
+async def _timed(scenario, fake_web, options_for) -> Outcome:
+    with MachineStalls() as stalls:  # time the whole VM stood still is not the crawler's
+        started = time.monotonic()
+        try:
+            capture, error = await scenario(fake_web, options_for), None
+        except Exception as exc:  # noqa: BLE001 - the scenario's own test raises it
+            capture, error = None, exc
+        elapsed = time.monotonic() - started
+    return Outcome(capture, error, elapsed, stalls)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def scenarios(fake_web, options_for) -> dict[str, Outcome]:
+    outcomes = await asyncio.gather(*(_timed(s, fake_web, options_for) for s in SCENARIOS.values()))
+    return dict(zip(SCENARIOS, outcomes))
+
+
+@pytest.mark.browser
+def test_hanging_homepage_ends_with_a_clear_error(scenarios):
+    outcome = scenarios["hanging_homepage"]
+    capture = outcome.result()
+    assert outcome.elapsed_s - outcome.stalls.seconds < 30, f"{outcome.elapsed_s:.1f} s; {outcome.stalls.describe()}"
+    assert capture.reachable is False
+    assert "no response within 3 s" in capture.error
+
+
+@pytest.mark.browser
+def test_hanging_subresource_gives_partial_visits_with_what_was_seen(scenarios):
+    capture = scenarios["hanging_subresource"].result()
     visit = capture.visit("baseline")
     assert visit.partial and "did not finish loading within 3 s" in visit.error
     assert visit.status == 200, "the document answered; only a subresource hangs"
@@ -131,40 +201,19 @@ async def test_redirect_loop_is_reported(fake_web, web_crawler):
 
 
 @pytest.mark.browser
-async def test_busy_page_and_dialogs_yield_partial_results(fake_web, options_for):
-    page = SIMPLE.replace("</body>", "<script>alert('hi'); confirm('sure?');"
-                          "addEventListener('load', () => setTimeout(() => { for(;;){} }, 300));</script></body>")
-    fake_web.add_page("busy-loop.com", "/", page)
-    with MachineStalls() as stalls:
-        started = time.monotonic()
-        async with Crawler(options_for(fake_web, settle_s=1.0, timeout_s=5.0, visits=("baseline",))) as crawler:
-            capture = await crawler.crawl("busy-loop.com")
-        elapsed = time.monotonic() - started
-    assert elapsed - stalls.seconds < 60, f"{elapsed:.1f} s; {stalls.describe()}"
+def test_busy_page_and_dialogs_yield_partial_results(scenarios):
+    outcome = scenarios["busy_page"]
+    capture = outcome.result()
+    assert outcome.elapsed_s - outcome.stalls.seconds < 60, f"{outcome.elapsed_s:.1f} s; {outcome.stalls.describe()}"
     visit = capture.visit("baseline")
     assert visit.status == 200
     assert visit.partial and any(e.stage == "after_load" for e in visit.collector_errors)
     assert any(r.url == "https://pixels-r-us.com/p.gif" for r in visit.requests)
 
 
-class BrokenCollector(Collector):
-    name = "broken"
-
-    async def setup(self):
-        raise RuntimeError("setup exploded")
-
-    async def after_load(self, page):
-        raise RuntimeError("after_load exploded")
-
-    async def collect(self, visit, inputs):
-        raise RuntimeError("collect exploded")
-
-
 @pytest.mark.browser
-async def test_one_broken_collector_never_sinks_the_others(fake_web, options_for):
-    fake_web.add_page("isolation-check.com", "/", SIMPLE)
-    async with Crawler(options_for(fake_web, collectors=(BrokenCollector, *DEFAULT_COLLECTORS))) as crawler:
-        capture = await crawler.crawl("isolation-check.com")
+def test_one_broken_collector_never_sinks_the_others(scenarios):
+    capture = scenarios["broken_collector"].result()
     for visit in capture.visits:
         stages = {e.stage for e in visit.collector_errors if e.collector == "broken"}
         assert stages == {"setup", "after_load", "collect"}

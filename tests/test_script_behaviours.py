@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 
@@ -27,13 +28,11 @@ ROLES = ["trackers", "fp_canvas", "fp_fonts", "fp_webgl", "fp_audio", "fp_webrtc
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def reports(fake_web, options_for):
-    options = options_for(fake_web, visits=("baseline",), settle_s=1.5, find_policies=False, max_concurrent_visits=4)
+    # Side by side, as a batch crawls: each crawl is one visit that mostly waits for its settle.
+    options = options_for(fake_web, visits=("baseline",), settle_s=1.5, find_policies=False)
     async with Crawler(options) as crawler:
-        out = {}
-        for role in ROLES:
-            capture = await crawler.crawl(fake_web.sites[role])
-            out[role] = (capture, analyze_capture(capture))
-        return out
+        captures = await asyncio.gather(*(crawler.crawl(fake_web.sites[role]) for role in ROLES))
+    return {role: (capture, analyze_capture(capture)) for role, capture in zip(ROLES, captures)}
 
 
 def behaviour_findings(report):
