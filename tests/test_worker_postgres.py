@@ -80,18 +80,26 @@ async def test_queueing_defers_one_procrastinate_job_in_the_same_transaction(loc
 async def test_a_killed_worker_loses_no_job_and_none_runs_twice(location):
     domains = [f"site{i}.com" for i in range(12)]
     await queue(location, domains)
-    workers = [start_worker(location, jobs=2, fake_crawl_s=1.5) for _ in range(3)]
-    victim = workers[0]
+    # The victim starts alone: started beside the others, it could start last and find every job taken.
+    victim = start_worker(location, jobs=2, fake_crawl_s=1.5)
+    workers = [victim]
     host = socket.gethostname()
+    failure = None
     try:
         held = poll(lambda: query(location, "SELECT id FROM jobs WHERE state = 'running' AND worker = %s",
                                   (f"{host}:{victim.pid}",)), 90, "the victim worker to hold jobs")
         victim.kill()  # SIGKILL: no cleanup, its jobs stay running / doing
         victim.wait()
+        workers += [start_worker(location, jobs=2, fake_crawl_s=1.5) for _ in range(2)]
         poll(lambda: query(location, "SELECT count(*) FROM jobs WHERE state = 'done'")[0][0] == len(domains),
              120, "every job done")  # a bound for a hang, not a speed claim: workers start slowly on a busy machine
+    except AssertionError as exc:
+        failure = exc
     finally:
         logs = stop(workers)  # the victim too, when the test failed before it was killed
+    if failure is not None:  # what the jobs and the workers say, to tell a lost job from a slow machine
+        jobs = query(location, "SELECT id, state, attempts, worker, error FROM jobs ORDER BY id")
+        raise AssertionError(f"{failure}\njobs: {jobs}\nworker logs:\n" + "\n---\n".join(logs)) from failure
     jobs = query(location, "SELECT id, domain, state, attempts, report_id, worker FROM jobs ORDER BY id")
     assert sorted(j[1] for j in jobs) == sorted(domains) and {j[2] for j in jobs} == {"done"}
     reports = query(location, "SELECT domain, count(*) FROM reports GROUP BY domain")
