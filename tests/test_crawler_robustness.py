@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,8 @@ from crawler.browser import BrowserNotFoundError, find_chromium
 from crawler.browser_process import browser_process_groups
 from crawler.collectors import DEFAULT_COLLECTORS, Collector
 from crawler.testing import NXDOMAIN_HOST
+from crawler.testing.behaviours import hang
+from model.capture import Capture
 from model.domains import normalize_domain
 from model.errors import InvalidDomainError
 
@@ -88,22 +91,14 @@ async def test_unreachable_domain_is_a_capture_not_an_exception(web_crawler):
 # Each scenario crawls its own site in a crawler of its own, as before; the scenarios start together (most
 # of each is waiting on a timeout), and each test reads its own outcome.
 async def _hanging_homepage(fake_web, options_for):
-    async def never(request):
-        await fake_web.hang()
-        return web.Response(status=503)
-
-    fake_web.add_route("hangs-forever.com", "/", never)
+    fake_web.add_route("hangs-forever.com", "/", hang(fake_web))
     async with Crawler(options_for(fake_web, timeout_s=3.0, settle_s=0.5)) as crawler:
         return await crawler.crawl("hangs-forever.com")
 
 
 async def _hanging_subresource(fake_web, options_for):
-    async def never(request):
-        await fake_web.hang()
-        return web.Response(status=503)
-
     fake_web.add_page("slow-assets.com", "/", SIMPLE.replace("</body>", "<script src='/never.js'></script></body>"))
-    fake_web.add_route("slow-assets.com", "/never.js", never)
+    fake_web.add_route("slow-assets.com", "/never.js", hang(fake_web))
     async with Crawler(options_for(fake_web, timeout_s=3.0, settle_s=0.5, visits=("baseline",))) as crawler:
         return await crawler.crawl("slow-assets.com")
 
@@ -139,16 +134,24 @@ SCENARIOS = {"hanging_homepage": _hanging_homepage, "hanging_subresource": _hang
              "busy_page": _busy_page, "broken_collector": _broken_collector}
 
 
+@dataclass
 class Outcome:
-    """A scenario's capture, or its exception, and how long its crawl took less the machine's stalls."""
+    """A scenario's capture, or its exception, and how long its crawl took."""
 
-    def __init__(self, capture, error: BaseException | None, elapsed_s: float, stalls: MachineStalls) -> None:
-        self.capture, self.error, self.elapsed_s, self.stalls = capture, error, elapsed_s, stalls
+    capture: Capture | None
+    error: Exception | None
+    elapsed_s: float
+    stalls: MachineStalls
 
-    def result(self):
+    def result(self) -> Capture:
         if self.error is not None:
             raise self.error
+        assert self.capture is not None
         return self.capture
+
+    def check_within(self, limit_s: float) -> None:
+        """The crawl's own time, less the time the whole VM stood still, is under ``limit_s``."""
+        assert self.elapsed_s - self.stalls.seconds < limit_s, f"{self.elapsed_s:.1f} s; {self.stalls.describe()}"
 
 
 async def _timed(scenario, fake_web, options_for) -> Outcome:
@@ -172,7 +175,7 @@ async def scenarios(fake_web, options_for) -> dict[str, Outcome]:
 def test_hanging_homepage_ends_with_a_clear_error(scenarios):
     outcome = scenarios["hanging_homepage"]
     capture = outcome.result()
-    assert outcome.elapsed_s - outcome.stalls.seconds < 30, f"{outcome.elapsed_s:.1f} s; {outcome.stalls.describe()}"
+    outcome.check_within(30)
     assert capture.reachable is False
     assert "no response within 3 s" in capture.error
 
@@ -204,7 +207,7 @@ async def test_redirect_loop_is_reported(fake_web, web_crawler):
 def test_busy_page_and_dialogs_yield_partial_results(scenarios):
     outcome = scenarios["busy_page"]
     capture = outcome.result()
-    assert outcome.elapsed_s - outcome.stalls.seconds < 60, f"{outcome.elapsed_s:.1f} s; {outcome.stalls.describe()}"
+    outcome.check_within(60)
     visit = capture.visit("baseline")
     assert visit.status == 200
     assert visit.partial and any(e.stage == "after_load" for e in visit.collector_errors)
