@@ -42,6 +42,7 @@ from .browser import LaunchedBrowser
 from .deadline import Deadline
 from .discovery import Discovery, FoldedDiscovery
 from .visit_runner import VisitHooks, run_visit
+from .visit_slots import CrawlSlots
 from .visits import VisitSpec, visit_specs
 
 if TYPE_CHECKING:
@@ -89,9 +90,10 @@ class LeanOutcome:
 
 
 class LeanAudit:
-    """One domain's lean plan. ``slots`` bounds the visits running at once across every domain."""
+    """One domain's lean plan. ``slots`` bounds the visits running at once across every domain; this crawl
+    is served at its rank (crawler/visit_slots.py)."""
 
-    def __init__(self, browser: LaunchedBrowser, host: str, options: CrawlOptions, slots: asyncio.Semaphore):
+    def __init__(self, browser: LaunchedBrowser, host: str, options: CrawlOptions, slots: CrawlSlots):
         self.browser, self.host, self.options, self.slots = browser, host, options, slots
         self.specs = visit_specs(options.visits)
         self.roles = roles(self.specs, options.merge_baseline is True and options.consent_handler is not None)

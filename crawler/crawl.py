@@ -29,6 +29,7 @@ from .deadline import Deadline
 from .discovery import discover
 from .errors import CrawlError
 from .visit_runner import ConsentHandler, VisitOptions, run_visit
+from .visit_slots import CrawlSlots, VisitSlots
 from .visits import DEFAULT_VISITS, visit_specs
 
 # Worst honest case: the homepage's load (https, then http) and discovery's budget, then the visits
@@ -98,7 +99,7 @@ class Crawler:
         self._playwright: Playwright | None = None
         self._browser: LaunchedBrowser | None = None
         self._launch_lock = asyncio.Lock()
-        self._slots = asyncio.Semaphore(max(1, self.options.max_concurrent_visits))
+        self._slots = VisitSlots(self.options.max_concurrent_visits)
         self._crawling = 0  # crawls of this Crawler under way ("when_busy" merges only beside another)
         visit_specs(self.options.visits)  # fail early on unknown visit names
         check_lineup(self.options.collectors)  # and on a collector before one it needs
@@ -145,13 +146,14 @@ class Crawler:
                           browser_version=browser.version, browser_build=browser.build, user_agent=browser.user_agent,
                           deadline_s=self.options.crawl_deadline_s, values_kept=self.options.keep_values,
                           plan=self.options.plan)
+        slots = self._slots.for_crawl()  # this crawl's visits go before those of crawls started after it
         if self.options.plan == "lean":
             self._crawling += 1
             try:
-                return await self._crawl_lean(browser, host, capture, self._lean_options())
+                return await self._crawl_lean(browser, host, capture, self._lean_options(), slots)
             finally:
                 self._crawling -= 1
-        async with self._slots:
+        async with slots:
             # The clock starts with the crawl's first slot: waiting behind other domains is not its fault.
             deadline = Deadline.after(self.options.crawl_deadline_s)
             found = await discover(browser, host, self.options.timeout_s, self.options.find_policies,
@@ -165,7 +167,7 @@ class Crawler:
             capture.error = found.error
         else:
             capture.start_url = found.start_url
-            capture.visits = await self._run_visits(browser, capture.start_url, host, deadline.remaining())
+            capture.visits = await self._run_visits(browser, capture.start_url, host, deadline.remaining(), slots)
             self._judge_visits(capture)
         return self._finish(capture)
 
@@ -176,8 +178,8 @@ class Crawler:
         return replace(self.options, merge_baseline=self._crawling > 1)
 
     async def _crawl_lean(self, browser: LaunchedBrowser, host: str, capture: Capture,
-                          options: CrawlOptions) -> Capture:
-        outcome = await LeanAudit(browser, host, options, self._slots).run()
+                          options: CrawlOptions, slots: CrawlSlots) -> Capture:
+        outcome = await LeanAudit(browser, host, options, slots).run()
         if self.options.merge_baseline == "when_busy" and options.merge_baseline is False:
             for visit in outcome.visits:
                 if visit.name == BASELINE:
@@ -209,9 +211,10 @@ class Crawler:
         capture.finished_at = time.time()
         return capture
 
-    async def _run_visits(self, browser: LaunchedBrowser, url: str, host: str, left_s: float) -> list[Visit]:
+    async def _run_visits(self, browser: LaunchedBrowser, url: str, host: str, left_s: float,
+                          slots: CrawlSlots) -> list[Visit]:
         async def one(spec) -> Visit:
-            async with self._slots:
+            async with slots:
                 # The visits run side by side: each gets what discovery left of the deadline, counted
                 # from its own slot, so waiting behind other domains' visits is not charged to this site.
                 return await run_visit(browser, spec, url, host, self.options.visit_options(Deadline.after(left_s)))
