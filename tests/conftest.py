@@ -10,7 +10,7 @@ import pytest_asyncio
 from pg_cluster import pg_cluster  # noqa: F401  (one throwaway PostgreSQL per session, started on first use)
 from shared_crawls import FILES as SHARED_CRAWLS_FILES
 from shared_crawls import GROUP as SHARED_CRAWLS_GROUP
-from shared_crawls import SharedCrawls
+from shared_crawls import SLOW_ROLES, SharedCrawls
 
 from crawler import BrowserOptions, Crawler, CrawlOptions
 from crawler.testing import FakeInternet
@@ -147,7 +147,7 @@ async def shared_crawls(fake_web: FakeInternet):
     """Captures of the fake internet's sites, each crawled once per session (tests/shared_crawls.py), as a
     batch crawls them: side by side, the baseline merged into a banner visit's page."""
     async with Crawler(crawl_options_for(fake_web, merge_baseline=True)) as crawler:
-        yield SharedCrawls(crawler)
+        yield SharedCrawls(crawler, slow=[fake_web.sites[role] for role in SLOW_ROLES])
 
 
 @pytest.fixture(scope="session")

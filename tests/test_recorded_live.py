@@ -48,7 +48,9 @@ def test_the_recording_matches_a_live_crawl(live, domain):
     recorded = what_it_finds(analyze_capture(load_recording(path), attributor=attributor))
     # The live capture goes through the recorder's normalisation too: it must not change what is found.
     crawled = live[domain]
-    assert crawled.reachable and not crawled.partial, (domain, crawled.error, crawled.cut)
+    assert crawled.reachable and not crawled.partial, (domain, crawled.error, crawled.cut, [
+        (v.name, v.error, v.cut, [(e.collector, e.stage, e.message) for e in v.collector_errors])
+        for v in crawled.visits if v.partial or not v.ok])
     now = what_it_finds(analyze_capture(crawled, attributor=attributor))
     assert what_it_finds(analyze_capture(normalise(crawled), attributor=attributor)) == now
     assert now == recorded, f"{path} no longer matches a live crawl: re-record it with `{REFRESH} {domain}`"
