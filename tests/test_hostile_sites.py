@@ -4,6 +4,7 @@ ends within its configured deadline, measured, with a capture that says what was
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -24,15 +25,45 @@ DEADLINE_S = 20.0
 MARGIN_S = (len(DEFAULT_COLLECTORS) + 2) * MIN_STEP_S + 4.0
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def hostile_crawler(fake_web, options_for):
-    # A browser per test: what one hostile site leaves running must not bill the next one.
+def _hostile_options(fake_web, options_for):
     # The baseline merged, as in a batch: three pages per storm, the load these deadlines were measured
     # under (a lone crawl's own baseline page makes a fourth; in a loaded `-n 4` trial run the storms then
     # left a visit without its page and without a cut).
-    options = options_for(fake_web, timeout_s=TIMEOUT_S, settle_s=1.0, deadline_s=DEADLINE_S, merge_baseline=True)
-    async with Crawler(options) as crawler:
+    return options_for(fake_web, timeout_s=TIMEOUT_S, settle_s=1.0, deadline_s=DEADLINE_S, merge_baseline=True)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def hostile_crawler(fake_web, options_for):
+    # A browser per test: what one hostile site leaves running must not bill the next one.
+    async with Crawler(_hostile_options(fake_web, options_for)) as crawler:
         yield crawler
+
+
+# These three sites only make a crawl wait (a response that never ends, policy pages that drip, a download):
+# their crawls run side by side, each in a browser of its own, from one module fixture, and each test reads its
+# own. The storms (popups, targets, a 50 MB DOM) keep a browser and the machine to themselves, one at a time.
+WAITING_ROLES = ("hostile_endless", "hostile_drip", "hostile_download")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def waiting_crawls(fake_web, options_for):
+    async def crawl(role: str):
+        host = fake_web.sites[role]
+        before = len(fake_web.requests(host))
+        async with Crawler(_hostile_options(fake_web, options_for)) as crawler:
+            try:
+                return (await _timed_crawl(crawler, host))[0], before, None
+            except AssertionError as failed:  # its own test raises it
+                return None, before, failed
+
+    return dict(zip(WAITING_ROLES, await asyncio.gather(*map(crawl, WAITING_ROLES))))
+
+
+def _waited(waiting_crawls, role: str):
+    capture, before, failed = waiting_crawls[role]
+    if failed is not None:
+        raise failed
+    return capture, before
 
 
 async def _timed_crawl(crawler, host: str, known_overrun: str | None = None):
@@ -63,8 +94,8 @@ def test_default_deadline_is_a_small_multiple_of_the_page_timeout(fake_web, opti
     assert WRAP_UP_S < MARGIN_S
 
 
-async def test_never_ending_response_is_cut_at_the_deadline(fake_web, hostile_crawler):
-    capture, _, _ = await _timed_crawl(hostile_crawler, fake_web.sites["hostile_endless"])
+def test_never_ending_response_is_cut_at_the_deadline(waiting_crawls):
+    capture, _ = _waited(waiting_crawls, "hostile_endless")
     assert capture.reachable, "the server answered: the site is reachable, only its page never ends"
     assert capture.partial
     for visit in capture.visits:
@@ -76,8 +107,8 @@ async def test_never_ending_response_is_cut_at_the_deadline(fake_web, hostile_cr
         "the capture must say what was cut"
 
 
-async def test_download_trap_is_cancelled_at_once(fake_web, hostile_crawler):
-    capture, _, _ = await _timed_crawl(hostile_crawler, fake_web.sites["hostile_download"])
+def test_download_trap_is_cancelled_at_once(waiting_crawls):
+    capture, _ = _waited(waiting_crawls, "hostile_download")
     assert capture.reachable
     assert all(v.downloads_cancelled >= 1 for v in capture.visits), [v.downloads_cancelled for v in capture.visits]
     assert not any(p.kind == "privacy" for p in capture.policies), "a download is not a policy"
@@ -121,10 +152,9 @@ async def test_target_storm_is_capped_and_ends_within_the_deadline(fake_web, hos
         pytest.xfail(overrun)
 
 
-async def test_slow_drip_policies_spend_only_the_discovery_budget(fake_web, hostile_crawler):
+def test_slow_drip_policies_spend_only_the_discovery_budget(fake_web, waiting_crawls):
     host = fake_web.sites["hostile_drip"]
-    before = len(fake_web.requests(host))
-    capture, _, _ = await _timed_crawl(hostile_crawler, host)
+    capture, before = _waited(waiting_crawls, "hostile_drip")
     assert all(v.ok for v in capture.visits), "the homepage itself is fine"
     assert not capture.policies
     assert capture.partial and any("privacy policy" in c or "discovery" in c for c in capture.cut), capture.cut
