@@ -17,7 +17,8 @@ GROUP = "shared_crawls"  # the one xdist work unit these files make (conftest.py
 # they run beside the rest (the Crawler serves a started crawl's later visits first, crawler/visit_slots.py).
 SLOW_ROLES = ("hostile_endless", "hostile_drip")
 FILES = frozenset({"test_plan_equivalence.py", "test_consent_banners.py", "test_consent_real_cmps.py",
-                   "test_findings.py", "test_verification.py", "test_consent_demo.py", "test_recorded_live.py"})
+                   "test_findings.py", "test_verification.py", "test_consent_demo.py", "test_recorded_live.py",
+                   "test_crawler_capture.py"})
 
 
 class SharedCrawls:

@@ -3,8 +3,6 @@ visit attribution, cookies (third-party, HttpOnly), storage writes, DNT/GPC, pol
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 import pytest_asyncio
 
@@ -156,11 +154,11 @@ DISCOVERY_ROLES = [
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def discovered(fake_web, web_crawler) -> dict:
-    """The discovery sites crawled side by side, as a batch is (a crawl mostly waits for its settle)."""
+async def discovered(fake_web, shared_crawls) -> dict:
+    """The discovery sites crawled side by side, as a batch is: the session's shared crawls, which
+    tests/test_plan_equivalence.py holds to their recorded findings too (these sites are among them)."""
     roles = [*DISCOVERY_ROLES, "discovery_none"]
-    captures = await asyncio.gather(*(web_crawler.crawl(fake_web.sites[role]) for role in roles))
-    return dict(zip(roles, captures))
+    return dict(zip(roles, await shared_crawls.crawl_all(fake_web.sites[role] for role in roles)))
 
 
 @pytest.mark.parametrize("role", DISCOVERY_ROLES)
