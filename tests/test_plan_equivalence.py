@@ -31,7 +31,7 @@ RECORDED = json.loads(EXPECTED.read_text())
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def audits(shared_crawls, side_crawls):  # the side crawls start first, to run beside these
+async def audits(shared_crawls):
     # Every site merged (a batch, as "when_busy" runs one; pinned so the first site is merged too). The
     # crawls are the session's shared ones: the banner, CMP and findings files read the same captures.
     assert shared_crawls.options.plan == "lean", "the default plan is the one held to the recorded findings"
@@ -170,13 +170,18 @@ def _late_banner_site(fake_web, host: str, delay_ms: int) -> str:
     return host
 
 
-# The single-site crawls below mostly wait (a banner's delay, a settle, a deadline): they start with the module,
-# beside the shared crawls (whose last minute is one endless site's page timeouts), and each test reads its own.
-async def _crawl_late_banner_in_the_wait(fake_web, web_crawler, options_for):
-    return await web_crawler.crawl(_late_banner_site(fake_web, "late-banner-shop.com", 1500))
+async def test_a_banner_that_appears_during_the_wait_still_gets_both_answers(fake_web, web_crawler):
+    host = _late_banner_site(fake_web, "late-banner-shop.com", 1500)
+    capture = await web_crawler.crawl(host)
+    assert not capture.skipped
+    for action in ("reject", "accept"):
+        consent = capture.visit(action).consent
+        assert consent.outcome == "done" and consent.banner_shown_ms is not None, (action, consent.reason)
 
 
-async def _crawl_very_late_banner_with_both_plans(fake_web, web_crawler, options_for):
+async def test_a_banner_later_than_the_wait_is_missed_alike_by_both_plans(fake_web, options_for):
+    """Past the banner wait no plan sees the banner: the classic plan's accept visit finds the same nothing
+    the lean plan skipped it for, so the skip loses no finding."""
     host = _late_banner_site(fake_web, "very-late-banner-shop.com", 9000)
 
     async def crawl(plan: str):
@@ -184,10 +189,16 @@ async def _crawl_very_late_banner_with_both_plans(fake_web, web_crawler, options
             return await crawler.crawl(host)
 
     plans = ("lean", "classic")
-    return dict(zip(plans, await asyncio.gather(*map(crawl, plans))))
+    found = dict(zip(plans, await asyncio.gather(*map(crawl, plans))))  # side by side: each mostly waits
+    lean, classic = found["lean"], found["classic"]
+    assert [s.name for s in lean.skipped] == ["accept"] and lean.visit("accept") is None
+    assert classic.visit("accept").consent.outcome == "no_banner" and not classic.skipped
+    assert lean.visit("reject").consent.outcome == classic.visit("reject").consent.outcome == "no_banner"
+    codes = {plan: sorted(f.code for f in analyze_capture(c).findings) for plan, c in found.items()}
+    assert codes["lean"] == codes["classic"], codes
 
 
-async def _crawl_http_only_homepage(fake_web, web_crawler, options_for):
+async def test_a_homepage_without_https_is_found_at_http_by_the_first_visit(fake_web, options_for):
     host = "plain-http-only.com"
 
     async def homepage(request: web.Request) -> web.StreamResponse:
@@ -199,10 +210,16 @@ async def _crawl_http_only_homepage(fake_web, web_crawler, options_for):
     fake_web.add_route(host, "/", homepage)
     fake_web.add_page(host, "/privacy", POLICY)
     async with Crawler(options_for(fake_web, merge_baseline=True)) as crawler:  # the merge on http too
-        return await crawler.crawl(host)
+        capture = await crawler.crawl(host)
+    assert capture.reachable and capture.start_url == f"http://{host}/", capture.error
+    assert [v.name for v in capture.visits] == ["baseline", "gpc", "reject", "accept"]
+    assert all(v.url == f"http://{host}/" and v.status == 200 for v in capture.visits), [v.url for v in capture.visits]
+    assert capture.visit("baseline").observed_in == "accept"
+    assert any(p.kind == "privacy" for p in capture.policies), "discovery ran on the http homepage"
+    assert capture.visit("reject").consent.outcome == "done"
 
 
-async def _crawl_deadline_cut_site(fake_web, web_crawler, options_for):
+async def test_a_deadline_cut_lean_crawl_still_says_what_was_cut(fake_web, options_for):
     host = "slow-settling-shop.com"
 
     async def slow_policy(request: web.Request) -> web.StreamResponse:
@@ -212,55 +229,7 @@ async def _crawl_deadline_cut_site(fake_web, web_crawler, options_for):
     fake_web.add_page(host, "/", LATE_BANNER.replace("DELAY", "0").replace('href="/privacy"', 'href="/slow-privacy"'))
     fake_web.add_route(host, "/slow-privacy", slow_policy)
     async with Crawler(options_for(fake_web, timeout_s=4.0, settle_s=1.0, deadline_s=8.0)) as crawler:
-        return await crawler.crawl(host)
-
-
-SIDE_CRAWLS = (_crawl_late_banner_in_the_wait, _crawl_very_late_banner_with_both_plans, _crawl_http_only_homepage,
-               _crawl_deadline_cut_site)
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def side_crawls(fake_web, web_crawler, options_for):
-    tasks = {crawl: asyncio.ensure_future(crawl(fake_web, web_crawler, options_for)) for crawl in SIDE_CRAWLS}
-    yield tasks
-    for task in tasks.values():
-        task.cancel()
-    await asyncio.gather(*tasks.values(), return_exceptions=True)
-
-
-async def test_a_banner_that_appears_during_the_wait_still_gets_both_answers(side_crawls):
-    capture = await side_crawls[_crawl_late_banner_in_the_wait]
-    assert not capture.skipped
-    for action in ("reject", "accept"):
-        consent = capture.visit(action).consent
-        assert consent.outcome == "done" and consent.banner_shown_ms is not None, (action, consent.reason)
-
-
-async def test_a_banner_later_than_the_wait_is_missed_alike_by_both_plans(side_crawls):
-    """Past the banner wait no plan sees the banner: the classic plan's accept visit finds the same nothing
-    the lean plan skipped it for, so the skip loses no finding."""
-    found = await side_crawls[_crawl_very_late_banner_with_both_plans]
-    lean, classic = found["lean"], found["classic"]
-    assert [s.name for s in lean.skipped] == ["accept"] and lean.visit("accept") is None
-    assert classic.visit("accept").consent.outcome == "no_banner" and not classic.skipped
-    assert lean.visit("reject").consent.outcome == classic.visit("reject").consent.outcome == "no_banner"
-    codes = {plan: sorted(f.code for f in analyze_capture(c).findings) for plan, c in found.items()}
-    assert codes["lean"] == codes["classic"], codes
-
-
-async def test_a_homepage_without_https_is_found_at_http_by_the_first_visit(side_crawls):
-    capture = await side_crawls[_crawl_http_only_homepage]
-    host = "plain-http-only.com"
-    assert capture.reachable and capture.start_url == f"http://{host}/", capture.error
-    assert [v.name for v in capture.visits] == ["baseline", "gpc", "reject", "accept"]
-    assert all(v.url == f"http://{host}/" and v.status == 200 for v in capture.visits), [v.url for v in capture.visits]
-    assert capture.visit("baseline").observed_in == "accept"
-    assert any(p.kind == "privacy" for p in capture.policies), "discovery ran on the http homepage"
-    assert capture.visit("reject").consent.outcome == "done"
-
-
-async def test_a_deadline_cut_lean_crawl_still_says_what_was_cut(side_crawls):
-    capture = await side_crawls[_crawl_deadline_cut_site]
+        capture = await crawler.crawl(host)
     assert capture.reachable and capture.partial
     assert not capture.policies
     assert any("privacy policy" in c or "discovery" in c for c in capture.cut), capture.cut
