@@ -24,7 +24,7 @@ SHARED = REPO.parent / "shared"
 # go first: otherwise one of them, started last, is the whole run's tail. Measured with --durations=0;
 # the order changes only the wall time, and only under xdist (a plain run keeps the collection order).
 LONGEST_FIRST = [  # per-file wall time (--durations=0) of one idle `-n 2` run of the whole suite, 2026-11-30
-    "test_plan_equivalence.py",  # with the other files of shared_crawls, one unit: ~170 s
+    "test_plan_equivalence.py",  # with the other files of shared_crawls, one unit: ~120 s (2026-12-01)
     "test_extension.py",
     "test_hostile_sites.py",
     "test_crawler_robustness.py",
