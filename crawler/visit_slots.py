@@ -40,7 +40,7 @@ class VisitSlots:
         return sum(1 for _, _, handed in self._waiting if not handed.done())
 
     async def acquire(self, rank: int) -> None:
-        if self._free > 0 and not self.waiting:
+        if self._free > 0:  # never while a visit waits: release() hands a slot to a waiter before freeing it
             self._free -= 1
             return
         handed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
