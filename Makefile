@@ -6,6 +6,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup demo test test-fast bench clean chromium chromium-headless-shell firefox postgresql extension
 
+# Python caches compiled modules (and pytest its assertion-rewritten test modules) in __pycache__: where the
+# environment forbids it (PYTHONDONTWRITEBYTECODE, set on these machines), every pytest worker rewrites every
+# test module (~5 s each on a clean clone) and every `python -m api.cli` the tests start compiles the project
+# again. __pycache__ is git-ignored.
+unexport PYTHONDONTWRITEBYTECODE
+
 setup: $(STAMP) chromium firefox postgresql node_modules/.installed node_modules/.cmp-fixtures/.built
 
 $(STAMP): pyproject.toml
