@@ -18,6 +18,7 @@ from analyzer.behaviour.practices import declared_practices
 from analyzer.findings import sighting_evidence
 from analyzer.observed import Sighting
 from crawler import Crawler
+from crawler.collectors.instrumentation_canaries import TYPING_BUDGET_S
 from model.capture import ApiCall, CanaryInput, Capture, PolicyDocument, RequestRecord, Visit
 
 BEHAVIOUR_CODES = {"FINGERPRINTING", "SESSION_RECORDING_UNDECLARED", "KEYSTROKES_SENT_BEFORE_SUBMIT",
@@ -29,10 +30,22 @@ ROLES = ["trackers", "fp_canvas", "fp_fonts", "fp_webgl", "fp_audio", "fp_webrtc
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def reports(fake_web, options_for):
     # Side by side, as a batch crawls: each crawl is one visit that mostly waits for its settle.
+    fake_web.add_page(SLOW_KEYS_HOST, "/", SLOW_KEYS_PAGE)
+    hosts = {**{role: fake_web.sites[role] for role in ROLES}, "slow_keys": SLOW_KEYS_HOST}
     options = options_for(fake_web, visits=("baseline",), settle_s=1.5, find_policies=False)
     async with Crawler(options) as crawler:
-        captures = await asyncio.gather(*(crawler.crawl(fake_web.sites[role]) for role in ROLES))
-    return {role: (capture, analyze_capture(capture)) for role, capture in zip(ROLES, captures)}
+        captures = await asyncio.gather(*(crawler.crawl(host) for host in hosts.values()))
+    return {role: (capture, analyze_capture(capture)) for role, capture in zip(hosts, captures)}
+
+
+# Two fields whose every keydown keeps the page busy for 1.5 s: the first field's keyed tail (two keys) alone
+# takes longer than the typing budget, so no field is typed.
+SLOW_KEYS_HOST = "slow-keys-newsletter.com"
+SLOW_KEYS_PAGE = """<!doctype html><title>Slow keys</title><h1>Newsletter</h1>
+<form action="/subscribe" method="post"><label>Email <input type="email" id="email"></label>
+<label>Phone <input type="tel" id="phone"></label><button>Subscribe</button></form>
+<script>addEventListener('keydown', () => { const end = Date.now() + 1500; while (Date.now() < end) {} }, true);
+</script>"""
 
 
 def behaviour_findings(report):
@@ -76,12 +89,24 @@ async def test_known_recorder_by_signature_and_unknown_by_behaviour(reports):
 async def test_form_logger_sends_keystrokes_before_submit(reports):
     capture, report = reports["keylogger"]
     visit = capture.visits[0]
-    assert {c.kind for c in visit.canaries} == {"email", "phone"}
+    assert {c.kind for c in visit.canaries} == {"email", "phone"}, visit.cut
     keys = [f for f in report.findings if f.code == "KEYSTROKES_SENT_BEFORE_SUBMIT"]
     assert len(keys) == 1 and "form-insights.net" in keys[0].title
     carrying = keys[0].evidence[0]
     assert carrying.url == "https://form-insights.net/k" and "formlog.js" in carrying.detail
     assert all(r.phase == "typing" for r in visit.requests if r.url == "https://form-insights.net/k")
+
+
+@pytest.mark.browser
+@pytest.mark.asyncio(loop_scope="session")
+async def test_fields_left_untyped_by_the_typing_budget_are_said(reports):
+    capture, _report = reports["slow_keys"]
+    visit = capture.visits[0]
+    assert visit.status == 200 and visit.canaries == []
+    assert (f"canaries typed into 0 of 2 form fields: the rest did not fit the {TYPING_BUDGET_S:g} s typing budget"
+            in visit.cut)
+    assert visit.partial and capture.partial
+    assert any("typing budget" in cut for cut in capture.cut), capture.cut
 
 
 @pytest.mark.browser

@@ -76,6 +76,7 @@ class InstrumentationCollector(Collector[None]):
         self._received: dict[str, int] = {}  # frame/worker token -> highest batch seq received
         self._arrived = asyncio.Event()
         self._canaries: list[CanaryInput] = []
+        self._typing_cut: str | None = None
         self._children: ChildTargets | None = None
         self._workers: list[dict] = []  # the workers instrumented: url, type, creator
         self._worker_source = ""
@@ -154,7 +155,8 @@ class InstrumentationCollector(Collector[None]):
             await self._children.settled(1.0)
         await self.flush(page)
         if self.state.phase == "load":  # no banner was answered: this visit may type
-            self._canaries = await type_canaries(page, self.state)
+            typing = await type_canaries(page, self.state)
+            self._canaries, self._typing_cut = typing.typed, typing.cut
             if self._canaries:
                 await self.flush(page)
 
@@ -182,6 +184,8 @@ class InstrumentationCollector(Collector[None]):
     async def collect(self, visit: Visit, inputs: Inputs) -> None:
         visit.api_calls = sorted(self._rows.values(), key=lambda r: (r.first_ms or 0.0, r.api))
         visit.canaries = self._canaries
+        if self._typing_cut:
+            visit.cut.append(self._typing_cut)
         errors = self._children.errors if self._children else []
         if self._workers or errors:  # which workers were instrumented, and which could not be
             self.keep(visit, {"workers": self._workers, "worker_setup_errors": errors[:20]})

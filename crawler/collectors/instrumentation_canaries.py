@@ -6,12 +6,16 @@ characters key by key so ``keydown``/``keypress``/``input`` listeners fire with 
 move focus away (``change``), press no Enter
 and click nothing, then wait for the network to go quiet. Whatever request carries a canary was
 sent before any submit. Requests made from here on are marked ``phase="typing"``.
+
+Typing is bounded (``TYPING_BUDGET_S``); fields left untyped by the budget, or by a field that vanished,
+are said in ``Typing.cut``: a key logger on a field never typed is not seen, and the capture must say so.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import dataclass, field
 
 from playwright.async_api import ElementHandle, Page
 
@@ -56,10 +60,18 @@ def canary_kind(field_type: str, hint: str) -> str:
     return "email"  # email fields, and any other text field: an email is the PII a logger wants
 
 
-async def type_canaries(page: Page, state: VisitState) -> list[CanaryInput]:
+@dataclass
+class Typing:
+    """What was typed, and why some usable fields were not (None: every one was)."""
+
+    typed: list[CanaryInput] = field(default_factory=list)
+    cut: str | None = None
+
+
+async def type_canaries(page: Page, state: VisitState) -> Typing:
     fields = await _usable_fields(page)
     if not fields:
-        return []
+        return Typing()
     activity = asyncio.Event()
 
     def on_request(_request) -> None:
@@ -67,16 +79,20 @@ async def type_canaries(page: Page, state: VisitState) -> list[CanaryInput]:
 
     state.context.on("request", on_request)
     state.phase = "typing"
-    typed: list[CanaryInput] = []
+    typing = Typing()
     try:
-        await asyncio.wait_for(_type_all(fields, state, typed), TYPING_BUDGET_S)
-    except (TimeoutError, Exception):  # noqa: BLE001 - a field that vanished ends the typing
-        pass
+        await asyncio.wait_for(_type_all(fields, state, typing.typed), TYPING_BUDGET_S)
+    except TimeoutError:
+        typing.cut = (f"canaries typed into {len(typing.typed)} of {len(fields)} form fields: the rest did not "
+                      f"fit the {TYPING_BUDGET_S:g} s typing budget")
+    except Exception as exc:  # noqa: BLE001 - a field that vanished ends the typing
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+        typing.cut = f"canaries typed into {len(typing.typed)} of {len(fields)} form fields: typing stopped: {reason}"
     try:
         await _until_quiet(activity)
     finally:
         state.context.remove_listener("request", on_request)
-    return typed
+    return typing
 
 
 async def _usable_fields(page: Page) -> list[tuple[ElementHandle, dict, str]]:
