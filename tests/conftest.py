@@ -131,9 +131,7 @@ def crawl_options_for(web: FakeInternet, **overrides) -> CrawlOptions:
     # chromium=None: find_chromium() picks Chromium's headless shell when installed (make setup does),
     # about half the CPU per visit of full Chromium; only tests/test_extension.py needs the full browser.
     browser = BrowserOptions(host_rules=web.host_rules, extra_args=tuple(web.trust_args))
-    # 8 pages at once per test crawler: `make test` runs 3 workers on 2 cores, and with 12 a loaded run starved
-    # the shared crawls' pages past their banner budget (a 12 s banner handling took 30 s).
-    defaults = dict(browser=browser, settle_s=3.5, timeout_s=30.0, max_concurrent_visits=8)
+    defaults = dict(browser=browser, settle_s=3.5, timeout_s=30.0, max_concurrent_visits=12)
     defaults.update(overrides)
     return CrawlOptions(**defaults)
 
