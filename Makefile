@@ -69,15 +69,11 @@ extension: node_modules/.installed
 demo: setup
 	$(VENV)/bin/consentwatch demo
 
-# Files run side by side on pytest-xdist (a file's module fixtures are built once, on one worker;
-# tests/conftest.py starts the longest files first). Three workers on 2 cores: with two, the cores were
-# ~77 % busy (a browser test waits on pages, timeouts and services much of its time) and the suite took
-# 393 s; with three, ~90 % and 328 s (README, "Measured"). TEST_WORKERS=0 runs in one process.
+# Files run side by side on pytest-xdist, one worker per core (a file's module fixtures are built once, on
+# one worker; tests/conftest.py starts the longest files first). TEST_WORKERS=0 runs in one process.
 # Under load this VM stands still for 10-100 s at a time (kernel "workqueue lockup" logs); the wall-clock
 # deadline tests subtract what tests/machine_stalls.py measured of it.
-TEST_WORKERS ?= 3
-# The fast tier only computes: one worker per core.
-FAST_WORKERS ?= 2
+TEST_WORKERS ?= 2
 
 test: setup
 	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
@@ -87,7 +83,7 @@ test: setup
 # Left to `make test`: the marks in FAST_EXCLUDES (README, "Test tiers").
 FAST_EXCLUDES := not browser and not postgres and not static and not slow
 test-fast: $(STAMP) node_modules/.installed
-	$(PY) -m pytest -q -p no:cacheprovider -m "$(FAST_EXCLUDES)" -n $(FAST_WORKERS) --dist loadfile
+	$(PY) -m pytest -q -p no:cacheprovider -m "$(FAST_EXCLUDES)" -n $(TEST_WORKERS) --dist loadfile
 
 bench: setup
 	$(PY) bench/crawl.py
