@@ -87,7 +87,11 @@ async def type_canaries(page: Page, state: VisitState) -> Typing:
                       f"fit the {TYPING_BUDGET_S:g} s typing budget")
     except Exception as exc:  # noqa: BLE001 - a field that vanished ends the typing
         reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
-        typing.cut = f"canaries typed into {len(typing.typed)} of {len(fields)} form fields: typing stopped: {reason}"
+        if len(typing.typed) == len(fields):  # only the blur that fires `change` failed
+            typing.cut = f"canaries typed into all {len(fields)} form fields, but focus stayed (no change event): {reason}"
+        else:
+            typing.cut = (f"canaries typed into {len(typing.typed)} of {len(fields)} form fields: typing stopped: "
+                          f"{reason}")
     try:
         await _until_quiet(activity)
     finally:
