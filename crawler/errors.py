@@ -9,3 +9,9 @@ class BrowserNotFoundError(ConsentwatchError):
 
 class CrawlError(ConsentwatchError):
     """A crawl could not be carried out at all."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message ("" when it has none): what a capture's error says of it."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""

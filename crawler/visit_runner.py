@@ -25,6 +25,7 @@ from .collectors import DEFAULT_COLLECTORS, CollectorClass, VisitCollectors, Vis
 from .collectors.network import mark_blocked
 from .deadline import MIN_STEP_S, Deadline
 from .discovery import unreachable_error
+from .errors import first_line
 from .page_guard import PageGuard
 from .visits import VisitSpec
 
@@ -138,7 +139,7 @@ async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_do
             visit.cut.append(f"stopped at the crawl deadline ({deadline.describe()}) "
                              f"{(time.monotonic() - started):.1f} s into the visit")
         else:
-            visit.error = visit.error or f"visit interrupted: {_first_line(exc) or type(exc).__name__}"
+            visit.error = visit.error or f"visit interrupted: {first_line(exc) or type(exc).__name__}"
     finally:
         # Wrap-up: work stopped WRAP_UP_S before the deadline; collecting (from memory) and closing
         # use that reserve, each step at least MIN_STEP_S, so a cut crawl ends just past its deadline.
@@ -216,7 +217,7 @@ async def _navigate(page: Page, url: str, visit: Visit, options: VisitOptions) -
         visit.status = documents[-1] if documents else None
         return
     except PlaywrightError as exc:
-        visit.error = f"navigation failed: {_first_line(exc)}"
+        visit.error = f"navigation failed: {first_line(exc)}"
         return
     finally:
         page.remove_listener("response", on_response)
@@ -239,7 +240,7 @@ async def _navigate_first(page: Page, url: str, visit: Visit, options: VisitOpti
         visit.error = f"{url}: no response within {limit:g} s"
         return False
     except PlaywrightError as exc:
-        visit.error = f"{url}: {_first_line(exc)}"
+        visit.error = f"{url}: {first_line(exc)}"
         return False
     visit.status = response.status if response is not None else None
     left = max(0.01, limit - (time.monotonic() - started))
@@ -251,7 +252,7 @@ async def _navigate_first(page: Page, url: str, visit: Visit, options: VisitOpti
         if limit < options.timeout_s:
             visit.cut.append(f"load wait shortened from {options.timeout_s:g} s to {limit:.1f} s by the crawl deadline")
     except PlaywrightError as exc:
-        visit.error = f"navigation failed: {_first_line(exc)}"
+        visit.error = f"navigation failed: {first_line(exc)}"
     visit.final_url = page.url
     return True
 
@@ -315,7 +316,7 @@ async def _stage(collectors: VisitCollectors, stage: str, visit: Visit, *args,
         try:
             await asyncio.wait_for(collectors.run(collector, stage, visit, *args), timeout_s)
         except Exception as exc:  # noqa: BLE001 - isolation is the point
-            message = _first_line(exc) or type(exc).__name__
+            message = first_line(exc) or type(exc).__name__
             if isinstance(exc, asyncio.TimeoutError):
                 message = f"timed out after {timeout_s:g} s" + (STALLED_NOTE if stalled else "")
                 stalled = True
@@ -335,7 +336,7 @@ async def _open_context(browser: LaunchedBrowser, spec: VisitSpec, visit: Visit,
     try:
         return await asyncio.wait_for(asyncio.shield(opening), limit)
     except PlaywrightError as exc:
-        visit.error = f"could not open a browser context: {_first_line(exc)}"
+        visit.error = f"could not open a browser context: {first_line(exc)}"
         return None
     except BaseException as exc:  # the deadline, or the crawl cancelled meanwhile: close it once it exists
         _LATE_CONTEXTS.add(opening)
@@ -372,8 +373,3 @@ async def _safe(coro) -> None:
         await coro
     except Exception:  # noqa: BLE001
         pass
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else ""

@@ -21,6 +21,7 @@ from playwright.async_api import ElementHandle, Page
 
 from model.capture import CanaryInput
 
+from ..errors import first_line
 from .base import VisitState
 
 # Values nobody else uses, so finding one in a request is proof it came from our typing.
@@ -86,7 +87,7 @@ async def type_canaries(page: Page, state: VisitState) -> Typing:
         typing.cut = (f"canaries typed into {len(typing.typed)} of {len(fields)} form fields: the rest did not "
                       f"fit the {TYPING_BUDGET_S:g} s typing budget")
     except Exception as exc:  # noqa: BLE001 - a field that vanished ends the typing
-        reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+        reason = first_line(exc)[:200] or type(exc).__name__
         if len(typing.typed) == len(fields):  # only the blur that fires `change` failed
             typing.cut = f"canaries typed into all {len(fields)} form fields, but focus stayed (no change event): {reason}"
         else:
