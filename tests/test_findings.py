@@ -9,6 +9,7 @@ from importlib import resources
 import pytest
 import pytest_asyncio
 import yaml
+from capture_diagnosis import describe_capture
 
 from analyzer import analyze_capture
 from model.report import decode_report, encode_report, summary_of
@@ -104,11 +105,6 @@ def test_no_policy_site(reports):
     assert report.summary.startswith("No privacy policy found")
 
 
-def _visits(capture) -> list[tuple]:
-    """Each visit's outcome and request count, to tell a visit that failed from one that saw nothing."""
-    return [(v.name, v.ok, v.partial, v.error, v.cut, v.observed_in, len(v.requests)) for v in capture.visits]
-
-
 def _expected() -> dict:
     text = resources.files("crawler.testing").joinpath("demo/expected.yaml").read_text("utf-8")
     return yaml.safe_load(text)["sites"]
@@ -122,10 +118,10 @@ def test_demo_sites_match_their_ground_truth(reports):
         capture, report = reports[domain]
         trackers = {t.product_id: t for t in report.trackers if t.product_id}
         for product in truth["loads"]:
-            assert product in trackers and "baseline" in trackers[product].visits, (domain, product, _visits(capture))
+            assert product in trackers and "baseline" in trackers[product].visits, (domain, product, describe_capture(capture))
         for product in truth["loads_with_gpc"]:
             # A clean-clone run once missed Google Analytics in quaykitetech.com's gpc visit: say what it saw.
-            assert "gpc" in trackers[product].visits, (domain, product, _visits(capture))
+            assert "gpc" in trackers[product].visits, (domain, product, describe_capture(capture))
         for product in set(truth["declares"]["products"]) & set(trackers):
             assert trackers[product].declared == "product", (domain, product)
         for product in set(truth["loads"]) - set(truth["undeclared"]):

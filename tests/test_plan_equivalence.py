@@ -15,6 +15,7 @@ import msgspec
 import pytest
 import pytest_asyncio
 from aiohttp import web
+from capture_diagnosis import describe_capture
 from plan_findings import EXPECTED, audit_all
 
 from analyzer import analyze_capture
@@ -44,19 +45,10 @@ async def audits(shared_crawls):
 def test_same_findings_as_the_five_load_plan(audits, domain):
     got = audits[domain]
     expected = RECORDED[domain]
-    why = _diagnosis(got["capture"])  # a mismatch says what the plan's visits saw, to tell a cause from noise
+    why = describe_capture(got["capture"])  # a mismatch says what the plan's visits saw, to tell a cause from noise
     assert got["findings"] == expected["findings"], why
     assert got["trackers"] == expected["trackers"], why
     assert got["policy_found"] == expected["policy_found"], why
-
-
-def _diagnosis(capture) -> str:
-    visits = [f"{v.name}: ok={v.ok} error={v.error} cut={v.cut} observed_in={v.observed_in} ms={v.duration_ms:.0f}"
-              + (f" consent={v.consent.outcome} ({v.consent.reason}) click={v.consent.click_ms} "
-                 f"timeline={[(round(e.t_ms), e.event) for e in v.consent.timeline]}" if v.consent else "")
-              for v in capture.visits]
-    policies = [(p.kind, p.url, p.status, len(p.text)) for p in capture.policies]
-    return "\n".join([f"{capture.domain}: cut={capture.cut} policies={policies} skipped={capture.skipped}", *visits])
 
 
 def _loads(capture) -> int:
