@@ -29,14 +29,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_service(db: str, port: int) -> subprocess.Popen:
+def start_service(db: str, port: int, scratch: Path) -> subprocess.Popen:
+    # A SIGKILLed service cannot remove its temporary files (the fake internet's certificates, Playwright's
+    # artifacts): they go to the test's own directory, which pytest removes, not to /tmp for good.
     return subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--demo-web", "--db", db, "--port", str(port), "--concurrency", "1",
          "--settle", "1", "--timeout", "15", "--stale-after", "2",
          # The interrupted crawl is retried right after the restart: with the default 60 s between two audits
          # of one site that retry waited a minute; the rule stays on, only shorter.
          "--min-interval", "2"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        cwd=ROOT, env={**os.environ, "TMPDIR": str(scratch)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
 
 
 async def until(predicate, timeout: float, what: str):
@@ -66,7 +69,9 @@ async def test_killed_service_resumes_its_queue(tmp_path):
     headers = {"Authorization": f"Bearer {token}"}
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    first = start_service(db, port)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    first = start_service(db, port, scratch)
     try:
         async with aiohttp.ClientSession(headers=headers) as http:
             async def up():
@@ -91,8 +96,9 @@ async def test_killed_service_resumes_its_queue(tmp_path):
             os.killpg(first.pid, signal.SIGKILL)
             first.wait(10)
             assert (await jobs_by_domain(http, base)) == {}  # really gone
+            assert list(scratch.glob("consentwatch-fakeweb-*")), "the killed service's temporary files are not in its TMPDIR"
 
-            second = start_service(db, port)
+            second = start_service(db, port, scratch)
             try:
                 await until(up, 60, "the restarted service to listen")
 
