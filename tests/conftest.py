@@ -20,31 +20,43 @@ SHARED = REPO.parent / "shared"
 
 # `make test` runs the files side by side (pytest-xdist, `--dist loadfile`: a file's module fixtures are
 # built once, on one worker; the files reading `shared_crawls` are one unit, see pytest_xdist_make_scheduler).
-# A worker takes the next file when it is done, so the files that take longest
-# go first: otherwise one of them, started last, is the whole run's tail. Measured with --durations=0;
+# A worker takes the next file when it is done, so the files that take longest go first and the short ones
+# fill the end: otherwise one of them, started last, is the whole run's tail (a lone worker waiting on a
+# service while the other core idles). Files not listed (under 2 s each) follow in collection order.
+# Measured: per-file wall time of one idle `-n 2` run of the whole suite, 2026-12-01 (test start to end);
 # the order changes only the wall time, and only under xdist (a plain run keeps the collection order).
-LONGEST_FIRST = [  # per-file wall time (--durations=0) of one idle `-n 2` run of the whole suite, 2026-11-30
-    "test_plan_equivalence.py",  # with the other files of shared_crawls, one unit: ~120 s (2026-12-01)
-    "test_extension.py",
-    "test_hostile_sites.py",
-    "test_crawler_robustness.py",
-    "test_baseline_merge.py",
-    "test_crawler_capture.py",
-    "test_script_behaviours.py",
-    "test_audit_cli.py",
-    "test_extension_firefox.py",
-    "test_api_hardening.py",
-    "test_fakeweb.py",
-    "test_ssrf_browser.py",
-    "test_api_crawl.py",
-    "test_text_extract.py",
-    "test_api_restart.py",
-    "test_worker_postgres.py",
-    "test_worker_instrumentation.py",
-    "test_hostile_pages.py",
-    "test_store_contract.py",
-    "test_api_hostile.py",
-    "test_disguise.py",
+LONGEST_FIRST = [
+    "test_plan_equivalence.py",  # with the other files of shared_crawls, one unit: 151 s
+    "test_extension.py",  # 67 s
+    "test_hostile_sites.py",  # 54 s
+    "test_crawler_robustness.py",  # 39 s
+    "test_baseline_merge.py",  # 36 s
+    "test_extension_firefox.py",  # 29 s
+    "test_worker_postgres.py",  # 28 s
+    "test_fakeweb.py",  # 21 s
+    "test_ssrf_browser.py",  # 21 s
+    "test_api_crawl.py",  # 19 s
+    "test_api_restart.py",  # 16 s
+    "test_script_behaviours.py",  # 14 s
+    "test_worker_instrumentation.py",  # 13 s
+    "test_api_hardening.py",  # 13 s
+    "test_hostile_pages.py",  # 10 s
+    "test_text_extract.py",  # 10 s
+    "test_audit_cli.py",  # 9 s
+    "test_api_hostile.py",  # 9 s
+    "test_store_contract.py",  # 8 s
+    "test_disguise.py",  # 8 s
+    "test_consent_click_timing.py",  # 6 s
+    "test_evidence_screenshots.py",  # 5 s
+    "test_job_visibility.py",  # 4 s
+    "test_schedules_postgres.py",  # 4 s
+    "test_stalled_stage.py",  # 4 s
+    "test_store_postgres.py",  # 3 s
+    "test_browser_close.py",  # 3 s
+    "test_extension_units.py",  # 3 s
+    "test_collector_wiring.py",  # 2 s
+    "test_visit_context_deadline.py",  # 2 s
+    "test_external_lists.py",  # 2 s
 ]
 
 
@@ -64,6 +76,10 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     if config.getvalue("dist") != "loadfile":
         return None
     from xdist.scheduler import LoadFileScheduling
+
+    # xdist (3.x) otherwise hands out the files by their number of tests, most first, not in LONGEST_FIRST's
+    # order: a file of one slow test (a killed service, a late banner) then came last, as the run's tail.
+    config.option.loadscopereorder = False
 
     class SharedCrawlsAsOneUnit(LoadFileScheduling):
         def _split_scope(self, nodeid: str) -> str:
