@@ -151,7 +151,9 @@ async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_do
         hooks.banner(None)  # no-op when the handler already told; otherwise: unknown
         if hooks.collected is not None:
             await _safe(hooks.collected(page if visit.status is not None else None))
-        if guard is not None and page is not None:
+        if guard is not None and page is not None and visit.status is not None:
+            # Only a page that got a document ran code that could open a popup; asking one still waiting on
+            # its navigation (a site that never answers) waited the whole 2 s for nothing.
             visit.popups_blocked = await guard.blocked_popups(page, deadline.step(2.0))
         await _close(context, deadline.step(CLOSE_TIMEOUT_S))
         visit.blocked = browser.blocked_requests(context)

@@ -20,6 +20,7 @@ from crawler import Crawler, crawl_domain
 from crawler.browser import BrowserNotFoundError, find_chromium
 from crawler.browser_process import browser_process_groups
 from crawler.collectors import DEFAULT_COLLECTORS, Collector
+from crawler.page_guard import PageGuard
 from crawler.testing import NXDOMAIN_HOST
 from crawler.testing.behaviours import hang
 from model.capture import Capture
@@ -173,9 +174,23 @@ async def _timed(scenario, fake_web, options_for) -> Outcome:
     return Outcome(capture, error, elapsed, stalls)
 
 
+# The URL of every page the scenarios' visits asked for its blocked-popup count (filled by `scenarios`).
+POPUP_COUNTS_ASKED: list[str] = []
+
+
+def _recording(blocked_popups):
+    async def asked(guard, page, *args, **kwargs):
+        POPUP_COUNTS_ASKED.append(page.url)
+        return await blocked_popups(guard, page, *args, **kwargs)
+
+    return asked
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def scenarios(fake_web, options_for) -> dict[str, Outcome]:
-    outcomes = await asyncio.gather(*(_timed(s, fake_web, options_for) for s in SCENARIOS.values()))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(PageGuard, "blocked_popups", _recording(PageGuard.blocked_popups))
+        outcomes = await asyncio.gather(*(_timed(s, fake_web, options_for) for s in SCENARIOS.values()))
     return dict(zip(SCENARIOS, outcomes))
 
 
@@ -186,6 +201,10 @@ def test_hanging_homepage_ends_with_a_clear_error(scenarios):
     outcome.check_within(30)
     assert capture.reachable is False
     assert "no response within 3 s" in capture.error
+    # A page still waiting on its navigation ran no site code: asking it how many popups it tried waited
+    # 2 s per attempt for nothing. The pages that loaded were asked.
+    assert "about:blank" not in POPUP_COUNTS_ASKED, POPUP_COUNTS_ASKED
+    assert "https://isolation-check.com/" in POPUP_COUNTS_ASKED, POPUP_COUNTS_ASKED
 
 
 @pytest.mark.browser
