@@ -22,8 +22,16 @@ SLEEPER = "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c',
 
 def _group(profile_dir: str, *, own_session: bool) -> subprocess.Popen:
     """A stand-in browser: a process started with the profile flag, and a child of it in its group."""
-    return subprocess.Popen([sys.executable, "-c", SLEEPER, f"--user-data-dir={profile_dir}"],
-                            start_new_session=own_session)
+    flag = f"--user-data-dir={profile_dir}"
+    proc = subprocess.Popen([sys.executable, "-c", SLEEPER, flag], start_new_session=own_session)
+    # Popen returns once the exec has begun, a moment before the kernel has set up the new command line:
+    # /proc/<pid>/cmdline read then is empty (an idle run found no group once). Wait until it shows the flag.
+    cmdline = Path(f"/proc/{proc.pid}/cmdline")
+    end = time.monotonic() + 10.0
+    while flag.encode() not in cmdline.read_bytes().split(b"\0"):
+        assert time.monotonic() < end, f"the stand-in browser never showed {flag} in its command line"
+        time.sleep(0.01)
+    return proc
 
 
 def _live_members(pgid: int) -> set[int]:
