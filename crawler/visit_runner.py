@@ -149,12 +149,13 @@ async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_do
         if hooks.fallback_urls and not answered and (visit.cut or deadline.expired):  # cut before an answer
             hooks.answered(None, f"site did not answer before the crawl deadline ({deadline.describe()})")
         hooks.banner(None)  # no-op when the handler already told; otherwise: unknown
+        # Only a page that got a document ran site code: one still waiting on its navigation (a site that
+        # never answers) has nothing to read, and asking it waits out each timeout for nothing.
+        document_page = page if visit.status is not None else None
         if hooks.collected is not None:
-            await _safe(hooks.collected(page if visit.status is not None else None))
-        if guard is not None and page is not None and visit.status is not None:
-            # Only a page that got a document ran code that could open a popup; asking one still waiting on
-            # its navigation (a site that never answers) waited the whole 2 s for nothing.
-            visit.popups_blocked = await guard.blocked_popups(page, deadline.step(2.0))
+            await _safe(hooks.collected(document_page))
+        if guard is not None and document_page is not None:
+            visit.popups_blocked = await guard.blocked_popups(document_page, deadline.step(2.0))
         await _close(context, deadline.step(CLOSE_TIMEOUT_S))
         visit.blocked = browser.blocked_requests(context)
         mark_blocked(visit.requests, visit.blocked)
