@@ -264,11 +264,11 @@ class LeanAudit:
         if self._folded is not None:
             await self._folded.links(page)
 
-    async def _collected(self, page) -> None:
+    async def _collected(self, page, answered: bool) -> None:
         if self._folded is None:
             return
         try:
-            await self._folded.finish(page)
+            await self._folded.finish(page, answered)
         finally:
             await self._folded.close()
 

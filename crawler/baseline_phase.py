@@ -37,7 +37,7 @@ OBSERVED_IN = "merged: observed in the {host} visit's page"
 HOSTED = "merged: this page was also the baseline visit's"
 STEP_S = 8.0  # bound on waiting for an unfinished phase when the visit ends (the runner's stage bound)
 
-Stage = Callable[..., Awaitable[None]]
+Stage = Callable[..., Awaitable[bool]]  # the runner's _stage: did a collector time out
 WrapUp = Callable[[Visit], Awaitable[None]]
 
 

@@ -5,8 +5,10 @@ Two ways to run it. ``discover`` (the classic plan) loads the homepage in a thro
 ``FoldedDiscovery`` (the lean plan, crawler/audit_plan.py) rides on the first visit's homepage: it reads
 the policy links once that page has loaded and loads the policies in a throwaway context while the visit
 settles; the in-page fetches (well-known files, fallback-path probes) wait until the visit has collected
-its observation, so nothing discovery does is recorded as the visit's. Policy pages never share a
-context with a visit: their cookies never mix with the visits' fresh contexts.
+its observation, so nothing discovery does is recorded as the visit's. A page that stopped answering by
+then (a frozen main thread) is not asked: the well-known files load in discovery's context instead, and
+fallback paths are navigated to without a probe. Policy pages never share a context with a visit: their
+cookies never mix with the visits' fresh contexts.
 
 Discovery has a budget (a ``Deadline``): the linked policies get a navigation each; the fallback
 well-known paths are first probed with a short in-page fetch from the homepage (status only) and only
@@ -27,7 +29,7 @@ from model.capture import BlockedRequest, PolicyDocument, WellKnown
 
 from .browser import LaunchedBrowser
 from .deadline import Deadline
-from .errors import CrawlError
+from .errors import CrawlError, first_line
 from .offload import run_off_loop
 from .page_guard import PageGuard
 from .page_html import cut_length, read_page_html
@@ -39,6 +41,8 @@ CLOSE_TIMEOUT_S = 5.0  # closing discovery's own context (cut to the deadline's 
 MAX_BODY = 200_000
 FETCH_TIMEOUT_S = 10.0  # one /.well-known/ file
 PROBE_TIMEOUT_S = 3.0  # one fallback path's status (headers only)
+FROZEN_HOMEPAGE_NOTE = ("the homepage had stopped answering: the /.well-known/ files were loaded as pages of "
+                        "discovery's own context, and fallback policy paths navigated to without a probe")
 
 ANCHORS_JS = """
 () => Array.from(document.querySelectorAll('a[href]')).slice(0, 3000).map(a => {
@@ -96,25 +100,42 @@ class _Search:
     result: Discovery
     homepage: Page | None = None
     policy_page: Page | None = None
+    files_page: Page | None = None  # the /.well-known/ files, when the homepage cannot fetch them
     browser: LaunchedBrowser | None = None
     # Set while in-page fetches from the homepage may run: a folded discovery's homepage is a visit's
     # page, so its fetches wait until that visit's observation is collected.
     homepage_free: asyncio.Event = field(default_factory=asyncio.Event)
+    # Why the homepage is not asked at all: its main thread stopped answering (a frozen page), so every
+    # in-page fetch would wait out its whole limit; what it would fetch is loaded in discovery's own context.
+    homepage_frozen: str | None = None
+    _opening: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def limit(self) -> float:
         return self.budget.bound(self.timeout_s)
 
     async def page_for_policies(self) -> Page:
         if self.policy_page is None:
+            self.policy_page = await self._own_page()
+        return self.policy_page
+
+    async def page_for_files(self) -> Page:
+        if self.files_page is None:
+            self.files_page = await self._own_page()
+        return self.files_page
+
+    async def _own_page(self) -> Page:
+        async with self._opening:  # the policy search and the files may both open the context first
             if self.guard is None:
                 assert self.browser is not None
                 self.guard = await PageGuard(await self.browser.new_context()).install()
-            self.policy_page = await self.guard.new_page()
-            self.policy_page.on("dialog", lambda d: asyncio.ensure_future(_quiet(d.dismiss())))
-        return self.policy_page
+        page = await self.guard.new_page()
+        page.on("dialog", lambda d: asyncio.ensure_future(_quiet(d.dismiss())))
+        return page
 
     async def homepage_eval(self, script: str, arg, timeout_s: float):
         await asyncio.wait_for(self.homepage_free.wait(), timeout_s)
+        if self.homepage_frozen is not None:
+            raise TimeoutError(self.homepage_frozen)
         return await asyncio.wait_for(self.homepage.evaluate(script, arg), timeout_s + 1)
 
 
@@ -193,8 +214,9 @@ class FoldedDiscovery:
         if self.find_policies:
             self._policies = asyncio.ensure_future(self._guarded(_find_policies(self.search)))
 
-    async def finish(self, page: Page | None) -> Discovery:
-        """The visit has collected what it observed: its page is free for discovery's own fetches."""
+    async def finish(self, page: Page | None, answered: bool = True) -> Discovery:
+        """The visit has collected what it observed: its page is free for discovery's own fetches, unless it
+        stopped answering (``answered`` False): then what it would fetch is loaded in discovery's context."""
         search = self.search
         search.budget = self.deadline.within(self.budget_s)
         for scope in self._scopes:  # a policy search still running gets the renewed budget too
@@ -202,6 +224,9 @@ class FoldedDiscovery:
                 scope.reschedule(None if math.isinf(search.budget.at) else search.budget.work_ends)
         if page is not None:
             search.homepage = search.homepage or page
+            if not answered:
+                search.homepage_frozen = "the homepage had stopped answering"
+                self.result.notes.append(FROZEN_HOMEPAGE_NOTE)
             search.homepage_free.set()
             await self._guarded(self._well_known())
         if self._policies is None and self.find_policies and page is not None:
@@ -297,12 +322,32 @@ async def _fetch_well_known(search: _Search, start_url: str) -> list[WellKnown]:
     for path in WELL_KNOWN_FILES:
         url = start_url.rstrip("/") + path
         limit = search.budget.bound(FETCH_TIMEOUT_S)
-        try:
-            status, body, error = await search.homepage_eval(FETCH_JS, [path, limit * 1000], limit)
-        except (TimeoutError, PlaywrightError) as exc:
-            status, body, error = None, None, str(exc).splitlines()[0] if str(exc) else "timeout"
+        if search.homepage_frozen is None:
+            status, body, error = await _fetch_in_page(search, path, limit)
+        else:
+            status, body, error = await _fetch_as_page(search, url, limit)
         out.append(WellKnown(path=path, url=url, status=status, body=body if status == 200 else None, error=error))
     return out
+
+
+async def _fetch_in_page(search: _Search, path: str, limit: float) -> tuple[int | None, str | None, str | None]:
+    try:
+        return await search.homepage_eval(FETCH_JS, [path, limit * 1000], limit)
+    except (TimeoutError, PlaywrightError) as exc:
+        return None, None, first_line(exc) or "timeout"
+
+
+async def _fetch_as_page(search: _Search, url: str, limit: float) -> tuple[int | None, str | None, str | None]:
+    """``url`` loaded as a page of discovery's own context (the homepage cannot fetch it): its status and text."""
+    try:
+        page = await search.page_for_files()
+        response = await page.goto(url, wait_until="load", timeout=limit * 1000)
+        if response is None:
+            return None, None, "no response"
+        body = await asyncio.wait_for(response.text(), search.budget.bound(limit))
+        return response.status, body[:MAX_BODY], None
+    except (TimeoutError, PlaywrightError) as exc:
+        return None, None, first_line(exc) or "timeout"
 
 
 async def _anchors(page: Page, budget: Deadline) -> list[Anchor]:

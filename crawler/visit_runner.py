@@ -31,6 +31,7 @@ from .visits import VisitSpec
 
 STAGE_TIMEOUT_S = 8.0
 STALLED_NOTE = " (an earlier collector of this stage had timed out: the page was not answering)"
+FROZEN_NOTE = "the page had stopped answering (a collector's after-load read of it timed out)"
 CLOSE_TIMEOUT_S = 5.0
 
 
@@ -70,7 +71,9 @@ class VisitHooks:
     answered: Callable[[str | None, str | None], None] = _nothing  # (URL that answered, or None and why)
     loaded: Callable[[Page], Awaitable[None]] | None = None  # the page has loaded (or stopped trying)
     banner: Callable[[bool | None], None] = _nothing  # True: a banner; False: none and no CMP; None: unknown
-    collected: Callable[[Page | None], Awaitable[None]] | None = None  # the visit's observation is complete
+    # The visit's observation is complete: its page (None if it got no document) and whether the page still
+    # answered (False once a collector's after-load read of it timed out: a frozen page).
+    collected: Callable[[Page | None, bool], Awaitable[None]] | None = None
     # A banner visit whose no-interaction phase may serve as the baseline visit (crawler/baseline_phase.py)
     # hands its snapshot (or why there is none) to this; ``hold_answer``: the banner answer waits for it.
     baseline: Callable[[Visit | str], None] | None = None
@@ -92,6 +95,7 @@ async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_do
     errors: list[str] = []  # each homepage URL tried that gave no response
     answered = False
     baseline: BaselinePhase | None = None
+    page_answered = True
     try:
         async with deadline.scope() as cut:
             guard = await PageGuard(context).install()
@@ -130,7 +134,7 @@ async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_do
             if baseline is not None:  # the visit's own after-load stage must not run beside the snapshot's
                 await baseline.finished()
             await _settle(visit, options, _settled_while_waiting(visit, loaded) if options.overlap_banner_wait else 0.0)
-            await _stage(collectors, "after_load", visit, page)
+            page_answered = not await _stage(collectors, "after_load", visit, page)
     except _Unreachable:
         pass
     except (TimeoutError, PlaywrightError) as exc:
@@ -150,12 +154,15 @@ async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_do
             hooks.answered(None, f"site did not answer before the crawl deadline ({deadline.describe()})")
         hooks.banner(None)  # no-op when the handler already told; otherwise: unknown
         # Only a page that got a document ran site code: one still waiting on its navigation (a site that
-        # never answers) has nothing to read, and asking it waits out each timeout for nothing.
+        # never answers) has nothing to read, and asking it waits out each timeout for nothing; so does
+        # asking a page whose main thread stopped answering.
         document_page = page if visit.status is not None else None
         if hooks.collected is not None:
-            await _safe(hooks.collected(document_page))
-        if guard is not None and document_page is not None:
+            await _safe(hooks.collected(document_page, page_answered))
+        if guard is not None and document_page is not None and page_answered:
             visit.popups_blocked = await guard.blocked_popups(document_page, deadline.step(2.0))
+        elif document_page is not None:
+            visit.cut.append(f"popups blocked not counted: {FROZEN_NOTE}")
         await _close(context, deadline.step(CLOSE_TIMEOUT_S))
         visit.blocked = browser.blocked_requests(context)
         mark_blocked(visit.requests, visit.blocked)
@@ -309,10 +316,11 @@ async def _settle(visit: Visit, options: VisitOptions, already_s: float = 0.0) -
 
 
 async def _stage(collectors: VisitCollectors, stage: str, visit: Visit, *args,
-                 deadline: Deadline = Deadline()) -> None:
+                 deadline: Deadline = Deadline()) -> bool:
     """Each collector's ``stage``, one after the other, each bounded. Once one has timed out, the page (or
     the browser) is not answering: the collectors after it get MIN_STEP_S, not STAGE_TIMEOUT_S each (a
-    page spinning its main thread cost 8 s per collector that reads it, all that time on a core)."""
+    page spinning its main thread cost 8 s per collector that reads it, all that time on a core).
+    Whether one timed out: the caller's own reads of the page would wait the same way."""
     stalled = False
     for collector in collectors:
         timeout_s = deadline.step(MIN_STEP_S if stalled else STAGE_TIMEOUT_S)
@@ -324,6 +332,7 @@ async def _stage(collectors: VisitCollectors, stage: str, visit: Visit, *args,
                 message = f"timed out after {timeout_s:g} s" + (STALLED_NOTE if stalled else "")
                 stalled = True
             collectors.failed(collector, stage, message, visit)
+    return stalled
 
 
 _LATE_CONTEXTS: set[asyncio.Task] = set()  # contexts given up on while opening: closed once they exist

@@ -110,12 +110,14 @@ async def _hanging_subresource(fake_web, options_for):
 # a core for the visit's ~20 s, starving the scenarios beside it and the other worker's crawls.
 FROZEN = ("addEventListener('load', () => setTimeout(() => { const stuck = new XMLHttpRequest();"
           " stuck.open('GET', '/stuck', false); stuck.send(); }, 300));")
+FROZEN_GPC = '{"gpc": true, "lastUpdate": "2026-01-01"}'
 
 
 async def _frozen_page(fake_web, options_for):
     page = SIMPLE.replace("</body>", f"<script>alert('hi'); confirm('sure?');{FROZEN}</script></body>")
     fake_web.add_page("frozen-page.com", "/", page)
     fake_web.add_route("frozen-page.com", "/stuck", hang(fake_web))
+    fake_web.add_page("frozen-page.com", "/.well-known/gpc.json", FROZEN_GPC, content_type="application/json")
     async with Crawler(options_for(fake_web, settle_s=1.0, timeout_s=5.0, visits=("baseline",))) as crawler:
         return await crawler.crawl("frozen-page.com")
 
@@ -240,6 +242,15 @@ def test_frozen_page_and_dialogs_yield_partial_results(fake_web, scenarios):
     assert visit.status == 200
     assert visit.partial and any(e.stage == "after_load" for e in visit.collector_errors)
     assert any(r.url == "https://pixels-r-us.com/p.gif" for r in visit.requests)
+    # What would have waited on the frozen page is not asked of it: the popup count is said to be missing,
+    # and discovery loads the /.well-known/ files in its own context (an in-page fetch waited out the whole
+    # discovery budget and kept nothing).
+    assert "https://frozen-page.com/" not in POPUP_COUNTS_ASKED, POPUP_COUNTS_ASKED
+    assert any("popups blocked not counted: the page had stopped answering" in c for c in visit.cut), visit.cut
+    gpc = next(w for w in capture.well_known if w.path == "/.well-known/gpc.json")
+    assert (gpc.status, gpc.body) == (200, FROZEN_GPC), gpc
+    dnt = next(w for w in capture.well_known if w.path == "/.well-known/dnt-policy.txt")
+    assert dnt.status == 404 and dnt.body is None, dnt
 
 
 @pytest.mark.browser
