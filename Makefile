@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast bench clean chromium chromium-headless-shell firefox postgresql extension
+.PHONY: setup system-packages demo test test-fast bench clean chromium chromium-headless-shell firefox postgresql extension
 
 # Python caches compiled modules (and pytest its assertion-rewritten test modules) in __pycache__: where the
 # environment forbids it (PYTHONDONTWRITEBYTECODE, set on these machines), every pytest worker rewrites every
@@ -12,7 +12,14 @@ STAMP := $(VENV)/.installed
 # again. __pycache__ is git-ignored.
 unexport PYTHONDONTWRITEBYTECODE
 
-setup: $(STAMP) chromium firefox postgresql node_modules/.installed node_modules/.cmp-fixtures/.built
+# The Python environment, the npm tooling and the Debian packages are independent: set up side by side (on a clean
+# clone npm ci ran 6 s after an 11 s pip install). The Debian packages go one at a time: apt-get holds dpkg's lock.
+setup:
+	@$(MAKE) --no-print-directory -j3 --output-sync=target $(STAMP) node_modules/.cmp-fixtures/.built system-packages
+
+system-packages: postgresql
+postgresql: | firefox
+firefox: | chromium
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
