@@ -26,36 +26,36 @@ SHARED = REPO.parent / "shared"
 # Measured: per-file wall time of one idle `-n 2` run of the whole suite, 2026-12-01 (test start to end);
 # the order changes only the wall time, and only under xdist (a plain run keeps the collection order).
 LONGEST_FIRST = [
-    "test_plan_equivalence.py",  # with the other files of shared_crawls, one unit: 151 s
-    "test_extension.py",  # 67 s
-    "test_hostile_sites.py",  # 54 s
-    "test_crawler_robustness.py",  # 39 s
-    "test_baseline_merge.py",  # 36 s
-    "test_extension_firefox.py",  # 29 s
-    "test_worker_postgres.py",  # 28 s
-    "test_fakeweb.py",  # 21 s
-    "test_ssrf_browser.py",  # 21 s
-    "test_api_crawl.py",  # 19 s
-    "test_api_restart.py",  # 16 s
-    "test_script_behaviours.py",  # 14 s
-    "test_worker_instrumentation.py",  # 13 s
-    "test_api_hardening.py",  # 13 s
-    "test_hostile_pages.py",  # 10 s
-    "test_text_extract.py",  # 10 s
+    "test_plan_equivalence.py",  # with the other files of shared_crawls, one unit: 162 s
+    "test_extension.py",  # 78 s
+    "test_hostile_sites.py",  # 62 s
+    "test_baseline_merge.py",  # 35 s
+    "test_extension_firefox.py",  # 34 s
+    "test_crawler_robustness.py",  # 28 s
+    "test_ssrf_browser.py",  # 23 s
+    "test_fakeweb.py",  # 22 s
+    "test_api_restart.py",  # 18 s
+    "test_worker_postgres.py",  # 18 s
+    "test_api_crawl.py",  # 16 s
+    "test_worker_instrumentation.py",  # 11 s
+    "test_hostile_pages.py",  # 11 s
+    "test_script_behaviours.py",  # 11 s
+    "test_api_hostile.py",  # 10 s
+    "test_api_hardening.py",  # 9 s
     "test_audit_cli.py",  # 9 s
-    "test_api_hostile.py",  # 9 s
-    "test_store_contract.py",  # 8 s
     "test_disguise.py",  # 8 s
+    "test_text_extract.py",  # 6 s
     "test_consent_click_timing.py",  # 6 s
-    "test_evidence_screenshots.py",  # 5 s
-    "test_job_visibility.py",  # 4 s
-    "test_schedules_postgres.py",  # 4 s
+    "test_job_visibility.py",  # 5 s
+    "test_evidence_screenshots.py",  # 4 s
+    "test_store_postgres.py",  # 4 s
+    "test_store_contract.py",  # 4 s
     "test_stalled_stage.py",  # 4 s
-    "test_store_postgres.py",  # 3 s
     "test_browser_close.py",  # 3 s
-    "test_extension_units.py",  # 3 s
+    "test_schedules_postgres.py",  # 2 s
     "test_collector_wiring.py",  # 2 s
     "test_visit_context_deadline.py",  # 2 s
+    "test_extension_units.py",  # 2 s
     "test_external_lists.py",  # 2 s
 ]
 
