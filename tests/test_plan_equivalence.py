@@ -162,18 +162,13 @@ def _late_banner_site(fake_web, host: str, delay_ms: int) -> str:
     return host
 
 
-async def test_a_banner_that_appears_during_the_wait_still_gets_both_answers(fake_web, web_crawler):
-    host = _late_banner_site(fake_web, "late-banner-shop.com", 1500)
-    capture = await web_crawler.crawl(host)
-    assert not capture.skipped
-    for action in ("reject", "accept"):
-        consent = capture.visit(action).consent
-        assert consent.outcome == "done" and consent.banner_shown_ms is not None, (action, consent.reason)
+# The edge cases' crawls mostly wait (a banner's delay, the settle, a policy page that hangs): one after the
+# other they held a worker ~50 s, side by side ~16 s. Each crawls with its own crawler and options, as before.
+async def _banner_during_the_wait(fake_web, options_for, web_crawler):
+    return await web_crawler.crawl(_late_banner_site(fake_web, "late-banner-shop.com", 1500))
 
 
-async def test_a_banner_later_than_the_wait_is_missed_alike_by_both_plans(fake_web, options_for):
-    """Past the banner wait no plan sees the banner: the classic plan's accept visit finds the same nothing
-    the lean plan skipped it for, so the skip loses no finding."""
+async def _banner_later_than_the_wait(fake_web, options_for, web_crawler):
     host = _late_banner_site(fake_web, "very-late-banner-shop.com", 9000)
 
     async def crawl(plan: str):
@@ -181,16 +176,10 @@ async def test_a_banner_later_than_the_wait_is_missed_alike_by_both_plans(fake_w
             return await crawler.crawl(host)
 
     plans = ("lean", "classic")
-    found = dict(zip(plans, await asyncio.gather(*map(crawl, plans))))  # side by side: each mostly waits
-    lean, classic = found["lean"], found["classic"]
-    assert [s.name for s in lean.skipped] == ["accept"] and lean.visit("accept") is None
-    assert classic.visit("accept").consent.outcome == "no_banner" and not classic.skipped
-    assert lean.visit("reject").consent.outcome == classic.visit("reject").consent.outcome == "no_banner"
-    codes = {plan: sorted(f.code for f in analyze_capture(c).findings) for plan, c in found.items()}
-    assert codes["lean"] == codes["classic"], codes
+    return dict(zip(plans, await asyncio.gather(*map(crawl, plans))))  # side by side: each mostly waits
 
 
-async def test_a_homepage_without_https_is_found_at_http_by_the_first_visit(fake_web, options_for):
+async def _homepage_without_https(fake_web, options_for, web_crawler):
     host = "plain-http-only.com"
 
     async def homepage(request: web.Request) -> web.StreamResponse:
@@ -202,16 +191,10 @@ async def test_a_homepage_without_https_is_found_at_http_by_the_first_visit(fake
     fake_web.add_route(host, "/", homepage)
     fake_web.add_page(host, "/privacy", POLICY)
     async with Crawler(options_for(fake_web, merge_baseline=True)) as crawler:  # the merge on http too
-        capture = await crawler.crawl(host)
-    assert capture.reachable and capture.start_url == f"http://{host}/", capture.error
-    assert [v.name for v in capture.visits] == ["baseline", "gpc", "reject", "accept"]
-    assert all(v.url == f"http://{host}/" and v.status == 200 for v in capture.visits), [v.url for v in capture.visits]
-    assert capture.visit("baseline").observed_in == "accept"
-    assert any(p.kind == "privacy" for p in capture.policies), "discovery ran on the http homepage"
-    assert capture.visit("reject").consent.outcome == "done"
+        return await crawler.crawl(host)
 
 
-async def test_a_deadline_cut_lean_crawl_still_says_what_was_cut(fake_web, options_for):
+async def _deadline_cut(fake_web, options_for, web_crawler):
     host = "slow-settling-shop.com"
 
     async def slow_policy(request: web.Request) -> web.StreamResponse:
@@ -221,7 +204,60 @@ async def test_a_deadline_cut_lean_crawl_still_says_what_was_cut(fake_web, optio
     fake_web.add_page(host, "/", LATE_BANNER.replace("DELAY", "0").replace('href="/privacy"', 'href="/slow-privacy"'))
     fake_web.add_route(host, "/slow-privacy", slow_policy)
     async with Crawler(options_for(fake_web, timeout_s=4.0, settle_s=1.0, deadline_s=8.0)) as crawler:
-        capture = await crawler.crawl(host)
+        return await crawler.crawl(host)
+
+
+EDGE_CRAWLS = {"banner_during_the_wait": _banner_during_the_wait, "banner_later_than_the_wait": _banner_later_than_the_wait,
+               "homepage_without_https": _homepage_without_https, "deadline_cut": _deadline_cut}
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def edge_crawls(fake_web, options_for, web_crawler):
+    """Each edge case's crawl result, or the exception its crawl raised (raised again in its own test)."""
+    crawls = (crawl(fake_web, options_for, web_crawler) for crawl in EDGE_CRAWLS.values())
+    return dict(zip(EDGE_CRAWLS, await asyncio.gather(*crawls, return_exceptions=True)))
+
+
+def _edge(edge_crawls, name: str):
+    result = edge_crawls[name]
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def test_a_banner_that_appears_during_the_wait_still_gets_both_answers(edge_crawls):
+    capture = _edge(edge_crawls, "banner_during_the_wait")
+    assert not capture.skipped
+    for action in ("reject", "accept"):
+        consent = capture.visit(action).consent
+        assert consent.outcome == "done" and consent.banner_shown_ms is not None, (action, consent.reason)
+
+
+def test_a_banner_later_than_the_wait_is_missed_alike_by_both_plans(edge_crawls):
+    """Past the banner wait no plan sees the banner: the classic plan's accept visit finds the same nothing
+    the lean plan skipped it for, so the skip loses no finding."""
+    found = _edge(edge_crawls, "banner_later_than_the_wait")
+    lean, classic = found["lean"], found["classic"]
+    assert [s.name for s in lean.skipped] == ["accept"] and lean.visit("accept") is None
+    assert classic.visit("accept").consent.outcome == "no_banner" and not classic.skipped
+    assert lean.visit("reject").consent.outcome == classic.visit("reject").consent.outcome == "no_banner"
+    codes = {plan: sorted(f.code for f in analyze_capture(c).findings) for plan, c in found.items()}
+    assert codes["lean"] == codes["classic"], codes
+
+
+def test_a_homepage_without_https_is_found_at_http_by_the_first_visit(edge_crawls):
+    host = "plain-http-only.com"
+    capture = _edge(edge_crawls, "homepage_without_https")
+    assert capture.reachable and capture.start_url == f"http://{host}/", capture.error
+    assert [v.name for v in capture.visits] == ["baseline", "gpc", "reject", "accept"]
+    assert all(v.url == f"http://{host}/" and v.status == 200 for v in capture.visits), [v.url for v in capture.visits]
+    assert capture.visit("baseline").observed_in == "accept"
+    assert any(p.kind == "privacy" for p in capture.policies), "discovery ran on the http homepage"
+    assert capture.visit("reject").consent.outcome == "done"
+
+
+def test_a_deadline_cut_lean_crawl_still_says_what_was_cut(edge_crawls):
+    capture = _edge(edge_crawls, "deadline_cut")
     assert capture.reachable and capture.partial
     assert not capture.policies
     assert any("privacy policy" in c or "discovery" in c for c in capture.cut), capture.cut
