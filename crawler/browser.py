@@ -171,6 +171,8 @@ class LaunchedBrowser:
     _proxies: weakref.WeakKeyDictionary[BrowserContext, GuardProxy] = field(
         default_factory=weakref.WeakKeyDictionary, repr=False)
     _open_proxies: set[GuardProxy] = field(default_factory=set, repr=False)  # closed even if a context never is
+    _cdp_context_ids: weakref.WeakKeyDictionary[BrowserContext, str] = field(
+        default_factory=weakref.WeakKeyDictionary, repr=False)
 
     @property
     def version(self) -> str:
@@ -229,8 +231,17 @@ class LaunchedBrowser:
         """A page that shows a desktop Chromium's client hints (crawler/disguise.py)."""
         page = await context.new_page()
         if self.brand_override:
-            await disguise.disguise_page(context, page, self.user_agent, self.version, self.options.locale)
+            self._cdp_context_ids[context] = await disguise.disguise_page(
+                context, page, self.user_agent, self.version, self.options.locale)
         return page
+
+    def undisguised_service_workers(self, context: BrowserContext) -> list[str]:
+        """Service workers of ``context`` whose disguise was not confirmed to precede their first statements
+        (crawler/worker_disguise.py), each reported once."""
+        context_id = self._cdp_context_ids.get(context)
+        if self.worker_disguise is None or not context_id:
+            return []
+        return self.worker_disguise.take_unconfirmed(context_id)
 
     async def close(self) -> None:
         if self._closed:

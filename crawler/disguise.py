@@ -95,9 +95,11 @@ def user_agent_override(user_agent: str, version: str, accept_language: str | No
 
 
 async def disguise_page(context: BrowserContext, page: Page, user_agent: str, version: str,
-                        accept_language: str | None = None) -> None:
-    """Give ``page`` (and the frames and workers it starts) a desktop Chromium's client hints."""
+                        accept_language: str | None = None) -> str:
+    """Give ``page`` (and the frames and workers it starts) a desktop Chromium's client hints; returns the CDP id
+    of the page's browser context (the service workers' disguise checks are filed under it)."""
     session = await context.new_cdp_session(page)
     params = user_agent_override(user_agent, version, accept_language)
     # The override lasts as long as the session does: it stays attached for the page's lifetime.
     await session.send("Emulation.setUserAgentOverride", params)
+    return (await session.send("Target.getTargetInfo"))["targetInfo"].get("browserContextId", "")

@@ -32,6 +32,8 @@ from .visits import VisitSpec
 STAGE_TIMEOUT_S = 8.0
 STALLED_NOTE = " (an earlier collector of this stage had timed out: the page was not answering)"
 FROZEN_NOTE = "the page had stopped answering (a collector's after-load read of it timed out)"
+UNDISGUISED_NOTE = ("service worker {url}: its client-hints disguise was not confirmed to precede its first statements, "
+                    "which may have read the headless shell's (crawler/worker_disguise.py)")
 CLOSE_TIMEOUT_S = 5.0
 
 
@@ -166,6 +168,7 @@ async def run_visit(browser: LaunchedBrowser, spec: VisitSpec, url: str, site_do
         await _close(context, deadline.step(CLOSE_TIMEOUT_S))
         visit.blocked = browser.blocked_requests(context)
         mark_blocked(visit.requests, visit.blocked)
+        visit.cut.extend(UNDISGUISED_NOTE.format(url=url) for url in browser.undisguised_service_workers(context))
     if guard is not None:
         visit.popups_closed, visit.downloads_cancelled = guard.popups_closed, guard.downloads_cancelled
     visit.partial = visit.partial or bool(visit.cut)

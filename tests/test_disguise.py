@@ -7,6 +7,7 @@ header the fake internet receives (each worker fetches from its own path), on ea
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gzip
 import shutil
@@ -15,6 +16,7 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import async_playwright
 
+from crawler import Crawler
 from crawler.browser import BrowserOptions, LaunchedBrowser, launch
 from crawler.worker_disguise import WorkerDisguise
 
@@ -75,7 +77,8 @@ async def _browser(web, build: str) -> AsyncIterator[LaunchedBrowser]:
             await browser.close()
 
 
-async def _probe(web, build: str) -> dict:
+async def _probe(web, build: str) -> tuple[dict, list[str]]:
+    """What each place reported, and the service workers the disguise could not confirm it reached in time."""
     async with _browser(web, build) as browser:
         context = await browser.new_context()
         page = await browser.new_page(context)
@@ -84,7 +87,15 @@ async def _probe(web, build: str) -> dict:
                                      timeout=20000)
         results = await page.evaluate("window.results")
         await context.close()
-    return results
+        return results, browser.undisguised_service_workers(context)
+
+
+# A service worker's override can lose the race to its first statements (crawler/worker_disguise.py: Playwright's
+# own session may resume the worker first; ~1-5 % of service workers, more under load). The disguise checks every
+# service worker and reports the ones it cannot confirm (a visit lists them as cut): what such a worker read at
+# start is the shell's, and that is said. Every other worker must report the page's hints.
+def _unconfirmed(undisguised: list[str], url: str) -> bool:
+    return url in undisguised
 
 
 @pytest.mark.parametrize("build", BUILDS)
@@ -93,13 +104,15 @@ async def test_pages_frames_and_workers_see_a_visitors_browser(disguise_site, bu
         pytest.skip(f"{build} is not installed on this machine")
     web = disguise_site
     first_request = len(web.log)
-    results = await _probe(web, build)
+    results, undisguised = await _probe(web, build)
     for where in FIELDS:
         seen = results[where]
         assert seen["webdriver"] in (False, "undefined"), (where, seen)
         assert "HeadlessChrome" not in seen["ua"] + seen["appVersion"], (where, seen)
         assert seen["ua"] == results["main"]["ua"], (where, seen)
-        assert seen["brands"] == results["main"]["brands"], (where, seen)  # one browser, one brand list
+        if where == "service_worker" and _unconfirmed(undisguised, web.url("disguise-lab.com", "/sw.js")):
+            continue
+        assert seen["brands"] == results["main"]["brands"], (where, seen, undisguised)  # one browser, one brand list
     assert results["main"]["webdriver"] is False
     assert "Chromium" in results["main"]["brands"] and "HeadlessChrome" not in results["main"]["brands"]
     assert results["main"]["platform"] == "Linux"
@@ -178,6 +191,7 @@ KIND_SCRIPTS = {
 KINDS = ("shared_classic", "shared_gzip", "shared_strict", "shared_plain", "shared_module", "dedicated_module",
          "service_classic", "service_module")
 SHELL = "/usr/bin/chromium-headless-shell"
+SERVICE_SCRIPTS = {"service_classic": "/sw-classic.js", "service_module": "/sw-module.js"}
 
 
 @pytest.fixture(scope="module")
@@ -198,15 +212,16 @@ def _skip_without(build: str) -> None:
         pytest.skip(f"{build} is not installed on this machine")
 
 
-async def _visit(browser, url: str, ready: str) -> dict:
+async def _visit(browser, url: str, ready: str) -> tuple[dict, list[str]]:
     context = await browser.new_context()
     try:
         page = await browser.new_page(context)
         await page.goto(url)
         await page.wait_for_function(ready, timeout=20000)
-        return await page.evaluate("window.kinds")
+        kinds = await page.evaluate("window.kinds")
     finally:
         await context.close()
+    return kinds, browser.undisguised_service_workers(context)
 
 
 @pytest.mark.parametrize("build", BUILDS)
@@ -214,15 +229,17 @@ async def test_every_kind_of_worker_reports_the_pages_client_hints(worker_kinds_
     _skip_without(build)
     web = worker_kinds_site
     async with _browser(web, build) as browser:
-        kinds = await _visit(browser, web.url(KINDS_HOST), " && ".join(f"window.kinds.{k}" for k in KINDS))
+        kinds, undisguised = await _visit(browser, web.url(KINDS_HOST), " && ".join(f"window.kinds.{k}" for k in KINDS))
     main = kinds["main"]
     assert not any(b.startswith("HeadlessChrome") for b in main["brands"]), main
     for kind in KINDS:
         seen = kinds[kind]
-        assert seen["brands"] == main["brands"], (kind, seen)
+        assert seen["natives"] == main["natives"], (kind, seen)  # the getters and methods look native
+        if kind in SERVICE_SCRIPTS and _unconfirmed(undisguised, web.url(KINDS_HOST, SERVICE_SCRIPTS[kind])):
+            continue
+        assert seen["brands"] == main["brands"], (kind, seen, undisguised)
         assert seen["hints"] == main["hints"], (kind, seen)
         assert seen["json"] == main["json"], (kind, seen)
-        assert seen["natives"] == main["natives"], (kind, seen)  # the getters and methods look native
     assert kinds["shared_strict"]["strict"] is True and kinds["shared_strict"]["line"] == 5, kinds["shared_strict"]
     if build == SHELL:
         assert main["hints"]["uaFullVersion"] and main["hints"]["fullVersionList"], main  # a real check, not ""s
@@ -298,14 +315,16 @@ async def test_a_service_worker_whose_script_changes_between_visits_keeps_the_pa
         first = await page.evaluate("window.kinds.first")
         unchanged = await page.evaluate("window.checkUpdate()")
         await context.close()
+        first_undisguised = browser.undisguised_service_workers(context)
         _deploy_worker(web, "v2")
-        next_visit = await _visit(browser, web.url(UPDATE_HOST), "window.kinds.ready")
+        next_visit, next_undisguised = await _visit(browser, web.url(UPDATE_HOST), "window.kinds.ready")
         assert browser.worker_disguise is not None and not browser.worker_disguise.failed
     assert unchanged == {"installing": False, "seen": None}, unchanged
     assert first["version"] == "v1" and next_visit["first"]["version"] == "v2"
     assert not any("HeadlessChrome" in b for b in page_brands)
-    for seen in (first, next_visit["first"]):
-        assert seen["brands"] == page_brands, seen
+    for seen, undisguised in ((first, first_undisguised), (next_visit["first"], next_undisguised)):
+        if not _unconfirmed(undisguised, web.url(UPDATE_HOST, "/sw.js")):
+            assert seen["brands"] == page_brands, (seen, undisguised)
 
 
 # A service worker script that changes on the server while a visit is open is installed by an update check,
@@ -337,7 +356,62 @@ async def test_a_failing_disguise_never_stops_a_worker(worker_kinds_site, monkey
     monkeypatch.setattr(WorkerDisguise, "_target_type", broken)
     web = worker_kinds_site
     async with _browser(web, SHELL) as browser:
-        kinds = await _visit(browser, web.url(KINDS_HOST), " && ".join(f"window.kinds.{k}" for k in KINDS))
+        kinds, _ = await _visit(browser, web.url(KINDS_HOST), " && ".join(f"window.kinds.{k}" for k in KINDS))
         failed = list(browser.worker_disguise.failed)
     assert all(kinds[kind]["brands"] for kind in KINDS)  # every worker ran and answered
     assert failed and all("injected failure" in f for f in failed), failed
+
+
+# The check behind `undisguised_service_workers`, against the race itself: pages that each start several classic
+# service workers at once (the kind that loses it; ~5 % of them on the idle VM, more under load), a few pages side
+# by side. Every worker that read the shell's brands at its first statement must be among those reported; and
+# the report is a check, not a blanket: most workers are confirmed.
+RACE_HOST, RACE_WORKERS, RACE_PAGES = "worker-race.com", 6, 12
+RACE_SCRIPT = ("const atStart = navigator.userAgentData.brands.map(b => b.brand);\n"
+               "self.onmessage = e => e.source.postMessage(atStart);")
+RACE_PAGE = "<!doctype html><script>window.kinds = {};\n" + "".join(
+    f"navigator.serviceWorker.register('/sw{i}.js', {{scope: '/s{i}/'}}).then(reg => {{"
+    " const w = reg.installing || reg.waiting || reg.active;"
+    f" navigator.serviceWorker.addEventListener('message', e => {{ if (e.source === w) window.kinds['{i}'] = e.data; }});"
+    " w.postMessage('probe'); });\n" for i in range(RACE_WORKERS)) + "</script>"
+
+
+async def test_every_service_worker_that_read_the_shells_brands_is_reported(fake_web):
+    _skip_without(SHELL)
+    web = fake_web
+    web.add_page(RACE_HOST, "/", RACE_PAGE)
+    for i in range(RACE_WORKERS):
+        web.add_page(RACE_HOST, f"/sw{i}.js", RACE_SCRIPT, content_type="text/javascript")
+    ready = f"Object.keys(window.kinds).length == {RACE_WORKERS}"
+    async with _browser(web, SHELL) as browser:
+        pages = await asyncio.gather(*(_visit(browser, web.url(RACE_HOST), ready) for _ in range(RACE_PAGES)))
+        assert not browser.worker_disguise.failed, browser.worker_disguise.failed
+    unreported, reported = [], 0
+    for kinds, undisguised in pages:
+        reported += len(undisguised)
+        for i, brands in kinds.items():
+            if "HeadlessChrome" in brands and not _unconfirmed(undisguised, web.url(RACE_HOST, f"/sw{i}.js")):
+                unreported.append((i, brands, undisguised))
+    assert not unreported, unreported
+    assert reported < RACE_WORKERS * RACE_PAGES / 2, reported
+
+
+async def test_a_visit_lists_the_service_workers_it_could_not_confirm_as_cut(fake_web, options_for, monkeypatch):
+    """The crawler's side of the check: a service worker the disguise cannot confirm is named in its visit's cut
+    (here every check is kept from deciding, as if each worker's answer never came)."""
+    _skip_without(SHELL)
+    web = fake_web
+    web.add_page("worker-cut.com", "/", "<!doctype html><title>sw</title><script>navigator.serviceWorker"
+                 ".register('/sw.js').then(() => navigator.serviceWorker.ready).then(() => document.title = 'ready')"
+                 "</script>")
+    web.add_page("worker-cut.com", "/sw.js", RACE_SCRIPT, content_type="text/javascript")
+    monkeypatch.setattr(WorkerDisguise, "_check_start", lambda self, session_id, message: None)
+    options = options_for(web, visits=("baseline",), settle_s=1.0,
+                          browser=BrowserOptions(chromium=SHELL, host_rules=web.host_rules,
+                                                 extra_args=tuple(web.trust_args)))
+    async with Crawler(options) as crawler:
+        capture = await crawler.crawl("worker-cut.com")
+    visit = capture.visit("baseline")
+    assert visit.status == 200 and web.requests("worker-cut.com", "/sw.js")
+    assert [c for c in visit.cut if "service worker https://worker-cut.com/sw.js" in c], visit.cut
+    assert visit.partial

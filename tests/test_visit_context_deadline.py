@@ -106,6 +106,9 @@ class PagelessBrowser:
     def blocked_requests(self, _context: OpenContext) -> list:
         return []
 
+    def undisguised_service_workers(self, _context: OpenContext) -> list:
+        return []
+
 
 async def test_a_page_that_does_not_open_is_cut_at_the_deadline_not_interrupted(monkeypatch):
     import crawler.visit_runner as visit_runner
