@@ -23,7 +23,8 @@ firefox: | chromium
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
 # Node tooling, pinned by the committed package-lock.json: the extension's (web-ext lint, vendored tldts) and the
