@@ -26,7 +26,7 @@ SHARED = REPO.parent / "shared"
 # Measured: per-file wall time of one idle `-n 2` run of the whole suite, 2026-12-01 (test start to end);
 # the order changes only the wall time, and only under xdist (a plain run keeps the collection order).
 LONGEST_FIRST = [
-    "test_plan_equivalence.py",  # with the other files of shared_crawls, one unit: 127 s
+    "test_plan_equivalence.py",  # with the other files of shared_crawls, one unit: 139 s
     "test_extension.py",  # 78 s
     "test_hostile_sites.py",  # 62 s
     "test_baseline_merge.py",  # 35 s
