@@ -84,8 +84,8 @@ class WorkerDisguise:
     overridden: int = 0  # service workers given the override
     passed: int = 0  # paused responses that went on unchanged (not a worker's, not a script, not 2xx)
     failed: list[str] = field(default_factory=list)  # what went on without its disguise, and why
-    _types: dict[str, str] = field(default_factory=dict, repr=False)  # target id -> type ("" if none)
-    _context_ids: dict[str, str] = field(default_factory=dict, repr=False)  # target id -> browser context id
+    # target id -> its type ("" if none) and CDP browser context id, from one Target.getTargetInfo
+    _targets: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
     _checks: dict[str, _StartCheck] = field(default_factory=dict, repr=False)  # by the session sent through
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1), repr=False)
     _sent: dict[int, str] = field(default_factory=dict, repr=False)  # commands sent to workers, by id
@@ -139,17 +139,15 @@ class WorkerDisguise:
     async def _target_type(self, target_id: str | None) -> str:
         if not target_id or not _TARGET_ID.fullmatch(target_id):
             return ""
-        if target_id not in self._types:
+        if target_id not in self._targets:
             try:
                 info = (await self._send("Target.getTargetInfo", {"targetId": target_id}))["targetInfo"]
             except Exception:  # noqa: BLE001 - no such target (a frame that is not one, a worker gone)
                 info = {}
-            if len(self._types) >= MAX_TARGET_TYPES:
-                self._types.clear()
-                self._context_ids.clear()
-            self._types[target_id] = info.get("type", "")
-            self._context_ids[target_id] = info.get("browserContextId", "")
-        return self._types[target_id]
+            if len(self._targets) >= MAX_TARGET_TYPES:
+                self._targets.clear()
+            self._targets[target_id] = (info.get("type", ""), info.get("browserContextId", ""))
+        return self._targets[target_id][0]
 
     async def _patched_body(self, event: dict) -> bytes | None:
         status = event.get("responseStatusCode") or 0
@@ -189,7 +187,7 @@ class WorkerDisguise:
         await self._to_worker(session_id, "Emulation.setUserAgentOverride", self.override)
         if len(self._checks) >= MAX_CHECKS:
             self._checks.pop(next(iter(self._checks)))
-        self._checks[session_id] = _StartCheck(url, self._context_ids.get(target_id, ""),
+        self._checks[session_id] = _StartCheck(url, self._targets.get(target_id, ("", ""))[1],
                                                await self._to_worker(session_id, "Debugger.enable", {}))
         # While the debugger is on, a `debugger;` statement in the site's worker must not stop it (an anti-debugging
         # trap times one); processed right after the enable, before any of the worker's code in the in-time case.
