@@ -13,6 +13,7 @@ from machine_stalls import MachineStalls
 
 from crawler import Crawler
 from crawler.collectors import DEFAULT_COLLECTORS
+from crawler.collectors.cdp_children import MAX_CHILDREN
 from crawler.deadline import MIN_STEP_S, WRAP_UP_S
 
 pytestmark = pytest.mark.browser
@@ -130,7 +131,8 @@ async def test_popup_storm_is_blocked_or_closed_at_once(fake_web, hostile_crawle
 
 async def test_target_storm_is_capped_and_ends_within_the_deadline(fake_web, hostile_crawler):
     """Hundreds of iframes and workers per page, each a target the collectors attach to and set up through
-    CDP while it waits (and each iframe opens a window): the crawl still ends at its deadline."""
+    CDP while it waits (and some iframes open a window): the collectors stop setting up targets at the cap and
+    say what they did not record, and the crawl still ends at its deadline."""
     host, frames = fake_web.sites["hostile_targets"], fake_web.sites["hostile_targets_frame"]
     seen_before = len(fake_web.requests(frames, "/frame", prefix=True))
     # Known defect (open): in about one loaded run in three this crawl ends 5-25 s past its bound while the
@@ -147,6 +149,8 @@ async def test_target_storm_is_capped_and_ends_within_the_deadline(fake_web, hos
         page = capture.visit(visit.observed_in) if visit.observed_in else visit
         assert visit.status == 200 or visit.cut or page.cut, (visit.name, visit.status, visit.error, page.cut)
     assert any(v.popups_closed for v in capture.visits), [v.popups_closed for v in capture.visits]
+    past_cap = [c for v in capture.visits for c in v.cut if f"more than {MAX_CHILDREN} iframes and workers" in c]
+    assert past_cap, [v.cut for v in capture.visits]
     assert capture.partial == bool(capture.cut or any(v.error or v.collector_errors for v in capture.visits))
     if overrun:
         pytest.xfail(overrun)

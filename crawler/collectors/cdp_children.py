@@ -20,7 +20,8 @@ import asyncio
 import itertools
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from playwright.async_api import CDPSession
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 STEP_TIMEOUT_S = 2.0  # one command to a child; a child that never answers must not hang the visit
 MAX_CHILDREN = 200  # per page: a hostile page spawning workers in a loop stays bounded
+CHILD_TYPES = ("iframe", "worker", "service_worker")  # the children that spawn and send requests of their own
 AUTO_ATTACH = {"autoAttach": True, "waitForDebuggerOnStart": True, "flatten": False}
 
 
@@ -120,6 +122,7 @@ class ChildTargets:
         self.page_url = page_url
         self.top: dict[str, ChildTarget] = {}
         self.attached = 0
+        self.past_cap: Counter[str] = Counter()  # by type, children let run without setup
         self.errors: list[str] = []
         self._tasks: set[asyncio.Task] = set()
 
@@ -129,6 +132,14 @@ class ChildTargets:
         self.session.on("Target.receivedMessageFromTarget",
                         lambda p: self.on_target_event(None, "Target.receivedMessageFromTarget", p))
         await self.session.send("Target.setAutoAttach", AUTO_ATTACH)
+
+    def past_cap_note(self, what: str, types: Iterable[str]) -> str | None:
+        """For the visit's cut: what a collector did not record in the children of ``types`` it never set up."""
+        missed = sum(self.past_cap[t] for t in types)
+        if not missed:
+            return None
+        return (f"{what} not recorded in {missed} {'/'.join(types)} targets past the cap: the page spawned more "
+                f"than {MAX_CHILDREN} iframes and workers, the most set up per page")
 
     def live(self) -> list[ChildTarget]:
         out: list[ChildTarget] = []
@@ -160,6 +171,7 @@ class ChildTargets:
             siblings[session_id] = child
             self.attached += 1
             if self.attached > MAX_CHILDREN:
+                self.past_cap[child.type] += 1
                 self._spawn(self._resume_only(child))
             else:
                 self._spawn(self._set_up(child, bool(params.get("waitingForDebugger"))))

@@ -187,6 +187,9 @@ class InstrumentationCollector(Collector[None]):
         if self._typing_cut:
             visit.cut.append(self._typing_cut)
         errors = self._children.errors if self._children else []
+        past_cap = self._children.past_cap_note("script behaviour", WORKER_TYPES) if self._children else None
+        if past_cap:
+            visit.cut.append(past_cap)
         if self._workers or errors:  # which workers were instrumented, and which could not be
             self.keep(visit, {"workers": self._workers, "worker_setup_errors": errors[:20]})
 

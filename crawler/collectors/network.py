@@ -17,7 +17,7 @@ from model.capture import BlockedRequest, RequestRecord, SetCookieHeader, Visit
 from ..netguard import url_host_port
 from ..redact import split_set_cookie, value_fingerprint
 from .base import Collector, Inputs
-from .cdp_children import ChildTarget, ChildTargets
+from .cdp_children import CHILD_TYPES, ChildTarget, ChildTargets
 
 # Chromium's own background traffic, which no site caused.
 BROWSER_NOISE_HOSTS = (
@@ -111,7 +111,7 @@ class NetworkCollector(Collector[NetworkResult]):
         await self._children.start()
 
     async def _watch_child(self, child: ChildTarget) -> None:
-        if child.type in ("iframe", "worker", "service_worker"):
+        if child.type in CHILD_TYPES:
             child.on("Network.requestWillBeSent", self._on_will_be_sent)
             await child.send("Network.enable", NETWORK_ENABLE)
 
@@ -241,6 +241,9 @@ class NetworkCollector(Collector[NetworkResult]):
             if found is not None:
                 record.initiator_script, record.initiator_type = found
         visit.requests = records
+        past_cap = self._children.past_cap_note("request initiators", CHILD_TYPES) if self._children else None
+        if past_cap:
+            visit.cut.append(past_cap)
         if self._children is not None and self._children.errors:  # iframes/workers whose initiators may be missing
             self.keep(visit, {"child_target_errors": self._children.errors[:20]})
         return NetworkResult(tuple(h for r in records for h in r.set_cookie_headers))
