@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 import pytest_asyncio
+from side_by_side import SideBySide
 
+from crawler import Crawler
 from crawler.collectors.network import is_browser_noise
 from model.capture import decode_capture, encode_capture
 
@@ -23,9 +25,31 @@ pytestmark = pytest.mark.browser  # real Chromium crawls of the fake internet
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def lab(fake_web, web_crawler):
-    """One crawl of the behaviours lab, shared by the tests below."""
-    return await web_crawler.crawl(fake_web.sites["behaviours"])
+async def crawls(fake_web, web_crawler, options_for) -> SideBySide:
+    """This file's own crawls, side by side (each mostly waits; one after the other they took 29 s): the
+    behaviours lab, the lab again keeping values, the GPC probe, the cross-domain redirect chain."""
+    fake_web.add_page("gpc-probe.com", "/", GPC_PROBE)
+    fake_web.add_page("probe-frames.net", "/frame", GPC_FRAME)
+    fake_web.add_page("probe-pixels.net", "/p.gif", b"GIF89a", content_type="image/gif")
+    for host in ("gpc-probe.com", "probe-frames.net"):
+        fake_web.add_page(host, "/probe", "ok", content_type="text/plain")
+
+    async def keeping_values():
+        async with Crawler(options_for(fake_web, keep_values=True, visits=("baseline",), settle_s=0.5)) as crawler:
+            return await crawler.crawl(fake_web.sites["behaviours"])
+
+    return await SideBySide.run({
+        "lab": web_crawler.crawl(fake_web.sites["behaviours"]),
+        "keep_values": keeping_values(),
+        "gpc_probe": web_crawler.crawl("gpc-probe.com"),
+        "redirect_chain": web_crawler.crawl(fake_web.sites["redirect_chain"]),
+    })
+
+
+@pytest.fixture(scope="module")
+def lab(crawls):
+    """The behaviours lab's crawl, shared by the tests below."""
+    return crawls.result("lab")
 
 
 def _urls(visit) -> list[str]:
@@ -106,23 +130,15 @@ def test_capture_round_trips_as_json(lab):
     assert again == lab
 
 
-async def test_keep_values_keeps_values(fake_web, options_for):
-    from crawler import Crawler
-
-    async with Crawler(options_for(fake_web, keep_values=True, visits=("baseline",), settle_s=0.5)) as crawler:
-        capture = await crawler.crawl(fake_web.sites["behaviours"])
+def test_keep_values_keeps_values(crawls):
+    capture = crawls.result("keep_values")
     cookie = next(c for c in capture.visit("baseline").cookies if c.name == "partner_uid")
     assert cookie.value == "p4rtn3r"
     assert capture.values_kept  # tells the store to keep request bodies too (api/store/records.py)
 
 
-async def test_gpc_visit_sends_dnt_and_gpc_everywhere_and_baseline_does_not(fake_web, web_crawler):
-    fake_web.add_page("gpc-probe.com", "/", GPC_PROBE)
-    fake_web.add_page("probe-frames.net", "/frame", GPC_FRAME)
-    fake_web.add_page("probe-pixels.net", "/p.gif", b"GIF89a", content_type="image/gif")
-    for host in ("gpc-probe.com", "probe-frames.net"):
-        fake_web.add_page(host, "/probe", "ok", content_type="text/plain")
-    capture = await web_crawler.crawl("gpc-probe.com")
+def test_gpc_visit_sends_dnt_and_gpc_everywhere_and_baseline_does_not(fake_web, crawls):
+    capture = crawls.result("gpc_probe")
     gpc, baseline = capture.visit("gpc"), capture.visit("baseline")
     assert gpc.signals == {"DNT": "1", "Sec-GPC": "1"} and baseline.signals == {}
     assert any("where=main&gpc=true&dnt=1" in u for u in _urls(gpc))
@@ -138,8 +154,8 @@ async def test_gpc_visit_sends_dnt_and_gpc_everywhere_and_baseline_does_not(fake
     assert {r.header("Sec-GPC") for r in pixels} == {"1", None}, "subresources carry the headers only in the gpc visit"
 
 
-async def test_redirect_chain_across_domains(fake_web, web_crawler):
-    capture = await web_crawler.crawl(fake_web.sites["redirect_chain"])
+def test_redirect_chain_across_domains(crawls):
+    capture = crawls.result("redirect_chain")
     visit = capture.visit("baseline")
     landing = next(r for r in visit.requests if r.url == "https://redirect-landing.org/")
     assert landing.redirect_chain == ["https://redirect-chain.com/", "https://hop-two.net/step"]

@@ -17,6 +17,7 @@ import pytest_asyncio
 from aiohttp import web
 from capture_diagnosis import describe_capture
 from plan_findings import EXPECTED, audit_all
+from side_by_side import SideBySide
 
 from analyzer import analyze_capture
 from crawler import Crawler
@@ -214,19 +215,11 @@ EDGE_CRAWLS = {"banner_during_the_wait": _banner_during_the_wait, "banner_later_
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def edge_crawls(fake_web, options_for, web_crawler):
     """Each edge case's crawl result, or the exception its crawl raised (raised again in its own test)."""
-    crawls = (crawl(fake_web, options_for, web_crawler) for crawl in EDGE_CRAWLS.values())
-    return dict(zip(EDGE_CRAWLS, await asyncio.gather(*crawls, return_exceptions=True)))
-
-
-def _edge(edge_crawls, name: str):
-    result = edge_crawls[name]
-    if isinstance(result, BaseException):
-        raise result
-    return result
+    return await SideBySide.run({name: crawl(fake_web, options_for, web_crawler) for name, crawl in EDGE_CRAWLS.items()})
 
 
 def test_a_banner_that_appears_during_the_wait_still_gets_both_answers(edge_crawls):
-    capture = _edge(edge_crawls, "banner_during_the_wait")
+    capture = edge_crawls.result("banner_during_the_wait")
     assert not capture.skipped
     for action in ("reject", "accept"):
         consent = capture.visit(action).consent
@@ -236,7 +229,7 @@ def test_a_banner_that_appears_during_the_wait_still_gets_both_answers(edge_craw
 def test_a_banner_later_than_the_wait_is_missed_alike_by_both_plans(edge_crawls):
     """Past the banner wait no plan sees the banner: the classic plan's accept visit finds the same nothing
     the lean plan skipped it for, so the skip loses no finding."""
-    found = _edge(edge_crawls, "banner_later_than_the_wait")
+    found = edge_crawls.result("banner_later_than_the_wait")
     lean, classic = found["lean"], found["classic"]
     assert [s.name for s in lean.skipped] == ["accept"] and lean.visit("accept") is None
     assert classic.visit("accept").consent.outcome == "no_banner" and not classic.skipped
@@ -247,7 +240,7 @@ def test_a_banner_later_than_the_wait_is_missed_alike_by_both_plans(edge_crawls)
 
 def test_a_homepage_without_https_is_found_at_http_by_the_first_visit(edge_crawls):
     host = "plain-http-only.com"
-    capture = _edge(edge_crawls, "homepage_without_https")
+    capture = edge_crawls.result("homepage_without_https")
     assert capture.reachable and capture.start_url == f"http://{host}/", capture.error
     assert [v.name for v in capture.visits] == ["baseline", "gpc", "reject", "accept"]
     assert all(v.url == f"http://{host}/" and v.status == 200 for v in capture.visits), [v.url for v in capture.visits]
@@ -257,7 +250,7 @@ def test_a_homepage_without_https_is_found_at_http_by_the_first_visit(edge_crawl
 
 
 def test_a_deadline_cut_lean_crawl_still_says_what_was_cut(edge_crawls):
-    capture = _edge(edge_crawls, "deadline_cut")
+    capture = edge_crawls.result("deadline_cut")
     assert capture.reachable and capture.partial
     assert not capture.policies
     assert any("privacy policy" in c or "discovery" in c for c in capture.cut), capture.cut
