@@ -23,7 +23,7 @@ while True:
     time.sleep(step)
     now = time.monotonic()
     if now - last > {GAP_S}:
-        print(now - last - step, flush=True)
+        print(last + step, now, flush=True)  # the stretch it did not run, on the system's monotonic clock
     last = now
 """
 
@@ -33,7 +33,7 @@ class MachineStalls:
 
     def __init__(self) -> None:
         self._process: subprocess.Popen[str] | None = None
-        self.gaps: list[float] = []
+        self.spans: list[tuple[float, float]] = []  # (from, to) in time.monotonic() of any process here
 
     def __enter__(self) -> MachineStalls:
         self._process = subprocess.Popen([sys.executable, "-c", _WITNESS], stdout=subprocess.PIPE, text=True)
@@ -43,11 +43,19 @@ class MachineStalls:
         assert self._process is not None
         self._process.terminate()
         out, _ = self._process.communicate(timeout=10)
-        self.gaps = [float(line) for line in out.split()]
+        self.spans = [(float(a), float(b)) for a, b in (line.split() for line in out.splitlines() if line.strip())]
+
+    @property
+    def gaps(self) -> list[float]:
+        return [b - a for a, b in self.spans]
 
     @property
     def seconds(self) -> float:
         return sum(self.gaps)
+
+    def within(self, start: float, end: float) -> float:
+        """How long the machine stood still between ``start`` and ``end`` (time.monotonic())."""
+        return sum(max(0.0, min(b, end) - max(a, start)) for a, b in self.spans)
 
     def describe(self) -> str:
         if not self.gaps:
