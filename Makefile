@@ -21,10 +21,13 @@ system-packages: postgresql
 postgresql: | firefox
 firefox: | chromium
 
+# --no-compile: pip byte-compiles every module of every package it installs (mypy, hypothesis, schemathesis…),
+# 5.5 s of a 14 s install on a clean clone; Python compiles the few the project imports on first use, and the
+# first test collection took no longer for it (7.4 s against 8.2 s).
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q --no-compile --upgrade pip
+	$(PY) -m pip install -q --no-compile -e '.[test]'
 	touch $(STAMP)
 
 # Node tooling, pinned by the committed package-lock.json: the extension's (web-ext lint, vendored tldts) and the
