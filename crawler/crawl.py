@@ -162,6 +162,7 @@ class Crawler:
         capture.well_known = found.well_known
         capture.blocked = found.blocked
         capture.cut.extend(found.cut)
+        capture.discovery_notes = list(dict.fromkeys(found.notes))
         if found.start_url is None:
             capture.reachable = False
             capture.error = found.error
@@ -187,6 +188,7 @@ class Crawler:
         found = outcome.discovery
         capture.policies, capture.well_known, capture.blocked = found.policies, found.well_known, found.blocked
         capture.cut.extend(found.cut)
+        capture.discovery_notes = list(dict.fromkeys(found.notes))
         capture.skipped = outcome.skipped
         if outcome.start_url is None:
             capture.reachable = False

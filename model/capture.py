@@ -267,6 +267,9 @@ class Capture(Struct):
     blocked: list[BlockedRequest] = []  # refused during discovery (the visits list their own)
     deadline_s: float | None = None  # the crawl's overall time limit
     cut: list[str] = []  # what the crawl did not get to do within its deadline or budgets, and why
+    # What policy discovery tried and could not use, and why (a link that did not load as a policy, a page that
+    # did not finish parsing, an address refused); defaulted, so captures stored before it still decode.
+    discovery_notes: list[str] = []
     values_kept: bool = False  # --keep-values: cookie values and request bodies may be stored in clear
     plan: str | None = None  # "lean" or "classic" (crawler/audit_plan.py); None: made before plans had names
     skipped: list[SkippedVisit] = []  # visits the plan did not run, and why (merges are in each Visit.plan)

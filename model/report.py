@@ -198,6 +198,8 @@ class Report(Struct, kw_only=True):
     reachable: bool = True
     error: str | None = None
     partial: bool = False
+    cut: list[str] = []  # why partial, for the crawl as a whole (each visit's own is in visits[].cut)
+    discovery_notes: list[str] = []  # what policy discovery tried and could not use, and why
     policy: PolicyPart
     trackers: list[ObservedTracker] = []
     declared_not_seen: list[DeclaredNotSeen] = []

@@ -113,6 +113,7 @@ def test_download_trap_is_cancelled_at_once(waiting_crawls):
     assert capture.reachable
     assert all(v.downloads_cancelled >= 1 for v in capture.visits), [v.downloads_cancelled for v in capture.visits]
     assert not any(p.kind == "privacy" for p in capture.policies), "a download is not a policy"
+    assert any("privacy-policy did not load as a policy" in n for n in capture.discovery_notes), capture.discovery_notes
     assert all(v.status == 200 for v in capture.visits)
 
 
