@@ -26,9 +26,9 @@ SHARED = REPO.parent / "shared"
 # Measured: per-file wall time of one idle `-n 2` run of the whole suite, 2026-12-01 (test start to end);
 # the order changes only the wall time, and only under xdist (a plain run keeps the collection order).
 LONGEST_FIRST = [
-    "test_plan_equivalence.py",  # with the other files of shared_crawls, one unit: 125 s (and hostile sites)
+    "test_plan_equivalence.py",  # with the other files of shared_crawls, one unit: 125 s
     "test_extension.py",  # 78 s
-    "test_hostile_sites.py",  # 51 s, in the shared unit (AFTER_THE_SHARED_BATCH), after plan equivalence
+    "test_hostile_sites.py",  # 51 s (the target storm 20 s of it)
     "test_baseline_merge.py",  # 35 s
     "test_extension_firefox.py",  # 34 s
     "test_crawler_robustness.py",  # 28 s
@@ -60,15 +60,6 @@ LONGEST_FIRST = [
 ]
 
 
-# Files that must never run beside the shared batch (~70 sites, 12 pages at a time in one browser): they join
-# its unit, so they run on its worker, after it (LONGEST_FIRST orders them within the unit). The hostile storms
-# hold both cores for 20 s in browsers of their own, each as one scheduler autogroup (Playwright starts every
-# browser in a session of its own) with as large a share as the batch's one browser of 12 pages: beside the
-# batch's last sites they starved a page past a collector's 8 s in 3 runs (2 loaded, 1 across a VM stall:
-# pebble-post-shop.com's accept visit each time, once tunnelmoss.com's too); test_recorded_live then failed.
-AFTER_THE_SHARED_BATCH = frozenset({"test_hostile_sites.py"})
-
-
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects: the marks below must be there to select by
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     mark_postgres_tests(items)
@@ -93,8 +84,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     class SharedCrawlsAsOneUnit(LoadFileScheduling):
         def _split_scope(self, nodeid: str) -> str:
             file = super()._split_scope(nodeid)
-            name = Path(file).name
-            return SHARED_CRAWLS_GROUP if name in SHARED_CRAWLS_FILES or name in AFTER_THE_SHARED_BATCH else file
+            return SHARED_CRAWLS_GROUP if Path(file).name in SHARED_CRAWLS_FILES else file
 
     return SharedCrawlsAsOneUnit(config, log)
 
