@@ -26,7 +26,7 @@ from .browser import BrowserOptions, LaunchedBrowser, launch
 from .collectors import DEFAULT_COLLECTORS, CollectorClass, check_lineup
 from .consent import default_consent_handler
 from .deadline import Deadline
-from .discovery import discover
+from .discovery import Discovery, discover
 from .errors import CrawlError
 from .visit_runner import ConsentHandler, VisitOptions, run_visit
 from .visit_slots import CrawlSlots, VisitSlots
@@ -158,11 +158,7 @@ class Crawler:
             deadline = Deadline.after(self.options.crawl_deadline_s)
             found = await discover(browser, host, self.options.timeout_s, self.options.find_policies,
                                    deadline, self.options.discovery_s)
-        capture.policies = found.policies
-        capture.well_known = found.well_known
-        capture.blocked = found.blocked
-        capture.cut.extend(found.cut)
-        capture.discovery_notes = list(dict.fromkeys(found.notes))
+        _take_discovery(capture, found)
         if found.start_url is None:
             capture.reachable = False
             capture.error = found.error
@@ -185,10 +181,7 @@ class Crawler:
             for visit in outcome.visits:
                 if visit.name == BASELINE:
                     visit.plan.append(ALONE_NOTE)
-        found = outcome.discovery
-        capture.policies, capture.well_known, capture.blocked = found.policies, found.well_known, found.blocked
-        capture.cut.extend(found.cut)
-        capture.discovery_notes = list(dict.fromkeys(found.notes))
+        _take_discovery(capture, outcome.discovery)
         capture.skipped = outcome.skipped
         if outcome.start_url is None:
             capture.reachable = False
@@ -237,3 +230,10 @@ async def crawl_domain(domain: str, options: CrawlOptions | None = None) -> Capt
     normalize_domain(domain)  # bad input fails before a browser starts
     async with Crawler(options) as crawler:
         return await crawler.crawl(domain)
+
+
+def _take_discovery(capture: Capture, found: Discovery) -> None:
+    """What policy discovery found, cut and noted, into the capture; the same for either plan."""
+    capture.policies, capture.well_known, capture.blocked = found.policies, found.well_known, found.blocked
+    capture.cut.extend(found.cut)
+    capture.discovery_notes = list(dict.fromkeys(found.notes))
