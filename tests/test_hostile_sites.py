@@ -4,12 +4,12 @@ ends within its configured deadline, measured, with a capture that says what was
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
 import pytest_asyncio
 from machine_stalls import MachineStalls
+from side_by_side import SideBySide
 
 from crawler import Crawler
 from crawler.collectors import DEFAULT_COLLECTORS
@@ -47,24 +47,15 @@ WAITING_ROLES = ("hostile_endless", "hostile_drip", "hostile_download")
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def waiting_crawls(fake_web, options_for):
+async def waiting_crawls(fake_web, options_for) -> SideBySide:
+    """Each site's capture and how many requests it had been sent before, or what its crawl raised."""
     async def crawl(role: str):
         host = fake_web.sites[role]
         before = len(fake_web.requests(host))
         async with Crawler(_hostile_options(fake_web, options_for)) as crawler:
-            try:
-                return (await _timed_crawl(crawler, host))[0], before, None
-            except AssertionError as failed:  # its own test raises it
-                return None, before, failed
+            return (await _timed_crawl(crawler, host))[0], before
 
-    return dict(zip(WAITING_ROLES, await asyncio.gather(*map(crawl, WAITING_ROLES))))
-
-
-def _waited(waiting_crawls, role: str):
-    capture, before, failed = waiting_crawls[role]
-    if failed is not None:
-        raise failed
-    return capture, before
+    return await SideBySide.run({role: crawl(role) for role in WAITING_ROLES})
 
 
 async def _timed_crawl(crawler, host: str, known_overrun: str | None = None):
@@ -96,7 +87,7 @@ def test_default_deadline_is_a_small_multiple_of_the_page_timeout(fake_web, opti
 
 
 def test_never_ending_response_is_cut_at_the_deadline(waiting_crawls):
-    capture, _ = _waited(waiting_crawls, "hostile_endless")
+    capture, _ = waiting_crawls.result("hostile_endless")
     assert capture.reachable, "the server answered: the site is reachable, only its page never ends"
     assert capture.partial
     for visit in capture.visits:
@@ -109,7 +100,7 @@ def test_never_ending_response_is_cut_at_the_deadline(waiting_crawls):
 
 
 def test_download_trap_is_cancelled_at_once(waiting_crawls):
-    capture, _ = _waited(waiting_crawls, "hostile_download")
+    capture, _ = waiting_crawls.result("hostile_download")
     assert capture.reachable
     assert all(v.downloads_cancelled >= 1 for v in capture.visits), [v.downloads_cancelled for v in capture.visits]
     assert not any(p.kind == "privacy" for p in capture.policies), "a download is not a policy"
@@ -159,7 +150,7 @@ async def test_target_storm_is_capped_and_ends_within_the_deadline(fake_web, hos
 
 def test_slow_drip_policies_spend_only_the_discovery_budget(fake_web, waiting_crawls):
     host = fake_web.sites["hostile_drip"]
-    capture, before = _waited(waiting_crawls, "hostile_drip")
+    capture, before = waiting_crawls.result("hostile_drip")
     assert all(v.ok for v in capture.visits), "the homepage itself is fine"
     assert not capture.policies
     assert capture.partial and any("privacy policy" in c or "discovery" in c for c in capture.cut), capture.cut
